@@ -1,0 +1,5 @@
+"""Run the command line: python -m facilitation."""
+
+from facilitation.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""create_app(): the route table, middleware, static files, lifespan and error handlers.
+
+This is the only module that wires the parts together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from facilitation import live
+from facilitation.errors import FacilitationError, error_response
+from facilitation.hub import Hub
+from facilitation.i18n import activate, negotiate
+from facilitation.render import Renderer
+from facilitation.settings import Settings
+from facilitation.storage import Store
+from facilitation.views import board, export, facilitator, participant
+from facilitation.views.common import csrf_token
+from facilitation.workshop import Workshops
+
+SESSION_COOKIE = "facilitation"
+SESSION_MAX_AGE = 30 * 24 * 3600  # a month: a resident's phone keeps its place between sessions
+
+
+class Identity:
+    """Puts the signed-in facilitator (or None), the CSRF token and the locale on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        session = scope.get("session", {})
+        user = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            user = await scope["app"].state.store.user(uid)
+            if user is None:
+                session.pop("uid", None)
+        scope["user"] = user
+        if scope["type"] == "http":
+            from starlette.requests import HTTPConnection
+
+            scope["csrf_token"] = csrf_token(HTTPConnection(scope))
+        else:
+            scope["csrf_token"] = session.get("csrf", "")
+        headers = dict(scope.get("headers") or [])
+        activate(negotiate(headers.get(b"accept-language", b"").decode("latin-1")))
+        await self.app(scope, receive, send)
+
+
+def routes(static_dir: str) -> list:
+    f = facilitator
+    w = "/f/workshops/{workshop_id:int}"
+    return [
+        Route("/", participant.home),
+        Route("/join", participant.join_by_code, methods=["POST"]),
+        Route("/w/{code}", participant.phone_page),
+        Route("/w/{code}/join", participant.join_workshop, methods=["POST"]),
+        Route("/w/{code}/stage", participant.stage),
+        Route("/w/{code}/ballot", participant.ballot, methods=["POST"]),
+        WebSocketRoute("/w/{code}/ws", live.phone_socket),
+        Route("/login", f.login_page),
+        Route("/login", f.login, methods=["POST"]),
+        Route("/logout", f.logout, methods=["POST"]),
+        Route("/f", f.workshops_page),
+        Route("/f/workshops", f.create_workshop, methods=["POST"]),
+        Route(w, f.console),
+        Route(w + "/edit", f.edit_workshop, methods=["POST"]),
+        Route(w + "/options", f.add_option, methods=["POST"]),
+        Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
+        Route(w + "/rounds", f.create_round, methods=["POST"]),
+        Route(w + "/rounds/{round_id:int}", f.results_page),
+        Route(w + "/rounds/{round_id:int}/edit", f.edit_round_page),
+        Route(w + "/rounds/{round_id:int}/{action}", f.round_action, methods=["POST"]),
+        Route(w + "/summary", f.summary_page),
+        Route(w + "/qr", f.qr_page),
+        Route(w + "/board", board.board_page),
+        Route(w + "/export/results.csv", export.results_csv),
+        Route(w + "/export/ballots.csv", export.ballots_csv),
+        Route(w + "/export/workshop.json", export.workshop_json),
+        WebSocketRoute(w + "/board/ws", live.board_socket),
+        WebSocketRoute(w + "/ws", live.console_socket),
+        Route("/healthz", lambda request: PlainTextResponse("ok")),
+        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application; the database opens in the lifespan, not here."""
+    settings = settings or Settings.from_env()
+    renderer = Renderer(settings.templates_dir)
+    hub = Hub(maxsize=settings.client_queue)
+    store = Store(settings.data_path, durability=settings.durability)
+    session_box: dict[str, str] = {}
+
+    def join_url(code: str) -> str:
+        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        return f"{base}/w/{code}"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        Path(settings.data_path).parent.mkdir(parents=True, exist_ok=True)
+        await store.open()
+        secret = await store.secret()
+        session_box["secret"] = secret
+        pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
+        app.state.secret = secret
+        app.state.pusher = pusher
+        app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
+        try:
+            yield
+        finally:
+            await pusher.aclose()
+            await store.close()
+
+    async def handle(request, exc: Exception) -> Response:
+        return await error_response(request, exc)
+
+    app = Starlette(
+        routes=routes(settings.static_dir),
+        middleware=[
+            Middleware(LazySession, box=session_box, https_only=settings.https_only),
+            Middleware(Identity),
+        ],
+        exception_handlers={FacilitationError: handle, HTTPException: handle, Exception: handle},
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.hub = hub
+    app.state.renderer = renderer
+    app.state.join_url = join_url
+    return app
+
+
+class LazySession:
+    """SessionMiddleware whose secret is read from the database when the app starts, so it is
+    made once, kept with the data and never written in code or configuration."""
+
+    def __init__(self, app: ASGIApp, box: dict[str, str], https_only: bool) -> None:
+        self.app = app
+        self.box = box
+        self.https_only = https_only
+        self._inner: SessionMiddleware | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await self.app(scope, receive, send)
+        if self._inner is None:
+            self._inner = SessionMiddleware(
+                self.app,
+                secret_key=self.box["secret"],
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=self.https_only,
+            )
+        await self._inner(scope, receive, send)

@@ -1,0 +1,124 @@
+"""The command line: serve, demo, add-user, get PATH. Parsing only; the work happens elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from facilitation import __version__
+from facilitation.settings import TABLE, Settings
+
+
+def _default(name: str) -> object:
+    return next(default for n, default, _h in TABLE if n == name)
+
+
+def _help(name: str) -> str:
+    return next(h for n, _d, h in TABLE if n == name)
+
+
+def _server_options(parser: argparse.ArgumentParser, data_default: str | None = None) -> None:
+    parser.add_argument("--host", help=f"{_help('host')} (default {_default('host')})")
+    parser.add_argument("--port", type=int, help=f"{_help('port')} (default {_default('port')})")
+    parser.add_argument(
+        "--data",
+        dest="data_path",
+        default=data_default,
+        help=f"{_help('data_path')} (default {data_default or _default('data_path')})",
+    )
+    parser.add_argument("--public-url", dest="public_url", help=_help("public_url"))
+    parser.add_argument(
+        "--durability", choices=("normal", "full"), help=_help("durability") + " (default normal)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facilitation",
+        description="Run deliberative workshops: residents vote on their phones, "
+        "a live board shows the room's priorities.",
+    )
+    parser.add_argument("--version", action="version", version=f"facilitation {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server")
+    _server_options(serve)
+
+    demo = sub.add_parser(
+        "demo", help="run the web server with a demo workshop (green spaces on an estate)"
+    )
+    _server_options(demo, data_default="demo.sqlite3")
+
+    add_user = sub.add_parser("add-user", help="add a facilitator account (or reset a password)")
+    add_user.add_argument("username")
+    add_user.add_argument("--data", dest="data_path", help=_help("data_path"))
+    add_user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    add_user.add_argument("--reset", action="store_true", help="change an existing password")
+
+    get = sub.add_parser("get", help="request a path from the app in-process and print it")
+    get.add_argument("path")
+    get.add_argument("--data", dest="data_path", help=_help("data_path"))
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys = ("host", "port", "data_path", "public_url", "durability")
+    return Settings.from_env(**{k: getattr(args, k, None) for k in keys})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from(args)
+    if args.command == "serve":
+        from facilitation.server import serve
+
+        return serve(settings)
+    if args.command == "demo":
+        from facilitation.demo import seed
+        from facilitation.server import serve
+
+        info = asyncio.run(seed(settings))
+        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        print(
+            "\nDemo workshop ready.\n"
+            f"  Open           {base}/\n"
+            f"  Facilitator    {base}/login   user: {info['username']}   "
+            f"password: {info['password']}\n"
+            f"  Join code      {info['code']}   (phones: {base}/w/{info['code']})\n"
+            f"  Live board     {base}/f/workshops/{info['workshop_id']}/board\n"
+            f"  Data           {os.path.abspath(settings.data_path)}\n",
+            flush=True,
+        )
+        return serve(settings)
+    if args.command == "add-user":
+        from facilitation.accounts import add_user
+
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Repeat password: "):
+                print("The passwords do not match.", file=sys.stderr)
+                return 2
+        try:
+            message = asyncio.run(add_user(settings, args.username, password, reset=args.reset))
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        print(message)
+        return 0
+    if args.command == "get":
+        from facilitation.server import get
+
+        status, body = get(settings, args.path)
+        sys.stdout.write(body)
+        return 0 if status < 400 else 1
+    return 2

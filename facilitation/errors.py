@@ -1,0 +1,70 @@
+"""Domain errors that carry their HTTP status, and the one place that turns them into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class FacilitationError(Exception):
+    """An error a person can understand; ``message`` is a translatable template."""
+
+    status = 400
+    default = "That request could not be understood."
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        self.message = message or self.default
+        self.params = params
+        super().__init__(self.message.format(**params) if params else self.message)
+
+
+class BadRequest(FacilitationError):
+    status = 400
+
+
+class Forbidden(FacilitationError):
+    status = 403
+    default = "You are not allowed to do that."
+
+
+class NotFound(FacilitationError):
+    status = 404
+    default = "We could not find that {what}."
+
+    def __init__(self, what: str = "page") -> None:
+        super().__init__(self.default, what=what)
+
+
+class Conflict(FacilitationError):
+    status = 409
+
+
+class RoundNotOpen(Conflict):
+    default = "This round is closed, so your ballot was not changed. Your last saved ballot counts."
+
+
+class TooLarge(FacilitationError):
+    status = 413
+    default = "That was too much to send at once."
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """Render any error as a page, or as the flash fragment when htmx asked for a fragment."""
+    from facilitation.render import render_error
+
+    if isinstance(exc, FacilitationError):
+        return render_error(request, exc.status, exc.message, exc.params)
+    if isinstance(exc, HTTPException):
+        messages = {
+            404: "We could not find that page.",
+            405: "That address does not take this kind of request.",
+            413: TooLarge.default,
+        }
+        message = messages.get(exc.status_code, "Something went wrong with that request.")
+        return render_error(request, exc.status_code, message, {})
+    return render_error(
+        request, 500, "Something went wrong on our side. Please try again.", {}
+    )

@@ -1,0 +1,82 @@
+"""In-process publish/subscribe by channel, with a bounded queue per subscriber.
+
+The hub knows nothing of HTML or sockets: it moves opaque messages. A subscriber whose queue is
+full is marked as overflowed and receives nothing more, so one frozen screen can never make the
+publisher wait or hold back the rest of the room; its owner notices and drops the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
+from typing import Any
+
+
+_OVERFLOW = object()
+
+
+class Subscription:
+    """One subscriber's bounded inbox."""
+
+    def __init__(self, channel: Hashable, maxsize: int) -> None:
+        self.channel = channel
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+        self.overflowed = False
+
+    def offer(self, message: Any) -> None:
+        """Queue a message without waiting; on a full queue mark the subscriber overflowed."""
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # What is queued is now moot: the subscriber will be dropped and must reload anyway.
+            self.overflowed = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_OVERFLOW)
+
+    async def get(self) -> Any:
+        """The next message; raises Overflowed once the subscriber has fallen too far behind."""
+        message = await self.queue.get()
+        if message is _OVERFLOW:
+            raise Overflowed()
+        return message
+
+
+class Overflowed(Exception):
+    """The subscriber fell behind by more than its queue holds."""
+
+
+class Hub:
+    """Channels of subscribers; publish() never blocks."""
+
+    def __init__(self, maxsize: int = 32) -> None:
+        self.maxsize = maxsize
+        self._channels: dict[Hashable, set[Subscription]] = {}
+
+    @asynccontextmanager
+    async def subscribe(self, channel: Hashable) -> AsyncIterator[Subscription]:
+        """Subscribe for the duration of a with-block; always unsubscribes, even on error."""
+        sub = Subscription(channel, self.maxsize)
+        self._channels.setdefault(channel, set()).add(sub)
+        try:
+            yield sub
+        finally:
+            subs = self._channels.get(channel)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._channels[channel]
+
+    def publish(self, channel: Hashable, message: Any) -> int:
+        """Offer a message to every subscriber of a channel; returns how many were offered it."""
+        subs = self._channels.get(channel, ())
+        for sub in list(subs):
+            sub.offer(message)
+        return len(subs)
+
+    def count(self, channel: Hashable) -> int:
+        """How many subscribers a channel has now."""
+        return len(self._channels.get(channel, ()))

@@ -1,0 +1,125 @@
+"""Frozen records the rest of the code passes around; no I/O and no web framework here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class RoundKind(enum.StrEnum):
+    DOTS = "dots"
+    RANK = "rank"
+
+
+class RoundStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class Workshop:
+    id: int
+    code: str
+    title: str
+    date: str
+    place: str
+    revision: int
+    current_round_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: int
+    workshop_id: int
+    title: str
+    description: str
+    position: int
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: int
+    workshop_id: int
+    title: str
+    kind: RoundKind
+    option_ids: tuple[int, ...]
+    status: RoundStatus
+    dots: int = 5
+    max_per_option: int = 3
+    must_use_all: bool = False
+    top_k: int | None = None
+    hidden: bool = False
+    revealed: bool = False
+    timer_seconds: int | None = None
+    ends_at: float | None = None
+    opened_at: float | None = None
+    closed_at: float | None = None
+
+    @property
+    def results_visible(self) -> bool:
+        """Whether the room may see totals now: live rounds always, hidden ones after reveal."""
+        return not self.hidden or self.revealed
+
+    @property
+    def ranked_places(self) -> int:
+        """How many places a ranking ballot fills (all options unless a top k is set)."""
+        n = len(self.option_ids)
+        return min(self.top_k, n) if self.top_k else n
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: int
+    workshop_id: int
+    token: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One participant's last committed ballot in one round.
+
+    For dot rounds ``dots`` maps option id to dots; for ranking rounds ``ranking`` lists option ids
+    best first.
+    """
+
+    round_id: int
+    participant_id: int
+    dots: dict[int, int] = field(default_factory=dict)
+    ranking: tuple[int, ...] = ()
+    submitted_at: float = 0.0
+    revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    option_id: int
+    score: float
+    place: int
+    tied: bool
+    voters: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """What a round produced: rows best first, plus what the page needs to explain it."""
+
+    kind: RoundKind
+    rows: tuple[ResultRow, ...]
+    ballots: int
+    schulze: tuple[ResultRow, ...] = ()
+    methods_disagree: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    joined: int
+    voted: int

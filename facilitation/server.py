@@ -1,0 +1,55 @@
+"""Running the app: under uvicorn for real, or in-process for a one-off `get PATH` smoke check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from facilitation.settings import Settings
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    """The server configuration: websocket size limit, heartbeats, graceful restarts."""
+    from facilitation.app import create_app
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_bytes,
+        ws_ping_interval=settings.heartbeat,
+        ws_ping_timeout=settings.heartbeat,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def serve(settings: Settings) -> int:
+    """Serve until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    server = uvicorn.Server(uvicorn_config(settings))
+    print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
+    server.run()
+    return 0
+
+
+def get(settings: Settings, path: str) -> tuple[int, str]:
+    """Request one path from the app in-process, lifespan included; return status and body."""
+    import httpx
+
+    from facilitation.app import create_app
+
+    async def run() -> tuple[int, str]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                response = await c.get(path)
+                return response.status_code, response.text
+
+    return asyncio.run(run())

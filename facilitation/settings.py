@@ -1,0 +1,72 @@
+"""Settings: one declarative table, one frozen dataclass; from_env() is the only environment reader."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, default, help): the single source for defaults, the environment and the CLI's help text.
+TABLE: tuple[tuple[str, object, str], ...] = (
+    ("data_path", "facilitation.sqlite3", "SQLite database file (created if missing)"),
+    ("host", "127.0.0.1", "address to listen on"),
+    ("port", 8000, "port to listen on"),
+    ("public_url", "", "URL people use to reach the server, for join links and QR codes"),
+    ("durability", "normal", "SQLite synchronous mode: normal (survives a crash) or full"),
+    ("https_only", False, "mark cookies Secure (set behind HTTPS)"),
+    ("push_interval", 0.1, "seconds between live board renders for one workshop, at most"),
+    ("client_queue", 32, "messages queued for one screen before it is dropped as too slow"),
+    ("ws_max_bytes", 65536, "largest websocket message accepted, in bytes"),
+    ("max_body_bytes", 262144, "largest HTTP request body accepted, in bytes"),
+    ("heartbeat", 20.0, "seconds between websocket pings; a silent screen is dropped after two"),
+    ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
+    ("static_dir", str(ROOT / "static"), "folder of static files"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_path: str = "facilitation.sqlite3"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    durability: str = "normal"
+    https_only: bool = False
+    push_interval: float = 0.1
+    client_queue: int = 32
+    ws_max_bytes: int = 65536
+    max_body_bytes: int = 262144
+    heartbeat: float = 20.0
+    templates_dir: str = str(ROOT / "templates")
+    static_dir: str = str(ROOT / "static")
+
+    def __post_init__(self) -> None:
+        if self.durability not in ("normal", "full"):
+            raise ValueError("durability must be 'normal' or 'full'")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read FACILITATION_<NAME> variables, then apply explicit overrides (from the CLI)."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for name, default, _help in TABLE:
+            raw = environ.get("FACILITATION_" + name.upper())
+            if raw is not None:
+                values[name] = _coerce(raw, default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _coerce(raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+assert [f.name for f in fields(Settings)] == [row[0] for row in TABLE]

@@ -1,0 +1,97 @@
+"""What every view needs: the checked form, the signed-in user, flashes, and htmx-or-redirect replies."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from facilitation.errors import BadRequest, Forbidden
+from facilitation.i18n import _
+from facilitation.models import User
+from facilitation.render import Renderer
+
+MAX_FIELDS = 200
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The session's CSRF token, made on first use."""
+    session = conn.scope.get("session")
+    if session is None:
+        return ""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    """Parse a POSTed form and check its CSRF token (field ``csrf`` or header X-CSRF-Token).
+
+    Repeated fields become lists, so a checkbox group arrives as one list.
+    """
+    try:
+        form: FormData = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except Exception as exc:  # multipart errors, too many fields, bad encodings
+        raise BadRequest("The form could not be read. Please reload the page and try again.") from exc
+    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
+    expected = request.scope.get("session", {}).get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise Forbidden(
+            "This page had expired, so nothing was changed. Please reload the page and try again."
+        )
+    out: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        if any(not isinstance(v, str) for v in values):
+            raise BadRequest("Files cannot be sent here.")
+        out[key] = values if len(values) > 1 or key in ("options", "rank") else values[0]
+    return out
+
+
+def current_user(request: HTTPConnection) -> User:
+    """The signed-in facilitator, or Forbidden."""
+    user = request.scope.get("user")
+    if user is None:
+        raise Forbidden("Please sign in as a facilitator first.")
+    return user
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Keep a message to show on the next page."""
+    request.session.setdefault("flash", []).append((kind, message))
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def reply(
+    request: Request,
+    fragment: str,
+    context: dict[str, Any],
+    redirect_to: str,
+    message: str | None = None,
+    kind: str = "info",
+    extra: tuple[str, ...] = (),
+) -> Response:
+    """htmx gets the updated fragment (plus the flash, out of band); a plain form post is
+    redirected, with the message kept for the next page (post/redirect/get)."""
+    renderer: Renderer = request.app.state.renderer
+    if not is_htmx(request):
+        if message:
+            flash(request, message, kind)
+        return RedirectResponse(redirect_to, status_code=303)
+    context = {**context, "csrf_token": csrf_token(request), "oob": False}
+    parts = [renderer.fragment(fragment, **context)]
+    parts.extend(renderer.fragment(name, **{**context, "oob": True}) for name in extra)
+    flashes = [(kind, message)] if message else []
+    parts.append(renderer.fragment("fragments/flash.html", flashes=flashes, oob=True))
+    return HTMLResponse("".join(parts))
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    flash(request, _("Please sign in as a facilitator first."), "error")
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

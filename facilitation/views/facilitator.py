@@ -1,0 +1,329 @@
+"""Facilitator pages and actions: sign in, workshops, options, rounds, results and the summary."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation import priorities
+from facilitation.errors import Forbidden
+from facilitation.i18n import _, ngettext
+from facilitation.models import RoundStatus, Workshop
+from facilitation.render import result_context
+from facilitation.views.common import (
+    csrf_token,
+    flash,
+    is_htmx,
+    login_redirect,
+    read_form,
+    reply,
+)
+
+hasher = PasswordHasher()
+# Verifying against this when the username is unknown keeps the timing of both failures alike.
+_DUMMY_HASH = hasher.hash("not a real password")
+
+View = Callable[[Request], Awaitable[Response]]
+
+
+def facilitator(view: Callable[[Request, Workshop], Awaitable[Response]]) -> View:
+    """Only for a signed-in facilitator; loads the workshop named in the path."""
+
+    @functools.wraps(view)
+    async def wrapped(request: Request) -> Response:
+        if request.scope.get("user") is None:
+            if request.method == "GET":
+                return login_redirect(request)
+            raise Forbidden("Please sign in as a facilitator first.")
+        workshop = await request.app.state.store.workshop(request.path_params["workshop_id"])
+        return await view(request, workshop)
+
+    return wrapped
+
+
+def signed_in(view: View) -> View:
+    """Only for a signed-in facilitator."""
+
+    @functools.wraps(view)
+    async def wrapped(request: Request) -> Response:
+        if request.scope.get("user") is None:
+            if request.method == "GET":
+                return login_redirect(request)
+            raise Forbidden("Please sign in as a facilitator first.")
+        return await view(request)
+
+    return wrapped
+
+
+# -- signing in -------------------------------------------------------------------------------------
+
+
+def _safe_next(value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if text.startswith("/") and not text.startswith("//") else "/f"
+
+
+async def login_page(request: Request) -> Response:
+    csrf_token(request)
+    return request.app.state.renderer.page(
+        request, "pages/login.html", next=_safe_next(request.query_params.get("next")), error=None
+    )
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    store = request.app.state.store
+    username = form.get("username") if isinstance(form.get("username"), str) else ""
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    found = await store.user_credentials(username.strip()[:80]) if username else None
+    try:
+        hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
+        ok = found is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        return request.app.state.renderer.page(
+            request,
+            "pages/login.html",
+            status=400,
+            next=_safe_next(form.get("next")),
+            error=_("That username and password do not match. Please try again."),
+        )
+    request.session.clear()
+    request.session["uid"] = found[0].id
+    csrf_token(request)
+    return RedirectResponse(_safe_next(form.get("next")), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    participant = request.session.get("p", {})
+    request.session.clear()
+    if participant:  # signing out as facilitator keeps this device's place in any workshop
+        request.session["p"] = participant
+    flash(request, _("You are signed out."))
+    return RedirectResponse("/", status_code=303)
+
+
+# -- workshops --------------------------------------------------------------------------------------
+
+
+@signed_in
+async def workshops_page(request: Request) -> Response:
+    store = request.app.state.store
+    return request.app.state.renderer.page(
+        request, "pages/workshops.html", workshops=await store.workshops()
+    )
+
+
+@signed_in
+async def create_workshop(request: Request) -> Response:
+    form = await read_form(request)
+    workshop = await request.app.state.workshops.create_workshop(form, request.scope["user"].id)
+    flash(request, _("Workshop created. Its join code is {code}.", code=workshop.code))
+    return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
+
+
+async def console_data(request: Request, workshop: Workshop) -> dict:
+    """Everything the console page and its fragments show."""
+    store = request.app.state.store
+    rounds = await store.rounds(workshop.id)
+    options = await store.options(workshop.id)
+    fresh = await store.workshop(workshop.id)
+    current = next((r for r in rounds if r.id == fresh.current_round_id), None)
+    turnout = await store.turnout(workshop.id, current.id if current else None)
+    return {
+        "workshop": fresh,
+        "rounds": rounds,
+        "options": options,
+        "live_options": [o for o in options if not o.withdrawn],
+        "options_by_id": {o.id: o for o in options},
+        "round": current,
+        "turnout": turnout,
+        "join_url": request.app.state.join_url(fresh.code),
+        "now": time.time(),
+    }
+
+
+@facilitator
+async def console(request: Request, workshop: Workshop) -> Response:
+    data = await console_data(request, workshop)
+    return request.app.state.renderer.page(request, "pages/console.html", **data)
+
+
+async def console_reply(
+    request: Request, workshop: Workshop, message: str | None, kind: str = "info"
+) -> Response:
+    """After a console action: the updated console body, live strip and flash (or a redirect)."""
+    data = await console_data(request, workshop) if is_htmx(request) else {}
+    return reply(
+        request,
+        "fragments/console_main.html",
+        data,
+        f"/f/workshops/{workshop.id}",
+        message,
+        kind,
+        extra=("fragments/console_live.html",),
+    )
+
+
+@facilitator
+async def edit_workshop(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    await request.app.state.workshops.update_workshop(workshop.id, form)
+    return await console_reply(request, workshop, _("Workshop details saved."))
+
+
+# -- options ----------------------------------------------------------------------------------------
+
+
+@facilitator
+async def add_option(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    option = await request.app.state.workshops.add_option(workshop.id, form)
+    return await console_reply(request, workshop, _("Added “{title}”.", title=option.title))
+
+
+@facilitator
+async def option_action(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    uc = request.app.state.workshops
+    option = await uc.option_in(workshop.id, request.path_params["option_id"])
+    action = request.path_params["action"]
+    if action == "edit":
+        supporters = await uc.edit_option(option, form)
+        message = _("Saved “{title}”.", title=form.get("title", "").strip())
+        if supporters:
+            message += " " + ngettext(
+                "{n} ballot already supports it: they keep counting for the new wording.",
+                "{n} ballots already support it: they keep counting for the new wording.",
+                supporters,
+            )
+        return await console_reply(request, workshop, message)
+    if action == "move":
+        await uc.move_option(option, form.get("direction"))
+        return await console_reply(request, workshop, None)
+    if action == "remove":
+        outcome, supporters = await uc.remove_option(option)
+        if outcome == "deleted":
+            message = _("Removed “{title}”.", title=option.title)
+        else:
+            message = _(
+                "“{title}” has been used in a round, so it was withdrawn instead of deleted: past "
+                "results still show it ({supporters} ballots supported it), and it will not appear "
+                "in new rounds. You can restore it.",
+                title=option.title,
+                supporters=supporters,
+            )
+        return await console_reply(request, workshop, message)
+    if action == "restore":
+        await uc.restore_option(option)
+        return await console_reply(request, workshop, _("Restored “{title}”.", title=option.title))
+    raise Forbidden()
+
+
+# -- rounds -----------------------------------------------------------------------------------------
+
+
+@facilitator
+async def create_round(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    rnd = await request.app.state.workshops.save_round(workshop.id, form)
+    return await console_reply(
+        request, workshop, _("Round “{title}” is ready. Open it when the room is.", title=rnd.title)
+    )
+
+
+@facilitator
+async def edit_round_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    options = await request.app.state.store.options(workshop.id, include_withdrawn=False)
+    return request.app.state.renderer.page(
+        request, "pages/round_edit.html", workshop=workshop, round=rnd, live_options=options
+    )
+
+
+@facilitator
+async def round_action(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    uc = request.app.state.workshops
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    action = request.path_params["action"]
+    if action == "edit":
+        saved = await uc.save_round(workshop.id, form, existing=rnd)
+        if not is_htmx(request):
+            flash(request, _("Round “{title}” saved.", title=saved.title))
+        return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
+    if action == "open":
+        await uc.open_round(rnd)
+        message = _("“{title}” is open: phones now show the ballot.", title=rnd.title)
+    elif action == "close":
+        await uc.close_round(rnd)
+        message = _("“{title}” is closed and its results are saved.", title=rnd.title)
+        if rnd.hidden:
+            message += " " + _("Reveal them when you are ready.")
+    elif action == "reveal":
+        await uc.reveal_round(rnd, True)
+        message = _("Results of “{title}” are shown to the room.", title=rnd.title)
+    elif action == "hide":
+        await uc.reveal_round(rnd, False)
+        message = _("Results of “{title}” are hidden again.", title=rnd.title)
+    elif action == "delete":
+        await uc.delete_round(rnd)
+        message = _("Round “{title}” deleted.", title=rnd.title)
+    else:
+        raise Forbidden()
+    return await console_reply(request, workshop, message)
+
+
+@facilitator
+async def results_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    store = request.app.state.store
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    options = {o.id: o for o in await store.options(workshop.id)}
+    result = await uc.result(rnd)
+    turnout = await store.turnout(workshop.id, rnd.id)
+    return request.app.state.renderer.page(
+        request,
+        "pages/results.html",
+        workshop=workshop,
+        **result_context(rnd, result, options, turnout),
+    )
+
+
+@facilitator
+async def summary_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    store = request.app.state.store
+    rounds = [r for r in await store.rounds(workshop.id) if r.status is RoundStatus.CLOSED]
+    results = [(r.id, await uc.result(r)) for r in rounds]
+    options = await store.options(workshop.id)
+    ranked = priorities.combine(results, [o.id for o in options])
+    return request.app.state.renderer.page(
+        request,
+        "pages/summary.html",
+        workshop=workshop,
+        priorities=ranked,
+        options={o.id: o for o in options},
+        rounds={r.id: r for r in rounds},
+        round_list=rounds,
+    )
+
+
+@facilitator
+async def qr_page(request: Request, workshop: Workshop) -> Response:
+    """A printable page with the join code and QR code, to put on tables."""
+    return request.app.state.renderer.page(
+        request,
+        "pages/qr.html",
+        workshop=workshop,
+        join_url=request.app.state.join_url(workshop.code),
+    )

@@ -1,0 +1,349 @@
+"""The use cases of a live workshop, shared by HTTP views and websocket handlers alike.
+
+Each one validates with the pure rules, writes with the store, and only after the commit tells
+anyone: the pusher (which re-renders boards and consoles, coalesced) and the phones' hub channel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from facilitation import voting
+from facilitation.errors import BadRequest, Conflict, Forbidden, NotFound, RoundNotOpen
+from facilitation.hub import Hub
+from facilitation.models import (
+    Ballot,
+    Option,
+    Participant,
+    Round,
+    RoundKind,
+    RoundResult,
+    RoundStatus,
+    Workshop,
+)
+from facilitation.storage import Store
+
+TITLE_MAX = 120
+TEXT_MAX = 500
+NAME_MAX = 40
+CLIENT_ID_MAX = 64
+
+
+def phones_channel(workshop_id: int) -> tuple[str, int]:
+    """The hub channel on which a workshop's phones hear that the stage changed."""
+    return ("phones", workshop_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """What a participant is told once their ballot has committed."""
+
+    ballot: Ballot
+    revision: int
+    client_id: str
+    duplicate: bool
+
+
+def clean_text(value: Any, *, field: str, limit: int, required: bool = True) -> str:
+    """Trim a text field and check its length; the message names the field as the form does."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BadRequest("“{field}” must be text.", field=field)
+    text = " ".join(value.split()) if limit <= TITLE_MAX else value.strip()
+    if required and not text:
+        raise BadRequest("Please fill in “{field}”.", field=field)
+    if len(text) > limit:
+        raise BadRequest(
+            "“{field}” is too long: {limit} characters at most.", field=field, limit=limit
+        )
+    return text
+
+
+def result_snapshot(rnd: Round, result: RoundResult, options: Mapping[int, Option]) -> str:
+    """The JSON stored when a round closes: its counts, titles as they were, and its settings."""
+
+    def rows(rs):
+        return [
+            {**asdict(r), "title": options[r.option_id].title if r.option_id in options else "?"}
+            for r in rs
+        ]
+
+    return json.dumps(
+        {
+            "round_id": rnd.id,
+            "kind": rnd.kind.value,
+            "ballots": result.ballots,
+            "rows": rows(result.rows),
+            "schulze": rows(result.schulze),
+            "methods_disagree": result.methods_disagree,
+        }
+    )
+
+
+def result_from_snapshot(data: str) -> RoundResult:
+    """Rebuild a RoundResult from its stored snapshot."""
+    from facilitation.models import ResultRow
+
+    raw = json.loads(data)
+
+    def rows(rs):
+        return tuple(
+            ResultRow(r["option_id"], r["score"], r["place"], r["tied"], r["voters"]) for r in rs
+        )
+
+    return RoundResult(
+        RoundKind(raw["kind"]),
+        rows(raw["rows"]),
+        raw["ballots"],
+        rows(raw["schulze"]),
+        raw["methods_disagree"],
+    )
+
+
+class Workshops:
+    """Use cases over one store; ``changed`` is called with a workshop id after each commit."""
+
+    def __init__(self, store: Store, hub: Hub, changed: Callable[[int], None]) -> None:
+        self.store = store
+        self.hub = hub
+        self.changed = changed
+
+    def _announce(self, workshop_id: int, *, stage: bool = False) -> None:
+        self.changed(workshop_id)
+        if stage:
+            self.hub.publish(phones_channel(workshop_id), "stage")
+
+    # -- facilitator: workshops and options -------------------------------------------------------
+
+    async def create_workshop(self, form: Mapping[str, Any], user_id: int) -> Workshop:
+        title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
+        date = clean_text(form.get("date"), field="Date", limit=40, required=False)
+        place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
+        return await self.store.create_workshop(title, date, place, user_id)
+
+    async def update_workshop(self, workshop_id: int, form: Mapping[str, Any]) -> None:
+        title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
+        date = clean_text(form.get("date"), field="Date", limit=40, required=False)
+        place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
+        await self.store.update_workshop(workshop_id, title, date, place)
+        self._announce(workshop_id, stage=True)
+
+    async def option_in(self, workshop_id: int, option_id: Any) -> Option:
+        option = await self.store.option(_int(option_id, "option"))
+        if option.workshop_id != workshop_id:
+            raise NotFound("option")
+        return option
+
+    async def add_option(self, workshop_id: int, form: Mapping[str, Any]) -> Option:
+        title = clean_text(form.get("title"), field="Option", limit=TITLE_MAX)
+        description = clean_text(
+            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+        )
+        option = await self.store.add_option(workshop_id, title, description)
+        self._announce(workshop_id)
+        return option
+
+    async def edit_option(self, option: Option, form: Mapping[str, Any]) -> int:
+        """Reword an option; returns how many ballots already support it (to warn the user)."""
+        title = clean_text(form.get("title"), field="Option", limit=TITLE_MAX)
+        description = clean_text(
+            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+        )
+        supporters = await self.store.update_option(option.id, title, description)
+        self._announce(option.workshop_id, stage=True)
+        return supporters
+
+    async def move_option(self, option: Option, direction: Any) -> None:
+        if direction not in ("up", "down"):
+            raise BadRequest("Choose up or down.")
+        await self.store.move_option(option.id, -1 if direction == "up" else 1)
+        self._announce(option.workshop_id)
+
+    async def remove_option(self, option: Option) -> tuple[str, int]:
+        outcome = await self.store.remove_option(option.id)
+        self._announce(option.workshop_id)
+        return outcome
+
+    async def restore_option(self, option: Option) -> None:
+        await self.store.restore_option(option.id)
+        self._announce(option.workshop_id)
+
+    # -- facilitator: rounds ----------------------------------------------------------------------
+
+    async def round_in(self, workshop_id: int, round_id: Any) -> Round:
+        rnd = await self.store.round(_int(round_id, "round"))
+        if rnd.workshop_id != workshop_id:
+            raise NotFound("round")
+        return rnd
+
+    async def save_round(
+        self, workshop_id: int, form: Mapping[str, Any], existing: Round | None = None
+    ) -> Round:
+        """Create or edit a draft round from its form."""
+        kind = form.get("kind", "dots")
+        if kind not in ("dots", "rank"):
+            raise BadRequest("Choose dot voting or ranking.")
+        title = clean_text(form.get("title"), field="Round title", limit=TITLE_MAX)
+        live = {o.id: o for o in await self.store.options(workshop_id, include_withdrawn=False)}
+        chosen = form.get("options", [])
+        chosen = [chosen] if isinstance(chosen, str) else list(chosen)
+        option_ids = tuple(dict.fromkeys(_int(v, "option") for v in chosen))
+        if any(oid not in live for oid in option_ids):
+            raise BadRequest("One of the chosen options no longer exists. Please reload the page.")
+        if len(option_ids) < 2:
+            raise BadRequest("Choose at least two options for the round.")
+        order = [o for o in live if o in option_ids]
+        dots = _bounded(form.get("dots", 5), "Dots per person", 1, 100)
+        cap = _bounded(form.get("max_per_option", 3), "Most dots on one option", 1, 100)
+        top_k_raw = form.get("top_k") or ""
+        top_k = None if top_k_raw in ("", "0", "all") else _bounded(top_k_raw, "Top", 1, 100)
+        if top_k is not None and top_k >= len(option_ids):
+            top_k = None
+        timer_raw = form.get("timer_minutes") or ""
+        timer = None
+        if timer_raw not in ("", "0"):
+            timer = int(_bounded_float(timer_raw, "Timer (minutes)", 0.25, 180) * 60)
+        rnd = Round(
+            id=existing.id if existing else 0,
+            workshop_id=workshop_id,
+            title=title,
+            kind=RoundKind(kind),
+            option_ids=tuple(order),
+            status=RoundStatus.DRAFT,
+            dots=dots,
+            max_per_option=min(cap, dots),
+            must_use_all=_checked(form.get("must_use_all")),
+            top_k=top_k if kind == "rank" else None,
+            hidden=_checked(form.get("hidden")),
+            timer_seconds=timer,
+        )
+        saved = await self.store.save_round(rnd)
+        self._announce(workshop_id)
+        return saved
+
+    async def delete_round(self, rnd: Round) -> None:
+        await self.store.delete_round(rnd.id)
+        self._announce(rnd.workshop_id)
+
+    async def open_round(self, rnd: Round) -> int:
+        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+        if any(options[oid].withdrawn for oid in rnd.option_ids if oid in options):
+            raise Conflict("This round includes a withdrawn option. Edit the round first.")
+        revision = await self.store.open_round(rnd.id, time.time())
+        self._announce(rnd.workshop_id, stage=True)
+        return revision
+
+    async def close_round(self, rnd: Round) -> int:
+        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+
+        def snapshot(closed: Round, ballots: list[Ballot]) -> str:
+            return result_snapshot(closed, voting.tally(closed, ballots), options)
+
+        revision = await self.store.close_round(rnd.id, time.time(), snapshot)
+        self._announce(rnd.workshop_id, stage=True)
+        return revision
+
+    async def reveal_round(self, rnd: Round, revealed: bool = True) -> int:
+        if rnd.status is not RoundStatus.CLOSED:
+            raise Conflict("Results can be revealed once the round is closed.")
+        revision = await self.store.reveal_round(rnd.id, revealed)
+        self._announce(rnd.workshop_id, stage=True)
+        return revision
+
+    async def result(self, rnd: Round) -> RoundResult:
+        """A closed round's stored snapshot, or the live count of an open one."""
+        if rnd.status is RoundStatus.CLOSED:
+            snapshot = await self.store.result_snapshot(rnd.id)
+            if snapshot:
+                return result_from_snapshot(snapshot)
+        return voting.tally(rnd, await self.store.ballots(rnd.id))
+
+    # -- participants -----------------------------------------------------------------------------
+
+    async def join(self, code: Any, display_name: Any) -> tuple[Workshop, Participant]:
+        workshop = await self.find_by_code(code)
+        name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
+        participant = await self.store.join(workshop.id, name)
+        self._announce(workshop.id)
+        return workshop, participant
+
+    async def find_by_code(self, code: Any) -> Workshop:
+        normalised = normalise_code(code)
+        workshop = await self.store.workshop_by_code(normalised) if normalised else None
+        if workshop is None:
+            raise NotFound("workshop with that code")
+        return workshop
+
+    async def cast_ballot(
+        self, participant: Participant, workshop: Workshop, fields: Mapping[str, Any]
+    ) -> Ack:
+        """Validate and store a ballot; the Ack is returned only after it has committed."""
+        if participant.workshop_id != workshop.id:
+            raise Forbidden("You joined a different workshop. Please scan this one's code.")
+        client_id = fields.get("client_id")
+        if not isinstance(client_id, str) or not 8 <= len(client_id) <= CLIENT_ID_MAX:
+            raise BadRequest("This page is out of date. Please reload it.")
+        rnd = await self.round_in(workshop.id, fields.get("round_id"))
+        if rnd.status is RoundStatus.DRAFT:
+            raise RoundNotOpen()
+        # A closed round is refused by the store, after it has checked for a re-sent submission
+        # that was already saved: that one is acknowledged again, never reported as lost.
+        if rnd.kind is RoundKind.DOTS:
+            dots = voting.validate_dots(voting.read_dots(fields, rnd), rnd)
+            ballot = Ballot(rnd.id, participant.id, dots=dots)
+        else:
+            ranking = voting.validate_ranking(voting.read_ranking(fields, rnd), rnd)
+            ballot = Ballot(rnd.id, participant.id, ranking=ranking)
+        now = time.time()
+        revision, duplicate = await self.store.cast_ballot(ballot, client_id, now)
+        if not duplicate:
+            self.changed(workshop.id)
+        saved = await self.store.ballot(rnd.id, participant.id) if duplicate else None
+        stored = saved or replace(ballot, submitted_at=now, revision=revision)
+        return Ack(stored, revision, client_id, duplicate)
+
+
+def normalise_code(code: Any) -> str:
+    """Uppercase a typed join code and drop spaces and dashes people add when copying it."""
+    if not isinstance(code, str):
+        return ""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return cleaned if len(cleaned) <= 12 else ""
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 12:
+        return int(value)
+    raise NotFound(what)
+
+
+def _bounded(value: Any, field: str, low: int, high: int) -> int:
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadRequest(
+            "“{field}” must be a whole number from {low} to {high}.", field=field, low=low, high=high
+        )
+    return int(text)
+
+
+def _bounded_float(value: Any, field: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:
+        raise BadRequest(
+            "“{field}” must be a number from {low} to {high}.", field=field, low=low, high=high
+        )
+    return number
+
+
+def _checked(value: Any) -> bool:
+    return value in ("on", "1", "true", "yes", True)

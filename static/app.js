@@ -1,0 +1,47 @@
+/* Shared behaviour for live pages: the connection line, countdown timers, print buttons. */
+(function () {
+  "use strict";
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // Timers count down to a server timestamp; the offset corrects a phone's wrong clock.
+  function tickTimers() {
+    document.querySelectorAll(".timer[data-ends-at]").forEach(function (el) {
+      if (el._offset === undefined) {
+        el._offset = parseFloat(el.dataset.now) * 1000 - Date.now();
+      }
+      var left = Math.max(0, Math.round((parseFloat(el.dataset.endsAt) * 1000 - (Date.now() + el._offset)) / 1000));
+      var text = Math.floor(left / 60) + ":" + pad(left % 60);
+      if (el.textContent !== text) { el.textContent = text; }
+      el.classList.toggle("ending", left > 0 && left <= 30);
+      el.classList.toggle("up", left === 0);
+    });
+  }
+  setInterval(tickTimers, 500);
+  document.addEventListener("DOMContentLoaded", tickTimers);
+  document.addEventListener("htmx:wsAfterMessage", tickTimers);
+
+  // The connection line shows whether live updates are flowing.
+  window.facilitationConn = function (state) {
+    var conn = document.getElementById("conn");
+    if (!conn) { return; }
+    conn.dataset.state = state;
+    var text = conn.dataset["msg" + state.charAt(0).toUpperCase() + state.slice(1)];
+    if (text !== undefined) { conn.textContent = text; }
+  };
+  document.addEventListener("htmx:wsConnecting", function () { window.facilitationConn("connecting"); });
+  document.addEventListener("htmx:wsOpen", function () { window.facilitationConn("online"); });
+  document.addEventListener("htmx:wsClose", function (evt) {
+    window.facilitationConn("offline");
+    // The ws extension only retries after abnormal closes; retry after any close, gently.
+    var code = evt.detail && evt.detail.event ? evt.detail.event.code : 0;
+    var wrapper = evt.detail && evt.detail.socketWrapper;
+    if (wrapper && [1006, 1011, 1012, 1013].indexOf(code) < 0) {
+      setTimeout(function () { wrapper.reconnect(); }, 1500 + Math.random() * 1500);
+    }
+  });
+
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-print]")) { window.print(); }
+  });
+})();

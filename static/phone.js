@@ -1,0 +1,357 @@
+/* The phone's ballot: dot steppers, ranking by drag or buttons, and delivery that is never silent.
+ *
+ * A ballot goes over the websocket (htmx ws-send) with a fresh client id. It counts as saved only
+ * when the server's status line comes back with that id. If no answer comes within a few seconds,
+ * or the socket is down, the same ballot is posted over plain HTTP (the server stores a client id
+ * once, so sending twice is harmless), and retried until it is acknowledged or refused.
+ */
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  if (!live) { return; }
+  var code = live.dataset.code;
+  var csrf = (JSON.parse(document.body.getAttribute("hx-headers") || "{}"))["X-CSRF-Token"] || "";
+  var socketOpen = false;
+  var pending = null;   // {clientId, roundId, params, timer, attempts}
+  var local = null;     // {roundId, params, version}: what the phone shows, maybe not yet saved
+  var ACK_TIMEOUT = 4000;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function form() { return document.getElementById("ballot"); }
+  function stage() { return $("[data-stage]"); }
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] !== undefined ? values[k] : m; });
+  }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    return Date.now().toString(16) + Math.random().toString(16).slice(2);
+  }
+
+  function setStatus(state, text) {
+    var el = document.getElementById("ballot-status");
+    if (!el) { return; }
+    el.dataset.state = state;
+    el.className = "ballot-status " + state;
+    el.textContent = text;
+  }
+
+  /* ---- reading and restoring the form ---- */
+  function readParams(f) {
+    var params = {};
+    new FormData(f).forEach(function (value, key) {
+      if (key === "rank") { (params.rank = params.rank || []).push(value); } else { params[key] = value; }
+    });
+    return params;
+  }
+
+  function rememberLocal() {
+    var f = form();
+    if (!f) { return; }
+    var version = local ? local.version + 1 : 1;
+    local = { roundId: f.querySelector("[name=round_id]").value, params: readParams(f), version: version };
+  }
+
+  function restoreLocal() {
+    var f = form();
+    if (!f || !local || f.querySelector("[name=round_id]").value !== local.roundId) { return false; }
+    if (f.dataset.kind === "dots") {
+      $all(".dot-count", f).forEach(function (input) {
+        if (local.params[input.name] !== undefined) { input.value = local.params[input.name]; }
+      });
+    } else if (local.params.rank) {
+      var list = $("[data-ranking]", f);
+      local.params.rank.forEach(function (id) {
+        var item = $('.rank-item[data-option="' + id + '"]', list);
+        if (item) { list.appendChild(item); }
+      });
+    }
+    return true;
+  }
+
+  /* ---- dot voting ---- */
+  function dotsUsed(f) {
+    return $all(".dot-count", f).reduce(function (sum, input) { return sum + (parseInt(input.value, 10) || 0); }, 0);
+  }
+
+  function refreshDots(f, note) {
+    var budget = parseInt(f.dataset.dots, 10);
+    var cap = parseInt(f.dataset.cap, 10);
+    var left = budget - dotsUsed(f);
+    var leftEl = $("[data-left]", f);
+    var text = left === 0 ? f.dataset.msgNoneLeft : (left === 1 ? f.dataset.msgLeftOne : fmt(f.dataset.msgLeft, { n: left }));
+    leftEl.textContent = note ? text + " · " + note : text;
+    leftEl.parentElement.classList.toggle("none-left", left <= 0);
+    $all(".ballot-option", f).forEach(function (li) {
+      var n = parseInt($(".dot-count", li).value, 10) || 0;
+      $all(".pip", li).forEach(function (pip, i) { pip.classList.toggle("on", i < n); });
+      li.classList.toggle("chosen", n > 0);
+      $('[data-step="1"]', li).setAttribute("aria-disabled", n >= cap || left <= 0 ? "true" : "false");
+      $('[data-step="-1"]', li).setAttribute("aria-disabled", n <= 0 ? "true" : "false");
+    });
+  }
+
+  function step(button) {
+    var f = form();
+    var li = button.closest(".ballot-option");
+    var input = $(".dot-count", li);
+    var cap = parseInt(f.dataset.cap, 10);
+    var n = parseInt(input.value, 10) || 0;
+    var delta = parseInt(button.dataset.step, 10);
+    var left = parseInt(f.dataset.dots, 10) - dotsUsed(f);
+    var note = "";
+    if (delta > 0 && n >= cap) {
+      note = fmt(f.dataset.msgCap, { n: cap });
+    } else if (delta > 0 && left <= 0) {
+      note = f.dataset.msgTakeBack;
+    } else if (delta < 0 && n <= 0) {
+      return;
+    } else {
+      input.value = n + delta;
+      changed();
+    }
+    refreshDots(f, note);
+  }
+
+  /* ---- ranking ---- */
+  function refreshRanking(f, moved) {
+    var list = $("[data-ranking]", f);
+    var places = parseInt(f.dataset.places, 10);
+    var items = $all(".rank-item", list);
+    var cutoff = $("[data-cutoff]", list);
+    items.forEach(function (li, i) {
+      $(".rank-num", li).textContent = i + 1;
+      li.classList.toggle("beyond", i >= places);
+      $('[data-move="-1"]', li).setAttribute("aria-disabled", i === 0 ? "true" : "false");
+      $('[data-move="1"]', li).setAttribute("aria-disabled", i === items.length - 1 ? "true" : "false");
+    });
+    if (cutoff && items[places - 1]) { items[places - 1].after(cutoff); }
+    if (moved) {
+      var title = $("h2", moved).textContent;
+      $("[data-announce]", f).textContent = fmt(f.dataset.msgMoved, { title: title, n: items.indexOf(moved) + 1, total: items.length });
+    }
+  }
+
+  function move(button) {
+    var f = form();
+    var li = button.closest(".rank-item");
+    var items = $all(".rank-item", li.parentElement);
+    var i = items.indexOf(li);
+    var j = i + parseInt(button.dataset.move, 10);
+    if (j < 0 || j >= items.length) { return; }
+    if (j < i) { items[j].before(li); } else { items[j].after(li); }
+    button.focus();
+    changed();
+    refreshRanking(f, li);
+  }
+
+  // Dragging by the handle with pointer events works for fingers, pens and mice alike.
+  var drag = null;
+  document.addEventListener("pointerdown", function (evt) {
+    var handle = evt.target.closest(".rank-item .handle, .rank-item .option-text");
+    if (!handle || evt.button > 0) { return; }
+    var li = handle.closest(".rank-item");
+    if (evt.pointerType !== "mouse" && !evt.target.closest(".handle")) { return; }
+    drag = { li: li, id: evt.pointerId };
+    li.classList.add("dragging");
+    handle.setPointerCapture(evt.pointerId);
+    evt.preventDefault();
+  });
+  document.addEventListener("pointermove", function (evt) {
+    if (!drag || evt.pointerId !== drag.id) { return; }
+    var list = drag.li.parentElement;
+    var items = $all(".rank-item", list);
+    for (var k = 0; k < items.length; k++) {
+      var other = items[k];
+      if (other === drag.li) { continue; }
+      var box = other.getBoundingClientRect();
+      var mid = box.top + box.height / 2;
+      var pos = items.indexOf(drag.li);
+      if (k < pos && evt.clientY < mid) { other.before(drag.li); changed(); break; }
+      if (k > pos && evt.clientY > mid) { other.after(drag.li); changed(); break; }
+    }
+    refreshRanking(form(), null);
+  });
+  function endDrag(evt) {
+    if (!drag || evt.pointerId !== drag.id) { return; }
+    drag.li.classList.remove("dragging");
+    refreshRanking(form(), drag.li);
+    drag = null;
+  }
+  document.addEventListener("pointerup", endDrag);
+  document.addEventListener("pointercancel", endDrag);
+
+  /* ---- changes, sending and acknowledgement ---- */
+  function changed() {
+    rememberLocal();
+    if (!pending) { setStatus("unsent", live.dataset.msgUnsent); }
+  }
+
+  document.addEventListener("click", function (evt) {
+    var s = evt.target.closest("#ballot [data-step]");
+    if (s) { evt.preventDefault(); step(s); return; }
+    var m = evt.target.closest("#ballot [data-move]");
+    if (m) { evt.preventDefault(); move(m); }
+  });
+  document.addEventListener("input", function (evt) {
+    var f = form();
+    if (f && evt.target.classList.contains("dot-count")) {
+      var cap = parseInt(f.dataset.cap, 10);
+      var n = Math.max(0, Math.min(cap, parseInt(evt.target.value, 10) || 0));
+      if (String(n) !== evt.target.value && evt.target.value !== "") { evt.target.value = n; }
+      changed();
+      refreshDots(f, "");
+    }
+  });
+
+  function checkBeforeSend(f) {
+    if (f.dataset.kind !== "dots") { return null; }
+    var used = dotsUsed(f);
+    if (used === 0) { return f.dataset.msgNeedOne; }
+    if (f.dataset.mustAll === "true" && used < parseInt(f.dataset.usable, 10)) {
+      return fmt(f.dataset.msgNeedAll, { n: f.dataset.usable });
+    }
+    return null;
+  }
+
+  // htmx is about to send the form over the socket: stamp it and start waiting for the ack.
+  document.addEventListener("htmx:wsConfigSend", function (evt) {
+    var f = form();
+    if (!f || evt.target !== f) { return; }
+    var problem = checkBeforeSend(f);
+    if (problem) { evt.preventDefault(); setStatus("error", "⚠ " + problem); return; }
+    var params = evt.detail.parameters;
+    params.client_id = newId();
+    delete params.csrf;
+    track(params);
+    if (!socketOpen) {
+      evt.preventDefault();   // no socket: do not queue it there, post it now instead
+      postOverHttp();
+    }
+  });
+
+  function track(params) {
+    if (pending && pending.timer) { clearTimeout(pending.timer); }
+    pending = {
+      clientId: params.client_id, roundId: params.round_id, params: params, attempts: 0, timer: null,
+      version: local ? local.version : 0
+    };
+    pending.timer = setTimeout(postOverHttp, ACK_TIMEOUT);
+    setStatus("saving", live.dataset.msgSaving);
+  }
+
+  function postOverHttp() {
+    if (!pending) { return; }
+    var p = pending;
+    clearTimeout(p.timer);
+    p.attempts += 1;
+    var body = new URLSearchParams();
+    Object.keys(p.params).forEach(function (key) {
+      if (key === "HEADERS") { return; }
+      var value = p.params[key];
+      (Array.isArray(value) ? value : [value]).forEach(function (v) { body.append(key, v); });
+    });
+    body.set("action", "ballot");
+    fetch("/w/" + code + "/ballot", {
+      method: "POST",
+      headers: { "HX-Request": "true", "X-CSRF-Token": csrf },
+      body: body,
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.text().then(function (html) { return { ok: response.ok, status: response.status, html: html }; });
+    }).then(function (res) {
+      if (pending !== p) { return; }
+      if (res.html.indexOf('id="ballot-status"') >= 0) {
+        swapStatus(res.html);
+      } else {
+        throw new Error("unexpected reply " + res.status);
+      }
+    }).catch(function () {
+      if (pending !== p) { return; }
+      setStatus("retrying", live.dataset.msgRetrying);
+      p.timer = setTimeout(postOverHttp, Math.min(10000, 1000 * Math.pow(2, p.attempts)));
+    });
+  }
+
+  function swapStatus(html) {
+    var tmp = document.createElement("div");
+    tmp.innerHTML = html;
+    var fresh = tmp.querySelector("#ballot-status");
+    var old = document.getElementById("ballot-status");
+    if (fresh && old) {
+      fresh.removeAttribute("hx-swap-oob");
+      old.replaceWith(fresh);
+    }
+    settle();
+  }
+
+  // After any status line arrives: if it answers the pending ballot, stop waiting.
+  function settle() {
+    var el = document.getElementById("ballot-status");
+    if (!pending || !el || el.dataset.clientId !== pending.clientId) { return; }
+    clearTimeout(pending.timer);
+    // Saved, and nothing changed on the phone since sending: the server has what the phone shows.
+    if (el.dataset.state === "saved" && local && local.version === pending.version) { local = null; }
+    pending = null;
+  }
+
+  /* ---- socket state and the stage ---- */
+  live.addEventListener("htmx:wsOpen", function () {
+    socketOpen = true;
+    stopPolling();
+    if (pending) { postOverHttp(); }   // it may have been lost with the old socket
+  });
+  live.addEventListener("htmx:wsClose", function () {
+    socketOpen = false;
+    if (pending) { postOverHttp(); }
+    startPolling();
+  });
+  live.addEventListener("htmx:wsAfterMessage", function () { afterSwap(); });
+
+  function afterSwap() {
+    settle();
+    var f = form();
+    if (!f) { return; }
+    var restored = restoreLocal();
+    if (f.dataset.kind === "dots") { refreshDots(f, ""); } else { refreshRanking(f, null); }
+    if (restored && !pending) {
+      var st = document.getElementById("ballot-status");
+      if (st && st.dataset.state !== "error") { setStatus("unsent", live.dataset.msgUnsent); }
+    } else if (pending) {
+      setStatus("saving", live.dataset.msgSaving);
+    }
+  }
+
+  // While the socket is down, ask for the stage over HTTP so the phone still follows the room.
+  var poller = null;
+  function startPolling() {
+    if (poller) { return; }
+    poller = setInterval(function () {
+      fetch("/w/" + code + "/stage", { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+        .then(function (r) {
+          if (r.status === 404) { location.reload(); return null; }
+          return r.ok ? r.text() : null;
+        })
+        .then(function (html) {
+          if (!html) { return; }
+          var tmp = document.createElement("div");
+          tmp.innerHTML = html;
+          var fresh = tmp.querySelector("[data-stage]");
+          var old = stage();
+          if (fresh && old && (fresh.dataset.round !== old.dataset.round || fresh.dataset.status !== old.dataset.status)) {
+            old.replaceWith(fresh);
+            if (window.htmx) { htmx.process(fresh); }
+            afterSwap();
+          }
+        })
+        .catch(function () { /* still offline: try again on the next tick */ });
+    }, 5000);
+  }
+  function stopPolling() { if (poller) { clearInterval(poller); poller = null; } }
+
+  window.addEventListener("beforeunload", function (evt) {
+    if (pending) { evt.preventDefault(); evt.returnValue = ""; }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { afterSwap(); });
+})();
