@@ -1,0 +1,221 @@
+"""People in a test: a Facilitator and a Phone that act through the real HTTP and websocket API."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import websockets
+
+PASSWORD = "a long test password"
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page embeds in its forms."""
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def add_user(data_path: str, username: str = "facilitator", password: str = PASSWORD) -> None:
+    """Create a facilitator through the real command line."""
+    subprocess.run(
+        [sys.executable, "-m", "facilitation", "add-user", username, "--password-stdin",
+         "--data", data_path],
+        input=password + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+@dataclass
+class Server:
+    """A real `facilitation serve` process on a loopback port."""
+
+    data_path: str
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+    extra_env: dict | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> Server:
+        import os
+
+        env = {**os.environ, **(self.extra_env or {})}
+        env.setdefault("FACILITATION_PUBLIC_URL", self.url)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "facilitation", "serve", "--port", str(self.port), "--data",
+             self.data_path, "--public-url", self.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
+                raise RuntimeError(f"server exited early:\n{out}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not start in time")
+
+    def stop(self, sig: int | None = None, timeout: float = 10.0) -> None:
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+
+
+class Facilitator:
+    """A signed-in facilitator driving the console through plain form posts."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.token = ""
+
+    async def login(self, username: str = "facilitator", password: str = PASSWORD) -> httpx.Response:
+        page = await self.client.get("/login")
+        response = await self.client.post(
+            "/login",
+            data={"csrf": csrf_of(page.text), "username": username, "password": password,
+                  "next": "/f"},
+        )
+        listing = await self.client.get("/f")
+        if listing.status_code == 200:
+            self.token = csrf_of(listing.text)
+        return response
+
+    async def post(self, path: str, data: dict | None = None, htmx: bool = False) -> httpx.Response:
+        headers = {"HX-Request": "true"} if htmx else {}
+        return await self.client.post(path, data={"csrf": self.token, **(data or {})},
+                                      headers=headers)
+
+    async def create_workshop(self, title: str = "Green spaces", date: str = "", place: str = ""):
+        """Create a workshop; returns (workshop id, join code)."""
+        response = await self.post("/f/workshops", {"title": title, "date": date, "place": place})
+        assert response.status_code == 303, response.text
+        workshop_id = int(response.headers["location"].rsplit("/", 1)[1])
+        console = await self.client.get(f"/f/workshops/{workshop_id}")
+        code = re.search(r'class="code-big">([A-Z0-9]+)<', console.text).group(1)
+        return workshop_id, code
+
+    async def add_option(self, workshop_id: int, title: str, description: str = "") -> int:
+        response = await self.post(f"/f/workshops/{workshop_id}/options",
+                                   {"title": title, "description": description})
+        assert response.status_code == 303, response.text
+        return max(await self.option_ids(workshop_id))
+
+    async def option_ids(self, workshop_id: int) -> list[int]:
+        console = await self.client.get(f"/f/workshops/{workshop_id}")
+        return [int(i) for i in re.findall(r'id="ot-(\d+)"', console.text)]
+
+    async def create_round(self, workshop_id: int, title: str, option_ids, **fields) -> int:
+        data = {"title": title, "kind": "dots", "options": [str(o) for o in option_ids],
+                **{k: str(v) for k, v in fields.items()}}
+        response = await self.post(f"/f/workshops/{workshop_id}/rounds", data)
+        assert response.status_code == 303, response.text
+        console = await self.client.get(f"/f/workshops/{workshop_id}")
+        return max(int(i) for i in re.findall(r"/rounds/(\d+)/", console.text))
+
+    async def round_action(self, workshop_id: int, round_id: int, action: str) -> httpx.Response:
+        return await self.post(f"/f/workshops/{workshop_id}/rounds/{round_id}/{action}")
+
+
+class Phone:
+    """A participant's phone: joins by code, then votes over its websocket or plain HTTP."""
+
+    def __init__(self, client: httpx.AsyncClient, ws_base: str | None = None) -> None:
+        self.client = client
+        self.ws_base = ws_base
+        self.code = ""
+        self.token = ""
+
+    async def join(self, code: str, name: str = "") -> httpx.Response:
+        home = await self.client.get("/")
+        response = await self.client.post(
+            "/join", data={"csrf": csrf_of(home.text), "code": code, "name": name}
+        )
+        self.code = code
+        page = await self.client.get(f"/w/{code}")
+        if 'name="csrf"' in page.text:
+            self.token = csrf_of(page.text)
+        return response
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.client.cookies.items())
+
+    @asynccontextmanager
+    async def socket(self, origin: str | None = None):
+        """The phone's websocket, with the cookie and Origin a browser would send."""
+        assert self.ws_base, "socket() needs a live server"
+        origin = origin or self.ws_base.replace("ws://", "http://")
+        async with websockets.connect(
+            f"{self.ws_base}/w/{self.code}/ws",
+            additional_headers={"Cookie": self.cookie_header(), "Origin": origin},
+            open_timeout=10,
+        ) as ws:
+            yield ws
+
+    @staticmethod
+    def ballot_message(round_id: int, dots: dict | None = None, ranking=None,
+                       client_id: str | None = None) -> str:
+        """The JSON the htmx ws extension sends for the ballot form."""
+        fields = {"action": "ballot", "round_id": str(round_id),
+                  "client_id": client_id or uuid.uuid4().hex,
+                  "HEADERS": {"HX-Request": "true", "HX-Trigger": "ballot"}}
+        for option_id, n in (dots or {}).items():
+            fields[f"dots-{option_id}"] = str(n)
+        if ranking is not None:
+            fields["rank"] = [str(o) for o in ranking]
+        return json.dumps(fields)
+
+    async def vote_http(self, round_id: int, dots: dict | None = None, ranking=None,
+                        client_id: str | None = None, htmx: bool = True) -> httpx.Response:
+        data: dict = {"csrf": self.token, "round_id": str(round_id),
+                      "client_id": client_id or uuid.uuid4().hex}
+        for option_id, n in (dots or {}).items():
+            data[f"dots-{option_id}"] = str(n)
+        if ranking is not None:
+            data["rank"] = [str(o) for o in ranking]
+        headers = {"HX-Request": "true"} if htmx else {}
+        return await self.client.post(f"/w/{self.code}/ballot", data=data, headers=headers)
+
+
+def stage_of(html: str) -> str:
+    """A phone stage's state: waiting, open or closed."""
+    return re.search(r'data-status="(\w+)"', html).group(1)
+
+
+ROOT = Path(__file__).resolve().parent.parent
