@@ -8,12 +8,27 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from facilitation.i18n import N_
+
+NOT_FOUND = {
+    "page": N_("We could not find that page."),
+    "workshop": N_("We could not find that workshop."),
+    "option": N_("We could not find that option. It may have been removed; please reload the page."),
+    "round": N_("We could not find that round. Please reload the page."),
+    "workshop with that code": N_(
+        "No workshop has that code. Check the letters on the screen and try again."
+    ),
+    "place in this workshop": N_(
+        "This device has not joined this workshop yet. Please join with the code."
+    ),
+}
+
 
 class FacilitationError(Exception):
     """An error a person can understand; ``message`` is a translatable template."""
 
     status = 400
-    default = "That request could not be understood."
+    default = N_("That request could not be understood.")
 
     def __init__(self, message: str | None = None, **params: Any) -> None:
         self.message = message or self.default
@@ -27,15 +42,16 @@ class BadRequest(FacilitationError):
 
 class Forbidden(FacilitationError):
     status = 403
-    default = "You are not allowed to do that."
+    default = N_("You are not allowed to do that.")
 
 
 class NotFound(FacilitationError):
     status = 404
-    default = "We could not find that {what}."
+    default = NOT_FOUND["page"]
 
     def __init__(self, what: str = "page") -> None:
-        super().__init__(self.default, what=what)
+        self.what = what
+        super().__init__(NOT_FOUND.get(what, self.default))
 
 
 class Conflict(FacilitationError):
@@ -43,12 +59,14 @@ class Conflict(FacilitationError):
 
 
 class RoundNotOpen(Conflict):
-    default = "This round is closed, so your ballot was not changed. Your last saved ballot counts."
+    default = N_(
+        "This round is closed, so your ballot was not changed. Your last saved ballot counts."
+    )
 
 
 class TooLarge(FacilitationError):
     status = 413
-    default = "That was too much to send at once."
+    default = N_("That was too much to send at once.")
 
 
 async def error_response(request: Request, exc: Exception) -> Response:
@@ -59,12 +77,12 @@ async def error_response(request: Request, exc: Exception) -> Response:
         return render_error(request, exc.status, exc.message, exc.params)
     if isinstance(exc, HTTPException):
         messages = {
-            404: "We could not find that page.",
-            405: "That address does not take this kind of request.",
+            404: NOT_FOUND["page"],
+            405: N_("That address does not take this kind of request."),
             413: TooLarge.default,
         }
-        message = messages.get(exc.status_code, "Something went wrong with that request.")
+        message = messages.get(exc.status_code, N_("Something went wrong with that request."))
         return render_error(request, exc.status_code, message, {})
     return render_error(
-        request, 500, "Something went wrong on our side. Please try again.", {}
+        request, 500, N_("Something went wrong on our side. Please try again."), {}
     )

@@ -62,6 +62,11 @@ def activate(locale: str) -> contextvars.Token:
     return _current.set(translations(locale))
 
 
+def N_(message: str) -> str:
+    """Mark text for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
 def _(message: str, **params: Any) -> str:
     """Translate a message and fill ``{name}`` placeholders."""
     active = _current.get() or translations(DEFAULT)

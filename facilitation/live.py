@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from facilitation import render
 from facilitation.errors import FacilitationError
 from facilitation.hub import Hub, Overflowed
-from facilitation.i18n import _, activate, negotiate
+from facilitation.i18n import N_, _, activate, negotiate
 from facilitation.storage import Store
 from facilitation.workshop import Ack, Workshops, phones_channel
 
@@ -283,7 +283,9 @@ async def phone_socket(websocket: WebSocket) -> None:
     await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
 
 
-BAD_MESSAGE = "That message could not be understood, so nothing was changed. Please reload the page."
+BAD_MESSAGE = N_(
+    "That message could not be understood, so nothing was changed. Please reload the page."
+)
 
 
 def status_html(

@@ -1,0 +1,122 @@
+"""All user-facing text goes through one translation function, so a new language needs no
+template changes: a pseudo-translation must reach every visible word of a page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from facilitation import i18n
+from tests.conftest import new_client
+from tests.helpers import ROOT
+
+POT = ROOT / "facilitation" / "locale" / "messages.pot"
+EXTRACT = [
+    "-F", "babel.cfg", "-k", "N_", "-k", "BadRequest", "-k", "Conflict", "-k", "Forbidden",
+    "-k", "ngettext:1,2", "--no-location", "--sort-output", "--omit-header",
+]  # fmt: skip
+
+
+def msgids(path) -> set:
+    with open(path, "rb") as f:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+
+
+def test_message_template_is_current(tmp_path):
+    fresh = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", *EXTRACT, "-o", str(fresh),
+         "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    assert msgids(fresh) == msgids(POT), "run the extract command in facilitation/locale/README.md"
+
+
+@pytest.fixture
+def pseudo_locale(tmp_path, monkeypatch):
+    """A compiled catalog for Esperanto in which every message is wrapped in ⟦ ⟧."""
+    catalog = Catalog(locale="eo")
+    with open(POT, "rb") as f:
+        for message in read_po(f):
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple | list):
+                catalog.add(message.id, tuple(f"⟦{m}⟧" for m in message.id))
+            else:
+                catalog.add(message.id, f"⟦{message.id}⟧")
+    target = tmp_path / "eo" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with open(target / "messages.mo", "wb") as f:
+        write_mo(f, catalog)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    yield "eo"
+    i18n.translations.cache_clear()
+
+
+class TextNodes(HTMLParser):
+    """Visible text of <main>, skipping user data marked by the caller."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "main" or self.depth:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth and data.strip():
+            self.texts.append(data.strip())
+
+
+def untranslated(html: str, user_text: set[str]) -> list[str]:
+    parser = TextNodes()
+    parser.feed(html)
+    leftovers = []
+    for text in parser.texts:
+        rest = re.sub(r"⟦[^⟧]*⟧", "", text)
+        for known in user_text:
+            rest = rest.replace(known, "")
+        if re.search(r"[A-Za-z]{2,}", rest):
+            leftovers.append(text)
+    return leftovers
+
+
+async def test_negotiation_prefers_an_available_catalog(pseudo_locale):
+    assert i18n.negotiate("eo;q=0.9, en;q=0.5") == "eo"
+    assert i18n.negotiate("fr-FR, de") == "en"
+    assert i18n.negotiate(None) == "en"
+
+
+async def test_every_word_on_participant_pages_is_translatable(app, facilitator, pseudo_locale):
+    workshop_id, code = await facilitator.create_workshop("Phoenix Place")
+    a = await facilitator.add_option(workshop_id, "Benches")
+    b = await facilitator.add_option(workshop_id, "Lighting")
+    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
+    await facilitator.round_action(workshop_id, round_id, "open")
+    user_text = {"Phoenix Place", "Benches", "Lighting", "Priorities", code, "Ann"}
+    headers = {"Accept-Language": "eo"}
+    async with new_client(app) as device:
+        home = await device.get("/", headers=headers)
+        assert untranslated(home.text, user_text) == []
+        join = await device.get(f"/w/{code}", headers=headers)
+        assert untranslated(join.text, user_text) == []
+        from tests.helpers import Phone
+
+        await Phone(device).join(code, "Ann")
+        ballot = await device.get(f"/w/{code}", headers=headers)
+        assert "⟦" in ballot.text
+        assert untranslated(ballot.text, user_text) == []
