@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -40,7 +41,7 @@ class Identity:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith("/static/"):
             return await self.app(scope, receive, send)
         session = scope.get("session", {})
         user = None
@@ -51,8 +52,6 @@ class Identity:
                 session.pop("uid", None)
         scope["user"] = user
         if scope["type"] == "http":
-            from starlette.requests import HTTPConnection
-
             scope["csrf_token"] = csrf_token(HTTPConnection(scope))
         else:
             scope["csrf_token"] = session.get("csrf", "")

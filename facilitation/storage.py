@@ -198,7 +198,10 @@ class Store:
         self.durability = durability
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._snapshot: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        # Snapshot reads share the reader connection, which can hold one transaction at a time.
+        self._snapshot_lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -208,6 +211,7 @@ class Store:
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._migrate()
         self._reader = await self._connect()
+        self._snapshot = await self._connect()
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -219,10 +223,10 @@ class Store:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in (self._snapshot, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._snapshot = self._reader = self._writer = None
 
     async def _migrate(self) -> None:
         async with self._write() as db:
@@ -372,6 +376,14 @@ class Store:
             raise NotFound("option")
         return _option(row)
 
+    @staticmethod
+    async def _option_in(db: aiosqlite.Connection, option_id: int) -> Option:
+        """An option read through the given connection (inside its transaction)."""
+        row = await (await db.execute("SELECT * FROM options WHERE id = ?", (option_id,))).fetchone()
+        if row is None:
+            raise NotFound("option")
+        return _option(row)
+
     async def add_option(self, workshop_id: int, title: str, description: str) -> Option:
         async with self._write() as db:
             row = await (
@@ -391,7 +403,7 @@ class Store:
     async def update_option(self, option_id: int, title: str, description: str) -> int:
         """Change an option's wording; returns how many ballots already support it."""
         async with self._write() as db:
-            option = await self.option(option_id)
+            option = await self._option_in(db, option_id)
             await db.execute(
                 "UPDATE options SET title = ?, description = ? WHERE id = ?",
                 (title, description, option_id),
@@ -402,7 +414,7 @@ class Store:
     async def move_option(self, option_id: int, step: int) -> None:
         """Swap an option with its neighbour above (step -1) or below (step +1)."""
         async with self._write() as db:
-            option = await self.option(option_id)
+            option = await self._option_in(db, option_id)
             ordered = [
                 r[0]
                 for r in await db.execute_fetchall(
@@ -440,7 +452,7 @@ class Store:
         contains it is open.
         """
         async with self._write() as db:
-            option = await self.option(option_id)
+            option = await self._option_in(db, option_id)
             statuses = [
                 r[0]
                 for r in await db.execute_fetchall(
@@ -470,7 +482,7 @@ class Store:
     async def restore_option(self, option_id: int) -> None:
         """Bring a withdrawn option back for future rounds."""
         async with self._write() as db:
-            option = await self.option(option_id)
+            option = await self._option_in(db, option_id)
             await db.execute("UPDATE options SET withdrawn = 0 WHERE id = ?", (option_id,))
             await self._bump(db, option.workshop_id)
 
@@ -518,7 +530,7 @@ class Store:
         )
         async with self._write() as db:
             if rnd.id:
-                current = await self.round(rnd.id)
+                current = await self._round_in(db, rnd.id)
                 if current.status is not RoundStatus.DRAFT:
                     raise Conflict("A round's settings are fixed once it has opened.")
                 await db.execute(
@@ -546,7 +558,7 @@ class Store:
     async def delete_round(self, round_id: int) -> None:
         """Delete a round that never opened."""
         async with self._write() as db:
-            rnd = await self.round(round_id)
+            rnd = await self._round_in(db, round_id)
             if rnd.status is not RoundStatus.DRAFT:
                 raise Conflict("Only a round that has never opened can be deleted.")
             await db.execute("DELETE FROM round_options WHERE round_id = ?", (round_id,))
@@ -556,7 +568,7 @@ class Store:
     async def open_round(self, round_id: int, now: float) -> int:
         """Open a draft or closed round (reopening keeps its ballots); returns the revision."""
         async with self._write() as db:
-            rnd = await self.round(round_id)
+            rnd = await self._round_in(db, round_id)
             other = await (
                 await db.execute(
                     "SELECT title FROM rounds WHERE workshop_id = ? AND status = 'open' AND id != ?",
@@ -588,7 +600,7 @@ class Store:
         """Close an open round and store its results snapshot, counted from the stored ballots
         inside the same transaction, so no ballot can slip in between counting and closing."""
         async with self._write() as db:
-            rnd = await self.round(round_id)
+            rnd = await self._round_in(db, round_id)
             if rnd.status is not RoundStatus.OPEN:
                 raise Conflict("This round is not open.")
             await db.execute(
@@ -609,7 +621,10 @@ class Store:
             return await self._bump(db, rnd.workshop_id)
 
     async def _round_in(self, db: aiosqlite.Connection, round_id: int) -> Round:
+        """A round read through the given connection (inside its transaction)."""
         row = await (await db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,))).fetchone()
+        if row is None:
+            raise NotFound("round")
         ids = await db.execute_fetchall(
             "SELECT option_id FROM round_options WHERE round_id = ? ORDER BY position", (round_id,)
         )
@@ -618,7 +633,7 @@ class Store:
     async def reveal_round(self, round_id: int, revealed: bool = True) -> int:
         """Show (or hide again) a round's results to the room."""
         async with self._write() as db:
-            rnd = await self.round(round_id)
+            rnd = await self._round_in(db, round_id)
             await db.execute(
                 "UPDATE rounds SET revealed = ? WHERE id = ?", (int(revealed), round_id)
             )
@@ -716,19 +731,37 @@ class Store:
         return [_ballot(r) for r in rows]
 
     async def live_state(self, workshop_id: int) -> tuple[Workshop, Round | None, list[Ballot], int]:
-        """One consistent read for a live render: workshop, current round, its ballots, joined."""
-        conn = self._reader or self._writer
-        assert conn is not None
-        await conn.execute("BEGIN")
-        try:
-            workshop = await self.workshop(workshop_id)
-            rnd = await self.round(workshop.current_round_id) if workshop.current_round_id else None
-            ballots = await self.ballots(rnd.id) if rnd else []
-            joined = await self._one(
-                "SELECT COUNT(*) FROM participants WHERE workshop_id = ?", (workshop_id,)
-            )
-        finally:
-            await conn.execute("COMMIT")
+        """One consistent read for a live render: workshop, current round, its ballots, joined.
+
+        It runs on its own connection so that its transaction never leaks into other reads.
+        """
+        db = self._snapshot
+        assert db is not None
+        async with self._snapshot_lock:
+            await db.execute("BEGIN")
+            try:
+                row = await (
+                    await db.execute("SELECT * FROM workshops WHERE id = ?", (workshop_id,))
+                ).fetchone()
+                if row is None:
+                    raise NotFound("workshop")
+                workshop = _workshop(row)
+                current = workshop.current_round_id
+                rnd = await self._round_in(db, current) if current else None
+                ballots = []
+                if rnd is not None:
+                    rows = await db.execute_fetchall(
+                        "SELECT * FROM ballots WHERE round_id = ? ORDER BY participant_id",
+                        (rnd.id,),
+                    )
+                    ballots = [_ballot(r) for r in rows]
+                joined = await (
+                    await db.execute(
+                        "SELECT COUNT(*) FROM participants WHERE workshop_id = ?", (workshop_id,)
+                    )
+                ).fetchone()
+            finally:
+                await db.execute("COMMIT")
         return workshop, rnd, ballots, joined[0]
 
     async def turnout(self, workshop_id: int, round_id: int | None) -> Turnout:

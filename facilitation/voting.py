@@ -41,7 +41,8 @@ def _as_int(value: Any, *, field: str) -> int:
         text = value.strip()
         if text == "":
             return 0
-        if len(text) <= MAX_FIELD_CHARS and text.lstrip("-").isdigit():
+        # isascii: str.isdigit() also accepts characters such as "²" that int() refuses.
+        if len(text) <= MAX_FIELD_CHARS and text.isascii() and text.removeprefix("-").isdigit():
             return int(text)
     raise BallotError(N_("“{field}” must be a whole number."), field=field)
 
@@ -54,7 +55,7 @@ def read_dots(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
         if not name.startswith("dots-"):
             continue
         suffix = name.removeprefix("dots-")
-        if not suffix.isdigit() or int(suffix) not in allowed:
+        if not (suffix.isascii() and suffix.isdigit()) or int(suffix) not in allowed:
             raise BallotError(N_("That option is not part of this round. Please reload the page."))
         dots[int(suffix)] = _as_int(value, field=name)
     return dots

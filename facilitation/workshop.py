@@ -293,12 +293,15 @@ class Workshops:
             raise RoundNotOpen()
         # A closed round is refused by the store, after it has checked for a re-sent submission
         # that was already saved: that one is acknowledged again, never reported as lost.
-        if rnd.kind is RoundKind.DOTS:
-            dots = voting.validate_dots(voting.read_dots(fields, rnd), rnd)
-            ballot = Ballot(rnd.id, participant.id, dots=dots)
-        else:
-            ranking = voting.validate_ranking(voting.read_ranking(fields, rnd), rnd)
-            ballot = Ballot(rnd.id, participant.id, ranking=ranking)
+        try:
+            if rnd.kind is RoundKind.DOTS:
+                dots = voting.validate_dots(voting.read_dots(fields, rnd), rnd)
+                ballot = Ballot(rnd.id, participant.id, dots=dots)
+            else:
+                ranking = voting.validate_ranking(voting.read_ranking(fields, rnd), rnd)
+                ballot = Ballot(rnd.id, participant.id, ranking=ranking)
+        except voting.BallotError as exc:  # the pure rules know no HTTP: give it its status here
+            raise BadRequest(exc.message, **exc.params) from exc
         now = time.time()
         revision, duplicate = await self.store.cast_ballot(ballot, client_id, now)
         if not duplicate:
@@ -319,14 +322,14 @@ def normalise_code(code: Any) -> str:
 def _int(value: Any, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 12:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12:
         return int(value)
     raise NotFound(what)
 
 
 def _bounded(value: Any, field: str, low: int, high: int) -> int:
     text = str(value).strip() if isinstance(value, str | int) else ""
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise BadRequest(
             "“{field}” must be a whole number from {low} to {high}.", field=field, low=low, high=high
         )

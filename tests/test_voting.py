@@ -1,0 +1,772 @@
+"""The voting rules: reading and validating ballots, dot tallies, Borda, Schulze and ties."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+
+from facilitation.models import Ballot, ResultRow, Round, RoundKind, RoundStatus
+from facilitation.voting import (
+    BallotError,
+    borda_scores,
+    pairwise,
+    read_dots,
+    read_ranking,
+    schulze_strengths,
+    schulze_wins,
+    tally,
+    tally_dots,
+    usable_dots,
+    validate_dots,
+    validate_ranking,
+)
+
+FAST = settings(max_examples=150, deadline=None)
+
+
+def dots_round(options=(1, 2, 3, 4), dots=5, cap=3, must_use_all=False) -> Round:
+    return Round(
+        id=7,
+        workshop_id=1,
+        title="Where to spend the garden budget",
+        kind=RoundKind.DOTS,
+        option_ids=tuple(options),
+        status=RoundStatus.OPEN,
+        dots=dots,
+        max_per_option=cap,
+        must_use_all=must_use_all,
+    )
+
+
+def rank_round(options=(1, 2, 3, 4), top_k=None) -> Round:
+    return Round(
+        id=8,
+        workshop_id=1,
+        title="Rank the play areas",
+        kind=RoundKind.RANK,
+        option_ids=tuple(options),
+        status=RoundStatus.OPEN,
+        top_k=top_k,
+    )
+
+
+def dot_ballots(rnd: Round, *dots: dict[int, int]) -> list[Ballot]:
+    return [Ballot(rnd.id, pid, dots=d) for pid, d in enumerate(dots, start=1)]
+
+
+def rank_ballots(rnd: Round, rankings) -> list[Ballot]:
+    return [Ballot(rnd.id, pid, ranking=tuple(r)) for pid, r in enumerate(rankings, start=1)]
+
+
+def summary(rows) -> list[tuple]:
+    return [(r.option_id, r.score, r.place, r.tied) for r in rows]
+
+
+# -- reading dot fields ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"dots-1": "2", "dots-2": "1"}, {1: 2, 2: 1}),
+        ({"dots-3": " 3 ", "round_id": "7", "client_id": "abc", "csrf": "x"}, {3: 3}),
+        ({"dots-1": ""}, {1: 0}),
+        ({"dots-4": 2}, {4: 2}),
+        ({"dots-1": "-1"}, {1: -1}),
+        ({"dots-1": "999999999999"}, {1: 999999999999}),
+        ({}, {}),
+    ],
+    ids=[
+        "two options",
+        "other fields ignored",
+        "blank is zero",
+        "int",
+        "negative",
+        "12 digits",
+        "nothing",
+    ],
+)
+def test_read_dots_accepts(fields, expected):
+    assert read_dots(fields, dots_round()) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"dots-1": "two"}, "whole number"),
+        ({"dots-1": "1.5"}, "whole number"),
+        ({"dots-1": 1.0}, "whole number"),
+        ({"dots-1": True}, "whole number"),
+        ({"dots-1": "True"}, "whole number"),
+        ({"dots-1": None}, "whole number"),
+        ({"dots-1": ["1"]}, "whole number"),
+        ({"dots-1": "1e3"}, "whole number"),
+        ({"dots-1": "9999999999999"}, "whole number"),
+        ({"dots-1": "--5"}, "whole number"),
+        ({"dots-1": "-"}, "whole number"),
+        ({"dots-1": "²"}, "whole number"),
+        ({"dots-1": "+1"}, "whole number"),
+        ({"dots-9": "1"}, "not part of this round"),
+        ({"dots-x": "1"}, "not part of this round"),
+        ({"dots-": "1"}, "not part of this round"),
+        ({"dots-²": "1"}, "not part of this round"),
+        ({"dots--1": "1"}, "not part of this round"),
+    ],
+    ids=lambda v: repr(v) if isinstance(v, dict) else None,
+)
+def test_read_dots_refuses(fields, says):
+    with pytest.raises(BallotError, match=says):
+        read_dots(fields, dots_round())
+
+
+def test_read_dots_names_the_field_in_the_message():
+    with pytest.raises(BallotError) as caught:
+        read_dots({"dots-2": "lots"}, dots_round())
+    assert caught.value.params == {"field": "dots-2"}
+    assert "dots-2" in str(caught.value)
+
+
+# -- validating dot ballots -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rules", "dots", "expected"),
+    [
+        ({}, {1: 3, 2: 2}, {1: 3, 2: 2}),
+        ({}, {1: 1}, {1: 1}),
+        ({}, {1: 2, 2: 0, 3: 0}, {1: 2}),
+        ({}, {1: 3}, {1: 3}),
+        ({"dots": 3, "cap": 1}, {1: 1, 2: 1, 3: 1}, {1: 1, 2: 1, 3: 1}),
+        ({"dots": 3, "cap": 1}, {4: 1}, {4: 1}),
+        ({"must_use_all": True}, {1: 3, 2: 2}, {1: 3, 2: 2}),
+        ({"must_use_all": True}, {1: 1, 2: 1, 3: 1, 4: 2}, {1: 1, 2: 1, 3: 1, 4: 2}),
+        # The cap makes 5 dots unusable on 2 options: 4 is all a person can place.
+        ({"options": (1, 2), "cap": 2, "must_use_all": True}, {1: 2, 2: 2}, {1: 2, 2: 2}),
+        ({"options": (1,), "dots": 5, "cap": 1, "must_use_all": True}, {1: 1}, {1: 1}),
+        ({"dots": 100, "cap": 100}, {1: 100}, {1: 100}),
+    ],
+    ids=[
+        "full budget",
+        "one dot",
+        "zeros dropped",
+        "cap reached",
+        "approval",
+        "approval one",
+        "must use all",
+        "must use all spread",
+        "cap limits usable",
+        "single option approval",
+        "large budget",
+    ],
+)
+def test_validate_dots_accepts(rules, dots, expected):
+    rnd = dots_round(**rules)
+    assert validate_dots(dots, rnd) == expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "dots", "says", "params"),
+    [
+        ({}, {1: 3, 2: 3}, "dots to use, not 6", {"dots": 5, "used": 6}),
+        ({}, {1: 2, 2: 2, 3: 2}, "dots to use, not 6", {"dots": 5, "used": 6}),
+        ({}, {1: 4}, "at most 3 dots", {"cap": 3}),
+        ({"dots": 3, "cap": 1}, {1: 2}, "at most 1 dots", {"cap": 1}),
+        ({}, {}, "at least one dot", {}),
+        ({}, {1: 0, 2: 0}, "at least one dot", {}),
+        ({}, {1: -1, 2: 3}, "zero or more", {}),
+        ({}, {1: -5}, "zero or more", {}),
+        ({}, {1: 10**30}, "at most 3 dots", {"cap": 3}),
+        ({"cap": 10**6}, {1: 10**6}, "dots to use", {"dots": 5, "used": 10**6}),
+        ({}, {1: True}, "zero or more", {}),
+        ({}, {1: "1"}, "zero or more", {}),
+        ({}, {1: 1.0}, "zero or more", {}),
+        ({}, {9: 1}, "not part of this round", {}),
+        ({"options": (1, 2)}, {3: 1}, "not part of this round", {}),
+        ({"must_use_all": True}, {1: 3, 2: 1}, "use all 5", {"dots": 5}),
+        (
+            {"options": (1, 2), "cap": 2, "must_use_all": True},
+            {1: 2, 2: 1},
+            "use all 4",
+            {"dots": 4},
+        ),
+    ],
+    ids=[
+        "over budget",
+        "over budget spread",
+        "over cap",
+        "approval over cap",
+        "empty",
+        "all zero",
+        "negative",
+        "only negative",
+        "huge",
+        "huge within cap",
+        "boolean",
+        "string count",
+        "float count",
+        "unknown option",
+        "option of another round",
+        "must use all",
+        "must use all usable",
+    ],
+)
+def test_validate_dots_refuses(rules, dots, says, params):
+    with pytest.raises(BallotError, match=says) as caught:
+        validate_dots(dots, dots_round(**rules))
+    assert caught.value.params == params
+
+
+@pytest.mark.parametrize(
+    ("dots", "cap", "options", "usable"),
+    [(5, 3, 4, 5), (5, 2, 2, 4), (5, 1, 3, 3), (3, 1, 3, 3), (10, 3, 1, 3), (1, 1, 1, 1)],
+)
+def test_usable_dots(dots, cap, options, usable):
+    rnd = dots_round(options=range(1, options + 1), dots=dots, cap=cap)
+    assert usable_dots(rnd) == usable
+
+
+# -- reading and validating rankings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("top_k", "raw", "expected"),
+    [
+        (None, ["3", "1", "4", "2"], (3, 1, 4, 2)),
+        (None, [3, 1, 4, 2], (3, 1, 4, 2)),
+        (None, [" 2 ", "1", "3", "4"], (2, 1, 3, 4)),
+        (2, ["4", "2"], (4, 2)),
+        # A phone that sends its whole ordered list in a top-k round: only the first k count.
+        (2, ["4", "2", "1", "3"], (4, 2)),
+        (1, "3", (3,)),
+        (1, 3, (3,)),
+        (10, ["1", "2", "3", "4"], (1, 2, 3, 4)),
+    ],
+    ids=[
+        "full",
+        "ints",
+        "spaces",
+        "top k",
+        "top k from full list",
+        "single string",
+        "single int",
+        "k above option count",
+    ],
+)
+def test_ranking_accepted(top_k, raw, expected):
+    rnd = rank_round(top_k=top_k)
+    assert validate_ranking(read_ranking({"rank": raw}, rnd), rnd) == expected
+
+
+@pytest.mark.parametrize(
+    ("top_k", "fields", "says"),
+    [
+        (None, {"rank": ["1", "1", "2", "3"]}, "only once"),
+        (2, {"rank": ["2", "2"]}, "only once"),
+        (None, {"rank": ["1", "2"]}, "rank 4 options"),
+        (None, {"rank": ["1", "2", "3"]}, "rank 4 options"),
+        (2, {"rank": ["1", "2", "3"]}, "rank 2 options"),
+        (2, {"rank": ["1"]}, "rank 2 options"),
+        (None, {"rank": "2"}, "rank 4 options"),
+        (None, {"rank": []}, "rank 4 options"),
+        (None, {}, "rank 4 options"),
+        (None, {"rank": ["1", "2", "3", "9"]}, "not part of this round"),
+        (None, {"rank": ["1", "2", "3", "4", "5"]}, "not part of this round"),
+        (1, {"rank": "0"}, "not part of this round"),
+        (1, {"rank": ""}, "not part of this round"),
+        (None, {"rank": ["1", "two", "3", "4"]}, "whole number"),
+        (None, {"rank": ["1", "²", "3", "4"]}, "whole number"),
+        (None, {"rank": [True, 2, 3, 4]}, "whole number"),
+        (None, {"rank": [None]}, "whole number"),
+        (None, {"rank": ("1", "2", "3", "4")}, "could not be read"),
+        (None, {"rank": {"1": 1}}, "could not be read"),
+        (None, {"rank": None}, "could not be read"),
+        (None, {"rank": 2.0}, "could not be read"),
+    ],
+    ids=lambda v: repr(v) if isinstance(v, dict) else None,
+)
+def test_ranking_refused(top_k, fields, says):
+    rnd = rank_round(top_k=top_k)
+    with pytest.raises(BallotError, match=says):
+        validate_ranking(read_ranking(fields, rnd), rnd)
+
+
+def test_ranking_refusal_says_how_many_places():
+    with pytest.raises(BallotError) as caught:
+        validate_ranking((1, 2), rank_round(top_k=3))
+    assert caught.value.params == {"places": 3}
+
+
+# -- dot tallies ----------------------------------------------------------------------------------
+
+
+def test_tally_dots_totals_places_and_supporters():
+    rnd = dots_round(options=(10, 20, 30))
+    ballots = dot_ballots(rnd, {10: 2, 20: 1}, {20: 3}, {10: 1, 20: 1})
+    result = tally_dots(rnd, ballots)
+    assert result.kind is RoundKind.DOTS
+    assert result.ballots == 3
+    assert result.rows == (
+        ResultRow(20, 5, 1, False, 3),
+        ResultRow(10, 3, 2, False, 2),
+        ResultRow(30, 0, 3, False, 0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ((10, 20, 30), [(10, 2, 1, True), (30, 2, 1, True), (20, 0, 3, False)]),
+        ((30, 20, 10), [(30, 2, 1, True), (10, 2, 1, True), (20, 0, 3, False)]),
+        ((20, 10, 30), [(10, 2, 1, True), (30, 2, 1, True), (20, 0, 3, False)]),
+    ],
+)
+def test_tied_options_share_a_place_and_keep_the_round_order(order, expected):
+    rnd = dots_round(options=order)
+    result = tally_dots(rnd, dot_ballots(rnd, {30: 2}, {10: 2}))
+    assert summary(result.rows) == expected
+
+
+def test_tie_below_the_top_skips_the_next_place():
+    rnd = dots_round(options=(1, 2, 3, 4))
+    result = tally_dots(rnd, dot_ballots(rnd, {1: 3, 2: 1, 3: 1}))
+    assert summary(result.rows) == [
+        (1, 3, 1, False),
+        (2, 1, 2, True),
+        (3, 1, 2, True),
+        (4, 0, 4, False),
+    ]
+
+
+def test_tally_with_no_ballots_ties_everyone_first():
+    rnd = dots_round(options=(5, 6))
+    result = tally_dots(rnd, [])
+    assert result.ballots == 0
+    assert summary(result.rows) == [(5, 0, 1, True), (6, 0, 1, True)]
+
+
+def test_tally_ignores_dots_on_options_no_longer_in_the_round():
+    rnd = dots_round(options=(1, 2))
+    result = tally_dots(rnd, dot_ballots(rnd, {1: 1, 99: 3}, {2: 2}))
+    assert [r.option_id for r in result.rows] == [2, 1]
+    assert result.ballots == 2
+    assert {r.option_id: r.voters for r in result.rows} == {1: 1, 2: 1}
+
+
+# -- Borda ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "rankings", "expected"),
+    [
+        ((1, 2, 3), [(1, 2, 3)], {1: 3, 2: 2, 3: 1}),
+        ((1, 2, 3), [(1, 2, 3), (3, 2, 1)], {1: 4, 2: 4, 3: 4}),
+        ((1, 2, 3, 4), [(2, 1)], {1: 1, 2: 2, 3: 0, 4: 0}),
+        ((1, 2, 3, 4), [(4,)], {1: 0, 2: 0, 3: 0, 4: 1}),
+        ((1, 2, 3, 4), [(1, 2, 3, 4), (2, 3)], {1: 4, 2: 5, 3: 3, 4: 1}),
+        ((1, 2), [], {1: 0, 2: 0}),
+    ],
+    ids=["one full", "opposites cancel", "top two", "top one", "full and partial", "none"],
+)
+def test_borda_scores(options, rankings, expected):
+    assert borda_scores(options, rankings) == expected
+
+
+def test_ranking_round_headline_is_borda_with_ballots_counted():
+    rnd = rank_round(options=(1, 2, 3))
+    result = tally(rnd, rank_ballots(rnd, [(2, 1, 3), (2, 3, 1), (1, 2, 3)]))
+    assert result.kind is RoundKind.RANK
+    assert result.ballots == 3
+    assert summary(result.rows) == [(2, 8, 1, False), (1, 6, 2, False), (3, 4, 3, False)]
+    assert not result.methods_disagree
+
+
+# -- Schulze: the 45-voter example from the Schulze method's Wikipedia page -----------------------
+
+A, B, C, D, E = 1, 2, 3, 4, 5
+WIKIPEDIA = [
+    (5, (A, C, B, E, D)),
+    (5, (A, D, E, C, B)),
+    (8, (B, E, D, A, C)),
+    (3, (C, A, B, E, D)),
+    (7, (C, A, E, B, D)),
+    (2, (C, B, A, D, E)),
+    (7, (D, C, E, B, A)),
+    (8, (E, B, A, D, C)),
+]
+WIKIPEDIA_RANKINGS = [ranking for n, ranking in WIKIPEDIA for _ in range(n)]
+
+
+def test_wikipedia_pairwise_preferences_and_strongest_paths():
+    options = (A, B, C, D, E)
+    d = pairwise(options, WIKIPEDIA_RANKINGS)
+    p = schulze_strengths(options, d)
+    assert [[d[x][y] for y in options] for x in options] == [
+        [0, 20, 26, 30, 22],
+        [25, 0, 16, 33, 18],
+        [19, 29, 0, 17, 24],
+        [15, 12, 28, 0, 14],
+        [23, 27, 21, 31, 0],
+    ]
+    assert [[p[x][y] for y in options] for x in options] == [
+        [0, 28, 28, 30, 24],
+        [25, 0, 28, 33, 24],
+        [25, 29, 0, 29, 24],
+        [25, 28, 28, 0, 24],
+        [25, 28, 28, 31, 0],
+    ]
+
+
+def test_wikipedia_example_schulze_and_borda_disagree():
+    rnd = rank_round(options=(A, B, C, D, E))
+    result = tally(rnd, rank_ballots(rnd, WIKIPEDIA_RANKINGS))
+    assert result.ballots == 45
+    assert [r.option_id for r in result.schulze] == [E, A, C, B, D]
+    assert [r.place for r in result.schulze] == [1, 2, 3, 4, 5]
+    assert not any(r.tied for r in result.schulze)
+    assert summary(result.rows) == [
+        (E, 147, 1, False),
+        (A, 143, 2, False),
+        (B, 137, 3, False),
+        (C, 134, 4, False),
+        (D, 114, 5, False),
+    ]
+    assert result.methods_disagree
+
+
+def test_schulze_cycle_is_a_shared_first_place_in_round_order():
+    rnd = rank_round(options=(3, 1, 2))
+    result = tally(rnd, rank_ballots(rnd, [(1, 2, 3), (2, 3, 1), (3, 1, 2)]))
+    assert [(r.option_id, r.place, r.tied) for r in result.schulze] == [
+        (3, 1, True),
+        (1, 1, True),
+        (2, 1, True),
+    ]
+    assert [(r.option_id, r.place, r.tied) for r in result.rows] == [
+        (3, 1, True),
+        (1, 1, True),
+        (2, 1, True),
+    ]
+    assert not result.methods_disagree
+
+
+def test_schulze_counts_ranked_above_unranked():
+    rnd = rank_round(options=(1, 2, 3), top_k=1)
+    result = tally(rnd, rank_ballots(rnd, [(2,), (2,), (3,)]))
+    assert [(r.option_id, r.place, r.tied) for r in result.schulze] == [
+        (2, 1, False),
+        (3, 2, False),
+        (1, 3, False),
+    ]
+    assert {r.option_id: r.voters for r in result.schulze} == {1: 0, 2: 2, 3: 1}
+
+
+def test_ranking_round_with_no_ballots_ties_everyone():
+    rnd = rank_round(options=(1, 2))
+    result = tally(rnd, [])
+    assert result.ballots == 0
+    assert all(r.place == 1 and r.tied for r in (*result.rows, *result.schulze))
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+
+@st.composite
+def ranking_rounds(draw, *, partial: bool = True):
+    """A ranking round and its ballots: permutations of its options, cut to top k if set."""
+    n = draw(st.integers(2, 5))
+    options = tuple(draw(st.lists(st.integers(1, 500), min_size=n, max_size=n, unique=True)))
+    top_k = draw(st.one_of(st.none(), st.integers(1, n))) if partial else None
+    rnd = rank_round(options=options, top_k=top_k)
+    perms = st.permutations(options).map(lambda p: tuple(p[: rnd.ranked_places]))
+    rankings = draw(st.lists(perms, max_size=25))
+    return rnd, rankings
+
+
+@st.composite
+def dot_rounds(draw):
+    """A dot round and valid ballots for it."""
+    n = draw(st.integers(1, 5))
+    options = tuple(draw(st.lists(st.integers(1, 500), min_size=n, max_size=n, unique=True)))
+    rnd = dots_round(options=options, dots=draw(st.integers(1, 10)), cap=draw(st.integers(1, 5)))
+    ballot = st.dictionaries(st.sampled_from(options), st.integers(1, rnd.max_per_option)).filter(
+        lambda d: sum(d.values()) <= rnd.dots
+    )
+    return rnd, draw(st.lists(ballot, max_size=25))
+
+
+@FAST
+@given(dot_rounds(), st.randoms(use_true_random=False))
+def test_dot_results_do_not_depend_on_ballot_order(case, random):
+    rnd, dots = case
+    ballots = dot_ballots(rnd, *dots)
+    shuffled = list(ballots)
+    random.shuffle(shuffled)
+    assert tally(rnd, shuffled) == tally(rnd, ballots)
+
+
+@FAST
+@given(ranking_rounds(), st.randoms(use_true_random=False))
+def test_ranking_results_do_not_depend_on_ballot_order(case, random):
+    rnd, rankings = case
+    ballots = rank_ballots(rnd, rankings)
+    shuffled = list(ballots)
+    random.shuffle(shuffled)
+    assert tally(rnd, shuffled) == tally(rnd, ballots)
+
+
+def condorcet_winner(options, rankings):
+    """The option a majority prefers to each other option, counted directly, or None."""
+
+    def prefers(ranking, a, b):
+        # Ranked beats unranked; two unranked options are level.
+        if a not in ranking:
+            return False
+        return b not in ranking or ranking.index(a) < ranking.index(b)
+
+    for a in options:
+        if all(
+            sum(prefers(r, a, b) for r in rankings) > sum(prefers(r, b, a) for r in rankings)
+            for b in options
+            if b != a
+        ):
+            return a
+    return None
+
+
+@FAST
+@given(ranking_rounds())
+def test_a_condorcet_winner_is_alone_in_first_place(case):
+    rnd, rankings = case
+    winner = condorcet_winner(rnd.option_ids, rankings)
+    assume(winner is not None)
+    result = tally(rnd, rank_ballots(rnd, rankings))
+    first = [r for r in result.schulze if r.place == 1]
+    assert [(r.option_id, r.tied) for r in first] == [(winner, False)]
+    assert result.schulze[0].option_id == winner
+
+
+@FAST
+@given(ranking_rounds())
+def test_schulze_wins_respect_the_strongest_paths(case):
+    rnd, rankings = case
+    options = rnd.option_ids
+    p = schulze_strengths(options, pairwise(options, rankings))
+    wins = schulze_wins(options, rankings)
+    place = {r.option_id: r.place for r in tally(rnd, rank_ballots(rnd, rankings)).schulze}
+    for a, b in itertools.permutations(options, 2):
+        if p[a][b] > p[b][a]:
+            assert wins[a] > wins[b]
+            assert place[a] < place[b]
+        if place[a] == place[b]:
+            # A shared place is a genuine tie: neither option beats the other.
+            assert p[a][b] == p[b][a]
+
+
+@FAST
+@given(dot_rounds())
+def test_dot_totals_add_up_to_the_dots_placed(case):
+    rnd, dots = case
+    result = tally(rnd, dot_ballots(rnd, *dots))
+    assert sum(r.score for r in result.rows) == sum(sum(d.values()) for d in dots)
+    assert sorted(r.option_id for r in result.rows) == sorted(rnd.option_ids)
+    for row in result.rows:
+        assert row.place == 1 + sum(other.score > row.score for other in result.rows)
+
+
+COUNTS = st.one_of(
+    st.integers(-3, 12),
+    st.integers(),
+    st.booleans(),
+    st.sampled_from(["1", "", 1.0, None]),
+)
+
+
+@st.composite
+def dot_cases(draw):
+    """Any round rules and any dot ballot, well-formed or not."""
+    n = draw(st.integers(1, 5))
+    cap = draw(st.integers(1, 5))
+    if draw(st.booleans()):
+        # Whole numbers on the round's options, with a budget near what they add up to: valid, or
+        # refused only for the budget, the cap or use-all.
+        dots = draw(st.dictionaries(st.integers(1, n), st.integers(0, cap + 1), max_size=n))
+        used = sum(dots.values())
+        budget = draw(st.integers(max(1, used - 2), used + 2))
+    else:
+        keys = st.integers(1, n) | st.integers(-2, n + 3)
+        dots = draw(st.dictionaries(keys, COUNTS, max_size=n + 1))
+        budget = draw(st.integers(1, 10))
+    rnd = dots_round(
+        options=range(1, n + 1), dots=budget, cap=cap, must_use_all=draw(st.booleans())
+    )
+    return rnd, dots
+
+
+def dots_allowed(dots, rnd) -> bool:
+    """The rules restated: known options, whole counts within the cap, budget, and use-all."""
+    for option_id, count in dots.items():
+        if option_id not in rnd.option_ids:
+            return False
+        if type(count) is not int or not 0 <= count <= rnd.max_per_option:
+            return False
+    used = sum(dots.values())
+    if not 1 <= used <= rnd.dots:
+        return False
+    return not rnd.must_use_all or used == min(rnd.dots, rnd.max_per_option * len(rnd.option_ids))
+
+
+@settings(max_examples=200, deadline=None)
+@given(dot_cases())
+def test_every_dot_ballot_is_judged_by_the_rules(case):
+    rnd, dots = case
+    allowed = dots_allowed(dots, rnd)
+    event("accepted" if allowed else "refused")
+    if allowed:
+        assert validate_dots(dots, rnd) == {k: v for k, v in dots.items() if v}
+    else:
+        with pytest.raises(BallotError):
+            validate_dots(dots, rnd)
+
+
+@st.composite
+def valid_dot_cases(draw):
+    """A ballot the rules allow, so the accepting side is exercised as often as the refusing."""
+    n = draw(st.integers(1, 5))
+    cap = draw(st.integers(1, 5))
+    counts = draw(st.lists(st.integers(0, cap), min_size=n, max_size=n).filter(any))
+    used = sum(counts)
+    must_use_all = draw(st.booleans())
+    # With must_use_all, a ballot below the cap's limit has to spend exactly the budget; otherwise
+    # unspent dots are fine (or the cap binds and every option is already full).
+    exact = must_use_all and used < cap * n
+    budget = used if exact else draw(st.integers(used, used + 5))
+    rnd = dots_round(options=range(1, n + 1), dots=budget, cap=cap, must_use_all=must_use_all)
+    return rnd, dict(zip(range(1, n + 1), counts, strict=True))
+
+
+@FAST
+@given(valid_dot_cases())
+def test_every_valid_dot_ballot_is_accepted(case):
+    rnd, dots = case
+    assert validate_dots(dots, rnd) == {k: v for k, v in dots.items() if v}
+
+
+@st.composite
+def over_limit_cases(draw):
+    """A ballot of whole numbers that goes over the budget or over the per-option cap."""
+    n = draw(st.integers(1, 5))
+    cap = draw(st.integers(1, 5))
+    rnd = dots_round(options=range(1, n + 1), dots=draw(st.integers(1, 10)), cap=cap)
+    counts = draw(st.lists(st.integers(0, cap + 3), min_size=n, max_size=n))
+    assume(sum(counts) > rnd.dots or max(counts) > cap)
+    return rnd, dict(zip(range(1, n + 1), counts, strict=True))
+
+
+@FAST
+@given(over_limit_cases())
+def test_every_over_budget_or_over_cap_ballot_is_refused(case):
+    rnd, dots = case
+    with pytest.raises(BallotError):
+        validate_dots(dots, rnd)
+
+
+FIELD_VALUES = st.one_of(
+    st.text(max_size=14),
+    st.sampled_from(["²", "٣", "--1", "-0", "0x1", "1_000", " 2", "1 2", "½"]),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.lists(st.text(max_size=3), max_size=2),
+)
+
+
+@FAST
+@given(
+    st.dictionaries(
+        st.one_of(
+            st.sampled_from(["dots-1", "dots-2", "dots-3"]),
+            st.text(max_size=8).map(lambda s: "dots-" + s),
+        ),
+        FIELD_VALUES,
+        max_size=4,
+    )
+)
+def test_any_dot_form_is_either_a_valid_ballot_or_a_ballot_error(fields):
+    rnd = dots_round(options=(1, 2, 3))
+    try:
+        dots = validate_dots(read_dots(fields, rnd), rnd)
+    except BallotError:
+        return
+    assert set(dots) <= {1, 2, 3}
+    assert all(1 <= n <= 3 for n in dots.values())
+    assert 1 <= sum(dots.values()) <= 5
+
+
+@st.composite
+def ranking_cases(draw):
+    """Any round and any list of ids, mostly drawn from the round's own options."""
+    n = draw(st.integers(1, 6))
+    options = tuple(range(10, 10 + n))
+    rnd = rank_round(options=options, top_k=draw(st.one_of(st.none(), st.integers(1, n + 2))))
+    ids = st.one_of(st.sampled_from(options), st.integers(0, 20))
+    if draw(st.booleans()):
+        return rnd, draw(st.lists(ids, max_size=n + 2))
+    # Near misses: a correct ranking, then perhaps one id dropped, added or replaced.
+    ranking = list(draw(st.permutations(options))[: rnd.ranked_places])
+    change = draw(st.sampled_from(["none", "drop", "add", "replace"]))
+    if change == "drop" and ranking:
+        ranking.pop(draw(st.integers(0, len(ranking) - 1)))
+    elif change == "add":
+        ranking.insert(draw(st.integers(0, len(ranking))), draw(ids))
+    elif change == "replace" and ranking:
+        ranking[draw(st.integers(0, len(ranking) - 1))] = draw(ids)
+    return rnd, ranking
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranking_cases())
+def test_a_ranking_must_be_exactly_ranked_places_distinct_options(case):
+    rnd, ranking = case
+    allowed = (
+        len(ranking) == rnd.ranked_places
+        and len(set(ranking)) == len(ranking)
+        and set(ranking) <= set(rnd.option_ids)
+    )
+    event("accepted" if allowed else "refused")
+    if allowed:
+        assert validate_ranking(ranking, rnd) == tuple(ranking)
+    else:
+        with pytest.raises(BallotError):
+            validate_ranking(ranking, rnd)
+
+
+@FAST
+@given(ranking_rounds())
+def test_every_permutation_of_ranked_places_is_accepted(case):
+    rnd, rankings = case
+    for ranking in rankings:
+        assert validate_ranking(ranking, rnd) == ranking
+
+
+@FAST
+@given(
+    st.one_of(
+        st.text(max_size=10),
+        st.lists(st.one_of(st.text(max_size=4), st.integers(), st.none()), max_size=6),
+        st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+        st.integers(),
+        st.floats(),
+        st.none(),
+    )
+)
+def test_any_rank_field_is_either_a_valid_ranking_or_a_ballot_error(raw):
+    rnd = rank_round(options=(1, 2, 3), top_k=2)
+    try:
+        ranking = validate_ranking(read_ranking({"rank": raw}, rnd), rnd)
+    except BallotError:
+        return
+    assert len(ranking) == 2 and len(set(ranking)) == 2 and set(ranking) <= {1, 2, 3}
