@@ -29,7 +29,9 @@ async def seed(settings: Settings) -> dict:
     """Make sure the demo facilitator and workshop exist; the password is new on every run."""
     store = await Store(settings.data_path, durability=settings.durability).open()
     try:
-        password = "-".join(secrets.choice(WORDS) for _ in range(3)) + str(secrets.randbelow(90) + 10)
+        password = "-".join(secrets.choice(WORDS) for _ in range(3)) + str(
+            secrets.randbelow(90) + 10
+        )
         digest = PasswordHasher().hash(password)
         found = await store.user_credentials(DEMO_USER)
         if found:
@@ -42,16 +44,31 @@ async def seed(settings: Settings) -> dict:
             workshop = await store.create_workshop(
                 TITLE, "Saturday 10:00", "Phoenix Place community hall", user.id
             )
-            ids = [
-                (await store.add_option(workshop.id, title, text)).id for title, text in OPTIONS
-            ]
+            ids = [(await store.add_option(workshop.id, title, text)).id for title, text in OPTIONS]
             await store.save_round(
-                Round(0, workshop.id, "Which ideas matter most to you?", RoundKind.DOTS,
-                      tuple(ids), RoundStatus.DRAFT, dots=5, max_per_option=3)
+                Round(
+                    0,
+                    workshop.id,
+                    "Which ideas matter most to you?",
+                    RoundKind.DOTS,
+                    tuple(ids),
+                    RoundStatus.DRAFT,
+                    dots=5,
+                    max_per_option=3,
+                )
             )
             await store.save_round(
-                Round(0, workshop.id, "Put your top three in order", RoundKind.RANK,
-                      tuple(ids), RoundStatus.DRAFT, top_k=3, hidden=True, timer_seconds=300)
+                Round(
+                    0,
+                    workshop.id,
+                    "Put your top three in order",
+                    RoundKind.RANK,
+                    tuple(ids),
+                    RoundStatus.DRAFT,
+                    top_k=3,
+                    hidden=True,
+                    timer_seconds=300,
+                )
             )
         return {
             "username": DEMO_USER,

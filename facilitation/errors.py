@@ -13,7 +13,9 @@ from facilitation.i18n import N_
 NOT_FOUND = {
     "page": N_("We could not find that page."),
     "workshop": N_("We could not find that workshop."),
-    "option": N_("We could not find that option. It may have been removed; please reload the page."),
+    "option": N_(
+        "We could not find that option. It may have been removed; please reload the page."
+    ),
     "round": N_("We could not find that round. Please reload the page."),
     "workshop with that code": N_(
         "No workshop has that code. Check the letters on the screen and try again."
@@ -83,6 +85,4 @@ async def error_response(request: Request, exc: Exception) -> Response:
         }
         message = messages.get(exc.status_code, N_("Something went wrong with that request."))
         return render_error(request, exc.status_code, message, {})
-    return render_error(
-        request, 500, N_("Something went wrong on our side. Please try again."), {}
-    )
+    return render_error(request, 500, N_("Something went wrong on our side. Please try again."), {})

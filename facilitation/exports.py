@@ -145,8 +145,13 @@ def workshop_json(
 def _round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> dict:
     def rows(rs):
         return [
-            {"option_id": r.option_id, "score": r.score, "place": r.place, "tied": r.tied,
-             "supporters": r.voters}
+            {
+                "option_id": r.option_id,
+                "score": r.score,
+                "place": r.place,
+                "tied": r.tied,
+                "supporters": r.voters,
+            }
             for r in rs
         ]
 

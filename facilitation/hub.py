@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
-
 _OVERFLOW = object()
 
 

@@ -244,7 +244,9 @@ async def phone_socket(websocket: WebSocket) -> None:
         return await refuse(websocket)
     workshops: Workshops = state.workshops
     workshop = await state.store.workshop_by_code(websocket.path_params["code"])
-    token = websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
+    token = (
+        websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
+    )
     participant = await state.store.participant_by_token(token) if token else None
     if workshop is None or participant is None or participant.workshop_id != workshop.id:
         return await refuse(websocket)
@@ -275,7 +277,9 @@ async def phone_socket(websocket: WebSocket) -> None:
         except FacilitationError as exc:
             error = _(exc.message, **exc.params)
             await sock.send(
-                status_html(state.renderer, round_id, error=error, client_id=fields.get("client_id"))
+                status_html(
+                    state.renderer, round_id, error=error, client_id=fields.get("client_id")
+                )
             )
             return
         await sock.send(status_html(state.renderer, ack.ballot.round_id, ack=ack))
@@ -297,7 +301,11 @@ def status_html(
     client_id: Any = None,
 ) -> str:
     """The ballot status line, as an out-of-band swap, for an ack or a refusal."""
-    rid = round_id if isinstance(round_id, int) or (isinstance(round_id, str) and round_id.isdigit()) else ""
+    rid = (
+        round_id
+        if isinstance(round_id, int) or (isinstance(round_id, str) and round_id.isdigit())
+        else ""
+    )
     return renderer.fragment(
         "fragments/ballot_status.html",
         round_id=rid,

@@ -97,10 +97,12 @@ def render_error(request: Request, status: int, message: str, params: Mapping[st
         return HTMLResponse(
             html, status_code=status, headers={"HX-Retarget": "#flash", "HX-Reswap": "outerHTML"}
         )
-    return renderer.page(request, "errors/error.html", status=status, status_code=status, message=text)
+    return renderer.page(
+        request, "errors/error.html", status=status, status_code=status, message=text
+    )
 
 
-# -- views of results -------------------------------------------------------------------------------
+# -- views of results ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,7 @@ def result_context(
     }
 
 
-# -- the live regions ----------------------------------------------------------------------------
+# -- the live regions ---------------------------------------------------------------------------
 
 
 async def board_context(

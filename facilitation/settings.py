@@ -1,4 +1,4 @@
-"""Settings: one declarative table, one frozen dataclass; from_env() is the only environment reader."""
+"""Settings: one declarative table and one frozen dataclass; from_env() reads the environment."""
 
 from __future__ import annotations
 
@@ -69,4 +69,5 @@ def _coerce(raw: str, default: object) -> object:
     return raw
 
 
-assert [f.name for f in fields(Settings)] == [row[0] for row in TABLE]
+# The table and the dataclass must agree, name for name and default for default.
+assert [(f.name, f.default) for f in fields(Settings)] == [row[:2] for row in TABLE]

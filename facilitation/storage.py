@@ -379,7 +379,9 @@ class Store:
     @staticmethod
     async def _option_in(db: aiosqlite.Connection, option_id: int) -> Option:
         """An option read through the given connection (inside its transaction)."""
-        row = await (await db.execute("SELECT * FROM options WHERE id = ?", (option_id,))).fetchone()
+        row = await (
+            await db.execute("SELECT * FROM options WHERE id = ?", (option_id,))
+        ).fetchone()
         if row is None:
             raise NotFound("option")
         return _option(row)
@@ -571,7 +573,8 @@ class Store:
             rnd = await self._round_in(db, round_id)
             other = await (
                 await db.execute(
-                    "SELECT title FROM rounds WHERE workshop_id = ? AND status = 'open' AND id != ?",
+                    "SELECT title FROM rounds"
+                    " WHERE workshop_id = ? AND status = 'open' AND id != ?",
                     (rnd.workshop_id, round_id),
                 )
             ).fetchone()
@@ -730,7 +733,9 @@ class Store:
         )
         return [_ballot(r) for r in rows]
 
-    async def live_state(self, workshop_id: int) -> tuple[Workshop, Round | None, list[Ballot], int]:
+    async def live_state(
+        self, workshop_id: int
+    ) -> tuple[Workshop, Round | None, list[Ballot], int]:
         """One consistent read for a live render: workshop, current round, its ballots, joined.
 
         It runs on its own connection so that its transaction never leaks into other reads.

@@ -32,9 +32,15 @@ class BallotError(ValueError):
 MAX_FIELD_CHARS = 12
 
 
+WHOLE_NUMBER = {
+    "dots": N_("Dots must be whole numbers, such as 0, 1 or 2."),
+    "rank": N_("The ranking must list options by number. Please reload the page."),
+}
+
+
 def _as_int(value: Any, *, field: str) -> int:
     if isinstance(value, bool):
-        raise BallotError(N_("“{field}” must be a whole number."), field=field)
+        raise BallotError(WHOLE_NUMBER[field])
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -44,7 +50,7 @@ def _as_int(value: Any, *, field: str) -> int:
         # isascii: str.isdigit() also accepts characters such as "²" that int() refuses.
         if len(text) <= MAX_FIELD_CHARS and text.isascii() and text.removeprefix("-").isdigit():
             return int(text)
-    raise BallotError(N_("“{field}” must be a whole number."), field=field)
+    raise BallotError(WHOLE_NUMBER[field])
 
 
 def read_dots(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
@@ -57,7 +63,7 @@ def read_dots(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
         suffix = name.removeprefix("dots-")
         if not (suffix.isascii() and suffix.isdigit()) or int(suffix) not in allowed:
             raise BallotError(N_("That option is not part of this round. Please reload the page."))
-        dots[int(suffix)] = _as_int(value, field=name)
+        dots[int(suffix)] = _as_int(value, field="dots")
     return dots
 
 
@@ -197,7 +203,7 @@ def schulze_wins(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> d
 
 
 def tally_ranking(rnd: Round, ballots: Iterable[Ballot]) -> RoundResult:
-    """Borda order (headline) and Schulze order, and whether they put options in different places."""
+    """Borda order (the headline), Schulze order, and whether they place options differently."""
     rankings = [ballot.ranking for ballot in ballots]
     firsts = dict.fromkeys(rnd.option_ids, 0)
     for ranking in rankings:

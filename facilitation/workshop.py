@@ -118,7 +118,7 @@ class Workshops:
         if stage:
             self.hub.publish(phones_channel(workshop_id), "stage")
 
-    # -- facilitator: workshops and options -------------------------------------------------------
+    # -- facilitator: workshops and options ------------------------------------------------------
 
     async def create_workshop(self, form: Mapping[str, Any], user_id: int) -> Workshop:
         title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
@@ -173,7 +173,7 @@ class Workshops:
         await self.store.restore_option(option.id)
         self._announce(option.workshop_id)
 
-    # -- facilitator: rounds ----------------------------------------------------------------------
+    # -- facilitator: rounds ---------------------------------------------------------------------
 
     async def round_in(self, workshop_id: int, round_id: Any) -> Round:
         rnd = await self.store.round(_int(round_id, "round"))
@@ -263,7 +263,7 @@ class Workshops:
                 return result_from_snapshot(snapshot)
         return voting.tally(rnd, await self.store.ballots(rnd.id))
 
-    # -- participants -----------------------------------------------------------------------------
+    # -- participants ----------------------------------------------------------------------------
 
     async def join(self, code: Any, display_name: Any) -> tuple[Workshop, Participant]:
         workshop = await self.find_by_code(code)
@@ -331,7 +331,10 @@ def _bounded(value: Any, field: str, low: int, high: int) -> int:
     text = str(value).strip() if isinstance(value, str | int) else ""
     if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise BadRequest(
-            "“{field}” must be a whole number from {low} to {high}.", field=field, low=low, high=high
+            "“{field}” must be a whole number from {low} to {high}.",
+            field=field,
+            low=low,
+            high=high,
         )
     return int(text)
 

@@ -7,7 +7,7 @@ import pytest
 
 from facilitation import create_app
 from facilitation.settings import Settings
-from tests.helpers import PASSWORD, Facilitator, Server, add_user
+from tests.helpers import PASSWORD, Facilitator, Server, add_user, quick_hash
 
 
 @pytest.fixture
@@ -36,9 +36,7 @@ def new_client(app) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def facilitator(app, client) -> Facilitator:
-    from argon2 import PasswordHasher
-
-    await app.state.store.create_user("facilitator", PasswordHasher().hash(PASSWORD))
+    await app.state.store.create_user("facilitator", quick_hash(PASSWORD))
     person = Facilitator(client)
     response = await person.login()
     assert response.status_code == 303

@@ -35,8 +35,16 @@ def free_port() -> int:
 def add_user(data_path: str, username: str = "facilitator", password: str = PASSWORD) -> None:
     """Create a facilitator through the real command line."""
     subprocess.run(
-        [sys.executable, "-m", "facilitation", "add-user", username, "--password-stdin",
-         "--data", data_path],
+        [
+            sys.executable,
+            "-m",
+            "facilitation",
+            "add-user",
+            username,
+            "--password-stdin",
+            "--data",
+            data_path,
+        ],
         input=password + "\n",
         text=True,
         check=True,
@@ -67,8 +75,18 @@ class Server:
         env = {**os.environ, **(self.extra_env or {})}
         env.setdefault("FACILITATION_PUBLIC_URL", self.url)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "facilitation", "serve", "--port", str(self.port), "--data",
-             self.data_path, "--public-url", self.url],
+            [
+                sys.executable,
+                "-m",
+                "facilitation",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data",
+                self.data_path,
+                "--public-url",
+                self.url,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
@@ -96,6 +114,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
 
 
 class Facilitator:
@@ -105,12 +125,18 @@ class Facilitator:
         self.client = client
         self.token = ""
 
-    async def login(self, username: str = "facilitator", password: str = PASSWORD) -> httpx.Response:
+    async def login(
+        self, username: str = "facilitator", password: str = PASSWORD
+    ) -> httpx.Response:
         page = await self.client.get("/login")
         response = await self.client.post(
             "/login",
-            data={"csrf": csrf_of(page.text), "username": username, "password": password,
-                  "next": "/f"},
+            data={
+                "csrf": csrf_of(page.text),
+                "username": username,
+                "password": password,
+                "next": "/f",
+            },
         )
         listing = await self.client.get("/f")
         if listing.status_code == 200:
@@ -119,8 +145,9 @@ class Facilitator:
 
     async def post(self, path: str, data: dict | None = None, htmx: bool = False) -> httpx.Response:
         headers = {"HX-Request": "true"} if htmx else {}
-        return await self.client.post(path, data={"csrf": self.token, **(data or {})},
-                                      headers=headers)
+        return await self.client.post(
+            path, data={"csrf": self.token, **(data or {})}, headers=headers
+        )
 
     async def create_workshop(self, title: str = "Green spaces", date: str = "", place: str = ""):
         """Create a workshop; returns (workshop id, join code)."""
@@ -132,8 +159,9 @@ class Facilitator:
         return workshop_id, code
 
     async def add_option(self, workshop_id: int, title: str, description: str = "") -> int:
-        response = await self.post(f"/f/workshops/{workshop_id}/options",
-                                   {"title": title, "description": description})
+        response = await self.post(
+            f"/f/workshops/{workshop_id}/options", {"title": title, "description": description}
+        )
         assert response.status_code == 303, response.text
         return max(await self.option_ids(workshop_id))
 
@@ -142,8 +170,12 @@ class Facilitator:
         return [int(i) for i in re.findall(r'id="ot-(\d+)"', console.text)]
 
     async def create_round(self, workshop_id: int, title: str, option_ids, **fields) -> int:
-        data = {"title": title, "kind": "dots", "options": [str(o) for o in option_ids],
-                **{k: str(v) for k, v in fields.items()}}
+        data = {
+            "title": title,
+            "kind": "dots",
+            "options": [str(o) for o in option_ids],
+            **{k: str(v) for k, v in fields.items()},
+        }
         response = await self.post(f"/f/workshops/{workshop_id}/rounds", data)
         assert response.status_code == 303, response.text
         console = await self.client.get(f"/f/workshops/{workshop_id}")
@@ -189,22 +221,35 @@ class Phone:
             yield ws
 
     @staticmethod
-    def ballot_message(round_id: int, dots: dict | None = None, ranking=None,
-                       client_id: str | None = None) -> str:
+    def ballot_message(
+        round_id: int, dots: dict | None = None, ranking=None, client_id: str | None = None
+    ) -> str:
         """The JSON the htmx ws extension sends for the ballot form."""
-        fields = {"action": "ballot", "round_id": str(round_id),
-                  "client_id": client_id or uuid.uuid4().hex,
-                  "HEADERS": {"HX-Request": "true", "HX-Trigger": "ballot"}}
+        fields = {
+            "action": "ballot",
+            "round_id": str(round_id),
+            "client_id": client_id or uuid.uuid4().hex,
+            "HEADERS": {"HX-Request": "true", "HX-Trigger": "ballot"},
+        }
         for option_id, n in (dots or {}).items():
             fields[f"dots-{option_id}"] = str(n)
         if ranking is not None:
             fields["rank"] = [str(o) for o in ranking]
         return json.dumps(fields)
 
-    async def vote_http(self, round_id: int, dots: dict | None = None, ranking=None,
-                        client_id: str | None = None, htmx: bool = True) -> httpx.Response:
-        data: dict = {"csrf": self.token, "round_id": str(round_id),
-                      "client_id": client_id or uuid.uuid4().hex}
+    async def vote_http(
+        self,
+        round_id: int,
+        dots: dict | None = None,
+        ranking=None,
+        client_id: str | None = None,
+        htmx: bool = True,
+    ) -> httpx.Response:
+        data: dict = {
+            "csrf": self.token,
+            "round_id": str(round_id),
+            "client_id": client_id or uuid.uuid4().hex,
+        }
         for option_id, n in (dots or {}).items():
             data[f"dots-{option_id}"] = str(n)
         if ranking is not None:
@@ -219,3 +264,44 @@ def stage_of(html: str) -> str:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def db_rows(data_path: str) -> list[str]:
+    """Every row of the database as SQL text, to show that a refused request changed nothing."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(data_path)) as db:
+        return list(db.iterdump())
+
+
+@asynccontextmanager
+async def browser_socket(
+    ws_base: str, path: str, client: httpx.AsyncClient, origin: str | None = None
+):
+    """A websocket opened with a client's cookies and an Origin, as a browser tab would."""
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    headers = {"Origin": origin or ws_base.replace("ws://", "http://")}
+    if cookie:
+        headers["Cookie"] = cookie
+    async with websockets.connect(
+        ws_base + path, additional_headers=headers, open_timeout=10
+    ) as ws:
+        yield ws
+
+
+def quick_hash(password: str = PASSWORD) -> str:
+    """An argon2 hash with small costs: the app verifies it with the costs it names, so a test
+    account signs in quickly while the sign-in code stays the real one."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+
+
+async def signed_in_facilitator(app, client: httpx.AsyncClient) -> Facilitator:
+    """Create the facilitator account in the app's store and sign in through the login form."""
+    await app.state.store.create_user("facilitator", quick_hash())
+    person = Facilitator(client)
+    response = await person.login()
+    assert response.status_code == 303
+    return person

@@ -1,4 +1,4 @@
-"""What every view needs: the checked form, the signed-in user, flashes, and htmx-or-redirect replies."""
+"""What every view needs: the checked form, the user, flashes, and htmx-or-redirect replies."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -34,8 +35,12 @@ async def read_form(request: Request) -> dict[str, Any]:
     """
     try:
         form: FormData = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise  # the body size limit's 413, raised while the body is read, keeps its status
     except Exception as exc:  # multipart errors, too many fields, bad encodings
-        raise BadRequest("The form could not be read. Please reload the page and try again.") from exc
+        raise BadRequest(
+            "The form could not be read. Please reload the page and try again."
+        ) from exc
     sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
     expected = request.scope.get("session", {}).get("csrf")
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
@@ -61,7 +66,8 @@ def current_user(request: HTTPConnection) -> User:
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """Keep a message to show on the next page."""
-    request.session.setdefault("flash", []).append((kind, message))
+    # Assigned, not appended in place: the cookie is only rewritten when an item is set.
+    request.session["flash"] = [*request.session.get("flash", []), (kind, message)]
 
 
 def is_htmx(request: Request) -> bool:

@@ -61,7 +61,7 @@ def signed_in(view: View) -> View:
     return wrapped
 
 
-# -- signing in -------------------------------------------------------------------------------------
+# -- signing in ---------------------------------------------------------------------------------
 
 
 def _safe_next(value: object) -> str:
@@ -111,7 +111,7 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-# -- workshops --------------------------------------------------------------------------------------
+# -- workshops ----------------------------------------------------------------------------------
 
 
 @signed_in
@@ -180,7 +180,7 @@ async def edit_workshop(request: Request, workshop: Workshop) -> Response:
     return await console_reply(request, workshop, _("Workshop details saved."))
 
 
-# -- options ----------------------------------------------------------------------------------------
+# -- options ------------------------------------------------------------------------------------
 
 
 @facilitator
@@ -228,7 +228,7 @@ async def option_action(request: Request, workshop: Workshop) -> Response:
     raise Forbidden()
 
 
-# -- rounds -----------------------------------------------------------------------------------------
+# -- rounds -------------------------------------------------------------------------------------
 
 
 @facilitator

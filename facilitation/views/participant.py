@@ -17,9 +17,7 @@ from facilitation.views.common import csrf_token, flash, is_htmx, read_form
 async def home(request: Request) -> Response:
     csrf_token(request)
     code = request.query_params.get("code", "")
-    return request.app.state.renderer.page(
-        request, "pages/home.html", code=code[:12], error=None
-    )
+    return request.app.state.renderer.page(request, "pages/home.html", code=code[:12], error=None)
 
 
 async def join_by_code(request: Request) -> Response:

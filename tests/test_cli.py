@@ -1,0 +1,171 @@
+"""The command line, run as a user would: python -m facilitation ..."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from facilitation import __version__, create_app, demo
+from facilitation.settings import Settings
+from facilitation.storage import Store
+from tests.helpers import ROOT, Facilitator
+
+
+def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACILITATION_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "facilitation", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
+
+
+async def can_sign_in(data_path: str, username: str, password: str) -> bool:
+    app = create_app(Settings(data_path=data_path))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            response = await Facilitator(c).login(username, password)
+    return response.status_code == 303
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = run("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "demo", "add-user", "get"):
+        assert command in result.stdout
+
+
+def test_version(tmp_path):
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"facilitation {__version__}"
+
+
+def test_serve_help_shows_host_port_and_data(tmp_path):
+    result = run("serve", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--data", "--public-url"):
+        assert option in result.stdout
+    assert "127.0.0.1" in result.stdout
+    assert "8000" in result.stdout
+
+
+def test_no_command_is_an_error(tmp_path):
+    result = run(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "required" in result.stderr
+
+
+async def test_add_user_then_sign_in(tmp_path):
+    data = str(tmp_path / "site.sqlite3")
+    result = run(
+        "add-user",
+        "maria",
+        "--password-stdin",
+        "--data",
+        data,
+        cwd=tmp_path,
+        stdin="correct horse battery\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Facilitator maria added." in result.stdout
+    assert await can_sign_in(data, "maria", "correct horse battery")
+    assert not await can_sign_in(data, "maria", "wrong horse battery")
+
+
+async def test_a_too_short_password_is_refused(tmp_path):
+    data = str(tmp_path / "site.sqlite3")
+    result = run(
+        "add-user", "maria", "--password-stdin", "--data", data, cwd=tmp_path, stdin="short\n"
+    )
+    assert result.returncode == 2
+    assert "A password needs at least 8 characters." in result.stderr
+    assert not await can_sign_in(data, "maria", "short")
+
+
+async def test_adding_an_existing_user_is_refused_and_reset_changes_the_password(tmp_path):
+    data = str(tmp_path / "site.sqlite3")
+    first = run(
+        "add-user",
+        "maria",
+        "--password-stdin",
+        "--data",
+        data,
+        cwd=tmp_path,
+        stdin="first password\n",
+    )
+    assert first.returncode == 0
+    again = run(
+        "add-user",
+        "maria",
+        "--password-stdin",
+        "--data",
+        data,
+        cwd=tmp_path,
+        stdin="second password\n",
+    )
+    assert again.returncode == 2
+    assert "already exists; use --reset" in again.stderr
+    reset = run(
+        "add-user",
+        "maria",
+        "--password-stdin",
+        "--reset",
+        "--data",
+        data,
+        cwd=tmp_path,
+        stdin="second password\n",
+    )
+    assert reset.returncode == 0
+    assert "Password changed for maria." in reset.stdout
+    assert await can_sign_in(data, "maria", "second password")
+    assert not await can_sign_in(data, "maria", "first password")
+
+
+def test_get_prints_the_join_page(tmp_path):
+    result = run("get", "/", "--data", str(tmp_path / "site.sqlite3"), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "<h1>Join a workshop</h1>" in result.stdout
+    assert 'action="/join"' in result.stdout
+
+
+@pytest.mark.parametrize("path", ["/nope", "/w/NOCODE"])
+def test_get_of_a_missing_page_exits_1(tmp_path, path):
+    result = run("get", path, "--data", str(tmp_path / "site.sqlite3"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error 404" in result.stdout
+
+
+async def test_demo_seeding_is_idempotent_and_changes_the_password(tmp_path):
+    settings = Settings(data_path=str(tmp_path / "demo.sqlite3"))
+    first = await demo.seed(settings)
+    second = await demo.seed(settings)
+    assert first["workshop_id"] == second["workshop_id"]
+    assert first["code"] == second["code"]
+    assert first["password"] != second["password"]
+
+    store = await Store(settings.data_path).open()
+    try:
+        workshops = await store.workshops()
+        assert [w.title for w in workshops] == [demo.TITLE]
+        assert len(await store.options(workshops[0].id)) == len(demo.OPTIONS)
+        assert len(await store.rounds(workshops[0].id)) == 2
+        _user, digest = await store.user_credentials(demo.DEMO_USER)
+    finally:
+        await store.close()
+    hasher = PasswordHasher()
+    assert hasher.verify(digest, second["password"])
+    with pytest.raises(VerificationError):
+        hasher.verify(digest, first["password"])
