@@ -23,6 +23,7 @@ from facilitation import live
 from facilitation.errors import FacilitationError, error_response
 from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
+from facilitation.limits import FailureLimit, Guard
 from facilitation.render import Renderer
 from facilitation.settings import Settings
 from facilitation.storage import Store
@@ -31,7 +32,8 @@ from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
 
 SESSION_COOKIE = "facilitation"
-SESSION_MAX_AGE = 30 * 24 * 3600  # a month: a resident's phone keeps its place between sessions
+# A month: a phone keeps its place from one workshop evening to the next.
+SESSION_MAX_AGE = 30 * 24 * 3600
 
 
 class Identity:
@@ -45,11 +47,11 @@ class Identity:
             return await self.app(scope, receive, send)
         session = scope.get("session", {})
         user = None
-        uid = session.get("uid")
-        if isinstance(uid, int):
-            user = await scope["app"].state.store.user(uid)
-            if user is None:
-                session.pop("uid", None)
+        sid = session.get("sid")
+        if isinstance(sid, str):
+            user = await scope["app"].state.store.session_user(sid, SESSION_MAX_AGE)
+            if user is None:  # signed out elsewhere, expired, or the account was reset
+                session.pop("sid", None)
         scope["user"] = user
         if scope["type"] == "http":
             scope["csrf_token"] = csrf_token(HTTPConnection(scope))
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.renderer = renderer
     app.state.join_url = join_url
+    # Guessing passwords: per account and per address.
+    app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
     return app
 
 

@@ -66,6 +66,16 @@ class RoundNotOpen(Conflict):
     )
 
 
+class TooManyRequests(FacilitationError):
+    """Too many attempts from one device or address; ``seconds`` says how long to wait."""
+
+    status = 429
+    default = N_("Too many attempts. Please wait {seconds} seconds and try again.")
+
+    def __init__(self, seconds: float, message: str | None = None) -> None:
+        super().__init__(message or self.default, seconds=max(1, round(seconds)))
+
+
 class TooLarge(FacilitationError):
     status = 413
     default = N_("That was too much to send at once.")

@@ -31,6 +31,25 @@ class TokenBucket:
         return False
 
 
+class Buckets:
+    """A token bucket per key (e.g. per participant), forgetting the oldest beyond ``max_keys``."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 50_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[Hashable, TokenBucket] = OrderedDict()
+
+    def allow(self, key: Hashable, now: float) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        self._buckets.move_to_end(key)
+        return bucket.allow(now)
+
+
 @dataclass
 class FailureLimit:
     """At most ``limit`` failures per key within ``window`` seconds; remembers ``max_keys`` keys."""
@@ -88,3 +107,9 @@ class Guard:
         for limit, name in self.limits:
             if name in keys:
                 limit.fail(keys[name], now)
+
+    def forget(self, keys: dict[str, Hashable]) -> None:
+        """Clear the named keys after a success."""
+        for limit, name in self.limits:
+            if name in keys:
+                limit.forget(keys[name])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
@@ -21,8 +22,9 @@ from facilitation import render
 from facilitation.errors import FacilitationError
 from facilitation.hub import Hub, Overflowed
 from facilitation.i18n import N_, _, activate, negotiate
+from facilitation.limits import TokenBucket
 from facilitation.storage import Store
-from facilitation.workshop import Ack, Workshops, phones_channel
+from facilitation.workshop import Ack, Workshops, phones_channel, who
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +245,10 @@ async def phone_socket(websocket: WebSocket) -> None:
     if not same_origin(websocket, state.settings.public_url):
         return await refuse(websocket)
     workshops: Workshops = state.workshops
-    workshop = await state.store.workshop_by_code(websocket.path_params["code"])
+    try:
+        workshop = await workshops.find_by_code(websocket.path_params["code"], who(websocket))
+    except FacilitationError:
+        return await refuse(websocket)
     token = (
         websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
     )
@@ -259,7 +264,21 @@ async def phone_socket(websocket: WebSocket) -> None:
         )
         return state.renderer.fragment("fragments/stage.html", **ctx)
 
+    pace = TokenBucket(rate=MESSAGES_PER_SECOND, burst=MESSAGE_BURST)
+    excess = {"count": 0, "told": 0.0}
+
     async def on_message(sock: Socket, text: str) -> None:
+        now = time.monotonic()
+        if not pace.allow(now):
+            # A flood: drop the message; say so at most once a second; hang up on a script.
+            excess["count"] += 1
+            if excess["count"] > FLOOD_LIMIT:
+                await sock.ws.close(CLOSE_POLICY)
+                return
+            if now - excess["told"] >= 1.0:
+                excess["told"] = now
+                await sock.send(status_html(state.renderer, None, error=_(TOO_FAST)))
+            return
         round_id = None
         try:
             fields = json.loads(text)
@@ -287,6 +306,13 @@ async def phone_socket(websocket: WebSocket) -> None:
     await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
 
 
+MESSAGES_PER_SECOND = 3.0
+MESSAGE_BURST = 10
+FLOOD_LIMIT = 300  # dropped messages on one socket before it is closed
+TOO_FAST = N_(
+    "You are sending very fast, so this was not saved. Your last saved ballot still counts; "
+    "please wait a moment and send again."
+)
 BAD_MESSAGE = N_(
     "That message could not be understood, so nothing was changed. Please reload the page."
 )

@@ -124,6 +124,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0002_sessions",
+        """
+        -- Facilitator sign-ins held on the server, so signing out ends a copied cookie too.
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX sessions_user ON sessions(user_id);
+        """,
+    ),
 )
 
 
@@ -302,10 +314,14 @@ class Store:
             return User(cur.lastrowid, username)
 
     async def set_password(self, username: str, password_hash: str) -> bool:
-        """Replace a facilitator's password hash; False if there is no such user."""
+        """Replace a facilitator's password hash and end their sign-ins; False if no such user."""
         async with self._write() as db:
             cur = await db.execute(
                 "UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username)
+            )
+            await db.execute(
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?)",
+                (username,),
             )
             return cur.rowcount == 1
 
@@ -315,6 +331,30 @@ class Store:
             "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
         )
         return (User(row["id"], row["username"]), row["password_hash"]) if row else None
+
+    async def start_session(self, user_id: int) -> str:
+        """Record a facilitator's sign-in; returns its unguessable id for the cookie."""
+        session_id = secrets.token_urlsafe(32)
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO sessions (id, user_id, created_at) VALUES (?, ?, ?)",
+                (session_id, user_id, time.time()),
+            )
+        return session_id
+
+    async def session_user(self, session_id: str, max_age: float) -> User | None:
+        """The facilitator signed in under this session id, if it exists and is not too old."""
+        row = await self._one(
+            "SELECT u.id, u.username FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.id = ? AND s.created_at > ?",
+            (session_id, time.time() - max_age),
+        )
+        return User(row["id"], row["username"]) if row else None
+
+    async def end_session(self, session_id: str) -> None:
+        """Sign out: the session id stops working wherever a copy of the cookie is."""
+        async with self._write() as db:
+            await db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     async def user(self, user_id: int) -> User | None:
         row = await self._one("SELECT id, username FROM users WHERE id = ?", (user_id,))

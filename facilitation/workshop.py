@@ -13,8 +13,16 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from facilitation import voting
-from facilitation.errors import BadRequest, Conflict, Forbidden, NotFound, RoundNotOpen
+from facilitation.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RoundNotOpen,
+    TooManyRequests,
+)
 from facilitation.hub import Hub
+from facilitation.limits import Buckets, FailureLimit, Guard
 from facilitation.models import (
     Ballot,
     Option,
@@ -112,6 +120,12 @@ class Workshops:
         self.store = store
         self.hub = hub
         self.changed = changed
+        # Guessing join codes: a device may get a few wrong, a whole venue's address many more,
+        # so a room sharing one Wi-Fi is not blocked by one person's typos.
+        self.code_guard = Guard(((FailureLimit(8, 600), "device"), (FailureLimit(60, 600), "ip")))
+        # A person changes their mind every few seconds at most; a script flooding ballots is
+        # slowed to this pace whether it uses one socket, many, or plain HTTP.
+        self.ballot_pace = Buckets(rate=1.0, burst=5)
 
     def _announce(self, workshop_id: int, *, stage: bool = False) -> None:
         self.changed(workshop_id)
@@ -265,17 +279,30 @@ class Workshops:
 
     # -- participants ----------------------------------------------------------------------------
 
-    async def join(self, code: Any, display_name: Any) -> tuple[Workshop, Participant]:
-        workshop = await self.find_by_code(code)
+    async def join(
+        self, code: Any, display_name: Any, who: Mapping[str, str]
+    ) -> tuple[Workshop, Participant]:
+        workshop = await self.find_by_code(code, who)
         name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
         participant = await self.store.join(workshop.id, name)
         self._announce(workshop.id)
         return workshop, participant
 
-    async def find_by_code(self, code: Any) -> Workshop:
+    async def find_by_code(self, code: Any, who: Mapping[str, str]) -> Workshop:
+        """The workshop with this join code. ``who`` names the device and address asking: too
+        many wrong codes from either and every lookup is refused for a while, right or wrong."""
+        now = time.monotonic()
+        wait = self.code_guard.retry_after(dict(who), now)
+        if wait:
+            raise TooManyRequests(
+                wait,
+                "Too many wrong codes from this device. Please check the code on the screen "
+                "and try again in {seconds} seconds.",
+            )
         normalised = normalise_code(code)
         workshop = await self.store.workshop_by_code(normalised) if normalised else None
         if workshop is None:
+            self.code_guard.fail(dict(who), now)
             raise NotFound("workshop with that code")
         return workshop
 
@@ -285,6 +312,12 @@ class Workshops:
         """Validate and store a ballot; the Ack is returned only after it has committed."""
         if participant.workshop_id != workshop.id:
             raise Forbidden("You joined a different workshop. Please scan this one's code.")
+        if not self.ballot_pace.allow(participant.id, time.monotonic()):
+            raise TooManyRequests(
+                2,
+                "You are sending very fast, so this was not saved. Your last saved ballot still "
+                "counts; please wait a moment and send again.",
+            )
         client_id = fields.get("client_id")
         if not isinstance(client_id, str) or not 8 <= len(client_id) <= CLIENT_ID_MAX:
             raise BadRequest("This page is out of date. Please reload it.")
@@ -309,6 +342,19 @@ class Workshops:
         saved = await self.store.ballot(rnd.id, participant.id) if duplicate else None
         stored = saved or replace(ballot, submitted_at=now, revision=revision)
         return Ack(stored, revision, client_id, duplicate)
+
+
+def who(conn: Any) -> dict[str, str]:
+    """The device (its session's CSRF token) and the address asking, for limits on guessing.
+
+    ``conn`` is a Starlette request or websocket; only its scope and client are read.
+    """
+    session = conn.scope.get("session") or {}
+    client = conn.scope.get("client")
+    return {
+        "device": conn.scope.get("csrf_token") or session.get("csrf", "") or "none",
+        "ip": client[0] if client else "unknown",
+    }
 
 
 def normalise_code(code: Any) -> str:

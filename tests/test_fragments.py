@@ -96,7 +96,9 @@ class Scene:
             await self.uc.add_option(self.workshop.id, {"title": t, "description": "Why"})
             for t in ("Benches", "Lighting", "Trees")
         ]
-        _w, self.participant = await self.uc.join(self.workshop.code, "Ann")
+        _w, self.participant = await self.uc.join(
+            self.workshop.code, "Ann", {"device": "fragment-test", "ip": "127.0.0.1"}
+        )
         self.round = None
         self.ack = None
         if state == "waiting":

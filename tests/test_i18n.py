@@ -3,6 +3,7 @@ template changes: a pseudo-translation must reach every visible word of a page."
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,10 +19,6 @@ from tests.conftest import new_client
 from tests.helpers import ROOT
 
 POT = ROOT / "facilitation" / "locale" / "messages.pot"
-EXTRACT = [
-    "-F", "babel.cfg", "-k", "N_", "-k", "BadRequest", "-k", "Conflict", "-k", "Forbidden",
-    "-k", "ngettext:1,2", "--no-location", "--sort-output", "--omit-header",
-]  # fmt: skip
 
 
 def msgids(path) -> set:
@@ -32,11 +29,13 @@ def msgids(path) -> set:
 def test_message_template_is_current(tmp_path):
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", *EXTRACT, "-o", str(fresh),
-         "."],
-        cwd=ROOT, check=True, capture_output=True,
-    )  # fmt: skip
-    assert msgids(fresh) == msgids(POT), "run the extract command in facilitation/locale/README.md"
+        ["bash", "scripts/extract-messages", str(fresh)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    assert msgids(fresh) == msgids(POT), "run scripts/extract-messages"
 
 
 @pytest.fixture

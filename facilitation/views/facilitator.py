@@ -76,33 +76,61 @@ async def login_page(request: Request) -> Response:
     )
 
 
+def client_ip(request) -> str:
+    """The client's address as the server sees it (behind a proxy: the proxy's forwarded one)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def login(request: Request) -> Response:
     form = await read_form(request)
     store = request.app.state.store
+    guard = request.app.state.login_guard
     username = form.get("username") if isinstance(form.get("username"), str) else ""
     password = form.get("password") if isinstance(form.get("password"), str) else ""
-    found = await store.user_credentials(username.strip()[:80]) if username else None
+    username = username.strip()[:80]
+    keys = {"user": username.casefold(), "ip": client_ip(request)}
+    now = time.monotonic()
+
+    def page(status: int, error: str) -> Response:
+        return request.app.state.renderer.page(
+            request, "pages/login.html", status=status, next=_safe_next(form.get("next")),
+            error=error,
+        )  # fmt: skip
+
+    wait = guard.retry_after(keys, now)
+    if wait:
+        return page(
+            429,
+            _(
+                "Too many failed sign-ins. Please wait {minutes} minutes, or ask another "
+                "facilitator to reset your password.",
+                minutes=max(1, round(wait / 60)),
+            ),
+        )
+    found = await store.user_credentials(username) if username else None
     try:
         hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
         ok = found is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        return request.app.state.renderer.page(
-            request,
-            "pages/login.html",
-            status=400,
-            next=_safe_next(form.get("next")),
-            error=_("That username and password do not match. Please try again."),
-        )
+        guard.fail(keys, now)
+        return page(400, _("That username and password do not match. Please try again."))
+    guard.forget({"user": keys["user"]})
+    participant = request.session.get("p", {})
     request.session.clear()
-    request.session["uid"] = found[0].id
+    if participant:  # this device keeps its place in any workshop it joined
+        request.session["p"] = participant
+    request.session["sid"] = await store.start_session(found[0].id)
     csrf_token(request)
     return RedirectResponse(_safe_next(form.get("next")), status_code=303)
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await request.app.state.store.end_session(sid)
     participant = request.session.get("p", {})
     request.session.clear()
     if participant:  # signing out as facilitator keeps this device's place in any workshop

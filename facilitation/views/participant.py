@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from facilitation import render
-from facilitation.errors import FacilitationError, NotFound
+from facilitation.errors import FacilitationError, NotFound, TooManyRequests
 from facilitation.i18n import _
 from facilitation.live import status_html
 from facilitation.models import Participant, Workshop
 from facilitation.views.common import csrf_token, flash, is_htmx, read_form
+from facilitation.workshop import who
 
 
 async def home(request: Request) -> Response:
@@ -25,14 +26,14 @@ async def join_by_code(request: Request) -> Response:
     form = await read_form(request)
     uc = request.app.state.workshops
     try:
-        workshop = await uc.find_by_code(form.get("code"))
-    except NotFound:
+        workshop = await uc.find_by_code(form.get("code"), who(request))
+    except (NotFound, TooManyRequests) as exc:
         return request.app.state.renderer.page(
             request,
             "pages/home.html",
-            status=404,
+            status=exc.status,
             code=form.get("code", "")[:12] if isinstance(form.get("code"), str) else "",
-            error=_("No workshop has that code. Check the letters on the screen and try again."),
+            error=_(exc.message, **exc.params),
         )
     if await _participant(request, workshop) is None:
         await _join(request, workshop, form.get("name"))
@@ -48,7 +49,7 @@ async def _participant(request: Request, workshop: Workshop) -> Participant | No
 
 
 async def _join(request: Request, workshop: Workshop, name: object) -> Participant:
-    _w, participant = await request.app.state.workshops.join(workshop.code, name)
+    _w, participant = await request.app.state.workshops.join(workshop.code, name, who(request))
     places = dict(request.session.get("p", {}))
     places[str(workshop.id)] = participant.token
     request.session["p"] = places
@@ -56,7 +57,7 @@ async def _join(request: Request, workshop: Workshop, name: object) -> Participa
 
 
 async def _workshop(request: Request) -> Workshop:
-    return await request.app.state.workshops.find_by_code(request.path_params["code"])
+    return await request.app.state.workshops.find_by_code(request.path_params["code"], who(request))
 
 
 async def phone_page(request: Request) -> Response:
