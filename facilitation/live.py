@@ -24,7 +24,7 @@ from facilitation.hub import Hub, Overflowed
 from facilitation.i18n import N_, _, activate, negotiate
 from facilitation.limits import TokenBucket
 from facilitation.storage import Store
-from facilitation.workshop import Ack, Workshops, phones_channel, who
+from facilitation.workshop import Ack, StageChange, Workshops, phones_channel, who
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,8 @@ async def run_socket(
                 if on_message is None:
                     continue
                 await on_message(sock, text)
+        except WebSocketDisconnect:
+            pass  # the peer left while being answered (a phone closed or lost its network)
         finally:
             pump.cancel()
             with suppress(asyncio.CancelledError, Exception):
@@ -258,11 +260,27 @@ async def phone_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
     csrf = websocket.scope.get("csrf_token", "")
 
-    async def stage(_message: Any = None) -> str:
-        ctx = await render.phone_context(
-            state.store, workshop, participant, workshops.result, csrf_token=csrf
-        )
-        return state.renderer.fragment("fragments/stage.html", **ctx)
+    async def stage(message: Any = None) -> str:
+        if not isinstance(message, StageChange):
+            ctx = await render.phone_context(
+                state.store, workshop, participant, workshops.result, csrf_token=csrf
+            )
+            return state.renderer.fragment("fragments/stage.html", **ctx)
+        # Every phone of the workshop gets this same message: the first to take it starts one
+        # read of the new stage for all, so a change costs one read, not a few per phone...
+        if message.shared is None:
+            message.shared = asyncio.ensure_future(
+                render.stage_reads(state.store, workshop.id, workshops.result)
+            )
+        shared = await asyncio.shield(message.shared)
+        # ...and then the phones render in turn, one per pass of the event loop, so that a big
+        # room's renders do not hold up everything else until the last phone's is done.
+        async with message.turns:
+            await asyncio.sleep(0)
+            ctx = await render.phone_context(
+                state.store, workshop, participant, workshops.result, csrf, shared=shared
+            )
+            return state.renderer.fragment("fragments/stage.html", **ctx)
 
     pace = TokenBucket(rate=MESSAGES_PER_SECOND, burst=MESSAGE_BURST)
     excess = {"count": 0, "told": 0.0}
@@ -284,7 +302,7 @@ async def phone_socket(websocket: WebSocket) -> None:
             fields = json.loads(text)
             if not isinstance(fields, dict):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting exhausts the parser's recursion
             await sock.send(status_html(state.renderer, None, error=_(BAD_MESSAGE)))
             return
         round_id = fields.get("round_id")
@@ -337,6 +355,8 @@ def status_html(
         round_id=rid,
         ack=ack,
         error=error,
-        client_id=client_id if isinstance(client_id, str) and len(client_id) <= 64 else "",
+        client_id=client_id
+        if isinstance(client_id, str) and len(client_id) <= 64 and client_id.isascii()
+        else "",
         oob=True,
     )

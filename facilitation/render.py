@@ -188,20 +188,54 @@ async def console_context(store: Store, workshop_id: int, state: tuple | None = 
     }
 
 
+@dataclass(frozen=True, slots=True)
+class StageReads:
+    """What every phone's stage shows alike, read once for all the phones of a workshop."""
+
+    workshop: Workshop
+    round: Round | None
+    options: dict[int, Option]
+    ballots: dict[int, Ballot]  # by participant; used once the round can no longer change
+    result: RoundResult | None  # a closed round's visible results
+
+
+async def stage_reads(
+    store: Store, workshop_id: int, result_for: Any, *, all_ballots: bool = True
+) -> StageReads:
+    """A workshop's stage, read once for all its phones (see live.phone_socket); with
+    all_ballots, also every saved ballot of a round that is no longer open."""
+    fresh = await store.workshop(workshop_id)
+    rnd = await store.round(fresh.current_round_id) if fresh.current_round_id else None
+    options = {o.id: o for o in await store.options(workshop_id)}
+    settled = all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN
+    ballots = {b.participant_id: b for b in await store.ballots(rnd.id)} if settled else {}
+    visible = rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible
+    result = await result_for(rnd) if visible else None
+    return StageReads(fresh, rnd, options, ballots, result)
+
+
 async def phone_context(
     store: Store,
     workshop: Workshop,
     participant: Participant,
     result_for: Any,
     csrf_token: str = "",
+    shared: StageReads | None = None,
 ) -> dict[str, Any]:
-    """One participant's stage: waiting, their ballot, 'closed', or the revealed results."""
-    fresh = await store.workshop(workshop.id)
-    rnd = await store.round(fresh.current_round_id) if fresh.current_round_id else None
-    options = {o.id: o for o in await store.options(workshop.id)}
-    own: Ballot | None = await store.ballot(rnd.id, participant.id) if rnd else None
+    """One participant's stage: waiting, their ballot, 'closed', or the revealed results.
+
+    With ``shared`` (a read made once for all the workshop's phones) it reads nothing more,
+    except the participant's own ballot while the round is open and it can still change."""
+    reads = shared or await stage_reads(store, workshop.id, result_for, all_ballots=False)
+    rnd, options = reads.round, reads.options
+    own: Ballot | None = None
+    if rnd is not None:
+        if rnd.status is RoundStatus.OPEN or shared is None:
+            own = await store.ballot(rnd.id, participant.id)
+        else:
+            own = reads.ballots.get(participant.id)
     context: dict[str, Any] = {
-        "workshop": fresh,
+        "workshop": reads.workshop,
         "participant": participant,
         "round": rnd,
         "options": options,
@@ -213,8 +247,8 @@ async def phone_context(
     if rnd is not None:
         context["ballot_options"] = ballot_order(rnd, own, options)
         context["usable_dots"] = voting.usable_dots(rnd)
-        if rnd.status is RoundStatus.CLOSED and rnd.results_visible:
-            context.update(result_context(rnd, await result_for(rnd), options))
+        if reads.result is not None:
+            context.update(result_context(rnd, reads.result, options))
             context["show_results"] = True
     return context
 

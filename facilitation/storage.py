@@ -214,6 +214,9 @@ class Store:
         self._lock = asyncio.Lock()
         # Snapshot reads share the reader connection, which can hold one transaction at a time.
         self._snapshot_lock = asyncio.Lock()
+        # The current round's decoded ballots per workshop, as of a revision, kept between live
+        # renders so that each render reads and decodes only the ballots saved since the last.
+        self._live: dict[int, tuple[int, int, dict[int, Ballot]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -793,13 +796,7 @@ class Store:
                 workshop = _workshop(row)
                 current = workshop.current_round_id
                 rnd = await self._round_in(db, current) if current else None
-                ballots = []
-                if rnd is not None:
-                    rows = await db.execute_fetchall(
-                        "SELECT * FROM ballots WHERE round_id = ? ORDER BY participant_id",
-                        (rnd.id,),
-                    )
-                    ballots = [_ballot(r) for r in rows]
+                ballots = await self._live_ballots(db, workshop, rnd.id) if rnd else []
                 joined = await (
                     await db.execute(
                         "SELECT COUNT(*) FROM participants WHERE workshop_id = ?", (workshop_id,)
@@ -808,6 +805,33 @@ class Store:
             finally:
                 await db.execute("COMMIT")
         return workshop, rnd, ballots, joined[0]
+
+    async def _live_ballots(
+        self, db: aiosqlite.Connection, workshop: Workshop, round_id: int
+    ) -> list[Ballot]:
+        """A round's ballots inside live_state's transaction, read incrementally.
+
+        A ballot is only ever written by cast_ballot, which stamps it with the workshop's new
+        revision in the same transaction; so the rows saved since a snapshot at revision R are
+        exactly those with a revision above R. A count check catches anything else (a reload).
+        """
+        cached_round, since, by_participant = self._live.get(workshop.id, (0, -1, {}))
+        if cached_round != round_id:
+            since, by_participant = -1, {}
+        rows = await db.execute_fetchall(
+            "SELECT * FROM ballots WHERE round_id = ? AND revision > ?", (round_id, since)
+        )
+        by_participant.update((r["participant_id"], _ballot(r)) for r in rows)
+        count = await (
+            await db.execute("SELECT COUNT(*) FROM ballots WHERE round_id = ?", (round_id,))
+        ).fetchone()
+        if count[0] != len(by_participant):
+            rows = await db.execute_fetchall(
+                "SELECT * FROM ballots WHERE round_id = ?", (round_id,)
+            )
+            by_participant = {r["participant_id"]: _ballot(r) for r in rows}
+        self._live[workshop.id] = (round_id, workshop.revision, by_participant)
+        return [by_participant[p] for p in sorted(by_participant)]
 
     async def turnout(self, workshop_id: int, round_id: int | None) -> Turnout:
         joined = await self._one(

@@ -6,6 +6,7 @@ anyone: the pusher (which re-renders boards and consoles, coalesced) and the pho
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -44,6 +45,19 @@ CLIENT_ID_MAX = 64
 def phones_channel(workshop_id: int) -> tuple[str, int]:
     """The hub channel on which a workshop's phones hear that the stage changed."""
     return ("phones", workshop_id)
+
+
+class StageChange:
+    """The message a workshop's phones receive when the stage changes: one object per change,
+    given to every phone, so that they can share one read of the new stage (``shared``) and
+    take turns to render it (``turns``)."""
+
+    __slots__ = ("shared", "turns", "workshop_id")
+
+    def __init__(self, workshop_id: int) -> None:
+        self.workshop_id = workshop_id
+        self.shared: Any = None
+        self.turns = asyncio.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +144,7 @@ class Workshops:
     def _announce(self, workshop_id: int, *, stage: bool = False) -> None:
         self.changed(workshop_id)
         if stage:
-            self.hub.publish(phones_channel(workshop_id), "stage")
+            self.hub.publish(phones_channel(workshop_id), StageChange(workshop_id))
 
     # -- facilitator: workshops and options ------------------------------------------------------
 
@@ -319,7 +333,13 @@ class Workshops:
                 "counts; please wait a moment and send again.",
             )
         client_id = fields.get("client_id")
-        if not isinstance(client_id, str) or not 8 <= len(client_id) <= CLIENT_ID_MAX:
+        # An id, never text: ASCII only, which also keeps out lone surrogates that a JSON
+        # escape can carry and that neither SQLite nor a websocket frame can encode.
+        if (
+            not isinstance(client_id, str)
+            or not 8 <= len(client_id) <= CLIENT_ID_MAX
+            or not client_id.isascii()
+        ):
             raise BadRequest("This page is out of date. Please reload it.")
         rnd = await self.round_in(workshop.id, fields.get("round_id"))
         if rnd.status is RoundStatus.DRAFT:
@@ -366,7 +386,8 @@ def normalise_code(code: Any) -> str:
 
 
 def _int(value: Any, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    # Bounded like the text form: SQLite cannot even look up an integer beyond 64 bits.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12:
         return int(value)
@@ -375,7 +396,8 @@ def _int(value: Any, what: str) -> int:
 
 def _bounded(value: Any, field: str, low: int, high: int) -> int:
     text = str(value).strip() if isinstance(value, str | int) else ""
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    # Short before int(): it refuses strings of over 4300 digits with a ValueError of its own.
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or not low <= int(text) <= high:
         raise BadRequest(
             "“{field}” must be a whole number from {low} to {high}.",
             field=field,

@@ -4,6 +4,15 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // Reconnect quickly but spread out: a whole room comes back after a server restart, and a
+  // long back-off would leave phones stale for minutes. Capped at 5 s, with jitter.
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (retry) {
+      var ceiling = Math.min(5000, 500 * Math.pow(2, retry));
+      return ceiling / 2 + Math.random() * ceiling / 2;
+    };
+  }
+
   // Timers count down to a server timestamp; the offset corrects a phone's wrong clock.
   function tickTimers() {
     document.querySelectorAll(".timer[data-ends-at]").forEach(function (el) {

@@ -305,3 +305,55 @@ async def signed_in_facilitator(app, client: httpx.AsyncClient) -> Facilitator:
     response = await person.login()
     assert response.status_code == 303
     return person
+
+
+def read_only(data_path: str):
+    """A read-only connection to the database: safe beside a running server, and it can never
+    checkpoint or otherwise change the file a restarted server will open."""
+    import sqlite3
+
+    return sqlite3.connect(Path(data_path).resolve().as_uri() + "?mode=ro", uri=True)
+
+
+def db_query(data_path: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows of one query, read through a read-only connection."""
+    from contextlib import closing
+
+    with closing(read_only(data_path)) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def db_rows_read_only(data_path: str) -> list[str]:
+    """db_rows() through a read-only connection, for a database a live server has open."""
+    from contextlib import closing
+
+    with closing(read_only(data_path)) as db:
+        return list(db.iterdump())
+
+
+class ServerOutput:
+    """Everything a server process prints, read as it comes so that the pipe never fills."""
+
+    def __init__(self, server: Server) -> None:
+        import threading
+
+        self.server = server
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(server.proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self.lines.append(line.decode("utf-8", "replace"))
+
+    def stop(self, sig: int | None = None, timeout: float = 10.0) -> str:
+        """Stop the server (SIGTERM unless told), and return all it printed."""
+        import signal
+
+        proc = self.server.proc
+        if proc.poll() is None:
+            proc.send_signal(sig or signal.SIGTERM)
+            proc.wait(timeout)
+        self._thread.join(timeout)
+        self.server.stop()  # closes the pipe, now that it is read to the end
+        return "".join(self.lines)

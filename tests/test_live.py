@@ -286,6 +286,35 @@ async def test_a_phone_follows_the_facilitator_without_asking(room):
         assert 'id="ballot"' not in closed
 
 
+async def test_after_a_close_each_phone_is_pushed_its_own_ballot(room):
+    """The new stage is read once for all the room's phones; each still shows its own ballot."""
+    a, b, c = room.options
+    await room.act("open")
+    phones = [await room.phone(name) for name in ("Ann", "Bo", "Cy")]
+    votes = [{a: 2, b: 3}, {c: 1}, None]
+    async with phones[0].socket() as ann, phones[1].socket() as bo, phones[2].socket() as cy:
+        sockets = (ann, bo, cy)
+        for ws, dots in zip(sockets, votes, strict=True):
+            await asyncio.wait_for(ws.recv(), WAIT)
+            if dots:
+                await ws.send(Phone.ballot_message(room.round_id, dots))
+                await receive_until(ws, lambda m: 'data-state="saved"' in m)
+        await room.act("close")
+        closed = [
+            (await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed"))[0]
+            for ws in sockets
+        ]
+
+    def own(html: str) -> list[str]:
+        mine = re.search(r'<details class="my-ballot">(.*?)</details>', html, re.S)
+        return re.findall(r"<li>([^<]*)</li>", mine.group(1)) if mine else []
+
+    assert own(closed[0]) == ["Benches: 2 dots", "Lighting: 3 dots"]
+    assert own(closed[1]) == ["Trees: 1 dot"]
+    assert own(closed[2]) == []
+    assert all("data-results" in html for html in closed)
+
+
 # -- the board and the console ---------------------------------------------------------------------
 
 

@@ -531,3 +531,39 @@ async def test_every_write_raises_the_workshop_revision(store):
     await step(store.remove_option(ids[2]))
     await step(store.restore_option(ids[2]))
     assert len(seen) == 13
+
+
+async def test_live_state_read_after_read_matches_a_full_read(store, path):
+    """Live renders read ballots incrementally; every read must equal reading them all afresh."""
+    workshop, options = await make_workshop(store)
+    ids = [o.id for o in options]
+    people = [await store.join(workshop.id, name) for name in ("Ann", "Bo", "Cy")]
+    first = await store.save_round(draft(workshop.id, ids))
+    second = await store.save_round(draft(workshop.id, ids, title="Second"))
+
+    async def live_equals_full(round_id: int) -> None:
+        _w, rnd, ballots, joined = await store.live_state(workshop.id)
+        assert rnd.id == round_id and joined == len(people)
+        assert ballots == await store.ballots(round_id)
+
+    await store.open_round(first.id, now=1.0)
+    await live_equals_full(first.id)
+    await store.cast_ballot(Ballot(first.id, people[0].id, dots={ids[0]: 2}), "a-1", 2.0)
+    await live_equals_full(first.id)
+    await store.cast_ballot(Ballot(first.id, people[1].id, dots={ids[1]: 1}), "b-1", 3.0)
+    await store.cast_ballot(Ballot(first.id, people[0].id, dots={ids[2]: 3}), "a-2", 4.0)
+    await live_equals_full(first.id)
+    await store.close_round(first.id, 5.0, snapshot)
+    await store.open_round(second.id, now=6.0)
+    await live_equals_full(second.id)
+    await store.cast_ballot(Ballot(second.id, people[2].id, dots={ids[0]: 1}), "c-1", 7.0)
+    await live_equals_full(second.id)
+    await store.close_round(second.id, 8.0, snapshot)
+    await store.open_round(first.id, now=9.0)  # reopened: its ballots are all still there
+    await live_equals_full(first.id)
+    assert len((await store.live_state(workshop.id))[2]) == 2
+    with raw(path) as db:  # a row changed behind the store's back is noticed, not kept stale
+        db.execute("DELETE FROM ballots WHERE participant_id = ?", (people[1].id,))
+        db.commit()
+    await live_equals_full(first.id)
+    assert len((await store.live_state(workshop.id))[2]) == 1
