@@ -17,6 +17,9 @@ NOT_FOUND = {
         "We could not find that option. It may have been removed; please reload the page."
     ),
     "round": N_("We could not find that round. Please reload the page."),
+    "programme": N_("We could not find that programme."),
+    "need": N_("We could not find that need. Please reload the page."),
+    "action": N_("We could not find that action. Please reload the page."),
     "workshop with that code": N_(
         "No workshop has that code. Check the letters on the screen and try again."
     ),

@@ -123,3 +123,76 @@ class RoundResult:
 class Turnout:
     joined: int
     voted: int
+
+
+class NeedStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    PRIORITISED = "prioritised"
+    IN_PLAN = "in_plan"
+    DONE = "done"
+    NOT_POSSIBLE = "not_possible"
+
+
+class ActionStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    STUCK = "stuck"
+
+
+class Who(enum.StrEnum):
+    """Who carries an action out: coproduction names the residents' share as well as the staff's."""
+
+    RESIDENTS = "residents"
+    STAFF = "staff"
+    CONTRACTOR = "contractor"
+    PARTNERSHIP = "partnership"
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A series of workshops for one place or group, with its needs list and action plan."""
+
+    id: int
+    title: str
+    place: str
+    description: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    id: int
+    programme_id: int
+    title: str
+    description: str
+    status: NeedStatus
+    status_reason: str = ""
+    override_score: float | None = None
+    override_reason: str = ""
+    option_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionNote:
+    id: int
+    action_id: int
+    note: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: int
+    programme_id: int
+    need_id: int | None
+    what: str
+    who: Who
+    owner: str
+    due: str  # ISO date, or "" when not set
+    status: ActionStatus
+    notes: tuple[ActionNote, ...] = ()
+
+    def overdue(self, today: str) -> bool:
+        """Past its date and not finished (dates compare as ISO strings)."""
+        return bool(self.due) and self.due < today and self.status is not ActionStatus.DONE

@@ -30,12 +30,13 @@ from facilitation.models import (
     User,
     Workshop,
 )
+from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
 
 # Join codes avoid characters people confuse when reading them off a screen: 0/O, 1/I/L, 5/S, 2/Z.
 CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 6
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
+CORE_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_initial",
         """
@@ -139,6 +140,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Every step in the order it is applied; a step's name is recorded once it has run.
+MIGRATIONS = CORE_MIGRATIONS + PLAN_MIGRATIONS
+
+
 def _round(row: sqlite3.Row, option_ids: tuple[int, ...]) -> Round:
     return Round(
         id=row["id"],
@@ -202,7 +207,7 @@ def ballot_payload(ballot: Ballot) -> str:
     return json.dumps({"dots": {str(k): v for k, v in sorted(ballot.dots.items())}})
 
 
-class Store:
+class Store(PlanStore):
     """The database: open() it in the app's lifespan, close() it on the way out."""
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
