@@ -24,10 +24,11 @@ from facilitation.errors import FacilitationError, error_response
 from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
 from facilitation.limits import FailureLimit, Guard
+from facilitation.plans import Plans
 from facilitation.render import Renderer
 from facilitation.settings import Settings
 from facilitation.storage import Store
-from facilitation.views import board, export, facilitator, participant
+from facilitation.views import board, export, facilitator, participant, programme
 from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
 
@@ -65,6 +66,8 @@ class Identity:
 def routes(static_dir: str) -> list:
     f = facilitator
     w = "/f/workshops/{workshop_id:int}"
+    p = programme
+    pr = "/f/programmes/{programme_id:int}"
     return [
         Route("/", participant.home),
         Route("/join", participant.join_by_code, methods=["POST"]),
@@ -94,6 +97,20 @@ def routes(static_dir: str) -> list:
         Route(w + "/export/workshop.json", export.workshop_json),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
+        Route("/f/programmes", p.programmes_page),
+        Route("/f/programmes", p.create_programme, methods=["POST"]),
+        Route(pr, p.dashboard),
+        Route(pr + "/edit", p.edit_programme, methods=["POST"]),
+        Route(pr + "/workshops", p.programme_workshops, methods=["POST"]),
+        Route(pr + "/needs", p.needs_page),
+        Route(pr + "/needs", p.add_need, methods=["POST"]),
+        Route(pr + "/needs/from-options", p.needs_from_options, methods=["POST"]),
+        Route(pr + "/needs/{need_id:int}/{action}", p.need_action, methods=["POST"]),
+        Route(pr + "/actions", p.actions_page),
+        Route(pr + "/actions", p.add_action, methods=["POST"]),
+        Route(pr + "/actions/{action_id:int}/{action}", p.action_action, methods=["POST"]),
+        Route("/p/{slug}", p.public_page),
+        Route("/p/{slug}/poster", p.public_poster),
         Route("/healthz", lambda request: PlainTextResponse("ok")),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
@@ -121,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.secret = secret
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
+        app.state.plans = Plans(store)
         try:
             yield
         finally:

@@ -64,6 +64,7 @@ class Renderer:
         self.env.filters["qr"] = qr_svg
         self.env.filters["clock"] = lambda ts: time.strftime("%H:%M", time.localtime(ts))
         self.env.filters["number"] = _number
+        self.env.filters["day"] = lambda ts: time.strftime("%Y-%m-%d", time.localtime(ts))
 
     def fragment(self, name: str, **context: Any) -> str:
         """Render one fragment (or any template) to a string."""

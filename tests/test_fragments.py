@@ -231,9 +231,35 @@ async def test_the_flash_fragment_root_is_flash(app, flashes, oob):
     assert ("hx-swap-oob" in root) is oob
 
 
+@pytest.mark.parametrize("oob", [False, True])
+@pytest.mark.parametrize(
+    ("name", "builder", "prefix"),
+    [("needs_list", "needs_data", "needs"), ("action_plan", "actions_data", "actions")],
+)
+async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
+    app, name, builder, prefix, oob
+):
+    from types import SimpleNamespace
+
+    from facilitation.views import programme as views
+
+    plans = app.state.plans
+    programme = await plans.create_programme({"title": "Plan"})
+    need = await plans.add_need(programme, {"title": "Benches"})
+    await plans.save_action(programme, {"what": "Order", "who": "staff", "need_id": need.id})
+    context = await getattr(views, builder)(SimpleNamespace(app=app), programme)
+    html = app.state.renderer.fragment(
+        f"fragments/{name}.html", csrf_token="token", oob=oob, **context
+    )
+    root = root_of(html)
+    assert root["id"] == f"{prefix}-{programme.id}"
+    assert ("hx-swap-oob" in root) is oob
+
+
 def test_every_fragment_file_is_covered():
     folder = Path(__file__).resolve().parent.parent / "templates" / "fragments"
     covered = {"board", "stage", "console_live", "console_main", "ballot_status", "flash"}
+    covered |= {"needs_list", "action_plan"}
     assert {p.stem for p in folder.glob("*.html")} == covered
 
 

@@ -334,6 +334,20 @@ def round_form(ids: dict) -> dict:
 
 
 W = "/f/workshops/{workshop_id}"
+P = "/f/programmes/{programme_id}"
+
+
+def action_form(ids: dict) -> dict:
+    return {
+        "what": "Order benches",
+        "who": "staff",
+        "owner": "Sam",
+        "due": "2030-01-31",
+        "status": "in_progress",
+        "need_id": str(ids["need_id"]),
+    }
+
+
 # (name, path, who posts it, a valid form for it): each example starts from the valid form and
 # drops, replaces or repeats its fields and adds others, so the checks behind the first are reached.
 FORMS = [
@@ -358,6 +372,51 @@ FORMS = [
     ("hide-round", W + "/rounds/{closed_round}/hide", "facilitator", lambda ids: {}),
     ("delete-round", W + "/rounds/{draft_round}/delete", "facilitator", lambda ids: {}),
     ("other-round-action", W + "/rounds/{draft_round}/{word}", "facilitator", lambda ids: {}),
+    ("create-programme", "/f/programmes", "facilitator", lambda ids: {"title": "Plan"}),
+    (
+        "edit-programme",
+        P + "/edit",
+        "facilitator",
+        lambda ids: {"title": "Plan", "place": "Hall", "description": "Ours"},
+    ),
+    (
+        "programme-workshops",
+        P + "/workshops",
+        "facilitator",
+        lambda ids: {"workshop_id": str(ids["workshop_id"])},
+    ),
+    ("add-need", P + "/needs", "facilitator", lambda ids: {"title": "Seats"}),
+    ("needs-from-options", P + "/needs/from-options", "facilitator", lambda ids: {}),
+    (
+        "edit-need",
+        P + "/needs/{need_id}/edit",
+        "facilitator",
+        lambda ids: {"title": "Seats", "description": "Wooden"},
+    ),
+    (
+        "link-need",
+        P + "/needs/{need_id}/link",
+        "facilitator",
+        lambda ids: {"option_id": str(ids["option_id"])},
+    ),
+    (
+        "override-need",
+        P + "/needs/{need_id}/override",
+        "facilitator",
+        lambda ids: {"score": "0.5", "reason": "Urgent"},
+    ),
+    ("clear-override", P + "/needs/{need_id}/clear-override", "facilitator", lambda ids: {}),
+    (
+        "need-status",
+        P + "/needs/{need_id}/status",
+        "facilitator",
+        lambda ids: {"status": "not_possible", "reason": "No land"},
+    ),
+    ("other-need-action", P + "/needs/{need_id}/{word}", "facilitator", lambda ids: {}),
+    ("add-action", P + "/actions", "facilitator", action_form),
+    ("edit-action", P + "/actions/{action_id}/edit", "facilitator", action_form),
+    ("note-action", P + "/actions/{action_id}/note", "facilitator", lambda ids: {"note": "Begun"}),
+    ("other-action-verb", P + "/actions/{action_id}/{word}", "facilitator", lambda ids: {}),
     (
         "login",
         "/login",
@@ -447,6 +506,12 @@ async def prepare(app, client, data_path: str) -> Desk:
         "open_round": opened,
         "draft_round": draft,
     }
+    plans = app.state.plans
+    programme = await plans.create_programme({"title": "Estate plan"})
+    await app.state.store.set_workshop_programme(workshop_id, programme.id)
+    need = await plans.add_need(programme, {"title": "Benches"})
+    action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
+    ids.update(programme_id=programme.id, need_id=need.id, action_id=action.id)
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
     return Desk(app, data_path, f, ids, other)
@@ -455,11 +520,13 @@ async def prepare(app, client, data_path: str) -> Desk:
 def field_values(desk: Desk) -> st.SearchStrategy:
     mine, theirs = desk.ids, desk.other_ids
     ids = [*mine["options"], *theirs["options"], mine["open_round"], mine["draft_round"]]
+    ids = [*ids, mine["need_id"], mine["action_id"], mine["programme_id"], mine["workshop_id"]]
     ids = [str(i) for i in [*ids, theirs["round_id"], mine["withdrawn_option"]]]
     one = st.one_of(
         st.text(max_size=40),
         st.text(alphabet="0123456789", min_size=1, max_size=8),
         st.sampled_from(["on", "up", "down", "dots", "rank", "all", "true", "ballot", "/f"]),
+        st.sampled_from(["staff", "residents", "done", "not_possible", "2030-02-30", "0.5", "nan"]),
         odd_numbers,
         st.sampled_from(ids),
         st.sampled_from([desk.ids["code"], desk.ids["code"].lower(), desk.other_ids["code"]]),

@@ -55,7 +55,15 @@ async def setup(app, facilitator):
     draft = await facilitator.create_round(workshop_id, "Later", [a, b])
     opened = await facilitator.create_round(workshop_id, "Now", [a, b])
     await facilitator.round_action(workshop_id, opened, "open")
+    plans = app.state.plans
+    programme = await plans.create_programme({"title": "Estate plan"})
+    await app.state.store.set_workshop_programme(workshop_id, programme.id)
+    need = await plans.add_need(programme, {"title": "Benches"})
+    action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
     return {
+        "programme_id": programme.id,
+        "need_id": need.id,
+        "action_id": action.id,
         "workshop_id": workshop_id,
         "code": code,
         "option_id": a,
@@ -198,6 +206,53 @@ POSTS = [
         {},
     ),
     ("/f/workshops/{workshop_id}/rounds/{open_round}/close", {}, "facilitator", {}),
+    ("/f/programmes", {}, "facilitator", {"title": "Another plan"}),
+    ("/f/programmes/{programme_id}/edit", {}, "facilitator", {"title": "Renamed plan"}),
+    (
+        "/f/programmes/{programme_id}/workshops",
+        {},
+        "facilitator",
+        {"workshop_id": "{workshop_id}", "remove": "1"},
+    ),
+    ("/f/programmes/{programme_id}/needs", {}, "facilitator", {"title": "Trees"}),
+    ("/f/programmes/{programme_id}/needs/from-options", {}, "facilitator", {}),
+    (
+        "/f/programmes/{programme_id}/needs/{need_id}/{action}",
+        {"action": "edit"},
+        "facilitator",
+        {"title": "Seats"},
+    ),
+    (
+        "/f/programmes/{programme_id}/needs/{need_id}/{action}",
+        {"action": "link"},
+        "facilitator",
+        {"option_id": "{option_id}"},
+    ),
+    (
+        "/f/programmes/{programme_id}/needs/{need_id}/{action}",
+        {"action": "override"},
+        "facilitator",
+        {"score": "1", "reason": "Urgent"},
+    ),
+    (
+        "/f/programmes/{programme_id}/needs/{need_id}/{action}",
+        {"action": "status"},
+        "facilitator",
+        {"status": "done"},
+    ),
+    ("/f/programmes/{programme_id}/actions", {}, "facilitator", {"what": "Paint", "who": "staff"}),
+    (
+        "/f/programmes/{programme_id}/actions/{action_id}/{action}",
+        {"action": "edit"},
+        "facilitator",
+        {"what": "Paint", "who": "staff"},
+    ),
+    (
+        "/f/programmes/{programme_id}/actions/{action_id}/{action}",
+        {"action": "note"},
+        "facilitator",
+        {"note": "Begun"},
+    ),
     (
         "/f/workshops/{workshop_id}/rounds/{round_id}/{action}",
         {"action": "reveal"},
