@@ -28,7 +28,14 @@ from facilitation.plans import Plans
 from facilitation.render import Renderer
 from facilitation.settings import Settings
 from facilitation.storage import Store
-from facilitation.views import board, export, facilitator, participant, programme
+from facilitation.views import (
+    board,
+    export,
+    facilitator,
+    participant,
+    programme,
+    programme_export,
+)
 from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
 
@@ -67,6 +74,7 @@ def routes(static_dir: str) -> list:
     f = facilitator
     w = "/f/workshops/{workshop_id:int}"
     p = programme
+    px = programme_export
     pr = "/f/programmes/{programme_id:int}"
     return [
         Route("/", participant.home),
@@ -95,6 +103,7 @@ def routes(static_dir: str) -> list:
         Route(w + "/export/results.csv", export.results_csv),
         Route(w + "/export/ballots.csv", export.ballots_csv),
         Route(w + "/export/workshop.json", export.workshop_json),
+        Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
         Route("/f/programmes", p.programmes_page),
@@ -109,6 +118,12 @@ def routes(static_dir: str) -> list:
         Route(pr + "/actions", p.actions_page),
         Route(pr + "/actions", p.add_action, methods=["POST"]),
         Route(pr + "/actions/{action_id:int}/{action}", p.action_action, methods=["POST"]),
+        Route(pr + "/needs/import", px.import_needs, methods=["POST"]),
+        Route(pr + "/export/programme.xlsx", px.workbook),
+        Route(pr + "/export/programme.json", px.programme_json),
+        *(Route(pr + f"/export/{t}.csv", px.table_csv(t)) for t in programme_export.TABLES),
+        Route(pr + "/report", px.report),
+        Route(pr + "/report.pdf", px.report_pdf),
         Route("/p/{slug}", p.public_page),
         Route("/p/{slug}/poster", p.public_poster),
         Route("/healthz", lambda request: PlainTextResponse("ok")),

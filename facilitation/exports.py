@@ -54,7 +54,18 @@ RESULT_HEADER = (
     "score",
     "supporters",
     "ballots",
+    "scope",
+    "limit_kind",
+    "limit",
 )
+
+
+def scope_cells(option: Option | None) -> tuple[str, str, str]:
+    """An option's scope, limit kind and limit (or reason it is not negotiable) as cells."""
+    if option is None:
+        return "", "", ""
+    kind = option.limit_kind.value if option.limit_kind else ""
+    return option.scope.value, kind, option.limit_text
 
 
 def result_rows(
@@ -68,7 +79,8 @@ def result_rows(
             methods.append(("schulze", result.schulze))
         for method, ranked in methods:
             for r in ranked:
-                title = options[r.option_id].title if r.option_id in options else ""
+                option = options.get(r.option_id)
+                title = option.title if option else ""
                 score = int(r.score) if float(r.score).is_integer() else r.score
                 rows.append(
                     (
@@ -82,6 +94,7 @@ def result_rows(
                         score,
                         r.voters,
                         result.ballots,
+                        *scope_cells(option),
                     )
                 )
     return rows
@@ -134,15 +147,32 @@ def workshop_json(
                 "description": o.description,
                 "position": o.position,
                 "withdrawn": o.withdrawn,
+                "scope": o.scope.value,
+                "limit_kind": o.limit_kind.value if o.limit_kind else None,
+                "limit": o.limit_text,
             }
             for o in options
         ],
-        "rounds": [_round_json(rnd, result, ballots, secret) for rnd, result, ballots in rounds],
+        "rounds": [
+            {**round_json(rnd, result, ballots, secret), **_round_information(rnd)}
+            for rnd, result, ballots in rounds
+        ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def _round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> dict:
+def _round_information(rnd: Round) -> dict:
+    """What a round showed beside its ballot: options not up for decision and its cards."""
+    return {
+        "information_option_ids": list(rnd.info_option_ids),
+        "cards": [{"title": c.title, "text": c.text} for c in rnd.cards],
+        "cards_on_board": rnd.cards_on_board,
+    }
+
+
+def round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> dict:
+    """One round as JSON: rules, results (None until counted) and pseudonymous ballots."""
+
     def rows(rs):
         return [
             {

@@ -17,6 +17,24 @@ class RoundStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Scope(enum.StrEnum):
+    """Who decides an option: the room, the room within a stated limit, or nobody present."""
+
+    OPEN = "open"
+    WITHIN_LIMITS = "within_limits"
+    NOT_NEGOTIABLE = "not_negotiable"
+
+
+class LimitKind(enum.StrEnum):
+    """What bounds an option decided within limits."""
+
+    BUDGET = "budget"
+    STATUTORY = "statutory"
+    HEALTH_SAFETY = "health_safety"
+    LEASE = "lease"
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     id: int
@@ -42,6 +60,23 @@ class Option:
     description: str
     position: int
     withdrawn: bool = False
+    scope: Scope = Scope.OPEN
+    limit_kind: LimitKind | None = None
+    # The limit for "within limits", the reason for "not negotiable"; empty when open.
+    limit_text: str = ""
+
+    @property
+    def votable(self) -> bool:
+        """Whether the room may vote on it: a not-negotiable option is information only."""
+        return self.scope is not Scope.NOT_NEGOTIABLE
+
+
+@dataclass(frozen=True, slots=True)
+class InfoCard:
+    """A short piece of information a round shows before its ballot."""
+
+    title: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +97,10 @@ class Round:
     ends_at: float | None = None
     opened_at: float | None = None
     closed_at: float | None = None
+    # Options shown with the round for information only: never on the ballot, never counted.
+    info_option_ids: tuple[int, ...] = ()
+    cards: tuple[InfoCard, ...] = ()
+    cards_on_board: bool = False
 
     @property
     def results_visible(self) -> bool:

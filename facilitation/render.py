@@ -20,15 +20,18 @@ from facilitation import __version__, voting
 from facilitation.i18n import _, ngettext
 from facilitation.models import (
     Ballot,
+    LimitKind,
     Option,
     Participant,
     Round,
     RoundKind,
     RoundResult,
     RoundStatus,
+    Scope,
     Turnout,
     Workshop,
 )
+from facilitation.scope import LIMIT_LABELS, SCOPE_LABELS
 from facilitation.storage import Store
 
 
@@ -58,6 +61,10 @@ class Renderer:
             version=__version__,
             RoundStatus=RoundStatus,
             RoundKind=RoundKind,
+            Scope=Scope,
+            LimitKind=LimitKind,
+            SCOPE_LABELS=SCOPE_LABELS,
+            LIMIT_LABELS=LIMIT_LABELS,
             # A fresh id per rendered ballot form, so a form posted twice without JS counts once.
             new_client_id=lambda: secrets.token_hex(12),
         )
@@ -116,6 +123,7 @@ class Bar:
     tied: bool
     voters: int
     percent: float
+    option: Option | None = None  # for its scope and limit
 
 
 def bars(rows: Sequence, options: Mapping[int, Option], titles: Mapping[int, str] | None = None):
@@ -135,6 +143,7 @@ def bars(rows: Sequence, options: Mapping[int, Option], titles: Mapping[int, str
                 r.tied,
                 r.voters,
                 round(100 * r.score / top, 1),
+                option,
             )
         )
     return out
@@ -170,6 +179,7 @@ async def board_context(
         "join_url": join_url,
         "now": time.time(),
         "show_results": False,
+        "options": options,
     }
     if rnd is not None and rnd.status is not RoundStatus.DRAFT and rnd.results_visible:
         result = voting.tally(rnd, ballots)

@@ -21,16 +21,25 @@ import aiosqlite
 from facilitation.errors import Conflict, NotFound, RoundNotOpen
 from facilitation.models import (
     Ballot,
+    LimitKind,
     Option,
     Participant,
     Round,
     RoundKind,
     RoundStatus,
+    Scope,
     Turnout,
     User,
     Workshop,
 )
 from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
+from facilitation.storage_scope import (
+    SCOPE_MIGRATIONS,
+    RoundParts,
+    in_opened_round,
+    round_parts,
+    write_cards,
+)
 
 # Join codes avoid characters people confuse when reading them off a screen: 0/O, 1/I/L, 5/S, 2/Z.
 CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
@@ -141,16 +150,16 @@ CORE_MIGRATIONS: tuple[tuple[str, str], ...] = (
 
 
 # Every step in the order it is applied; a step's name is recorded once it has run.
-MIGRATIONS = CORE_MIGRATIONS + PLAN_MIGRATIONS
+MIGRATIONS = CORE_MIGRATIONS + PLAN_MIGRATIONS + SCOPE_MIGRATIONS
 
 
-def _round(row: sqlite3.Row, option_ids: tuple[int, ...]) -> Round:
+def _round(row: sqlite3.Row, parts: RoundParts) -> Round:
     return Round(
         id=row["id"],
         workshop_id=row["workshop_id"],
         title=row["title"],
         kind=RoundKind(row["kind"]),
-        option_ids=option_ids,
+        option_ids=tuple(parts.option_ids),
         status=RoundStatus(row["status"]),
         dots=row["dots"],
         max_per_option=row["max_per_option"],
@@ -162,6 +171,9 @@ def _round(row: sqlite3.Row, option_ids: tuple[int, ...]) -> Round:
         ends_at=row["ends_at"],
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        info_option_ids=tuple(parts.info_option_ids),
+        cards=tuple(parts.cards),
+        cards_on_board=bool(row["cards_on_board"]),
     )
 
 
@@ -185,6 +197,9 @@ def _option(row: sqlite3.Row) -> Option:
         row["description"],
         row["position"],
         bool(row["withdrawn"]),
+        Scope(row["scope"]),
+        LimitKind(row["limit_kind"]) if row["limit_kind"] else None,
+        row["limit_text"],
     )
 
 
@@ -434,7 +449,14 @@ class Store(PlanStore):
             raise NotFound("option")
         return _option(row)
 
-    async def add_option(self, workshop_id: int, title: str, description: str) -> Option:
+    async def add_option(
+        self,
+        workshop_id: int,
+        title: str,
+        description: str,
+        scope: tuple[Scope, LimitKind | None, str] = (Scope.OPEN, None, ""),
+    ) -> Option:
+        """Add an option at the end; ``scope`` is (scope, limit kind, limit or reason)."""
         async with self._write() as db:
             row = await (
                 await db.execute(
@@ -443,21 +465,42 @@ class Store(PlanStore):
                 )
             ).fetchone()
             cur = await db.execute(
-                "INSERT INTO options (workshop_id, title, description, position)"
-                " VALUES (?, ?, ?, ?)",
-                (workshop_id, title, description, row[0]),
+                "INSERT INTO options (workshop_id, title, description, position, scope,"
+                " limit_kind, limit_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (workshop_id, title, description, row[0], *_scope_values(scope)),
             )
             await self._bump(db, workshop_id)
-            return Option(cur.lastrowid, workshop_id, title, description, row[0])
+            return Option(cur.lastrowid, workshop_id, title, description, row[0], False, *scope)
 
-    async def update_option(self, option_id: int, title: str, description: str) -> int:
-        """Change an option's wording; returns how many ballots already support it."""
+    async def update_option(
+        self,
+        option_id: int,
+        title: str,
+        description: str,
+        scope: tuple[Scope, LimitKind | None, str] | None = None,
+    ) -> int:
+        """Change an option's wording (and scope); returns how many ballots already support it.
+
+        Whether an option is voted on at all cannot change once a round with it has opened:
+        its ballots and results would no longer match what the room was asked."""
         async with self._write() as db:
             option = await self._option_in(db, option_id)
             await db.execute(
                 "UPDATE options SET title = ?, description = ? WHERE id = ?",
                 (title, description, option_id),
             )
+            if scope is not None:
+                if (scope[0] is Scope.NOT_NEGOTIABLE) != (
+                    option.scope is Scope.NOT_NEGOTIABLE
+                ) and await in_opened_round(db, option_id):
+                    raise Conflict(
+                        "This option has already been put to the room, so whether it is voted "
+                        "on can no longer change. Add a new option instead."
+                    )
+                await db.execute(
+                    "UPDATE options SET scope = ?, limit_kind = ?, limit_text = ? WHERE id = ?",
+                    (*_scope_values(scope), option_id),
+                )
             await self._bump(db, option.workshop_id)
             return await self._supporters(db, option_id)
 
@@ -538,33 +581,24 @@ class Store(PlanStore):
 
     # -- rounds ----------------------------------------------------------------------------------
 
-    async def _round_option_ids(self, round_ids: list[int]) -> dict[int, tuple[int, ...]]:
-        if not round_ids:
-            return {}
-        marks = ",".join("?" * len(round_ids))
-        rows = await self._all(
-            f"SELECT round_id, option_id FROM round_options WHERE round_id IN ({marks})"
-            " ORDER BY round_id, position",
-            round_ids,
-        )
-        out: dict[int, list[int]] = {rid: [] for rid in round_ids}
-        for r in rows:
-            out[r["round_id"]].append(r["option_id"])
-        return {k: tuple(v) for k, v in out.items()}
+    async def _round_parts(self, round_ids: list[int]) -> dict[int, RoundParts]:
+        conn = self._reader or self._writer
+        assert conn is not None
+        return await round_parts(conn, round_ids)
 
     async def rounds(self, workshop_id: int) -> list[Round]:
         """A workshop's rounds in the order they were made."""
         rows = await self._all(
             "SELECT * FROM rounds WHERE workshop_id = ? ORDER BY id", (workshop_id,)
         )
-        ids = await self._round_option_ids([r["id"] for r in rows])
-        return [_round(r, ids[r["id"]]) for r in rows]
+        parts = await self._round_parts([r["id"] for r in rows])
+        return [_round(r, parts[r["id"]]) for r in rows]
 
     async def round(self, round_id: int) -> Round:
         row = await self._one("SELECT * FROM rounds WHERE id = ?", (round_id,))
         if row is None:
             raise NotFound("round")
-        return _round(row, (await self._round_option_ids([round_id]))[round_id])
+        return _round(row, (await self._round_parts([round_id]))[round_id])
 
     async def save_round(self, rnd: Round) -> Round:
         """Insert a new round (id 0) or update a draft one, with its options in order."""
@@ -577,6 +611,7 @@ class Store(PlanStore):
             rnd.top_k,
             int(rnd.hidden),
             rnd.timer_seconds,
+            int(rnd.cards_on_board),
         )
         async with self._write() as db:
             if rnd.id:
@@ -585,7 +620,8 @@ class Store(PlanStore):
                     raise Conflict("A round's settings are fixed once it has opened.")
                 await db.execute(
                     "UPDATE rounds SET title = ?, kind = ?, dots = ?, max_per_option = ?,"
-                    " must_use_all = ?, top_k = ?, hidden = ?, timer_seconds = ? WHERE id = ?",
+                    " must_use_all = ?, top_k = ?, hidden = ?, timer_seconds = ?,"
+                    " cards_on_board = ? WHERE id = ?",
                     (*fields, rnd.id),
                 )
                 round_id = rnd.id
@@ -593,15 +629,16 @@ class Store(PlanStore):
             else:
                 cur = await db.execute(
                     "INSERT INTO rounds (title, kind, dots, max_per_option, must_use_all, top_k,"
-                    " hidden, timer_seconds, workshop_id, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " hidden, timer_seconds, cards_on_board, workshop_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*fields, rnd.workshop_id, time.time()),
                 )
                 round_id = cur.lastrowid
             await db.executemany(
                 "INSERT INTO round_options (round_id, option_id, position) VALUES (?, ?, ?)",
-                [(round_id, oid, i) for i, oid in enumerate(rnd.option_ids)],
+                [(round_id, oid, i) for i, oid in enumerate(rnd.option_ids + rnd.info_option_ids)],
             )
+            await write_cards(db, round_id, rnd.cards)
             await self._bump(db, rnd.workshop_id)
         return await self.round(round_id)
 
@@ -612,6 +649,7 @@ class Store(PlanStore):
             if rnd.status is not RoundStatus.DRAFT:
                 raise Conflict("Only a round that has never opened can be deleted.")
             await db.execute("DELETE FROM round_options WHERE round_id = ?", (round_id,))
+            await write_cards(db, round_id, ())
             await db.execute("DELETE FROM rounds WHERE id = ?", (round_id,))
             await self._bump(db, rnd.workshop_id)
 
@@ -676,10 +714,7 @@ class Store(PlanStore):
         row = await (await db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,))).fetchone()
         if row is None:
             raise NotFound("round")
-        ids = await db.execute_fetchall(
-            "SELECT option_id FROM round_options WHERE round_id = ? ORDER BY position", (round_id,)
-        )
-        return _round(row, tuple(r[0] for r in ids))
+        return _round(row, (await round_parts(db, [round_id]))[round_id])
 
     async def reveal_round(self, round_id: int, revealed: bool = True) -> int:
         """Show (or hide again) a round's results to the room."""
@@ -850,6 +885,11 @@ class Store(PlanStore):
     async def integrity_check(self) -> str:
         row = await self._one("PRAGMA integrity_check")
         return row[0]
+
+
+def _scope_values(scope: tuple[Scope, LimitKind | None, str]) -> tuple[str, str, str]:
+    kind, limit, text = scope
+    return kind.value, limit.value if limit else "", text
 
 
 def _statements(sql: str) -> list[str]:

@@ -123,6 +123,7 @@ class PlanStore:
     _write: Any
     _all: Any
     _one: Any
+    _bump: Any
 
     # -- programmes ------------------------------------------------------------------------------
 
@@ -360,3 +361,39 @@ class PlanStore:
                 "INSERT INTO action_notes (action_id, note, at) VALUES (?, ?, ?)",
                 (action_id, note, at if at is not None else time.time()),
             )
+
+    # -- imports ---------------------------------------------------------------------------------
+
+    async def add_needs(self, programme_id: int, rows: list[tuple[str, str]]) -> int:
+        """Add many needs (title, description) in one transaction: all of them or none."""
+        async with self._write() as db:
+            first = await (
+                await db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
+                    (programme_id,),
+                )
+            ).fetchone()
+            now = time.time()
+            await db.executemany(
+                "INSERT INTO needs (programme_id, title, description, position, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(programme_id, t, d, first[0] + i, now) for i, (t, d) in enumerate(rows)],
+            )
+        return len(rows)
+
+    async def add_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
+        """Add many options (title, description) to a workshop in one transaction."""
+        async with self._write() as db:
+            first = await (
+                await db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM options WHERE workshop_id = ?",
+                    (workshop_id,),
+                )
+            ).fetchone()
+            await db.executemany(
+                "INSERT INTO options (workshop_id, title, description, position)"
+                " VALUES (?, ?, ?, ?)",
+                [(workshop_id, t, d, first[0] + i) for i, (t, d) in enumerate(rows)],
+            )
+            await self._bump(db, workshop_id)
+        return len(rows)

@@ -31,6 +31,16 @@ class BallotError(ValueError):
 
 MAX_FIELD_CHARS = 12
 
+NOT_UP_FOR_DECISION = N_(
+    "That option is not up for decision: it is shown for information and cannot be voted on."
+)
+
+
+def _refuse_information_only(option_ids: Iterable[int], rnd: Round) -> None:
+    """A not-negotiable option is shown with the round but never takes dots or a place."""
+    if rnd.info_option_ids and not set(option_ids).isdisjoint(rnd.info_option_ids):
+        raise BallotError(NOT_UP_FOR_DECISION)
+
 
 WHOLE_NUMBER = {
     "dots": N_("Dots must be whole numbers, such as 0, 1 or 2."),
@@ -61,6 +71,8 @@ def read_dots(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
         if not name.startswith("dots-"):
             continue
         suffix = name.removeprefix("dots-")
+        if suffix.isascii() and suffix.isdigit():
+            _refuse_information_only((int(suffix),), rnd)
         if not (suffix.isascii() and suffix.isdigit()) or int(suffix) not in allowed:
             raise BallotError(N_("That option is not part of this round. Please reload the page."))
         dots[int(suffix)] = _as_int(value, field="dots")
@@ -75,12 +87,14 @@ def read_ranking(fields: Mapping[str, Any], rnd: Round) -> tuple[int, ...]:
     if not isinstance(raw, list):
         raise BallotError(N_("The ranking could not be read. Please reload the page."))
     ranking = tuple(_as_int(v, field="rank") for v in raw)
+    _refuse_information_only(ranking, rnd)
     return ranking[: rnd.ranked_places] if len(ranking) == len(rnd.option_ids) else ranking
 
 
 def validate_dots(dots: Mapping[int, int], rnd: Round) -> dict[int, int]:
     """Check a dot ballot against the round's budget and per-option cap; return it without zeros."""
     allowed = set(rnd.option_ids)
+    _refuse_information_only(dots, rnd)
     for option_id, count in dots.items():
         if option_id not in allowed:
             raise BallotError(N_("That option is not part of this round. Please reload the page."))
@@ -110,6 +124,7 @@ def usable_dots(rnd: Round) -> int:
 def validate_ranking(ranking: Sequence[int], rnd: Round) -> tuple[int, ...]:
     """Check a ranking names distinct options of the round and fills exactly its places."""
     allowed = set(rnd.option_ids)
+    _refuse_information_only(ranking, rnd)
     if any(option_id not in allowed for option_id in ranking):
         raise BallotError(N_("That option is not part of this round. Please reload the page."))
     if len(set(ranking)) != len(ranking):

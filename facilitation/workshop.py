@@ -34,6 +34,7 @@ from facilitation.models import (
     RoundStatus,
     Workshop,
 )
+from facilitation.scope import read_cards, read_scope
 from facilitation.storage import Store
 
 TITLE_MAX = 120
@@ -172,9 +173,16 @@ class Workshops:
         description = clean_text(
             form.get("description"), field="Description", limit=TEXT_MAX, required=False
         )
-        option = await self.store.add_option(workshop_id, title, description)
+        scope = read_scope(form)
+        option = await self.store.add_option(workshop_id, title, description, scope)
         self._announce(workshop_id)
         return option
+
+    async def import_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
+        """Add checked (title, description) rows as options, all in one transaction."""
+        n = await self.store.add_options(workshop_id, rows)
+        self._announce(workshop_id)
+        return n
 
     async def edit_option(self, option: Option, form: Mapping[str, Any]) -> int:
         """Reword an option; returns how many ballots already support it (to warn the user)."""
@@ -182,7 +190,8 @@ class Workshops:
         description = clean_text(
             form.get("description"), field="Description", limit=TEXT_MAX, required=False
         )
-        supporters = await self.store.update_option(option.id, title, description)
+        scope = read_scope(form)
+        supporters = await self.store.update_option(option.id, title, description, scope)
         self._announce(option.workshop_id, stage=True)
         return supporters
 
@@ -226,11 +235,20 @@ class Workshops:
         if len(option_ids) < 2:
             raise BadRequest("Choose at least two options for the round.")
         order = [o for o in live if o in option_ids]
+        # Not-negotiable options go with the round as information, never onto its ballot.
+        votable = tuple(o for o in order if live[o].votable)
+        info = tuple(o for o in order if not live[o].votable)
+        if len(votable) < 2:
+            raise BadRequest(
+                "Choose at least two options for the round that the room can vote on "
+                "(not-negotiable options are shown for information only)."
+            )
+        cards = read_cards(form)
         dots = _bounded(form.get("dots", 5), "Dots per person", 1, 100)
         cap = _bounded(form.get("max_per_option", 3), "Most dots on one option", 1, 100)
         top_k_raw = form.get("top_k") or ""
         top_k = None if top_k_raw in ("", "0", "all") else _bounded(top_k_raw, "Top", 1, 100)
-        if top_k is not None and top_k >= len(option_ids):
+        if top_k is not None and top_k >= len(votable):
             top_k = None
         timer_raw = form.get("timer_minutes") or ""
         timer = None
@@ -241,7 +259,7 @@ class Workshops:
             workshop_id=workshop_id,
             title=title,
             kind=RoundKind(kind),
-            option_ids=tuple(order),
+            option_ids=votable,
             status=RoundStatus.DRAFT,
             dots=dots,
             max_per_option=min(cap, dots),
@@ -249,6 +267,9 @@ class Workshops:
             top_k=top_k if kind == "rank" else None,
             hidden=_checked(form.get("hidden")),
             timer_seconds=timer,
+            info_option_ids=info,
+            cards=cards,
+            cards_on_board=_checked(form.get("cards_on_board")),
         )
         saved = await self.store.save_round(rnd)
         self._announce(workshop_id)
@@ -260,8 +281,13 @@ class Workshops:
 
     async def open_round(self, rnd: Round) -> int:
         options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
-        if any(options[oid].withdrawn for oid in rnd.option_ids if oid in options):
+        chosen = rnd.option_ids + rnd.info_option_ids
+        if any(options[oid].withdrawn for oid in chosen if oid in options):
             raise Conflict("This round includes a withdrawn option. Edit the round first.")
+        if len(rnd.option_ids) < 2:
+            raise Conflict(
+                "This round has fewer than two options the room can vote on. Edit the round first."
+            )
         revision = await self.store.open_round(rnd.id, time.time())
         self._announce(rnd.workshop_id, stage=True)
         return revision

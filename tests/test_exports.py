@@ -23,12 +23,14 @@ from facilitation.exports import (
 )
 from facilitation.models import (
     Ballot,
+    LimitKind,
     Option,
     ResultRow,
     Round,
     RoundKind,
     RoundResult,
     RoundStatus,
+    Scope,
     Workshop,
 )
 
@@ -114,7 +116,16 @@ def test_pseudonyms_of_a_hundred_people_are_all_different():
 WORKSHOP = Workshop(3, "ABC789", "Courtyard <script>", "2024-05-04", "Hall", revision=12)
 OPTIONS = [
     Option(1, 3, '=HYPERLINK("x")', "formula", 1),
-    Option(2, 3, "<script>alert(1)</script>", "markup", 2),
+    Option(
+        2,
+        3,
+        "<script>alert(1)</script>",
+        "markup",
+        2,
+        scope=Scope.WITHIN_LIMITS,
+        limit_kind=LimitKind.BUDGET,
+        limit_text="=up to £5,000",
+    ),
     Option(3, 3, "Benches", "", 3, withdrawn=True),
 ]
 BY_ID = {o.id: o for o in OPTIONS}
@@ -143,14 +154,16 @@ RANK_RESULT = RoundResult(
 
 def test_result_rows_one_row_per_option_and_method():
     rows = result_rows([(DOTS, DOT_RESULT), (RANK, RANK_RESULT)], BY_ID)
+    open_ = ("open", "", "")
+    limited = ("within_limits", "budget", "=up to £5,000")
     assert rows == [
-        (10, "@first round", "dots", 1, "yes", 1, '=HYPERLINK("x")', 2, 1, 2),
-        (10, "@first round", "dots", 1, "yes", 3, "Benches", 2, 1, 2),
-        (10, "@first round", "dots", 3, "no", 2, "<script>alert(1)</script>", 1, 1, 2),
-        (11, "Rank", "borda", 1, "yes", 1, '=HYPERLINK("x")', 3, 2, 2),
-        (11, "Rank", "borda", 1, "yes", 2, "<script>alert(1)</script>", 3, 2, 2),
-        (11, "Rank", "schulze", 1, "yes", 1, '=HYPERLINK("x")', 0, 2, 2),
-        (11, "Rank", "schulze", 1, "yes", 2, "<script>alert(1)</script>", 0, 2, 2),
+        (10, "@first round", "dots", 1, "yes", 1, '=HYPERLINK("x")', 2, 1, 2, *open_),
+        (10, "@first round", "dots", 1, "yes", 3, "Benches", 2, 1, 2, *open_),
+        (10, "@first round", "dots", 3, "no", 2, "<script>alert(1)</script>", 1, 1, 2, *limited),
+        (11, "Rank", "borda", 1, "yes", 1, '=HYPERLINK("x")', 3, 2, 2, *open_),
+        (11, "Rank", "borda", 1, "yes", 2, "<script>alert(1)</script>", 3, 2, 2, *limited),
+        (11, "Rank", "schulze", 1, "yes", 1, '=HYPERLINK("x")', 0, 2, 2, *open_),
+        (11, "Rank", "schulze", 1, "yes", 2, "<script>alert(1)</script>", 0, 2, 2, *limited),
     ]
     assert len(rows[0]) == len(RESULT_HEADER)
 
@@ -158,7 +171,7 @@ def test_result_rows_one_row_per_option_and_method():
 def test_result_rows_keep_fractional_scores_and_blank_unknown_titles():
     res = RoundResult(RoundKind.DOTS, (ResultRow(99, 2.5, 1, False, 1),), ballots=1)
     assert result_rows([(DOTS, res)], BY_ID) == [
-        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1)
+        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "")
     ]
 
 
@@ -189,6 +202,7 @@ def test_titles_in_csv_are_neutralised_or_kept_as_plain_text():
     titles = [row[6] for row in table[1:]]
     rounds = {row[1] for row in table[1:]}
     assert titles == ['\'=HYPERLINK("x")', "Benches", "<script>alert(1)</script>"]
+    assert [row[10:] for row in table[1:]][2] == ["within_limits", "budget", "'=up to £5,000"]
     assert rounds == {"'@first round"}
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
 
@@ -218,6 +232,11 @@ def test_workshop_json_is_versioned_and_anonymised():
     }
     assert [o["title"] for o in data["options"]] == [o.title for o in OPTIONS]
     assert [o["withdrawn"] for o in data["options"]] == [False, False, True]
+    assert [(o["scope"], o["limit_kind"], o["limit"]) for o in data["options"]] == [
+        ("open", None, ""),
+        ("within_limits", "budget", "=up to £5,000"),
+        ("open", None, ""),
+    ]
 
     dots, rank, draft = data["rounds"]
     assert dots["kind"] == "dots" and dots["status"] == "closed"

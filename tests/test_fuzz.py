@@ -417,6 +417,9 @@ FORMS = [
     ("edit-action", P + "/actions/{action_id}/edit", "facilitator", action_form),
     ("note-action", P + "/actions/{action_id}/note", "facilitator", lambda ids: {"note": "Begun"}),
     ("other-action-verb", P + "/actions/{action_id}/{word}", "facilitator", lambda ids: {}),
+    # Without a file these are always refused; tests/test_programme_exports.py sends files.
+    ("import-needs", P + "/needs/import", "facilitator", lambda ids: {}),
+    ("import-options", W + "/options/import", "facilitator", lambda ids: {}),
     (
         "login",
         "/login",

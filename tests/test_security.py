@@ -271,6 +271,8 @@ POSTS = [
         "facilitator",
         {},
     ),
+    ("/f/programmes/{programme_id}/needs/import", {}, "facilitator", {"file": "title\nTrees"}),
+    ("/f/workshops/{workshop_id}/options/import", {}, "facilitator", {"file": "title\nTrees"}),
 ]
 
 

@@ -41,12 +41,7 @@ async def read_form(request: Request) -> dict[str, Any]:
         raise BadRequest(
             "The form could not be read. Please reload the page and try again."
         ) from exc
-    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
-    expected = request.scope.get("session", {}).get("csrf")
-    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
-        raise Forbidden(
-            "This page had expired, so nothing was changed. Please reload the page and try again."
-        )
+    check_csrf(request, form)
     out: dict[str, Any] = {}
     for key in form:
         values = form.getlist(key)
@@ -54,6 +49,40 @@ async def read_form(request: Request) -> dict[str, Any]:
             raise BadRequest("Files cannot be sent here.")
         out[key] = values if len(values) > 1 or key in ("options", "rank") else values[0]
     return out
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    """Refuse a form whose CSRF token (field ``csrf`` or header X-CSRF-Token) is not the
+    session's."""
+    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
+    expected = request.scope.get("session", {}).get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise Forbidden(
+            "This page had expired, so nothing was changed. Please reload the page and try again."
+        )
+
+
+async def read_upload(request: Request, field: str = "file") -> bytes:
+    """The one file of a multipart form, after checking its CSRF token.
+
+    The app's body size limit (max_body_bytes) bounds the file; a larger one gets its 413.
+    """
+    try:
+        form: FormData = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise BadRequest(
+            "The form could not be read. Please reload the page and try again."
+        ) from exc
+    try:
+        check_csrf(request, form)
+        upload = form.get(field)
+        if upload is None or isinstance(upload, str):
+            raise BadRequest("Please choose a file to upload.")
+        return await upload.read()
+    finally:
+        await form.close()
 
 
 def current_user(request: HTTPConnection) -> User:

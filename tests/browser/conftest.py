@@ -157,7 +157,7 @@ class FacilitatorUI:
         before = rows.count()
         details = page.locator("details.new-round")
         if details.get_attribute("open") is None:
-            details.locator("summary").click()
+            details.locator(":scope > summary").click()
         form = details.locator("form")
         form.get_by_label("Round title").fill(title)
         form.get_by_label("Ranking" if kind == "rank" else "Dot voting", exact=True).check()
