@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -130,3 +132,23 @@ def reply(
 def login_redirect(request: Request) -> RedirectResponse:
     flash(request, _("Please sign in as a facilitator first."), "error")
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
+    """A view decorator: refuse anonymous users (GET: to the sign-in page; else 403), then call
+    the view, with whatever ``load`` finds for the request (a workshop, a programme) if given."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        async def wrapped(request: Request) -> Response:
+            if request.scope.get("user") is None:
+                if request.method == "GET":
+                    return login_redirect(request)
+                raise Forbidden("Please sign in as a facilitator first.")
+            if load is None:
+                return await view(request)
+            return await view(request, await load(request))
+
+        return wrapped
+
+    return decorate

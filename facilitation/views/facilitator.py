@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,9 +17,9 @@ from facilitation.models import RoundStatus, Workshop
 from facilitation.render import result_context
 from facilitation.views.common import (
     csrf_token,
+    facilitator_only,
     flash,
     is_htmx,
-    login_redirect,
     read_form,
     reply,
 )
@@ -32,33 +31,11 @@ _DUMMY_HASH = hasher.hash("not a real password")
 View = Callable[[Request], Awaitable[Response]]
 
 
-def facilitator(view: Callable[[Request, Workshop], Awaitable[Response]]) -> View:
-    """Only for a signed-in facilitator; loads the workshop named in the path."""
-
-    @functools.wraps(view)
-    async def wrapped(request: Request) -> Response:
-        if request.scope.get("user") is None:
-            if request.method == "GET":
-                return login_redirect(request)
-            raise Forbidden("Please sign in as a facilitator first.")
-        workshop = await request.app.state.store.workshop(request.path_params["workshop_id"])
-        return await view(request, workshop)
-
-    return wrapped
-
-
-def signed_in(view: View) -> View:
-    """Only for a signed-in facilitator."""
-
-    @functools.wraps(view)
-    async def wrapped(request: Request) -> Response:
-        if request.scope.get("user") is None:
-            if request.method == "GET":
-                return login_redirect(request)
-            raise Forbidden("Please sign in as a facilitator first.")
-        return await view(request)
-
-    return wrapped
+# Only for a signed-in facilitator; the first also loads the workshop named in the path.
+facilitator = facilitator_only(
+    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+)
+signed_in = facilitator_only()
 
 
 # -- signing in ---------------------------------------------------------------------------------

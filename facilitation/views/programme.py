@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,7 +14,7 @@ from facilitation.i18n import N_, _, ngettext
 from facilitation.models import ActionStatus, NeedStatus, Programme, Who
 from facilitation.needs import by_need
 from facilitation.plans import CHART_BAR, CHART_GAP, CHART_HEIGHT, Plans, turnout_chart
-from facilitation.views.common import flash, is_htmx, login_redirect, read_form, reply
+from facilitation.views.common import facilitator_only, flash, is_htmx, read_form, reply
 
 # The rule as the needs page states it: the wording of facilitation.needs' docstring.
 RULE = N_(
@@ -51,23 +50,14 @@ TOP_NEEDS = 5
 View = Callable[[Request], Awaitable[Response]]
 
 
-def programme_view(view: Callable[[Request, Programme], Awaitable[Response]]) -> View:
-    """Only for a signed-in facilitator; loads the programme named in the path."""
-
-    @functools.wraps(view)
-    async def wrapped(request: Request) -> Response:
-        if request.scope.get("user") is None:
-            if request.method == "GET":
-                return login_redirect(request)
-            raise Forbidden("Please sign in as a facilitator first.")
-        programme = await plans(request).programme(request.path_params["programme_id"])
-        return await view(request, programme)
-
-    return wrapped
-
-
 def plans(request: Request) -> Plans:
     return request.app.state.plans
+
+
+# Only for a signed-in facilitator; loads the programme named in the path.
+programme_view = facilitator_only(
+    lambda request: plans(request).programme(request.path_params["programme_id"])
+)
 
 
 def page(request: Request, name: str, **context: Any) -> Response:
@@ -83,17 +73,15 @@ def public_url(request: Request, programme: Programme) -> str:
 # -- programmes ---------------------------------------------------------------------------------
 
 
+@facilitator_only()
 async def programmes_page(request: Request) -> Response:
-    if request.scope.get("user") is None:
-        return login_redirect(request)
     return page(
         request, "pages/programmes.html", programmes=await request.app.state.store.programmes()
     )
 
 
+@facilitator_only()
 async def create_programme(request: Request) -> Response:
-    if request.scope.get("user") is None:
-        raise Forbidden("Please sign in as a facilitator first.")
     form = await read_form(request)
     programme = await plans(request).create_programme(form)
     flash(request, _("Programme “{title}” created.", title=programme.title))
