@@ -23,6 +23,7 @@ from facilitation import live
 from facilitation.errors import FacilitationError, error_response
 from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
+from facilitation.ideas import IdeaDesk
 from facilitation.limits import FailureLimit, Guard
 from facilitation.plans import Plans
 from facilitation.render import Renderer
@@ -32,6 +33,7 @@ from facilitation.views import (
     board,
     export,
     facilitator,
+    ideas,
     participant,
     programme,
     programme_export,
@@ -73,6 +75,7 @@ class Identity:
 def routes(static_dir: str) -> list:
     f = facilitator
     w = "/f/workshops/{workshop_id:int}"
+    r = w + "/rounds/{round_id:int}"
     p = programme
     px = programme_export
     pr = "/f/programmes/{programme_id:int}"
@@ -97,6 +100,12 @@ def routes(static_dir: str) -> list:
         Route(w + "/rounds/{round_id:int}", f.results_page),
         Route(w + "/rounds/{round_id:int}/edit", f.edit_round_page),
         Route(w + "/rounds/{round_id:int}/{action}", f.round_action, methods=["POST"]),
+        Route(r + "/ideas/approve-all", ideas.approve_all, methods=["POST"]),
+        Route(r + "/ideas/merge", ideas.merge, methods=["POST"]),
+        Route(r + "/ideas/to-options", ideas.to_options, methods=["POST"]),
+        Route(r + "/ideas/{idea_id:int}/{action}", ideas.idea_action, methods=["POST"]),
+        Route(r + "/paper", ideas.paper_page),
+        Route(r + "/paper", ideas.paper_entry, methods=["POST"]),
         Route(w + "/summary", f.summary_page),
         Route(w + "/qr", f.qr_page),
         Route(w + "/board", board.board_page),
@@ -134,7 +143,7 @@ def routes(static_dir: str) -> list:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the database opens in the lifespan, not here."""
     settings = settings or Settings.from_env()
-    renderer = Renderer(settings.templates_dir)
+    renderer = Renderer(settings.templates_dir, currency=settings.currency)
     hub = Hub(maxsize=settings.client_queue)
     store = Store(settings.data_path, durability=settings.durability)
     session_box: dict[str, str] = {}
@@ -154,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.plans = Plans(store)
+        app.state.idea_desk = IdeaDesk(app.state.workshops)
         try:
             yield
         finally:

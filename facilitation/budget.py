@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from facilitation.voting import N_, BallotError
+from facilitation.rules import N_, BallotError
 
 
 @dataclass(frozen=True, slots=True)

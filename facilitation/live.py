@@ -100,16 +100,21 @@ class Pusher:
             )
         if consoles:
             ctx = await render.console_context(self.store, workshop_id, state)
-            self.hub.publish(
-                console_channel(workshop_id),
-                self.renderer.fragment("fragments/console_live.html", **ctx),
-            )
+            self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
+    """The console's live regions in one message: the strip, and the idea desk (empty and hidden
+    unless the current round collects ideas), each swapped by its id."""
+    return renderer.fragment("fragments/console_live.html", **ctx) + renderer.fragment(
+        "fragments/idea_desk.html", **ctx
+    )
 
 
 def same_origin(websocket: WebSocket, public_url: str) -> bool:
@@ -233,7 +238,7 @@ async def console_socket(websocket: WebSocket) -> None:
 
     async def first() -> str:
         ctx = await render.console_context(state.store, workshop_id)
-        return state.renderer.fragment("fragments/console_live.html", **ctx)
+        return console_html(state.renderer, ctx)
 
     async def passthrough(html: str) -> str:
         return html
@@ -319,7 +324,7 @@ async def phone_socket(websocket: WebSocket) -> None:
                 )
             )
             return
-        await sock.send(status_html(state.renderer, ack.ballot.round_id, ack=ack))
+        await sock.send(await ack_html(state, participant, ack))
 
     await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
 
@@ -334,6 +339,18 @@ TOO_FAST = N_(
 BAD_MESSAGE = N_(
     "That message could not be understood, so nothing was changed. Please reload the page."
 )
+
+
+async def ack_html(state: Any, participant: Any, ack: Ack) -> str:
+    """The status line for an ack; for an idea, also the phone's refreshed list of its ideas."""
+    html = status_html(state.renderer, ack.round_id, ack=ack)
+    if ack.idea is None:
+        return html
+    rnd = await state.store.round(ack.round_id)
+    mine = await state.store.participant_ideas(rnd.id, participant.id)
+    return html + state.renderer.fragment(
+        "fragments/my_ideas.html", round=rnd, my_ideas=mine, oob=True
+    )
 
 
 def status_html(

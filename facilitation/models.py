@@ -9,6 +9,23 @@ from dataclasses import dataclass, field
 class RoundKind(enum.StrEnum):
     DOTS = "dots"
     RANK = "rank"
+    BUDGET = "budget"  # pick options within a budget (knapsack voting)
+    IDEAS = "ideas"  # collect ideas from the room, moderated by the facilitator
+    RATING = "rating"  # rate statements from 1 to 5, or "don't know"
+
+
+class BudgetRule(enum.StrEnum):
+    """How a budget round turns everyone's picks into a funded set (see budget.py)."""
+
+    EQUAL_SHARES = "equal_shares"
+    GREEDY = "greedy"
+
+
+class IdeaStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the facilitator
+    APPROVED = "approved"  # on the wall
+    HIDDEN = "hidden"  # kept, but not shown to the room
+    MERGED = "merged"  # a duplicate: its supporter counts for the idea it was merged into
 
 
 class RoundStatus(enum.StrEnum):
@@ -64,6 +81,8 @@ class Option:
     limit_kind: LimitKind | None = None
     # The limit for "within limits", the reason for "not negotiable"; empty when open.
     limit_text: str = ""
+    # Estimated cost in whole currency units, for budget rounds; None when not costed.
+    cost: int | None = None
 
     @property
     def votable(self) -> bool:
@@ -101,6 +120,18 @@ class Round:
     info_option_ids: tuple[int, ...] = ()
     cards: tuple[InfoCard, ...] = ()
     cards_on_board: bool = False
+    # Budget rounds: the money to share out, the rule, and each ballot option's cost (in the
+    # order of option_ids, as they were when the round was read).
+    budget: int | None = None
+    budget_rule: BudgetRule = BudgetRule.EQUAL_SHARES
+    costs: tuple[int, ...] = ()
+    # Idea rounds: the categories a participant may file an idea under (may be empty).
+    categories: tuple[str, ...] = ()
+
+    @property
+    def cost_of(self) -> dict[int, int]:
+        """Each ballot option's cost, for a budget round."""
+        return dict(zip(self.option_ids, self.costs, strict=False))
 
     @property
     def results_visible(self) -> bool:
@@ -120,6 +151,8 @@ class Participant:
     workshop_id: int
     token: str
     display_name: str
+    # Entered by the facilitator from a paper ballot; display_name holds the paper's label.
+    paper: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +160,16 @@ class Ballot:
     """One participant's last committed ballot in one round.
 
     For dot rounds ``dots`` maps option id to dots; for ranking rounds ``ranking`` lists option ids
-    best first.
+    best first; for budget rounds ``picks`` lists the chosen option ids; for rating rounds
+    ``ratings`` maps option id to 1-5, or 0 for "don't know".
     """
 
     round_id: int
     participant_id: int
     dots: dict[int, int] = field(default_factory=dict)
     ranking: tuple[int, ...] = ()
+    picks: tuple[int, ...] = ()
+    ratings: dict[int, int] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
 
@@ -156,6 +192,34 @@ class RoundResult:
     ballots: int
     schulze: tuple[ResultRow, ...] = ()
     methods_disagree: bool = False
+    # Budget rounds: what the round's rule funds (in the order chosen), what that spends, the
+    # budget, and what the other documented rule would fund, so a difference can be shown.
+    funded: tuple[int, ...] = ()
+    spent: int = 0
+    budget: int = 0
+    other_funded: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Idea:
+    """An idea sent from a phone (or copied from paper) in an idea round."""
+
+    id: int
+    round_id: int
+    participant_id: int
+    text: str  # the wording shown, possibly edited by the facilitator
+    original: str  # exactly what the participant wrote
+    category: str
+    status: IdeaStatus
+    created_at: float
+    merged_into: int | None = None
+    option_id: int | None = None  # the option it became, once turned into one
+    supporters: int = 1  # itself plus every idea merged into it
+    paper: bool = False
+
+    @property
+    def edited(self) -> bool:
+        return self.text != self.original
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -16,10 +16,13 @@ from markupsafe import Markup
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from facilitation import __version__, voting
+from facilitation import __version__, ideas, voting
 from facilitation.i18n import _, ngettext
+from facilitation.kinds import KIND_LABELS, RULE_LABELS
 from facilitation.models import (
     Ballot,
+    BudgetRule,
+    IdeaStatus,
     LimitKind,
     Option,
     Participant,
@@ -46,7 +49,7 @@ def qr_svg(url: str) -> Markup:
 class Renderer:
     """Renders templates from one folder with autoescaping always on."""
 
-    def __init__(self, templates_dir: str) -> None:
+    def __init__(self, templates_dir: str, *, currency: str = "£") -> None:
         self.env = Environment(
             loader=FileSystemLoader(templates_dir),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -61,6 +64,11 @@ class Renderer:
             version=__version__,
             RoundStatus=RoundStatus,
             RoundKind=RoundKind,
+            currency=currency,
+            KIND_LABELS=KIND_LABELS,
+            RULE_LABELS=RULE_LABELS,
+            IdeaStatus=IdeaStatus,
+            BudgetRule=BudgetRule,
             Scope=Scope,
             LimitKind=LimitKind,
             SCOPE_LABELS=SCOPE_LABELS,
@@ -71,6 +79,8 @@ class Renderer:
         self.env.filters["qr"] = qr_svg
         self.env.filters["clock"] = lambda ts: time.strftime("%H:%M", time.localtime(ts))
         self.env.filters["number"] = _number
+        # Whole amounts with thousands separators: "£12,500". Costs are estimates, never pence.
+        self.env.filters["money"] = lambda amount: f"{currency}{int(amount or 0):,}"
         self.env.filters["day"] = lambda ts: time.strftime("%Y-%m-%d", time.localtime(ts))
 
     def fragment(self, name: str, **context: Any) -> str:
@@ -153,13 +163,42 @@ def result_context(
     rnd: Round, result: RoundResult, options: Mapping[int, Option], turnout: Turnout | None = None
 ) -> dict[str, Any]:
     """What the results fragment needs, for a page, the board and the phones alike."""
+    rows = bars(result.rows, options)
+    if rnd.kind is RoundKind.RATING:  # bars against the top of the scale, not the best mean
+        rows = [replace(b, percent=round(100 * b.score / 5, 1)) for b in rows]
     return {
         "round": rnd,
         "result": result,
-        "rows": bars(result.rows, options),
+        "rows": rows,
         "schulze_rows": bars(result.schulze, options),
         "turnout": turnout,
+        "spend": budget_line(rnd, result, options) if rnd.kind is RoundKind.BUDGET else None,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """One funded option's slice of the budget line."""
+
+    option_id: int
+    title: str
+    cost: int
+    start: float  # percent of the budget where its slice begins
+    width: float  # percent of the budget it takes
+
+
+def budget_line(rnd: Round, result: RoundResult, options: Mapping[int, Option]) -> list[Spend]:
+    """The funded options as consecutive slices of the budget, in the order they were funded."""
+    total = result.budget or rnd.budget or 1
+    costs = rnd.cost_of
+    out, start = [], 0.0
+    for option_id in result.funded:
+        cost = costs.get(option_id) or (options[option_id].cost if option_id in options else 0)
+        width = 100 * (cost or 0) / total
+        title = options[option_id].title if option_id in options else "?"
+        out.append(Spend(option_id, title, cost or 0, round(start, 2), round(width, 2)))
+        start += width
+    return out
 
 
 # -- the live regions ---------------------------------------------------------------------------
@@ -180,23 +219,37 @@ async def board_context(
         "now": time.time(),
         "show_results": False,
         "options": options,
+        "desk": None,
     }
+    if rnd is not None and rnd.kind is RoundKind.IDEAS:
+        context.update(await idea_context(store, rnd, joined))
     if rnd is not None and rnd.status is not RoundStatus.DRAFT and rnd.results_visible:
         result = voting.tally(rnd, ballots)
-        context.update(result_context(rnd, result, options, turnout))
+        context.update(result_context(rnd, result, options, context["turnout"]))
         context["show_results"] = True
     return context
+
+
+async def idea_context(store: Store, rnd: Round, joined: int) -> dict[str, Any]:
+    """An idea round's ideas sorted for the desk and the wall, and its turnout (who sent any)."""
+    ideas_now = await store.ideas(rnd.id)
+    senders = len({i.participant_id for i in ideas_now})
+    return {"desk": ideas.desk(ideas_now), "turnout": Turnout(joined, senders)}
 
 
 async def console_context(store: Store, workshop_id: int, state: tuple | None = None) -> dict:
     """The facilitator's live strip: current round, its state and turnout, and the timer."""
     workshop, rnd, ballots, joined = state or await store.live_state(workshop_id)
-    return {
+    context = {
         "workshop": workshop,
         "round": rnd,
         "turnout": Turnout(joined, len(ballots)),
         "now": time.time(),
+        "desk": None,
     }
+    if rnd is not None and rnd.kind is RoundKind.IDEAS:
+        context.update(await idea_context(store, rnd, joined))
+    return context
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +308,8 @@ async def phone_context(
         "now": time.time(),
         "show_results": False,
     }
+    if rnd is not None and rnd.kind is RoundKind.IDEAS:
+        context["my_ideas"] = await store.participant_ideas(rnd.id, participant.id)
     if rnd is not None:
         context["ballot_options"] = ballot_order(rnd, own, options)
         context["usable_dots"] = voting.usable_dots(rnd)

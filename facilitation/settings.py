@@ -21,6 +21,7 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("ws_max_bytes", 65536, "largest websocket message accepted, in bytes"),
     ("max_body_bytes", 262144, "largest HTTP request body accepted, in bytes"),
     ("heartbeat", 20.0, "seconds between websocket pings; a silent screen is dropped after two"),
+    ("currency", "£", "currency symbol shown before costs and budgets"),
     ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
     ("static_dir", str(ROOT / "static"), "folder of static files"),
 )
@@ -39,6 +40,7 @@ class Settings:
     ws_max_bytes: int = 65536
     max_body_bytes: int = 262144
     heartbeat: float = 20.0
+    currency: str = "£"
     templates_dir: str = str(ROOT / "templates")
     static_dir: str = str(ROOT / "static")
 

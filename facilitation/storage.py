@@ -21,6 +21,7 @@ import aiosqlite
 from facilitation.errors import Conflict, NotFound, RoundNotOpen
 from facilitation.models import (
     Ballot,
+    BudgetRule,
     LimitKind,
     Option,
     Participant,
@@ -32,6 +33,8 @@ from facilitation.models import (
     User,
     Workshop,
 )
+from facilitation.storage_ideas import KIND_MIGRATIONS, IdeaStore
+from facilitation.storage_people import PEOPLE_MIGRATIONS, PeopleStore
 from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
 from facilitation.storage_scope import (
     SCOPE_MIGRATIONS,
@@ -150,7 +153,9 @@ CORE_MIGRATIONS: tuple[tuple[str, str], ...] = (
 
 
 # Every step in the order it is applied; a step's name is recorded once it has run.
-MIGRATIONS = CORE_MIGRATIONS + PLAN_MIGRATIONS + SCOPE_MIGRATIONS
+MIGRATIONS = (
+    CORE_MIGRATIONS + PLAN_MIGRATIONS + SCOPE_MIGRATIONS + KIND_MIGRATIONS + PEOPLE_MIGRATIONS
+)
 
 
 def _round(row: sqlite3.Row, parts: RoundParts) -> Round:
@@ -174,6 +179,10 @@ def _round(row: sqlite3.Row, parts: RoundParts) -> Round:
         info_option_ids=tuple(parts.info_option_ids),
         cards=tuple(parts.cards),
         cards_on_board=bool(row["cards_on_board"]),
+        budget=row["budget"],
+        budget_rule=BudgetRule(row["budget_rule"]),
+        costs=tuple(parts.costs),
+        categories=tuple(json.loads(row["categories"])),
     )
 
 
@@ -200,6 +209,7 @@ def _option(row: sqlite3.Row) -> Option:
         Scope(row["scope"]),
         LimitKind(row["limit_kind"]) if row["limit_kind"] else None,
         row["limit_text"],
+        row["cost"],
     )
 
 
@@ -210,6 +220,8 @@ def _ballot(row: sqlite3.Row) -> Ballot:
         participant_id=row["participant_id"],
         dots={int(k): int(v) for k, v in payload.get("dots", {}).items()},
         ranking=tuple(int(v) for v in payload.get("ranking", ())),
+        picks=tuple(int(v) for v in payload.get("picks", ())),
+        ratings={int(k): int(v) for k, v in payload.get("ratings", {}).items()},
         submitted_at=row["submitted_at"],
         revision=row["revision"],
     )
@@ -219,10 +231,14 @@ def ballot_payload(ballot: Ballot) -> str:
     """The stored JSON form of a ballot."""
     if ballot.ranking:
         return json.dumps({"ranking": list(ballot.ranking)})
+    if ballot.picks:
+        return json.dumps({"picks": list(ballot.picks)})
+    if ballot.ratings:
+        return json.dumps({"ratings": {str(k): v for k, v in sorted(ballot.ratings.items())}})
     return json.dumps({"dots": {str(k): v for k, v in sorted(ballot.dots.items())}})
 
 
-class Store(PlanStore):
+class Store(PlanStore, IdeaStore, PeopleStore):
     """The database: open() it in the app's lifespan, close() it on the way out."""
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
@@ -264,6 +280,16 @@ class Store(PlanStore):
         self._snapshot = self._reader = self._writer = None
 
     async def _migrate(self) -> None:
+        # A migration may rebuild a table that others refer to; SQLite's procedure for that is to
+        # turn foreign keys off (outside the transaction), then check them all before committing.
+        assert self._writer is not None
+        await self._writer.execute("PRAGMA foreign_keys = OFF")
+        try:
+            await self._apply_migrations()
+        finally:
+            await self._writer.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply_migrations(self) -> None:
         async with self._write() as db:
             await db.execute(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL)"
@@ -274,6 +300,9 @@ class Store(PlanStore):
                     continue
                 for statement in _statements(sql):
                     await db.execute(statement)
+                broken = await db.execute_fetchall("PRAGMA foreign_key_check")
+                if broken:
+                    raise RuntimeError(f"migration {name} broke foreign keys: {list(broken)[:5]}")
                 await db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
 
     async def applied_migrations(self) -> list[str]:
@@ -455,6 +484,7 @@ class Store(PlanStore):
         title: str,
         description: str,
         scope: tuple[Scope, LimitKind | None, str] = (Scope.OPEN, None, ""),
+        cost: int | None = None,
     ) -> Option:
         """Add an option at the end; ``scope`` is (scope, limit kind, limit or reason)."""
         async with self._write() as db:
@@ -466,11 +496,13 @@ class Store(PlanStore):
             ).fetchone()
             cur = await db.execute(
                 "INSERT INTO options (workshop_id, title, description, position, scope,"
-                " limit_kind, limit_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (workshop_id, title, description, row[0], *_scope_values(scope)),
+                " limit_kind, limit_text, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (workshop_id, title, description, row[0], *_scope_values(scope), cost),
             )
             await self._bump(db, workshop_id)
-            return Option(cur.lastrowid, workshop_id, title, description, row[0], False, *scope)
+            return Option(
+                cur.lastrowid, workshop_id, title, description, row[0], False, *scope, cost
+            )
 
     async def update_option(
         self,
@@ -478,13 +510,24 @@ class Store(PlanStore):
         title: str,
         description: str,
         scope: tuple[Scope, LimitKind | None, str] | None = None,
+        cost: int | None = None,
+        *,
+        set_cost: bool = False,
     ) -> int:
-        """Change an option's wording (and scope); returns how many ballots already support it.
+        """Change an option's wording (and scope, and cost if ``set_cost``); returns how many
+        ballots already support it.
 
-        Whether an option is voted on at all cannot change once a round with it has opened:
-        its ballots and results would no longer match what the room was asked."""
+        Whether an option is voted on at all, and what it costs, cannot change once a round with
+        it has opened: its ballots and results would no longer match what the room was asked."""
         async with self._write() as db:
             option = await self._option_in(db, option_id)
+            if set_cost and cost != option.cost:
+                if await in_opened_round(db, option_id):
+                    raise Conflict(
+                        "This option has already been put to the room, so its cost can no "
+                        "longer change. Add a new option with the new cost instead."
+                    )
+                await db.execute("UPDATE options SET cost = ? WHERE id = ?", (cost, option_id))
             await db.execute(
                 "UPDATE options SET title = ?, description = ? WHERE id = ?",
                 (title, description, option_id),
@@ -532,7 +575,10 @@ class Store(PlanStore):
             " WHERE ro.option_id = :o AND ("
             " EXISTS (SELECT 1 FROM json_each(b.payload, '$.dots') WHERE key = CAST(:o AS TEXT)"
             "   AND value > 0)"
-            " OR EXISTS (SELECT 1 FROM json_each(b.payload, '$.ranking') WHERE value = :o))"
+            " OR EXISTS (SELECT 1 FROM json_each(b.payload, '$.ranking') WHERE value = :o)"
+            " OR EXISTS (SELECT 1 FROM json_each(b.payload, '$.picks') WHERE value = :o)"
+            " OR EXISTS (SELECT 1 FROM json_each(b.payload, '$.ratings')"
+            "   WHERE key = CAST(:o AS TEXT)))"
         )
         row = await (await db.execute(sql, {"o": option_id})).fetchone()
         return row[0]
@@ -569,6 +615,7 @@ class Store(PlanStore):
                 supporters = await self._supporters(db, option_id)
                 await db.execute("UPDATE options SET withdrawn = 1 WHERE id = ?", (option_id,))
                 return "withdrawn", supporters
+            await db.execute("UPDATE ideas SET option_id = NULL WHERE option_id = ?", (option_id,))
             await db.execute("DELETE FROM options WHERE id = ?", (option_id,))
             return "deleted", 0
 
@@ -612,6 +659,9 @@ class Store(PlanStore):
             int(rnd.hidden),
             rnd.timer_seconds,
             int(rnd.cards_on_board),
+            rnd.budget,
+            rnd.budget_rule.value,
+            json.dumps(list(rnd.categories)),
         )
         async with self._write() as db:
             if rnd.id:
@@ -621,7 +671,8 @@ class Store(PlanStore):
                 await db.execute(
                     "UPDATE rounds SET title = ?, kind = ?, dots = ?, max_per_option = ?,"
                     " must_use_all = ?, top_k = ?, hidden = ?, timer_seconds = ?,"
-                    " cards_on_board = ? WHERE id = ?",
+                    " cards_on_board = ?, budget = ?, budget_rule = ?, categories = ?"
+                    " WHERE id = ?",
                     (*fields, rnd.id),
                 )
                 round_id = rnd.id
@@ -629,8 +680,8 @@ class Store(PlanStore):
             else:
                 cur = await db.execute(
                     "INSERT INTO rounds (title, kind, dots, max_per_option, must_use_all, top_k,"
-                    " hidden, timer_seconds, cards_on_board, workshop_id, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " hidden, timer_seconds, cards_on_board, budget, budget_rule, categories,"
+                    " workshop_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*fields, rnd.workshop_id, time.time()),
                 )
                 round_id = cur.lastrowid
@@ -755,13 +806,18 @@ class Store(PlanStore):
         row = await self._one("SELECT * FROM participants WHERE token = ?", (token,))
         if row is None:
             return None
-        return Participant(row["id"], row["workshop_id"], row["token"], row["display_name"])
+        return Participant(
+            row["id"], row["workshop_id"], row["token"], row["display_name"], bool(row["paper"])
+        )
 
     async def participants(self, workshop_id: int) -> list[Participant]:
         rows = await self._all(
             "SELECT * FROM participants WHERE workshop_id = ? ORDER BY id", (workshop_id,)
         )
-        return [Participant(r["id"], r["workshop_id"], r["token"], r["display_name"]) for r in rows]
+        return [
+            Participant(r["id"], r["workshop_id"], r["token"], r["display_name"], bool(r["paper"]))
+            for r in rows
+        ]
 
     async def cast_ballot(self, ballot: Ballot, client_id: str, now: float) -> tuple[int, bool]:
         """Store a participant's ballot, replacing their earlier one, once per client id.
@@ -879,7 +935,12 @@ class Store(PlanStore):
         )
         voted = (0,)
         if round_id is not None:
-            voted = await self._one("SELECT COUNT(*) FROM ballots WHERE round_id = ?", (round_id,))
+            # An idea round has no ballots: whoever sent an idea has taken part.
+            voted = await self._one(
+                "SELECT (SELECT COUNT(*) FROM ballots WHERE round_id = ?)"
+                " + (SELECT COUNT(DISTINCT participant_id) FROM ideas WHERE round_id = ?)",
+                (round_id, round_id),
+            )
         return Turnout(joined[0], voted[0])
 
     async def integrity_check(self) -> str:

@@ -40,10 +40,11 @@ class RoundParts:
     """What a round row needs from other tables: its votable and information-only options (in
     the round's order) and its information cards."""
 
-    __slots__ = ("cards", "info_option_ids", "option_ids")
+    __slots__ = ("cards", "costs", "info_option_ids", "option_ids")
 
     def __init__(self) -> None:
         self.option_ids: list[int] = []
+        self.costs: list[int] = []  # of the votable options, in order (0 when not costed)
         self.info_option_ids: list[int] = []
         self.cards: list[InfoCard] = []
 
@@ -55,17 +56,18 @@ async def round_parts(conn: aiosqlite.Connection, round_ids: Sequence[int]) -> d
         return out
     marks = ",".join("?" * len(round_ids))
     rows = await conn.execute_fetchall(
-        "SELECT ro.round_id, ro.option_id, o.scope FROM round_options ro"
+        "SELECT ro.round_id, ro.option_id, o.scope, o.cost FROM round_options ro"
         f" JOIN options o ON o.id = ro.option_id WHERE ro.round_id IN ({marks})"
         " ORDER BY ro.round_id, ro.position",
         tuple(round_ids),
     )
-    for round_id, option_id, scope in rows:
+    for round_id, option_id, scope, cost in rows:
         parts = out[round_id]
         if scope == Scope.NOT_NEGOTIABLE.value:
             parts.info_option_ids.append(option_id)
         else:
             parts.option_ids.append(option_id)
+            parts.costs.append(cost or 0)
     cards = await conn.execute_fetchall(
         f"SELECT round_id, title, text FROM round_cards WHERE round_id IN ({marks})"
         " ORDER BY round_id, position",

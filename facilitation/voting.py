@@ -12,22 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from facilitation.models import Ballot, ResultRow, Round, RoundKind, RoundResult
+from facilitation import budget, ratings
+from facilitation.models import Ballot, BudgetRule, ResultRow, Round, RoundKind, RoundResult
+from facilitation.rules import N_, BallotError
 
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
-
-
-class BallotError(ValueError):
-    """A ballot a person sent that the rules refuse; ``message`` is a translatable template."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message.format(**params))
-        self.message = message
-        self.params = params
-
+__all__ = ["N_", "BallotError", "tally"]
 
 MAX_FIELD_CHARS = 12
 
@@ -231,8 +220,56 @@ def tally_ranking(rnd: Round, ballots: Iterable[Ballot]) -> RoundResult:
     return RoundResult(RoundKind.RANK, borda, len(rankings), schulze, disagree)
 
 
+def read_picks(fields: Mapping[str, Any], rnd: Round) -> tuple[int, ...]:
+    """Read ``pick-<option id>`` checkboxes (or a ``picks`` list) into option ids."""
+    raw = fields.get("picks")
+    if raw is None:
+        raw = [name.removeprefix("pick-") for name in fields if name.startswith("pick-")]
+    elif isinstance(raw, str | int):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise BallotError(N_("The picks could not be read. Please reload the page."))
+    picks = tuple(_as_int(v, field="rank") for v in raw)
+    _refuse_information_only(picks, rnd)
+    return picks
+
+
+def validate_picks(picks: Sequence[int], rnd: Round) -> tuple[int, ...]:
+    """Check a budget ballot against the round's costs and budget (see budget.validate_picks)."""
+    chosen = budget.validate_picks(picks, rnd.cost_of, rnd.budget or 0)
+    return tuple(o for o in rnd.option_ids if o in chosen)
+
+
+def tally_budget(rnd: Round, ballots: Iterable[Ballot]) -> RoundResult:
+    """Supporters per option, and the funded set by the round's rule (and by the other rule)."""
+    picks = [frozenset(ballot.picks) for ballot in ballots]
+    costs, money = rnd.cost_of, rnd.budget or 0
+    shares = budget.equal_shares(rnd.option_ids, costs, money, picks)
+    greedy = budget.greedy(rnd.option_ids, costs, money, picks)
+    chosen, other = (
+        (shares, greedy) if rnd.budget_rule is BudgetRule.EQUAL_SHARES else (greedy, shares)
+    )
+    counts = {o: float(n) for o, n in chosen.supporters.items()}
+    rows = _rows(counts, rnd.option_ids, chosen.supporters)
+    return RoundResult(
+        RoundKind.BUDGET,
+        rows,
+        len(picks),
+        funded=chosen.funded,
+        spent=chosen.spent,
+        budget=money,
+        other_funded=other.funded,
+    )
+
+
 def tally(rnd: Round, ballots: Iterable[Ballot]) -> RoundResult:
-    """Count a round by its kind."""
+    """Count a round by its kind. An idea round has no ballots: its ideas are its result."""
     if rnd.kind is RoundKind.DOTS:
         return tally_dots(rnd, ballots)
+    if rnd.kind is RoundKind.BUDGET:
+        return tally_budget(rnd, ballots)
+    if rnd.kind is RoundKind.RATING:
+        return ratings.tally(rnd, ballots)
+    if rnd.kind is RoundKind.IDEAS:
+        return RoundResult(RoundKind.IDEAS, (), 0)
     return tally_ranking(rnd, ballots)

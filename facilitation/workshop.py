@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from facilitation import voting
+from facilitation import ratings, voting
 from facilitation.errors import (
     BadRequest,
     Conflict,
@@ -23,9 +23,13 @@ from facilitation.errors import (
     TooManyRequests,
 )
 from facilitation.hub import Hub
+from facilitation.i18n import _
+from facilitation.kinds import read_budget, read_categories, read_cost
 from facilitation.limits import Buckets, FailureLimit, Guard
 from facilitation.models import (
     Ballot,
+    BudgetRule,
+    Idea,
     Option,
     Participant,
     Round,
@@ -63,12 +67,21 @@ class StageChange:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """What a participant is told once their ballot has committed."""
+    """What a participant is told once their ballot (or idea) has committed."""
 
-    ballot: Ballot
+    ballot: Ballot | None
     revision: int
     client_id: str
     duplicate: bool
+    idea: Idea | None = None
+
+    @property
+    def round_id(self) -> int:
+        return self.ballot.round_id if self.ballot else self.idea.round_id
+
+    @property
+    def submitted_at(self) -> float:
+        return self.ballot.submitted_at if self.ballot else self.idea.created_at
 
 
 def clean_text(value: Any, *, field: str, limit: int, required: bool = True) -> str:
@@ -104,6 +117,10 @@ def result_snapshot(rnd: Round, result: RoundResult, options: Mapping[int, Optio
             "rows": rows(result.rows),
             "schulze": rows(result.schulze),
             "methods_disagree": result.methods_disagree,
+            "funded": list(result.funded),
+            "spent": result.spent,
+            "budget": result.budget,
+            "other_funded": list(result.other_funded),
         }
     )
 
@@ -125,6 +142,10 @@ def result_from_snapshot(data: str) -> RoundResult:
         raw["ballots"],
         rows(raw["schulze"]),
         raw["methods_disagree"],
+        tuple(raw.get("funded", ())),
+        raw.get("spent", 0),
+        raw.get("budget", 0),
+        tuple(raw.get("other_funded", ())),
     )
 
 
@@ -174,7 +195,8 @@ class Workshops:
             form.get("description"), field="Description", limit=TEXT_MAX, required=False
         )
         scope = read_scope(form)
-        option = await self.store.add_option(workshop_id, title, description, scope)
+        cost = read_cost(form.get("cost"))
+        option = await self.store.add_option(workshop_id, title, description, scope, cost)
         self._announce(workshop_id)
         return option
 
@@ -191,7 +213,15 @@ class Workshops:
             form.get("description"), field="Description", limit=TEXT_MAX, required=False
         )
         scope = read_scope(form)
-        supporters = await self.store.update_option(option.id, title, description, scope)
+        # A form without the field (an older page) leaves the cost as it was.
+        supporters = await self.store.update_option(
+            option.id,
+            title,
+            description,
+            scope,
+            read_cost(form.get("cost")),
+            set_cost="cost" in form,
+        )
         self._announce(option.workshop_id, stage=True)
         return supporters
 
@@ -221,29 +251,14 @@ class Workshops:
     async def save_round(
         self, workshop_id: int, form: Mapping[str, Any], existing: Round | None = None
     ) -> Round:
-        """Create or edit a draft round from its form."""
+        """Create or edit a draft round from its form; everything is checked before writing."""
         kind = form.get("kind", "dots")
-        if kind not in ("dots", "rank"):
-            raise BadRequest("Choose dot voting or ranking.")
+        if not isinstance(kind, str) or kind not in {k.value for k in RoundKind}:
+            raise BadRequest("Choose how people take part: dots, ranking, budget, ideas or rating.")
+        kind = RoundKind(kind)
         title = clean_text(form.get("title"), field="Round title", limit=TITLE_MAX)
         live = {o.id: o for o in await self.store.options(workshop_id, include_withdrawn=False)}
-        chosen = form.get("options", [])
-        chosen = [chosen] if isinstance(chosen, str) else list(chosen)
-        option_ids = tuple(dict.fromkeys(_int(v, "option") for v in chosen))
-        if any(oid not in live for oid in option_ids):
-            raise BadRequest("One of the chosen options no longer exists. Please reload the page.")
-        if len(option_ids) < 2:
-            raise BadRequest("Choose at least two options for the round.")
-        order = [o for o in live if o in option_ids]
-        # Not-negotiable options go with the round as information, never onto its ballot.
-        votable = tuple(o for o in order if live[o].votable)
-        info = tuple(o for o in order if not live[o].votable)
-        if len(votable) < 2:
-            raise BadRequest(
-                "Choose at least two options for the round that the room can vote on "
-                "(not-negotiable options are shown for information only)."
-            )
-        cards = read_cards(form)
+        votable, info = self._round_options(kind, form, live)
         dots = _bounded(form.get("dots", 5), "Dots per person", 1, 100)
         cap = _bounded(form.get("max_per_option", 3), "Most dots on one option", 1, 100)
         top_k_raw = form.get("top_k") or ""
@@ -254,26 +269,62 @@ class Workshops:
         timer = None
         if timer_raw not in ("", "0"):
             timer = int(_bounded_float(timer_raw, "Timer (minutes)", 0.25, 180) * 60)
+        budget, rule = None, BudgetRule.EQUAL_SHARES
+        if kind is RoundKind.BUDGET:
+            budget, rule = read_budget(form, [live[o] for o in votable])
+        categories = read_categories(form.get("categories")) if kind is RoundKind.IDEAS else ()
         rnd = Round(
             id=existing.id if existing else 0,
             workshop_id=workshop_id,
             title=title,
-            kind=RoundKind(kind),
+            kind=kind,
             option_ids=votable,
             status=RoundStatus.DRAFT,
             dots=dots,
             max_per_option=min(cap, dots),
             must_use_all=_checked(form.get("must_use_all")),
-            top_k=top_k if kind == "rank" else None,
+            top_k=top_k if kind is RoundKind.RANK else None,
             hidden=_checked(form.get("hidden")),
             timer_seconds=timer,
             info_option_ids=info,
-            cards=cards,
+            cards=read_cards(form),
             cards_on_board=_checked(form.get("cards_on_board")),
+            budget=budget,
+            budget_rule=rule,
+            categories=categories,
         )
         saved = await self.store.save_round(rnd)
         self._announce(workshop_id)
         return saved
+
+    @staticmethod
+    def _round_options(
+        kind: RoundKind, form: Mapping[str, Any], live: Mapping[int, Option]
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The chosen options split into (votable, information only), checked for the kind."""
+        chosen = form.get("options", [])
+        chosen = [chosen] if isinstance(chosen, str) else list(chosen)
+        option_ids = tuple(dict.fromkeys(_int(v, "option") for v in chosen))
+        if any(oid not in live for oid in option_ids):
+            raise BadRequest("One of the chosen options no longer exists. Please reload the page.")
+        order = [o for o in live if o in option_ids]
+        # Not-negotiable options go with the round as information, never onto its ballot.
+        votable = tuple(o for o in order if live[o].votable)
+        info = tuple(o for o in order if not live[o].votable)
+        if kind is RoundKind.IDEAS:
+            return (), info  # the room brings the ideas; chosen options are only information
+        if kind is RoundKind.RATING:
+            if not votable:
+                raise BadRequest("Choose at least one statement for people to rate.")
+            return votable, info
+        if len(option_ids) < 2:
+            raise BadRequest("Choose at least two options for the round.")
+        if len(votable) < 2:
+            raise BadRequest(
+                "Choose at least two options for the round that the room can vote on "
+                "(not-negotiable options are shown for information only)."
+            )
+        return votable, info
 
     async def delete_round(self, rnd: Round) -> None:
         await self.store.delete_round(rnd.id)
@@ -284,7 +335,15 @@ class Workshops:
         chosen = rnd.option_ids + rnd.info_option_ids
         if any(options[oid].withdrawn for oid in chosen if oid in options):
             raise Conflict("This round includes a withdrawn option. Edit the round first.")
-        if len(rnd.option_ids) < 2:
+        if rnd.kind is RoundKind.BUDGET:
+            read_budget({"budget": str(rnd.budget), "rule": rnd.budget_rule.value},
+                         [options[o] for o in rnd.option_ids if o in options])  # fmt: skip
+        if rnd.kind is RoundKind.RATING and not rnd.option_ids:
+            raise Conflict("This round has no statements to rate. Edit the round first.")
+        if (
+            rnd.kind in (RoundKind.DOTS, RoundKind.RANK, RoundKind.BUDGET)
+            and len(rnd.option_ids) < 2
+        ):
             raise Conflict(
                 "This round has fewer than two options the room can vote on. Edit the round first."
             )
@@ -349,7 +408,7 @@ class Workshops:
     async def cast_ballot(
         self, participant: Participant, workshop: Workshop, fields: Mapping[str, Any]
     ) -> Ack:
-        """Validate and store a ballot; the Ack is returned only after it has committed."""
+        """Validate and store a ballot (or an idea); the Ack comes only after it has committed."""
         if participant.workshop_id != workshop.id:
             raise Forbidden("You joined a different workshop. Please scan this one's code.")
         if not self.ballot_pace.allow(participant.id, time.monotonic()):
@@ -358,36 +417,98 @@ class Workshops:
                 "You are sending very fast, so this was not saved. Your last saved ballot still "
                 "counts; please wait a moment and send again.",
             )
-        client_id = fields.get("client_id")
-        # An id, never text: ASCII only, which also keeps out lone surrogates that a JSON
-        # escape can carry and that neither SQLite nor a websocket frame can encode.
-        if (
-            not isinstance(client_id, str)
-            or not 8 <= len(client_id) <= CLIENT_ID_MAX
-            or not client_id.isascii()
-        ):
-            raise BadRequest("This page is out of date. Please reload it.")
+        client_id = _client_id(fields.get("client_id"))
         rnd = await self.round_in(workshop.id, fields.get("round_id"))
         if rnd.status is RoundStatus.DRAFT:
             raise RoundNotOpen()
         # A closed round is refused by the store, after it has checked for a re-sent submission
         # that was already saved: that one is acknowledged again, never reported as lost.
-        try:
-            if rnd.kind is RoundKind.DOTS:
-                dots = voting.validate_dots(voting.read_dots(fields, rnd), rnd)
-                ballot = Ballot(rnd.id, participant.id, dots=dots)
-            else:
-                ranking = voting.validate_ranking(voting.read_ranking(fields, rnd), rnd)
-                ballot = Ballot(rnd.id, participant.id, ranking=ranking)
-        except voting.BallotError as exc:  # the pure rules know no HTTP: give it its status here
-            raise BadRequest(exc.message, **exc.params) from exc
+        return await self._store(rnd, participant, read_entry(rnd, fields), client_id)
+
+    async def _store(
+        self, rnd: Round, participant: Participant, entry: dict[str, Any], client_id: str
+    ) -> Ack:
+        """Store a checked entry (see read_entry) for a participant and tell the screens."""
         now = time.time()
+        if rnd.kind is RoundKind.IDEAS:
+            idea, revision, duplicate = await self.store.add_idea(
+                rnd.id, participant.id, entry["text"], entry["category"], client_id, now
+            )
+            if not duplicate:
+                self.changed(rnd.workshop_id)
+            return Ack(None, revision, client_id, duplicate, idea=idea)
+        ballot = Ballot(rnd.id, participant.id, **entry)
         revision, duplicate = await self.store.cast_ballot(ballot, client_id, now)
         if not duplicate:
-            self.changed(workshop.id)
+            self.changed(rnd.workshop_id)
         saved = await self.store.ballot(rnd.id, participant.id) if duplicate else None
         stored = saved or replace(ballot, submitted_at=now, revision=revision)
         return Ack(stored, revision, client_id, duplicate)
+
+    async def enter_paper(self, rnd: Round, form: Mapping[str, Any]) -> tuple[str, Ack]:
+        """Count a ballot (or idea) the facilitator copies from paper; returns (label, ack).
+
+        The sheet's label makes it one participant across rounds. Everything is checked before
+        that participant is made, so a refused sheet leaves no trace."""
+        if rnd.status is not RoundStatus.OPEN:
+            raise Conflict("Paper ballots can be entered while the round is open.")
+        client_id = _client_id(form.get("client_id"))
+        entry = read_entry(rnd, paper_fields(rnd, form))
+        label = clean_text(form.get("label"), field="Paper ballot label", limit=20, required=False)
+        if not label:
+            label = _("P{n}", n=len(await self.store.paper_labels(rnd.workshop_id)) + 1)
+        participant = await self.store.paper_participant(rnd.workshop_id, label)
+        return label, await self._store(rnd, participant, entry, client_id)
+
+
+IDEA_MAX = 120  # an idea may become an option, whose title has this limit
+
+
+def read_entry(rnd: Round, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a ballot's fields by the round's kind: the Ballot fields, or an idea's text."""
+    if rnd.kind is RoundKind.IDEAS:
+        text = clean_text(fields.get("text"), field="Your idea", limit=IDEA_MAX)
+        category = fields.get("category") or ""
+        if category and category not in rnd.categories:
+            raise BadRequest("Choose one of the categories shown, or none.")
+        return {"text": text, "category": category}
+    try:
+        if rnd.kind is RoundKind.DOTS:
+            return {"dots": voting.validate_dots(voting.read_dots(fields, rnd), rnd)}
+        if rnd.kind is RoundKind.BUDGET:
+            return {"picks": voting.validate_picks(voting.read_picks(fields, rnd), rnd)}
+        if rnd.kind is RoundKind.RATING:
+            return {"ratings": ratings.validate_ratings(ratings.read_ratings(fields, rnd), rnd)}
+        return {"ranking": voting.validate_ranking(voting.read_ranking(fields, rnd), rnd)}
+    except voting.BallotError as exc:  # the pure rules know no HTTP: give it its status here
+        raise BadRequest(exc.message, **exc.params) from exc
+
+
+def paper_fields(rnd: Round, form: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A paper ranking is written as numbers beside the options (``place-<id>``); turn it into
+    the phone's ``rank`` list. Other kinds use the phone's own field names."""
+    if rnd.kind is not RoundKind.RANK:
+        return form
+    places: dict[int, int] = {}
+    for option_id in rnd.option_ids:
+        raw = form.get(f"place-{option_id}") or ""
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        place = _bounded(raw, "Place", 1, len(rnd.option_ids))
+        if place in places:
+            raise BadRequest("Two options are both marked {n}. Check the paper again.", n=place)
+        places[place] = option_id
+    if sorted(places) != list(range(1, len(places) + 1)):
+        raise BadRequest("The places must run 1, 2, 3… with no gaps. Check the paper again.")
+    return {"rank": [places[p] for p in sorted(places)]}
+
+
+def _client_id(value: Any) -> str:
+    # An id, never text: ASCII only, which also keeps out lone surrogates that a JSON
+    # escape can carry and that neither SQLite nor a websocket frame can encode.
+    if not isinstance(value, str) or not 8 <= len(value) <= CLIENT_ID_MAX or not value.isascii():
+        raise BadRequest("This page is out of date. Please reload it.")
+    return value
 
 
 def who(conn: Any) -> dict[str, str]:

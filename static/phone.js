@@ -59,6 +59,15 @@
       $all(".dot-count", f).forEach(function (input) {
         if (local.params[input.name] !== undefined) { input.value = local.params[input.name]; }
       });
+    } else if (f.dataset.kind === "budget" || f.dataset.kind === "rating") {
+      $all("input[type=checkbox], input[type=radio]", f).forEach(function (input) {
+        input.checked = input.type === "checkbox" ? local.params[input.name] !== undefined : local.params[input.name] === input.value;
+      });
+    } else if (f.dataset.kind === "ideas") {
+      ["text", "category"].forEach(function (name) {
+        var el = f.querySelector("[name=" + name + "]");
+        if (el && local.params[name] !== undefined) { el.value = local.params[name]; }
+      });
     } else if (local.params.rank) {
       var list = $("[data-ranking]", f);
       local.params.rank.forEach(function (id) {
@@ -111,6 +120,47 @@
       changed();
     }
     refreshDots(f, note);
+  }
+
+  /* ---- budget: a live "remaining" bar, and no ticking past the budget ---- */
+  function money(n, f) {
+    return f.dataset.currency + Math.abs(n).toLocaleString(document.documentElement.lang || undefined);
+  }
+
+  function spent(f) {
+    return $all(".pick-box", f).reduce(function (sum, box) { return sum + (box.checked ? parseInt(box.dataset.cost, 10) || 0 : 0); }, 0);
+  }
+
+  function refreshBudget(f, note) {
+    var budget = parseInt(f.dataset.budget, 10);
+    var used = spent(f);
+    var left = budget - used;
+    var text = left >= 0 ? fmt(f.dataset.msgLeft, { amount: money(left, f), budget: money(budget, f) })
+                         : fmt(f.dataset.msgOver, { amount: money(-left, f) });
+    $("[data-left]", f).textContent = note ? note : text;
+    var bar = $("[data-meter-bar]", f);
+    bar.setAttribute("aria-valuenow", used);
+    $(".meter-fill", bar).style.width = Math.min(100, 100 * used / budget) + "%";
+    bar.classList.toggle("over", left < 0);
+    $all(".pick", f).forEach(function (li) {
+      var box = $(".pick-box", li);
+      li.classList.toggle("chosen", box.checked);
+      li.classList.toggle("too-dear", !box.checked && (parseInt(box.dataset.cost, 10) || 0) > left);
+    });
+  }
+
+  function pick(box) {
+    var f = form();
+    var left = parseInt(f.dataset.budget, 10) - spent(f);
+    if (box.checked && left < 0) {
+      // Refuse the tick here, with the reason, rather than let a ballot the server refuses go out.
+      box.checked = false;
+      var cost = parseInt(box.dataset.cost, 10) || 0;
+      refreshBudget(f, fmt(f.dataset.msgTooDear, { title: box.dataset.title, cost: money(cost, f), amount: money(left + cost, f) }));
+      return;
+    }
+    changed();
+    refreshBudget(f, "");
   }
 
   /* ---- ranking ---- */
@@ -193,8 +243,15 @@
     var m = evt.target.closest("#ballot [data-move]");
     if (m) { evt.preventDefault(); move(m); }
   });
+  document.addEventListener("change", function (evt) {
+    var f = form();
+    if (!f || !f.contains(evt.target)) { return; }
+    if (evt.target.classList.contains("pick-box")) { pick(evt.target); }
+    else if (evt.target.type === "radio" || evt.target.name === "category") { changed(); }
+  });
   document.addEventListener("input", function (evt) {
     var f = form();
+    if (f && evt.target.name === "text" && f.dataset.kind === "ideas") { changed(); return; }
     if (f && evt.target.classList.contains("dot-count")) {
       var cap = parseInt(f.dataset.cap, 10);
       var n = Math.max(0, Math.min(cap, parseInt(evt.target.value, 10) || 0));
@@ -205,6 +262,9 @@
   });
 
   function checkBeforeSend(f) {
+    if (f.dataset.kind === "budget") { return spent(f) === 0 ? f.dataset.msgNeedOne : null; }
+    if (f.dataset.kind === "rating") { return $("input[type=radio]:checked", f) ? null : f.dataset.msgNeedOne; }
+    if (f.dataset.kind === "ideas") { return $("[name=text]", f).value.trim() ? null : f.dataset.msgNeedOne; }
     if (f.dataset.kind !== "dots") { return null; }
     var used = dotsUsed(f);
     if (used === 0) { return f.dataset.msgNeedOne; }
@@ -273,15 +333,18 @@
     });
   }
 
+  // An HTTP reply carries the status line and maybe other regions (a phone's list of its ideas),
+  // each marked out of band and swapped by id, as the socket would.
   function swapStatus(html) {
     var tmp = document.createElement("div");
     tmp.innerHTML = html;
-    var fresh = tmp.querySelector("#ballot-status");
-    var old = document.getElementById("ballot-status");
-    if (fresh && old) {
-      fresh.removeAttribute("hx-swap-oob");
-      old.replaceWith(fresh);
-    }
+    $all("[hx-swap-oob]", tmp).forEach(function (fresh) {
+      var old = fresh.id && document.getElementById(fresh.id);
+      if (old) {
+        fresh.removeAttribute("hx-swap-oob");
+        old.replaceWith(fresh);
+      }
+    });
     settle();
   }
 
@@ -292,6 +355,9 @@
     clearTimeout(pending.timer);
     // Saved, and nothing changed on the phone since sending: the server has what the phone shows.
     if (el.dataset.state === "saved" && local && local.version === pending.version) { local = null; }
+    // An idea, once saved, leaves the form empty for the next one.
+    var f = form();
+    if (el.dataset.state === "saved" && f && f.dataset.kind === "ideas" && !local) { f.reset(); }
     pending = null;
   }
 
@@ -313,7 +379,9 @@
     var f = form();
     if (!f) { return; }
     var restored = restoreLocal();
-    if (f.dataset.kind === "dots") { refreshDots(f, ""); } else { refreshRanking(f, null); }
+    if (f.dataset.kind === "dots") { refreshDots(f, ""); }
+    else if (f.dataset.kind === "budget") { refreshBudget(f, ""); }
+    else if (f.dataset.kind === "rank") { refreshRanking(f, null); }
     if (restored && !pending) {
       var st = document.getElementById("ballot-status");
       if (st && st.dataset.state !== "error") { setStatus("unsent", live.dataset.msgUnsent); }

@@ -93,8 +93,10 @@ class Scene:
         user = await self.store.create_user(f"f-{uuid.uuid4().hex[:6]}", "not a real hash")
         self.workshop = await self.uc.create_workshop({"title": "Green spaces"}, user.id)
         self.options = [
-            await self.uc.add_option(self.workshop.id, {"title": t, "description": "Why"})
-            for t in ("Benches", "Lighting", "Trees")
+            await self.uc.add_option(
+                self.workshop.id, {"title": t, "description": "Why", "cost": str(cost)}
+            )
+            for t, cost in (("Benches", 3000), ("Lighting", 5000), ("Trees", 4000))
         ]
         _w, self.participant = await self.uc.join(
             self.workshop.code, "Ann", {"device": "fragment-test", "ip": "127.0.0.1"}
@@ -106,6 +108,10 @@ class Scene:
         form = {"title": "Priorities", "kind": kind, "options": [str(o.id) for o in self.options]}
         if hidden:
             form["hidden"] = "on"
+        if kind == "budget":
+            form |= {"budget": "8000", "rule": "equal_shares"}
+        if kind == "ideas":
+            form |= {"categories": "Safety\nGreen spaces", "options": []}
         self.round = await self.uc.save_round(self.workshop.id, form)
         if state == "draft":
             return self
@@ -114,6 +120,12 @@ class Scene:
         fields = {"round_id": str(self.round.id), "client_id": "fragment-test-01"}
         if kind == "dots":
             fields |= {f"dots-{self.options[0].id}": "3", f"dots-{self.options[1].id}": "2"}
+        elif kind == "budget":
+            fields |= {f"pick-{self.options[0].id}": "1", f"pick-{self.options[1].id}": "1"}
+        elif kind == "rating":
+            fields |= {f"rate-{self.options[0].id}": "4", f"rate-{self.options[1].id}": "dk"}
+        elif kind == "ideas":
+            fields |= {"text": "A bench by the pond", "category": "Green spaces"}
         else:
             fields["rank"] = [str(o.id) for o in reversed(self.options)]
         self.ack = await self.uc.cast_ballot(self.participant, self.workshop, fields)
@@ -142,6 +154,10 @@ class Scene:
         ctx = await render.console_context(self.store, self.workshop.id)
         return self.renderer.fragment("fragments/console_live.html", oob=oob, **ctx)
 
+    async def idea_desk(self, oob: bool = False) -> str:
+        ctx = await render.console_context(self.store, self.workshop.id)
+        return self.renderer.fragment("fragments/idea_desk.html", oob=oob, **ctx)
+
     async def console_main(self, oob: bool = False) -> str:
         request = Request({"type": "http", "app": self.app, "headers": []})
         ctx = await console_data(request, self.workshop)
@@ -159,6 +175,12 @@ STATES = [
     ("dots", "closed", True),
     ("rank", "revealed", True),
     ("dots", "closed", False),
+    ("budget", "open", False),
+    ("budget", "closed", False),
+    ("rating", "open", False),
+    ("rating", "revealed", True),
+    ("ideas", "open", False),
+    ("ideas", "closed", False),
 ]
 STATE_IDS = ["-".join([k, s] + (["hidden"] if h else [])) for k, s, h in STATES]
 
@@ -192,6 +214,29 @@ async def test_the_console_main_fragment_root_is_console_main_and_the_workshop_i
     root = root_of(await scene.console_main())
     assert root["id"] == f"console-main-{scene.workshop.id}"
     assert root_of(await scene.console_main(oob=True))["hx-swap-oob"] == "true"
+
+
+async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(scene):
+    html = await scene.idea_desk()
+    root = root_of(html)
+    assert root["id"] == f"idea-desk-{scene.workshop.id}"
+    # Present on every console so a push can fill it; hidden unless ideas are being collected.
+    is_ideas = scene.round is not None and scene.round.kind.value == "ideas"
+    assert ("hidden" in root) is not is_ideas
+    assert root_of(await scene.idea_desk(oob=True))["hx-swap-oob"] == "true"
+
+
+@pytest.mark.parametrize("oob", [False, True])
+async def test_the_my_ideas_fragment_root_is_my_ideas_and_the_round_id(app, oob):
+    scene = await Scene(app).build("ideas", "open")
+    mine = await scene.store.participant_ideas(scene.round.id, scene.participant.id)
+    html = scene.renderer.fragment(
+        "fragments/my_ideas.html", round=scene.round, my_ideas=mine, oob=oob
+    )
+    root = root_of(html)
+    assert root["id"] == f"my-ideas-{scene.round.id}"
+    assert ("hx-swap-oob" in root) is oob
+    assert "A bench by the pond" in html
 
 
 @pytest.mark.parametrize("outcome", ["ack", "error", "error-without-round"])
@@ -259,7 +304,7 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
 def test_every_fragment_file_is_covered():
     folder = Path(__file__).resolve().parent.parent / "templates" / "fragments"
     covered = {"board", "stage", "console_live", "console_main", "ballot_status", "flash"}
-    covered |= {"needs_list", "action_plan"}
+    covered |= {"needs_list", "action_plan", "idea_desk", "my_ideas"}
     assert {p.stem for p in folder.glob("*.html")} == covered
 
 

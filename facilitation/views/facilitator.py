@@ -10,10 +10,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import priorities
+from facilitation import priorities, ratings, render
 from facilitation.errors import Forbidden
 from facilitation.i18n import _, ngettext
-from facilitation.models import RoundStatus, Workshop
+from facilitation.models import RoundKind, RoundStatus, Workshop
 from facilitation.render import result_context
 from facilitation.views.common import (
     csrf_token,
@@ -143,7 +143,11 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
     fresh = await store.workshop(workshop.id)
     current = next((r for r in rounds if r.id == fresh.current_round_id), None)
     turnout = await store.turnout(workshop.id, current.id if current else None)
+    ideas = {"desk": None}
+    if current is not None and current.kind is RoundKind.IDEAS:
+        ideas = await render.idea_context(store, current, turnout.joined)
     return {
+        **ideas,
         "workshop": fresh,
         "rounds": rounds,
         "options": options,
@@ -174,7 +178,7 @@ async def console_reply(
         f"/f/workshops/{workshop.id}",
         message,
         kind,
-        extra=("fragments/console_live.html",),
+        extra=("fragments/console_live.html", "fragments/idea_desk.html"),
     )
 
 
@@ -296,11 +300,20 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
     options = {o.id: o for o in await store.options(workshop.id)}
     result = await uc.result(rnd)
     turnout = await store.turnout(workshop.id, rnd.id)
+    ballots = await store.ballots(rnd.id)
+    paper_ids = {p.id for p in await store.participants(workshop.id) if p.paper}
+    extra: dict = {"desk": None, "spread": ratings.spread(rnd.option_ids, ballots)}
+    if rnd.kind is RoundKind.IDEAS:
+        extra.update(await render.idea_context(store, rnd, turnout.joined))
+        paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
+    else:
+        paper = sum(1 for b in ballots if b.participant_id in paper_ids)
     return request.app.state.renderer.page(
         request,
         "pages/results.html",
         workshop=workshop,
-        **result_context(rnd, result, options, turnout),
+        paper=paper,
+        **{**result_context(rnd, result, options, turnout), **extra},
     )
 
 

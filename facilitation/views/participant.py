@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from facilitation import render
 from facilitation.errors import FacilitationError, NotFound, TooManyRequests
 from facilitation.i18n import _
-from facilitation.live import status_html
+from facilitation.live import ack_html, status_html
 from facilitation.models import Participant, Workshop
 from facilitation.views.common import csrf_token, flash, is_htmx, read_form
 from facilitation.workshop import who
@@ -124,4 +124,4 @@ async def ballot(request: Request) -> Response:
     if not is_htmx(request):
         flash(request, _("Saved. You can change your vote until the round closes."))
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
-    return HTMLResponse(status_html(renderer, ack.ballot.round_id, ack=ack))
+    return HTMLResponse(await ack_html(request.app.state, participant, ack))
