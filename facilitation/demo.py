@@ -6,20 +6,51 @@ import secrets
 
 from argon2 import PasswordHasher
 
-from facilitation.models import Round, RoundKind, RoundStatus
+from facilitation.models import (
+    Action,
+    ActionStatus,
+    BudgetRule,
+    InfoCard,
+    LimitKind,
+    Round,
+    RoundKind,
+    RoundStatus,
+    Scope,
+    Who,
+)
 from facilitation.settings import Settings
 from facilitation.storage import Store
 
 DEMO_USER = "demo"
 TITLE = "Phoenix Place green spaces"
+PROGRAMME = "Phoenix Place green spaces"
+# (title, description, cost, scope, limit kind, limit): costs are the housing team's estimates.
 OPTIONS = (
-    ("Food-growing beds by Block C", "Raised beds residents can book, with a water butt."),
-    ("Brighter lighting on the path to the bus stop", "LED lamps along the east path."),
-    ("Benches and shade in the central courtyard", "Four benches and two trees."),
-    ("Fenced play area for under-fives", "Soft surface, gate that closes by itself."),
-    ("Wildflower meadow instead of mown grass", "On the bank behind Block A."),
-    ("Secure cycle storage", "Covered lockers for 20 bikes near the main entrance."),
-    ("Screen and tidy the bin stores", "Planters and timber screens around the bins."),
+    ("Food-growing beds by Block C", "Raised beds residents can book, with a water butt.", 4000,
+     Scope.OPEN, None, ""),
+    ("Brighter lighting on the path to the bus stop", "LED lamps along the east path.", 9000,
+     Scope.WITHIN_LIMITS, LimitKind.HEALTH_SAFETY,
+     "Lamps must meet the council's lighting standard."),
+    ("Benches and shade in the central courtyard", "Four benches and two trees.", 6000,
+     Scope.OPEN, None, ""),
+    ("Fenced play area for under-fives", "Soft surface, gate that closes by itself.", 12000,
+     Scope.WITHIN_LIMITS, LimitKind.BUDGET, "Play equipment must come from the approved list."),
+    ("Wildflower meadow instead of mown grass", "On the bank behind Block A.", 2500,
+     Scope.OPEN, None, ""),
+    ("Secure cycle storage", "Covered lockers for 20 bikes near the main entrance.", 8000,
+     Scope.OPEN, None, ""),
+    ("Screen and tidy the bin stores", "Planters and timber screens around the bins.", 5000,
+     Scope.OPEN, None, ""),
+    ("Fire doors on Block B replaced this year", "Shown so everyone knows it is happening.", None,
+     Scope.NOT_NEGOTIABLE, LimitKind.STATUTORY,
+     "A legal fire-safety duty: it is paid from the building budget, not this one."),
+)  # fmt: skip
+CATEGORIES = ("Green spaces", "Safety", "Play", "Bins and tidiness")
+BUDGET = 25000
+BUDGET_CARD = InfoCard(
+    "Where the £25,000 comes from",
+    "It is this year's estate-improvement allowance. It is not taken from service charges, and "
+    "money not spent this year goes back to the council.",
 )
 
 WORDS = ("maple", "river", "garden", "lantern", "meadow", "harbour", "orchard", "willow")
@@ -41,35 +72,7 @@ async def seed(settings: Settings) -> dict:
             user = await store.create_user(DEMO_USER, digest)
         workshop = next((w for w in await store.workshops() if w.title == TITLE), None)
         if workshop is None:
-            workshop = await store.create_workshop(
-                TITLE, "Saturday 10:00", "Phoenix Place community hall", user.id
-            )
-            ids = [(await store.add_option(workshop.id, title, text)).id for title, text in OPTIONS]
-            await store.save_round(
-                Round(
-                    0,
-                    workshop.id,
-                    "Which ideas matter most to you?",
-                    RoundKind.DOTS,
-                    tuple(ids),
-                    RoundStatus.DRAFT,
-                    dots=5,
-                    max_per_option=3,
-                )
-            )
-            await store.save_round(
-                Round(
-                    0,
-                    workshop.id,
-                    "Put your top three in order",
-                    RoundKind.RANK,
-                    tuple(ids),
-                    RoundStatus.DRAFT,
-                    top_k=3,
-                    hidden=True,
-                    timer_seconds=300,
-                )
-            )
+            workshop = await _seed_workshop(store, user.id)
         return {
             "username": DEMO_USER,
             "password": password,
@@ -78,3 +81,49 @@ async def seed(settings: Settings) -> dict:
         }
     finally:
         await store.close()
+
+
+async def _seed_workshop(store: Store, user_id: int):
+    """The workshop, its options and rounds, and the programme it belongs to."""
+    workshop = await store.create_workshop(
+        TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
+    )
+    ids = []
+    for title, text, cost, scope, limit_kind, limit in OPTIONS:
+        option = await store.add_option(workshop.id, title, text, (scope, limit_kind, limit), cost)
+        ids.append(option.id)
+    votable = tuple(
+        i for i, o in zip(ids, OPTIONS, strict=True) if o[3] is not Scope.NOT_NEGOTIABLE
+    )
+    info = tuple(i for i in ids if i not in votable)
+    rounds = (
+        Round(0, workshop.id, "What would make the green spaces better?", RoundKind.IDEAS, (),
+              RoundStatus.DRAFT, categories=CATEGORIES),
+        Round(0, workshop.id, "Which ideas matter most to you?", RoundKind.DOTS, votable,
+              RoundStatus.DRAFT, dots=5, max_per_option=3, info_option_ids=info),
+        Round(0, workshop.id, "Put your top three in order", RoundKind.RANK, votable,
+              RoundStatus.DRAFT, top_k=3, hidden=True, timer_seconds=300),
+        Round(0, workshop.id, "Spend this year's £25,000", RoundKind.BUDGET, votable,
+              RoundStatus.DRAFT, budget=BUDGET, budget_rule=BudgetRule.EQUAL_SHARES,
+              info_option_ids=info, cards=(BUDGET_CARD,), cards_on_board=True),
+    )  # fmt: skip
+    for rnd in rounds:
+        await store.save_round(rnd)
+    programme = await store.create_programme(
+        PROGRAMME,
+        "Phoenix Place estate",
+        "Residents and the housing team decide together how the estate's shared outdoor spaces "
+        "change, and check each year what was done.",
+    )
+    await store.set_workshop_programme(workshop.id, programme.id)
+    lighting = await store.add_need(
+        programme.id, "Safer walk to the bus stop after dark", "Raised at the spring meeting.",
+        (ids[1],),
+    )  # fmt: skip
+    await store.add_need(programme.id, "Somewhere to sit in the shade", "", (ids[2],))
+    await store.add_need(programme.id, "Space for small children to play", "", (ids[3],))
+    await store.save_action(
+        Action(0, programme.id, lighting.id, "Survey the east path lamps with the contractor",
+               Who.STAFF, "Estate services team", "", ActionStatus.PLANNED)
+    )  # fmt: skip
+    return workshop

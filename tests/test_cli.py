@@ -161,7 +161,8 @@ async def test_demo_seeding_is_idempotent_and_changes_the_password(tmp_path):
         workshops = await store.workshops()
         assert [w.title for w in workshops] == [demo.TITLE]
         assert len(await store.options(workshops[0].id)) == len(demo.OPTIONS)
-        assert len(await store.rounds(workshops[0].id)) == 2
+        assert len(await store.rounds(workshops[0].id)) == 4
+        assert [p.title for p in await store.programmes()] == [demo.PROGRAMME]
         _user, digest = await store.user_credentials(demo.DEMO_USER)
     finally:
         await store.close()
