@@ -94,6 +94,7 @@ def routes(static_dir: str) -> list:
         Route("/f/workshops", f.create_workshop, methods=["POST"]),
         Route(w, f.console),
         Route(w + "/edit", f.edit_workshop, methods=["POST"]),
+        Route(w + "/programme", f.set_programme, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
         Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
         Route(w + "/rounds", f.create_round, methods=["POST"]),

@@ -128,6 +128,13 @@ class Plans:
         await self.store.set_workshop_programme(workshop.id, programme.id)
         return workshop
 
+    async def place_workshop(self, workshop: Workshop, form: Mapping[str, Any]) -> Programme | None:
+        """From the workshop's console: put it in the chosen programme, or in none."""
+        chosen = form.get("programme_id") or ""
+        programme = await self.store.programme(_int(chosen, "programme")) if chosen else None
+        await self.store.set_workshop_programme(workshop.id, programme.id if programme else None)
+        return programme
+
     async def remove_workshop(self, programme: Programme, form: Mapping[str, Any]) -> Workshop:
         workshop = await self.store.workshop(_int(form.get("workshop_id"), "workshop"))
         if await self.store.workshop_programme(workshop.id) != programme.id:

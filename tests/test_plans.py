@@ -385,6 +385,31 @@ async def test_the_action_plan_filters_by_need(facilitator, voted):
     assert "Sow seed" in filtered.text and "<strong>Order benches</strong>" not in filtered.text
 
 
+async def test_a_change_made_on_a_filtered_action_plan_keeps_the_filter(app, facilitator, voted):
+    programme_id = voted["programme_id"]
+    benches, meadow = voted["needs"]["Benches"], voted["needs"]["Meadow"]
+    await add_action(facilitator, programme_id, what="Order benches", need_id=str(benches.id))
+    await add_action(facilitator, programme_id, what="Sow seed", need_id=str(meadow.id))
+    sow = next(a for a in await app.state.store.actions(programme_id) if a.what == "Sow seed")
+    page = f"http://testserver/f/programmes/{programme_id}/actions?need={meadow.id}"
+    response = await facilitator.client.post(
+        f"/f/programmes/{programme_id}/actions/{sow.id}/note",
+        data={"csrf": facilitator.token, "note": "Seed bought"},
+        headers={"HX-Request": "true", "HX-Current-URL": page},
+    )
+    assert response.status_code == 200
+    assert "Seed bought" in response.text
+    assert "<strong>Order benches</strong>" not in response.text
+    assert f'<option value="{meadow.id}" selected' in response.text
+    # Without htmx the browser is sent back to the same filtered list.
+    plain = await facilitator.client.post(
+        f"/f/programmes/{programme_id}/actions/{sow.id}/note",
+        data={"csrf": facilitator.token, "note": "Sown"},
+        headers={"referer": page},
+    )
+    assert plain.headers["location"].endswith(f"/actions?need={meadow.id}")
+
+
 # -- public: "You said, we did" -------------------------------------------------------------------
 
 
@@ -457,3 +482,37 @@ async def test_the_use_cases_refuse_a_due_date_that_is_not_a_date(app):
             programme, {"what": "Paint", "who": "staff", "due": "2025-02-30"}
         )
     assert await app.state.store.actions(programme.id) == []
+
+
+# -- the programme picker on a workshop's console -------------------------------------------------
+
+
+async def test_the_console_puts_a_workshop_in_a_programme_and_takes_it_out(app, facilitator):
+    programme_id = await create_programme(facilitator, "Phoenix Place plan")
+    workshop_id, _code = await facilitator.create_workshop("Spring meeting")
+    console = (await facilitator.client.get(f"/f/workshops/{workshop_id}")).text
+    assert f'<option value="{programme_id}">Phoenix Place plan</option>' in console
+    response = await facilitator.post(
+        f"/f/workshops/{workshop_id}/programme", {"programme_id": str(programme_id)}, htmx=True
+    )
+    assert response.status_code == 200
+    assert f'<option value="{programme_id}" selected>' in response.text
+    assert "now part of “Phoenix Place plan”" in html.unescape(response.text)
+    assert await app.state.store.workshop_programme(workshop_id) == programme_id
+    dashboard = (await facilitator.client.get(f"/f/programmes/{programme_id}")).text
+    assert "Spring meeting" in dashboard
+    response = await facilitator.post(
+        f"/f/workshops/{workshop_id}/programme", {"programme_id": ""}, htmx=True
+    )
+    assert response.status_code == 200
+    assert await app.state.store.workshop_programme(workshop_id) is None
+
+
+async def test_the_console_refuses_a_programme_that_does_not_exist(app, facilitator, settings):
+    workshop_id, _code = await facilitator.create_workshop("Spring meeting")
+    before = db_rows(settings.data_path)
+    response = await facilitator.post(
+        f"/f/workshops/{workshop_id}/programme", {"programme_id": "999"}
+    )
+    assert response.status_code == 404
+    assert db_rows(settings.data_path) == before

@@ -148,6 +148,8 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         ideas = await render.idea_context(store, current, turnout.joined)
     return {
         **ideas,
+        "programmes": await store.programmes(),
+        "programme_id": await store.workshop_programme(workshop.id),
         "workshop": fresh,
         "rounds": rounds,
         "options": options,
@@ -187,6 +189,20 @@ async def edit_workshop(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
     await request.app.state.workshops.update_workshop(workshop.id, form)
     return await console_reply(request, workshop, _("Workshop details saved."))
+
+
+@facilitator
+async def set_programme(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    programme = await request.app.state.plans.place_workshop(workshop, form)
+    if programme is None:
+        message = _("This workshop is not part of any programme now.")
+    else:
+        message = _(
+            "This workshop is now part of “{title}”: its results feed that programme's needs list.",
+            title=programme.title,
+        )
+    return await console_reply(request, workshop, message)
 
 
 # -- options ------------------------------------------------------------------------------------

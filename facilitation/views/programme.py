@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -250,15 +251,19 @@ async def actions_page(request: Request, programme: Programme) -> Response:
     return page(request, "pages/programme_actions.html", **data)
 
 
+def shown_need(request: Request) -> str | None:
+    """The need the action plan was filtered by on the page the change came from, so that the
+    list answering an edit keeps the same filter (htmx names that page in HX-Current-URL)."""
+    page_url = request.headers.get("HX-Current-URL") or request.headers.get("referer") or ""
+    chosen = parse_qs(urlsplit(page_url).query).get("need", [""])[0]
+    return chosen if chosen.isdigit() else None
+
+
 async def actions_reply(request: Request, programme: Programme, message: str | None) -> Response:
-    data = await actions_data(request, programme) if is_htmx(request) else {}
-    return reply(
-        request,
-        "fragments/action_plan.html",
-        data,
-        f"/f/programmes/{programme.id}/actions",
-        message,
-    )
+    chosen = shown_need(request)
+    data = await actions_data(request, programme, chosen) if is_htmx(request) else {}
+    back = f"/f/programmes/{programme.id}/actions" + (f"?need={chosen}" if chosen else "")
+    return reply(request, "fragments/action_plan.html", data, back, message)
 
 
 @programme_view
