@@ -53,4 +53,15 @@
   document.addEventListener("click", function (evt) {
     if (evt.target.closest("[data-print]")) { window.print(); }
   });
+
+  // Ticks on the idea desk survive live pushes (hx-preserve); once a merge has gone through they
+  // have done their job, so they are cleared for the next one.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    // The form itself may have been swapped out by its own answer: ask the request, not the event.
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    var form = elt && elt.closest && elt.closest("[data-clears-ticks]");
+    if (form && evt.detail.successful) {
+      document.querySelectorAll("input[form='" + form.id + "']").forEach(function (box) { box.checked = false; });
+    }
+  });
 })();

@@ -7,11 +7,16 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import render
 from facilitation.errors import FacilitationError, Forbidden
-from facilitation.i18n import _, ngettext
+from facilitation.i18n import N_, _, ngettext
 from facilitation.models import IdeaStatus, Round, RoundKind, RoundStatus, Workshop
 from facilitation.views.common import flash, is_htmx, read_form, reply
 from facilitation.views.facilitator import console_reply, facilitator
 
+STATUS_MESSAGES = {
+    IdeaStatus.APPROVED: N_("“{text}” is on the wall."),
+    IdeaStatus.HIDDEN: N_("“{text}” is hidden from the room; it is kept."),
+    IdeaStatus.PENDING: N_("“{text}” is back with the ideas waiting."),
+}
 STATUS_ACTIONS = {
     "approve": IdeaStatus.APPROVED,
     "hide": IdeaStatus.HIDDEN,
@@ -53,14 +58,8 @@ async def idea_action(request: Request, workshop: Workshop) -> Response:
     if action not in STATUS_ACTIONS:
         raise Forbidden()
     updated = await desk.set_status(rnd, idea, STATUS_ACTIONS[action])
-    messages = {
-        IdeaStatus.APPROVED: _("“{text}” is on the wall."),
-        IdeaStatus.HIDDEN: _("“{text}” is hidden from the room; it is kept."),
-        IdeaStatus.PENDING: _("“{text}” is back with the ideas waiting."),
-    }
-    return await _desk_reply(
-        request, workshop, rnd, messages[updated.status].replace("{text}", updated.text)
-    )
+    message = _(STATUS_MESSAGES[updated.status], text=updated.text)
+    return await _desk_reply(request, workshop, rnd, message)
 
 
 @facilitator
@@ -78,8 +77,11 @@ async def merge(request: Request, workshop: Workshop) -> Response:
     rnd = await _idea_round(request, workshop)
     target, joined = await request.app.state.idea_desk.merge(rnd, form)
     message = ngettext(
-        "Merged {n} idea into “{text}”.", "Merged {n} ideas into “{text}”.", joined
-    ).replace("{text}", target.text)
+        "Merged {n} idea into “{text}”.",
+        "Merged {n} ideas into “{text}”.",
+        joined,
+        text=target.text,
+    )
     return await _desk_reply(request, workshop, rnd, message)
 
 

@@ -150,6 +150,8 @@ class FacilitatorUI:
         cap: int | None = None,
         top_k: int | None = None,
         hidden: bool = False,
+        categories: str | None = None,
+        budget: int | None = None,
     ) -> int:
         """Fill the console's new-round form; returns the new round's id."""
         page = self.page
@@ -160,7 +162,7 @@ class FacilitatorUI:
             details.locator(":scope > summary").click()
         form = details.locator("form")
         form.get_by_label("Round title").fill(title)
-        form.get_by_label("Ranking" if kind == "rank" else "Dot voting", exact=True).check()
+        form.locator(f"input[name=kind][value={kind}]").check()
         if options is not None:
             for box in form.locator("input[name=options]").all():
                 label = box.locator("xpath=..").inner_text().strip()
@@ -171,6 +173,10 @@ class FacilitatorUI:
             form.get_by_label("Most dots on one option").fill(str(cap))
         if top_k is not None:
             form.get_by_label("How many to rank").fill(str(top_k))
+        if categories is not None:
+            form.get_by_label("Idea categories").fill(categories)
+        if budget is not None:
+            form.get_by_label("Budget", exact=False).first.fill(str(budget))
         form.get_by_label("Hide results until I reveal them").set_checked(hidden)
         form.get_by_role("button", name="Create round").click()
         expect(rows).to_have_count(before + 1)
