@@ -33,6 +33,8 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+IDEAS_ROUND = "What would make the green spaces better?"
+BUDGET_ROUND = "Spend this year's £25,000"
 DOTS_ROUND = "Which ideas matter most to you?"
 RANK_ROUND = "Put your top three in order"
 # Dots each extra resident gives (demo options by their first words), then how they rank.
@@ -49,6 +51,21 @@ RANK_MOVES = (
     ("Fenced play area for under-fives", 3),
     ("Brighter lighting on the path to the bus stop", 1),
     ("Wildflower meadow instead of mown grass", 4),
+)
+IDEAS = (
+    ("A water tap by the food-growing beds", "Green spaces"),
+    ("Lights on the path to the bins", "Safety"),
+    ("Somewhere for teenagers to sit", "Play"),
+    ("water tap near the beds please", ""),
+    ("Fix the broken gate by Block A", "Safety"),
+)
+# Options each extra resident picks in the budget round (by their first words).
+PICKS = (
+    ("Food-growing", "Benches", "Wildflower", "Screen"),
+    ("Brighter", "Fenced"),
+    ("Food-growing", "Wildflower", "Secure"),
+    ("Brighter", "Benches", "Food-growing"),
+    ("Fenced", "Screen", "Wildflower"),
 )
 WAIT = 15_000
 
@@ -198,8 +215,9 @@ class Session:
         console.get_by_label("Password").fill(self.demo.info["password"])
         console.get_by_role("button", name="Sign in").click()
         console.goto(f"/f/workshops/{self.workshop}")
+        self.ideas(console, desk, phone, voters)
         console.get_by_role("button", name=f"Open: {DOTS_ROUND}", exact=True).click()
-        expect(phone.locator("#ballot")).to_be_visible(timeout=WAIT)
+        expect(phone.locator("#ballot[data-kind=dots]")).to_be_visible(timeout=WAIT)
 
         for voter, dots in zip(voters, VOTERS, strict=True):
             for start, n in dots.items():
@@ -263,6 +281,89 @@ class Session:
 
         console.goto(f"/f/workshops/{self.workshop}/summary")
         self.shot(console, "summary")
+        self.budget(console, board, phone, voters)
+
+    def ideas(self, console: Page, desk: BrowserContext, phone: Page, voters: list[Page]) -> None:
+        """The idea round: phones send ideas, the desk merges two and approves, the wall fills."""
+        console.get_by_role("button", name=f"Open: {IDEAS_ROUND}", exact=True).click()
+        for voter, (text, category) in zip(voters, IDEAS, strict=True):
+            expect(voter.locator("#ballot[data-kind=ideas]")).to_be_visible()
+            voter.get_by_label("Your idea", exact=True).fill(text)
+            if category:
+                voter.get_by_label("Category").select_option(label=category)
+            voter.locator("#ballot button[type=submit]").click()
+            expect(voter.locator("#ballot-status")).to_have_attribute("data-state", "saved")
+        phone.get_by_label("Your idea", exact=True).fill("Bird boxes on the big trees")
+        phone.get_by_label("Category").select_option(label="Green spaces")
+        phone.locator("#ballot button[type=submit]").click()
+        expect(phone.locator(".my-ideas li")).to_have_count(1)
+        phone.get_by_label("Your idea", exact=True).fill("A bench that gets the sun")
+        self.shot(phone, "phone-ideas")
+        board = desk.new_page()
+        board.goto(f"/f/workshops/{self.workshop}/board")
+        rows = console.locator(".idea-desk [data-list=pending] .idea-row")
+        expect(rows).to_have_count(len(IDEAS) + 1)
+        tap = console.locator(".idea-desk")
+        tap.get_by_label(f"Tick to merge: {IDEAS[0][0]}").check()
+        tap.get_by_label(f"Tick to merge: {IDEAS[3][0]}").check()
+        tap.get_by_role("button", name="Merge ticked ideas").click()
+        expect(console.locator("#flash")).to_contain_text("Merged")
+        for text in (IDEAS[0][0], IDEAS[1][0], IDEAS[4][0], "Bird boxes on the big trees"):
+            tap.get_by_role("button", name=f"Approve: {text}", exact=True).click()
+            expect(tap.locator(".idea-row[data-status=approved]", has_text=text)).to_be_visible()
+        expect(board.locator(".idea-card")).to_have_count(4)
+        self.shot(board, "board-ideas")
+        console.locator(".idea-desk").scroll_into_view_if_needed()
+        self.shot_element(console, ".idea-desk", "idea-desk")
+        board.close()
+        console.get_by_role("button", name=f"Close: {IDEAS_ROUND}", exact=True).click()
+        expect(console.locator("#flash")).to_contain_text("is closed")
+
+    def budget(self, console: Page, board: Page, phone: Page, voters: list[Page]) -> None:
+        """The budget round: picks within £25,000, the meter, the funded set, paper entry."""
+        console.goto(f"/f/workshops/{self.workshop}")
+        console.get_by_role("button", name=f"Open: {BUDGET_ROUND}", exact=True).click()
+        for voter, picks in zip(voters, PICKS, strict=True):
+            expect(voter.locator("#ballot[data-kind=budget]")).to_be_visible()
+            for start in picks:
+                voter.locator(
+                    ".pick", has=voter.locator(".h2", has_text=re.compile("^" + start))
+                ).locator(".pick-box").check()
+            voter.locator("#ballot button[type=submit]").click()
+            expect(voter.locator("#ballot-status")).to_have_attribute("data-state", "saved")
+        expect(phone.locator("#ballot[data-kind=budget]")).to_be_visible()
+        for start in ("Fenced", "Benches"):
+            phone.locator(
+                ".pick", has=phone.locator(".h2", has_text=re.compile("^" + start))
+            ).locator(".pick-box").check()
+        expect(phone.locator("[data-left]")).to_contain_text("£7,000 left")
+        self.shot(phone, "phone-budget")
+        phone.locator("#ballot button[type=submit]").click()
+        expect(phone.locator("#ballot-status")).to_have_attribute("data-state", "saved")
+        expect(board.locator("[data-budget-line]")).to_be_visible()
+        expect(board.locator("[data-voted]")).to_have_text("6")
+        self.shot(board, "board-budget")
+        console.get_by_role("link", name="Paper ballots", exact=True).click()
+        console.get_by_label("Label on the sheet").fill("P1")
+        for start in ("Brighter", "Secure"):
+            console.locator(".paper-options label", has_text=start).locator("input").check()
+        console.get_by_role("button", name="Count this ballot").click()
+        expect(console.locator(".flash")).to_contain_text("counted")
+        self.shot(console, "paper")
+        console.goto(f"/f/workshops/{self.workshop}")
+        console.get_by_role("button", name=f"Close: {BUDGET_ROUND}", exact=True).click()
+        console.get_by_role("link", name="Results", exact=True).last.click()
+        expect(console.locator("[data-budget-line]")).to_be_visible()
+        self.shot(console, "results-budget")
+
+    def shot_element(self, page: Page, selector: str, name: str) -> None:
+        """A screenshot of one region (the console is long), at both sizes."""
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            path = self.out / f"{name}-{width}.png"
+            page.locator(selector).screenshot(path=str(path), animations="disabled", caret="hide")
+            self.saved.append(path)
+        page.set_viewport_size({"width": 390, "height": 844})
 
 
 def main(argv: list[str] | None = None) -> int:
