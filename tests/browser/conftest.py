@@ -176,7 +176,7 @@ class FacilitatorUI:
         if categories is not None:
             form.get_by_label("Idea categories").fill(categories)
         if budget is not None:
-            form.get_by_label("Budget", exact=False).first.fill(str(budget))
+            form.locator("input[name=budget]").fill(str(budget))
         form.get_by_label("Hide results until I reveal them").set_checked(hidden)
         form.get_by_role("button", name="Create round").click()
         expect(rows).to_have_count(before + 1)
