@@ -90,9 +90,8 @@ def test_ideas_to_votes_to_needs_actions_and_the_public_page(new_context):
     ids = f.option_ids()
     benches, lamps = ids["More benches in the courtyard"], ids["Brighter lamps on the path"]
 
-    for phone, dots in zip(phones, ({"More benches in the courtyard": 3, "Brighter lamps on the path": 2},
-                                    {"More benches in the courtyard": 2},
-                                    {"Brighter lamps on the path": 1}), strict=True):  # fmt: skip
+    b, lamp = "More benches in the courtyard", "Brighter lamps on the path"
+    for phone, dots in zip(phones, ({b: 3, lamp: 2}, {b: 2}, {lamp: 1}), strict=True):
         phone.wait_ballot("dots")
         phone.place_dots(dots)
         phone.send()
