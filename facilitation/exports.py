@@ -14,10 +14,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from facilitation.models import Ballot, Option, Round, RoundResult, Workshop
+from facilitation.models import Ballot, Idea, Option, Round, RoundResult, Workshop
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def safe_cell(value: Any) -> Any:
@@ -57,7 +57,12 @@ RESULT_HEADER = (
     "scope",
     "limit_kind",
     "limit",
+    "cost",
+    "funded",
 )
+
+# What a round's headline score is, by its kind.
+METHOD = {"dots": "dots", "rank": "borda", "budget": "picks", "rating": "mean_rating"}
 
 
 def scope_cells(option: Option | None) -> tuple[str, str, str]:
@@ -74,7 +79,9 @@ def result_rows(
     """One row per option per counting method per round."""
     rows = []
     for rnd, result in rounds:
-        methods = [("dots" if rnd.kind.value == "dots" else "borda", result.rows)]
+        if rnd.kind.value == "ideas":
+            continue  # an idea round's outcome is its ideas (see the JSON), not scores
+        methods = [(METHOD[rnd.kind.value], result.rows)]
         if result.schulze:
             methods.append(("schulze", result.schulze))
         for method, ranked in methods:
@@ -95,37 +102,61 @@ def result_rows(
                         r.voters,
                         result.ballots,
                         *scope_cells(option),
+                        option.cost if option and option.cost is not None else "",
+                        _funded(rnd, result, r.option_id),
                     )
                 )
     return rows
 
 
-BALLOT_HEADER = ("round_id", "round", "participant", "option_id", "option", "dots", "rank")
+def _funded(rnd: Round, result: RoundResult, option_id: int) -> str:
+    if rnd.kind.value != "budget":
+        return ""
+    return "yes" if option_id in result.funded else "no"
+
+
+BALLOT_HEADER = (
+    "round_id",
+    "round",
+    "participant",
+    "option_id",
+    "option",
+    "dots",
+    "rank",
+    "picked",
+    "rating",
+    "source",
+)
 
 
 def ballot_rows(
     rounds: Sequence[tuple[Round, Sequence[Ballot]]], options: Mapping[int, Option], secret: str
 ) -> list[tuple]:
-    """One row per option a participant supported: dots given, or place in their ranking."""
+    """One row per option a participant supported: dots given, place in their ranking, picked
+    in a budget, or rated (0 is "don't know"); and whether the ballot came from paper."""
     rows = []
     for rnd, ballots in rounds:
         for ballot in ballots:
             who = pseudonym(secret, ballot.participant_id)
             entries = (
-                [(oid, "", place) for place, oid in enumerate(ballot.ranking, start=1)]
-                if ballot.ranking
-                else [(oid, n, "") for oid, n in sorted(ballot.dots.items())]
+                [(oid, "", place, "", "") for place, oid in enumerate(ballot.ranking, start=1)]
+                + [(oid, n, "", "", "") for oid, n in sorted(ballot.dots.items())]
+                + [(oid, "", "", "yes", "") for oid in ballot.picks]
+                + [(oid, "", "", "", v) for oid, v in sorted(ballot.ratings.items())]
             )
-            for oid, dots, rank in entries:
+            for oid, dots, rank, picked, rating in entries:
                 title = options[oid].title if oid in options else ""
-                rows.append((rnd.id, rnd.title, who, oid, title, dots, rank))
+                source = "paper" if ballot.paper else "phone"
+                rows.append(
+                    (rnd.id, rnd.title, who, oid, title, dots, rank, picked, rating, source)
+                )
     return rows
 
 
 def workshop_json(
     workshop: Workshop,
     options: Sequence[Option],
-    rounds: Sequence[tuple[Round, RoundResult | None, Sequence[Ballot]]],
+    rounds: Sequence[tuple[Round, RoundResult | None, Sequence[Ballot], Sequence[Idea]]],
     participants: int,
     secret: str,
 ) -> str:
@@ -150,12 +181,13 @@ def workshop_json(
                 "scope": o.scope.value,
                 "limit_kind": o.limit_kind.value if o.limit_kind else None,
                 "limit": o.limit_text,
+                "cost": o.cost,
             }
             for o in options
         ],
         "rounds": [
-            {**round_json(rnd, result, ballots, secret), **_round_information(rnd)}
-            for rnd, result, ballots in rounds
+            {**round_json(rnd, result, ballots, secret, ideas), **_round_information(rnd)}
+            for rnd, result, ballots, ideas in rounds
         ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
@@ -170,7 +202,9 @@ def _round_information(rnd: Round) -> dict:
     }
 
 
-def round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> dict:
+def round_json(
+    rnd: Round, result: RoundResult | None, ballots, secret: str, ideas: Sequence[Idea] = ()
+) -> dict:
     """One round as JSON: rules, results (None until counted) and pseudonymous ballots."""
 
     def rows(rs):
@@ -197,6 +231,9 @@ def round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> 
             "must_use_all": rnd.must_use_all,
             "top_k": rnd.top_k,
             "hidden_until_revealed": rnd.hidden,
+            "budget": rnd.budget,
+            "budget_rule": rnd.budget_rule.value if rnd.budget else None,
+            "categories": list(rnd.categories),
         },
         "results": None
         if result is None
@@ -205,13 +242,36 @@ def round_json(rnd: Round, result: RoundResult | None, ballots, secret: str) -> 
             "order": rows(result.rows),
             "schulze": rows(result.schulze),
             "methods_disagree": result.methods_disagree,
+            "funded": list(result.funded),
+            "spent": result.spent if rnd.budget else None,
+            "other_rule_funded": list(result.other_funded),
         },
         "ballots": [
             {
                 "participant": pseudonym(secret, b.participant_id),
                 "dots": {str(k): v for k, v in sorted(b.dots.items())},
                 "ranking": list(b.ranking),
+                "picks": list(b.picks),
+                "ratings": {str(k): v for k, v in sorted(b.ratings.items())},
+                "source": "paper" if b.paper else "phone",
             }
             for b in ballots
         ],
+        "ideas": [idea_json(i, secret) for i in ideas],
+    }
+
+
+def idea_json(idea: Idea, secret: str) -> dict:
+    """An idea as sent and as moderated; who sent it only as a pseudonym."""
+    return {
+        "id": idea.id,
+        "participant": pseudonym(secret, idea.participant_id),
+        "text": idea.text,
+        "original": idea.original,
+        "category": idea.category,
+        "status": idea.status.value,
+        "merged_into": idea.merged_into,
+        "supporters": idea.supporters,
+        "option_id": idea.option_id,
+        "source": "paper" if idea.paper else "phone",
     }

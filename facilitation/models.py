@@ -172,6 +172,7 @@ class Ballot:
     ratings: dict[int, int] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
+    paper: bool = False  # copied from a paper ballot by the facilitator
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from facilitation import exports
 from facilitation.models import (
     Action,
     Ballot,
+    Idea,
     Option,
     Programme,
     Round,
@@ -28,7 +29,7 @@ from facilitation.models import (
 )
 from facilitation.needs import RankedNeed
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class RoundRecord:
     round: Round
     result: RoundResult | None
     ballots: tuple[Ballot, ...]
+    ideas: tuple[Idea, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,12 +333,13 @@ def programme_json(data: ProgrammeData) -> str:
                         "description": o.description,
                         "position": o.position,
                         "withdrawn": o.withdrawn,
+                        "cost": o.cost,
                     }
                     for o in sorted(data.options.values(), key=lambda o: (o.position, o.id))
                     if o.workshop_id == w.id
                 ],
                 "rounds": [
-                    exports.round_json(rec.round, rec.result, rec.ballots, data.secret)
+                    exports.round_json(rec.round, rec.result, rec.ballots, data.secret, rec.ideas)
                     for rec in by_workshop.get(w.id, [])
                 ],
             }

@@ -36,6 +36,7 @@ from facilitation.models import (
 from facilitation.storage_ideas import KIND_MIGRATIONS, IdeaStore
 from facilitation.storage_people import PEOPLE_MIGRATIONS, PeopleStore
 from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
+from facilitation.storage_room import ROOM_MIGRATIONS, RoomStore
 from facilitation.storage_scope import (
     SCOPE_MIGRATIONS,
     RoundParts,
@@ -154,7 +155,12 @@ CORE_MIGRATIONS: tuple[tuple[str, str], ...] = (
 
 # Every step in the order it is applied; a step's name is recorded once it has run.
 MIGRATIONS = (
-    CORE_MIGRATIONS + PLAN_MIGRATIONS + SCOPE_MIGRATIONS + KIND_MIGRATIONS + PEOPLE_MIGRATIONS
+    CORE_MIGRATIONS
+    + PLAN_MIGRATIONS
+    + SCOPE_MIGRATIONS
+    + KIND_MIGRATIONS
+    + PEOPLE_MIGRATIONS
+    + ROOM_MIGRATIONS
 )
 
 
@@ -224,7 +230,12 @@ def _ballot(row: sqlite3.Row) -> Ballot:
         ratings={int(k): int(v) for k, v in payload.get("ratings", {}).items()},
         submitted_at=row["submitted_at"],
         revision=row["revision"],
+        paper=bool(row["paper"]) if "paper" in row.keys() else False,  # noqa: SIM118 (a Row)
     )
+
+
+# A ballot with whether it was copied from paper, which is a fact about its participant.
+BALLOT_SELECT = "SELECT b.*, p.paper FROM ballots b JOIN participants p ON p.id = b.participant_id"
 
 
 def ballot_payload(ballot: Ballot) -> str:
@@ -238,7 +249,7 @@ def ballot_payload(ballot: Ballot) -> str:
     return json.dumps({"dots": {str(k): v for k, v in sorted(ballot.dots.items())}})
 
 
-class Store(PlanStore, IdeaStore, PeopleStore):
+class Store(PlanStore, IdeaStore, PeopleStore, RoomStore):
     """The database: open() it in the app's lifespan, close() it on the way out."""
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
@@ -861,14 +872,14 @@ class Store(PlanStore, IdeaStore, PeopleStore):
     async def ballot(self, round_id: int, participant_id: int) -> Ballot | None:
         """A participant's last committed ballot in a round."""
         row = await self._one(
-            "SELECT * FROM ballots WHERE round_id = ? AND participant_id = ?",
+            BALLOT_SELECT + " WHERE b.round_id = ? AND b.participant_id = ?",
             (round_id, participant_id),
         )
         return _ballot(row) if row else None
 
     async def ballots(self, round_id: int) -> list[Ballot]:
         rows = await self._all(
-            "SELECT * FROM ballots WHERE round_id = ? ORDER BY participant_id", (round_id,)
+            BALLOT_SELECT + " WHERE b.round_id = ? ORDER BY b.participant_id", (round_id,)
         )
         return [_ballot(r) for r in rows]
 

@@ -136,7 +136,7 @@ RANK = Round(11, 3, "Rank", RoundKind.RANK, (1, 2), RoundStatus.CLOSED, top_k=No
 DRAFT = Round(12, 3, "Later", RoundKind.DOTS, (1, 2), RoundStatus.DRAFT)
 DOT_BALLOTS = [
     Ballot(10, 501, dots={2: 1, 1: 2}),
-    Ballot(10, 502, dots={3: 2}),
+    Ballot(10, 502, dots={3: 2}, paper=True),
 ]
 RANK_BALLOTS = [Ballot(11, 501, ranking=(2, 1)), Ballot(11, 502, ranking=(1, 2))]
 DOT_RESULT = RoundResult(
@@ -154,8 +154,9 @@ RANK_RESULT = RoundResult(
 
 def test_result_rows_one_row_per_option_and_method():
     rows = result_rows([(DOTS, DOT_RESULT), (RANK, RANK_RESULT)], BY_ID)
-    open_ = ("open", "", "")
-    limited = ("within_limits", "budget", "=up to £5,000")
+    # Scope, limit kind, limit, cost and funded: the last two are blank outside budget rounds.
+    open_ = ("open", "", "", "", "")
+    limited = ("within_limits", "budget", "=up to £5,000", "", "")
     assert rows == [
         (10, "@first round", "dots", 1, "yes", 1, '=HYPERLINK("x")', 2, 1, 2, *open_),
         (10, "@first round", "dots", 1, "yes", 3, "Benches", 2, 1, 2, *open_),
@@ -171,7 +172,7 @@ def test_result_rows_one_row_per_option_and_method():
 def test_result_rows_keep_fractional_scores_and_blank_unknown_titles():
     res = RoundResult(RoundKind.DOTS, (ResultRow(99, 2.5, 1, False, 1),), ballots=1)
     assert result_rows([(DOTS, res)], BY_ID) == [
-        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "")
+        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "", "", "")
     ]
 
 
@@ -179,13 +180,13 @@ def test_ballot_rows_list_each_supported_option_under_a_pseudonym():
     rows = ballot_rows([(DOTS, DOT_BALLOTS), (RANK, RANK_BALLOTS)], BY_ID, SECRET)
     p1, p2 = pseudonym(SECRET, 501), pseudonym(SECRET, 502)
     assert rows == [
-        (10, "@first round", p1, 1, '=HYPERLINK("x")', 2, ""),
-        (10, "@first round", p1, 2, "<script>alert(1)</script>", 1, ""),
-        (10, "@first round", p2, 3, "Benches", 2, ""),
-        (11, "Rank", p1, 2, "<script>alert(1)</script>", "", 1),
-        (11, "Rank", p1, 1, '=HYPERLINK("x")', "", 2),
-        (11, "Rank", p2, 1, '=HYPERLINK("x")', "", 1),
-        (11, "Rank", p2, 2, "<script>alert(1)</script>", "", 2),
+        (10, "@first round", p1, 1, '=HYPERLINK("x")', 2, "", "", "", "phone"),
+        (10, "@first round", p1, 2, "<script>alert(1)</script>", 1, "", "", "", "phone"),
+        (10, "@first round", p2, 3, "Benches", 2, "", "", "", "paper"),
+        (11, "Rank", p1, 2, "<script>alert(1)</script>", "", 1, "", "", "phone"),
+        (11, "Rank", p1, 1, '=HYPERLINK("x")', "", 2, "", "", "phone"),
+        (11, "Rank", p2, 1, '=HYPERLINK("x")', "", 1, "", "", "phone"),
+        (11, "Rank", p2, 2, "<script>alert(1)</script>", "", 2, "", "", "phone"),
     ]
     assert len(rows[0]) == len(BALLOT_HEADER)
 
@@ -202,7 +203,7 @@ def test_titles_in_csv_are_neutralised_or_kept_as_plain_text():
     titles = [row[6] for row in table[1:]]
     rounds = {row[1] for row in table[1:]}
     assert titles == ['\'=HYPERLINK("x")', "Benches", "<script>alert(1)</script>"]
-    assert [row[10:] for row in table[1:]][2] == ["within_limits", "budget", "'=up to £5,000"]
+    assert [row[10:13] for row in table[1:]][2] == ["within_limits", "budget", "'=up to £5,000"]
     assert rounds == {"'@first round"}
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
 
@@ -213,9 +214,9 @@ def test_workshop_json_is_versioned_and_anonymised():
             WORKSHOP,
             OPTIONS,
             [
-                (DOTS, DOT_RESULT, DOT_BALLOTS),
-                (RANK, RANK_RESULT, RANK_BALLOTS),
-                (DRAFT, None, []),
+                (DOTS, DOT_RESULT, DOT_BALLOTS, []),
+                (RANK, RANK_RESULT, RANK_BALLOTS, []),
+                (DRAFT, None, [], []),
             ],
             participants=5,
             secret=SECRET,
@@ -247,6 +248,9 @@ def test_workshop_json_is_versioned_and_anonymised():
         "must_use_all": False,
         "top_k": None,
         "hidden_until_revealed": False,
+        "budget": None,
+        "budget_rule": None,
+        "categories": [],
     }
     assert dots["results"]["ballots"] == 2
     assert dots["results"]["order"][0] == {
@@ -257,21 +261,27 @@ def test_workshop_json_is_versioned_and_anonymised():
         "supporters": 1,
     }
     assert dots["results"]["schulze"] == []
+    empty = {"ranking": [], "picks": [], "ratings": {}}
     assert dots["ballots"] == [
-        {"participant": pseudonym(SECRET, 501), "dots": {"1": 2, "2": 1}, "ranking": []},
-        {"participant": pseudonym(SECRET, 502), "dots": {"3": 2}, "ranking": []},
-    ]
+        {"participant": pseudonym(SECRET, 501), "dots": {"1": 2, "2": 1}, **empty,
+         "source": "phone"},
+        {"participant": pseudonym(SECRET, 502), "dots": {"3": 2}, **empty, "source": "paper"},
+    ]  # fmt: skip
     assert [r["option_id"] for r in rank["results"]["schulze"]] == [1, 2]
     assert rank["ballots"][0] == {
         "participant": pseudonym(SECRET, 501),
         "dots": {},
         "ranking": [2, 1],
+        "picks": [],
+        "ratings": {},
+        "source": "phone",
     }
+    assert dots["ideas"] == [] and dots["results"]["spent"] is None
     assert draft["results"] is None and draft["ballots"] == []
 
 
 def test_workshop_json_keeps_user_text_verbatim():
-    rounds = [(DOTS, DOT_RESULT, DOT_BALLOTS)]
+    rounds = [(DOTS, DOT_RESULT, DOT_BALLOTS, [])]
     text = workshop_json(WORKSHOP, OPTIONS, rounds, participants=2, secret=SECRET)
     assert '"title": "<script>alert(1)</script>"' in text
     assert '"title": "=HYPERLINK(\\"x\\")"' in text

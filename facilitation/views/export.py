@@ -52,7 +52,7 @@ async def workshop_json(request: Request, workshop: Workshop) -> Response:
     everything = []
     for r in await store.rounds(workshop.id):
         result = None if r.status is RoundStatus.DRAFT else await uc.result(r)
-        everything.append((r, result, await store.ballots(r.id)))
+        everything.append((r, result, await store.ballots(r.id), await store.ideas(r.id)))
     participants = len(await store.participants(workshop.id))
     body = exports.workshop_json(
         workshop, options, everything, participants, request.app.state.secret

@@ -34,7 +34,8 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
             if r.status is RoundStatus.DRAFT:
                 continue
             ballots = tuple(await store.ballots(r.id))
-            rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots))
+            ideas = tuple(await store.ideas(r.id))
+            rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots, ideas))
     joined = {w: j for w, j, _v in await store.programme_turnout(programme.id)}
     return px.ProgrammeData(
         programme=programme,
