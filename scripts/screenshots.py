@@ -391,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     session = Session(browser, demo, out)
                     session.run()
+                except Exception:
+                    print("".join(demo.lines[-60:]), file=sys.stderr)  # the server's side of it
+                    raise
                 finally:
                     browser.close()
         finally:
