@@ -21,22 +21,28 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from facilitation import live
 from facilitation.errors import FacilitationError, error_response
+from facilitation.health import HealthChecks
 from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
 from facilitation.ideas import IdeaDesk
 from facilitation.limits import FailureLimit, Guard
 from facilitation.plans import Plans
+from facilitation.profiles import Profiles
 from facilitation.render import Renderer
 from facilitation.settings import Settings
 from facilitation.storage import Store
 from facilitation.views import (
+    about,
     board,
     export,
     facilitator,
+    health,
     ideas,
     participant,
+    people,
     programme,
     programme_export,
+    split,
 )
 from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
@@ -79,11 +85,14 @@ def routes(static_dir: str) -> list:
     p = programme
     px = programme_export
     pr = "/f/programmes/{programme_id:int}"
+    pq = pr + "/people/questions/{question_id:int}"
     return [
         Route("/", participant.home),
         Route("/join", participant.join_by_code, methods=["POST"]),
         Route("/w/{code}", participant.phone_page),
         Route("/w/{code}/join", participant.join_workshop, methods=["POST"]),
+        Route("/w/{code}/about", about.about_page),
+        Route("/w/{code}/about", about.save_about, methods=["POST"]),
         Route("/w/{code}/stage", participant.stage),
         Route("/w/{code}/ballot", participant.ballot, methods=["POST"]),
         WebSocketRoute("/w/{code}/ws", live.phone_socket),
@@ -95,6 +104,7 @@ def routes(static_dir: str) -> list:
         Route(w, f.console),
         Route(w + "/edit", f.edit_workshop, methods=["POST"]),
         Route(w + "/programme", f.set_programme, methods=["POST"]),
+        Route(w + "/health-check", health.add_health_check, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
         Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
         Route(w + "/rounds", f.create_round, methods=["POST"]),
@@ -114,6 +124,8 @@ def routes(static_dir: str) -> list:
         Route(w + "/export/results.csv", export.results_csv),
         Route(w + "/export/ballots.csv", export.ballots_csv),
         Route(w + "/export/workshop.json", export.workshop_json),
+        Route(w + "/export/results-by-group.csv", split.results_by_group_csv),
+        Route(w + "/room-on-board", people.room_on_board, methods=["POST"]),
         Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
@@ -121,6 +133,7 @@ def routes(static_dir: str) -> list:
         Route("/f/programmes", p.create_programme, methods=["POST"]),
         Route(pr, p.dashboard),
         Route(pr + "/edit", p.edit_programme, methods=["POST"]),
+        Route(pr + "/health-check", health.save_statements, methods=["POST"]),
         Route(pr + "/workshops", p.programme_workshops, methods=["POST"]),
         Route(pr + "/needs", p.needs_page),
         Route(pr + "/needs", p.add_need, methods=["POST"]),
@@ -130,6 +143,11 @@ def routes(static_dir: str) -> list:
         Route(pr + "/actions", p.add_action, methods=["POST"]),
         Route(pr + "/actions/{action_id:int}/{action}", p.action_action, methods=["POST"]),
         Route(pr + "/needs/import", px.import_needs, methods=["POST"]),
+        Route(pr + "/people", people.people_page),
+        Route(pr + "/people/questions", people.add_question, methods=["POST"]),
+        Route(pq + "/{action}", people.question_action, methods=["POST"]),
+        Route(pr + "/people/makeup/import", people.import_makeup, methods=["POST"]),
+        Route(pr + "/people/makeup.csv", people.makeup_csv),
         Route(pr + "/export/programme.xlsx", px.workbook),
         Route(pr + "/export/programme.json", px.programme_json),
         *(Route(pr + f"/export/{t}.csv", px.table_csv(t)) for t in programme_export.TABLES),
@@ -166,6 +184,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(app.state.workshops)
+        app.state.health = HealthChecks(store, pusher.mark_dirty)
+        app.state.profiles = Profiles(store, app.state.workshops.changed)
         try:
             yield
         finally:

@@ -44,8 +44,8 @@ def validate_picks(picks: Iterable[int], costs: Mapping[int, int], budget: int) 
     if total > budget:
         raise BallotError(
             N_("Your picks cost {total}, more than the budget of {budget}."),
-            total=total,
-            budget=budget,
+            total=f"{total:,}",
+            budget=f"{budget:,}",
         )
     return frozenset(chosen)
 

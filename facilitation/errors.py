@@ -17,6 +17,7 @@ NOT_FOUND = {
         "We could not find that option. It may have been removed; please reload the page."
     ),
     "round": N_("We could not find that round. Please reload the page."),
+    "idea": N_("We could not find that idea. Please reload the page."),
     "programme": N_("We could not find that programme."),
     "need": N_("We could not find that need. Please reload the page."),
     "action": N_("We could not find that action. Please reload the page."),
@@ -25,6 +26,9 @@ NOT_FOUND = {
     ),
     "place in this workshop": N_(
         "This device has not joined this workshop yet. Please join with the code."
+    ),
+    "profile question": N_(
+        "We could not find that question. It may have been removed; please reload the page."
     ),
 }
 

@@ -61,7 +61,7 @@ def read_budget(form: Mapping[str, Any], options: Sequence[Option]) -> tuple[int
     if budget < 1:
         raise BadRequest("The budget must be more than nothing.")
     rule = form.get("rule") or BudgetRule.EQUAL_SHARES.value
-    if rule not in {r.value for r in BudgetRule}:
+    if not isinstance(rule, str) or rule not in {r.value for r in BudgetRule}:
         raise BadRequest("Choose how the budget is shared out.")
     for option in options:
         if option.cost is None or option.cost < 1:

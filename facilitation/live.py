@@ -110,10 +110,16 @@ class Pusher:
 
 
 def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
-    """The console's live regions in one message: the strip, and the idea desk (empty and hidden
-    unless the current round collects ideas), each swapped by its id."""
-    return renderer.fragment("fragments/console_live.html", **ctx) + renderer.fragment(
-        "fragments/idea_desk.html", **ctx
+    """The console's live regions in one message: the strip, the idea desk (empty and hidden
+    unless the current round collects ideas) and the room against the place (hidden unless the
+    programme asks profile questions), each swapped by its id."""
+    return "".join(
+        renderer.fragment(name, **ctx)
+        for name in (
+            "fragments/console_live.html",
+            "fragments/idea_desk.html",
+            "fragments/room_panel.html",
+        )
     )
 
 

@@ -14,6 +14,11 @@ class RoundKind(enum.StrEnum):
     RATING = "rating"  # rate statements from 1 to 5, or "don't know"
 
 
+# Rounds whose results say how the room ranks options, so they feed priorities and needs. Ideas
+# and ratings do not: an idea round's outcome is its ideas, a rating round's is a health check.
+PRIORITY_KINDS = frozenset({RoundKind.DOTS, RoundKind.RANK, RoundKind.BUDGET})
+
+
 class BudgetRule(enum.StrEnum):
     """How a budget round turns everyone's picks into a funded set (see budget.py)."""
 

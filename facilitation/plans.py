@@ -14,6 +14,7 @@ from typing import Any
 
 from facilitation.errors import BadRequest, NotFound
 from facilitation.models import (
+    PRIORITY_KINDS,
     Action,
     ActionStatus,
     Need,
@@ -158,6 +159,7 @@ class Plans:
 
         closed = await self.store.programme_closed_rounds(programme.id)
         results = [(round_id, result_from_snapshot(snap)) for _w, round_id, snap in closed]
+        results = [(rid, r) for rid, r in results if r.kind in PRIORITY_KINDS]
         return rank_needs(await self.store.needs(programme.id), results)
 
     async def need_in(self, programme: Programme, need_id: Any) -> Need:

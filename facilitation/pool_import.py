@@ -262,7 +262,8 @@ def read_makeup(
 
     Columns: question, answer, amount. An amount is a head count or a percentage (12.5%); the
     figures for one question need only be alike among themselves, as shares are worked out from
-    their total. A question in the file has its whole make-up replaced by the file's rows.
+    their total. A question in the file has its whole make-up replaced by the file's rows. A
+    blank amount gives no figure, so a downloaded template can come back only partly filled in.
     """
     records, problems = _records(data)
     if problems:
@@ -302,7 +303,7 @@ def read_makeup(
             )
             continue
         choice = _match(question, answer_text)
-        amount = read_amount(amount_text)
+        amount = read_amount(amount_text) if amount_text else (0.0, False)
         if choice is None:
             problems.append(
                 Problem(
@@ -344,6 +345,8 @@ def read_makeup(
         if choice is None or amount is None or (question.id, choice.id) in seen:
             continue
         seen[question.id, choice.id] = line
+        if not amount_text:
+            continue
         first_line.setdefault(question.id, line)
         makeup.setdefault(question.id, {})[choice.id] = amount[0]
         percents.setdefault(question.id, []).append(amount[1])

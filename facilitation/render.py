@@ -16,7 +16,7 @@ from markupsafe import Markup
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
-from facilitation import __version__, ideas, voting
+from facilitation import __version__, ideas, room, voting
 from facilitation.i18n import _, ngettext
 from facilitation.kinds import KIND_LABELS, RULE_LABELS
 from facilitation.models import (
@@ -220,6 +220,7 @@ async def board_context(
         "show_results": False,
         "options": options,
         "desk": None,
+        "room": await room.board_room(store, workshop_id),
     }
     if rnd is not None and rnd.kind is RoundKind.IDEAS:
         context.update(await idea_context(store, rnd, joined))
@@ -238,7 +239,8 @@ async def idea_context(store: Store, rnd: Round, joined: int) -> dict[str, Any]:
 
 
 async def console_context(store: Store, workshop_id: int, state: tuple | None = None) -> dict:
-    """The facilitator's live strip: current round, its state and turnout, and the timer."""
+    """The facilitator's live regions: current round, its state and turnout, the timer, the idea
+    desk, and who is in the room against the place."""
     workshop, rnd, ballots, joined = state or await store.live_state(workshop_id)
     context = {
         "workshop": workshop,
@@ -246,6 +248,7 @@ async def console_context(store: Store, workshop_id: int, state: tuple | None = 
         "turnout": Turnout(joined, len(ballots)),
         "now": time.time(),
         "desk": None,
+        **await room.room_context(store, workshop_id),
     }
     if rnd is not None and rnd.kind is RoundKind.IDEAS:
         context.update(await idea_context(store, rnd, joined))

@@ -34,6 +34,7 @@ from facilitation.models import (
     Workshop,
 )
 from facilitation.storage_ideas import KIND_MIGRATIONS, IdeaStore
+from facilitation.storage_pact import PACT_MIGRATIONS, PactStore
 from facilitation.storage_people import PEOPLE_MIGRATIONS, PeopleStore
 from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
 from facilitation.storage_room import ROOM_MIGRATIONS, RoomStore
@@ -161,6 +162,7 @@ MIGRATIONS = (
     + KIND_MIGRATIONS
     + PEOPLE_MIGRATIONS
     + ROOM_MIGRATIONS
+    + PACT_MIGRATIONS
 )
 
 
@@ -249,7 +251,7 @@ def ballot_payload(ballot: Ballot) -> str:
     return json.dumps({"dots": {str(k): v for k, v in sorted(ballot.dots.items())}})
 
 
-class Store(PlanStore, IdeaStore, PeopleStore, RoomStore):
+class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
     """The database: open() it in the app's lifespan, close() it on the way out."""
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:

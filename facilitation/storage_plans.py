@@ -287,7 +287,7 @@ class PlanStore:
         rows = await self._all(
             "SELECT o.id, o.title, o.description FROM options o"
             " JOIN workshops w ON w.id = o.workshop_id"
-            " WHERE w.programme_id = ? AND o.withdrawn = 0"
+            " WHERE w.programme_id = ? AND o.withdrawn = 0 AND o.pact = ''"
             " AND o.id NOT IN (SELECT option_id FROM need_options)"
             " ORDER BY w.created_at, o.position, o.id",
             (programme_id,),

@@ -34,6 +34,7 @@ def _refuse_information_only(option_ids: Iterable[int], rnd: Round) -> None:
 WHOLE_NUMBER = {
     "dots": N_("Dots must be whole numbers, such as 0, 1 or 2."),
     "rank": N_("The ranking must list options by number. Please reload the page."),
+    "picks": N_("The picks must name options by number. Please reload the page."),
 }
 
 
@@ -229,7 +230,7 @@ def read_picks(fields: Mapping[str, Any], rnd: Round) -> tuple[int, ...]:
         raw = [raw]
     if not isinstance(raw, list):
         raise BallotError(N_("The picks could not be read. Please reload the page."))
-    picks = tuple(_as_int(v, field="rank") for v in raw)
+    picks = tuple(_as_int(v, field="picks") for v in raw)
     _refuse_information_only(picks, rnd)
     return picks
 

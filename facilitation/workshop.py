@@ -456,12 +456,19 @@ class Workshops:
         entry = read_entry(rnd, paper_fields(rnd, form))
         label = clean_text(form.get("label"), field="Paper ballot label", limit=20, required=False)
         if not label:
-            label = _("P{n}", n=len(await self.store.paper_labels(rnd.workshop_id)) + 1)
+            label = next_paper_label(await self.store.paper_labels(rnd.workshop_id))
         participant = await self.store.paper_participant(rnd.workshop_id, label)
         return label, await self._store(rnd, participant, entry, client_id)
 
 
 IDEA_MAX = 120  # an idea may become an option, whose title has this limit
+
+
+def next_paper_label(used: list[str]) -> str:
+    """The first of P1, P2, ... not yet used, so a blank label never lands on a sheet whose
+    label was typed by hand."""
+    taken = set(used)
+    return next(label for n in range(1, len(taken) + 2) if (label := _("P{n}", n=n)) not in taken)
 
 
 def read_entry(rnd: Round, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -492,7 +499,9 @@ def paper_fields(rnd: Round, form: Mapping[str, Any]) -> Mapping[str, Any]:
     places: dict[int, int] = {}
     for option_id in rnd.option_ids:
         raw = form.get(f"place-{option_id}") or ""
-        if not isinstance(raw, str) or not raw.strip():
+        if not isinstance(raw, str):  # the field sent twice
+            raise BadRequest("Each option takes one number. Please check the form.")
+        if not raw.strip():
             continue
         place = _bounded(raw, "Place", 1, len(rnd.option_ids))
         if place in places:

@@ -257,6 +257,36 @@ class Phone:
         headers = {"HX-Request": "true"} if htmx else {}
         return await self.client.post(f"/w/{self.code}/ballot", data=data, headers=headers)
 
+    @staticmethod
+    def form_message(round_id: int, fields: dict, client_id: str | None = None) -> str:
+        """The JSON the htmx ws extension sends for any ballot form: an idea's text and category,
+        budget picks (``pick-<id>``), ratings (``rate-<id>``)..."""
+        return json.dumps(
+            {
+                "action": "ballot",
+                "round_id": str(round_id),
+                "client_id": client_id or uuid.uuid4().hex,
+                "HEADERS": {"HX-Request": "true", "HX-Trigger": "ballot"},
+                **fields,
+            }
+        )
+
+    async def send_http(
+        self, round_id: int, fields: dict, client_id: str | None = None, htmx: bool = True
+    ) -> httpx.Response:
+        """Post any ballot form (an idea, picks, ratings) as the phone page does without its
+        websocket."""
+        if not self.token:
+            self.token = csrf_of((await self.client.get(f"/w/{self.code}")).text)
+        data = {
+            "csrf": self.token,
+            "round_id": str(round_id),
+            "client_id": client_id or uuid.uuid4().hex,
+            **fields,
+        }
+        headers = {"HX-Request": "true"} if htmx else {}
+        return await self.client.post(f"/w/{self.code}/ballot", data=data, headers=headers)
+
 
 def stage_of(html: str) -> str:
     """A phone stage's state: waiting, open or closed."""

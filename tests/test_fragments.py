@@ -301,10 +301,27 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
     assert ("hx-swap-oob" in root) is oob
 
 
+@pytest.mark.parametrize("oob", [False, True])
+@pytest.mark.parametrize("asks", [False, True], ids=["no-questions", "questions"])
+async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, asks, oob):
+    scene = await Scene(app).build("dots", "open")
+    if asks:
+        programme = await scene.store.create_programme("Plan", "", "")
+        await scene.store.set_workshop_programme(scene.workshop.id, programme.id)
+        await scene.store.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
+    ctx = await render.console_context(scene.store, scene.workshop.id)
+    root = root_of(scene.renderer.fragment("fragments/room_panel.html", oob=oob, **ctx))
+    assert root["id"] == f"room-{scene.workshop.id}"
+    # Present on every console so a push can fill it; hidden unless the programme asks.
+    assert ("hidden" in root) is not asks
+    assert ("hx-swap-oob" in root) is oob
+
+
 def test_every_fragment_file_is_covered():
     folder = Path(__file__).resolve().parent.parent / "templates" / "fragments"
     covered = {"board", "stage", "console_live", "console_main", "ballot_status", "flash"}
     covered |= {"needs_list", "action_plan", "idea_desk", "my_ideas"}
+    covered |= {"room_panel"}
     assert {p.stem for p in folder.glob("*.html")} == covered
 
 

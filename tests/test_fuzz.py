@@ -365,6 +365,36 @@ FORMS = [
     ("restore-option", W + "/options/{withdrawn_option}/restore", "facilitator", lambda ids: {}),
     ("other-option-action", W + "/options/{option_id}/{word}", "facilitator", lambda ids: {}),
     ("create-round", W + "/rounds", "facilitator", round_form),
+    (
+        "create-budget-round",
+        W + "/rounds",
+        "facilitator",
+        lambda ids: {
+            "title": "Money",
+            "kind": "budget",
+            "options": [str(o) for o in ids["costed_options"]],
+            "budget": "£10,000",
+            "rule": "greedy",
+        },
+    ),
+    (
+        "create-rating-round",
+        W + "/rounds",
+        "facilitator",
+        lambda ids: {"title": "Agree?", "kind": "rating", "options": [str(ids["option_id"])]},
+    ),
+    (
+        "create-idea-round",
+        W + "/rounds",
+        "facilitator",
+        lambda ids: {"title": "Ideas", "kind": "ideas", "categories": "Green\nSafety"},
+    ),
+    (
+        "add-costed-option",
+        W + "/options",
+        "facilitator",
+        lambda ids: {"title": "Ponds", "cost": "£12,500"},
+    ),
     ("edit-round", W + "/rounds/{draft_round}/edit", "facilitator", round_form),
     ("open-round", W + "/rounds/{draft_round}/open", "facilitator", lambda ids: {}),
     ("close-round", W + "/rounds/{open_round}/close", "facilitator", lambda ids: {}),
@@ -417,6 +447,62 @@ FORMS = [
     ("edit-action", P + "/actions/{action_id}/edit", "facilitator", action_form),
     ("note-action", P + "/actions/{action_id}/note", "facilitator", lambda ids: {"note": "Begun"}),
     ("other-action-verb", P + "/actions/{action_id}/{word}", "facilitator", lambda ids: {}),
+    (
+        "set-programme",
+        W + "/programme",
+        "facilitator",
+        lambda ids: {"programme_id": str(ids["programme_id"])},
+    ),
+    (
+        "approve-all-ideas",
+        W + "/rounds/{idea_round}/ideas/approve-all",
+        "facilitator",
+        lambda _: {},
+    ),
+    (
+        "merge-ideas",
+        W + "/rounds/{idea_round}/ideas/merge",
+        "facilitator",
+        lambda ids: {"ideas": [str(i) for i in ids["ideas"][:2]]},
+    ),
+    ("ideas-to-options", W + "/rounds/{idea_round}/ideas/to-options", "facilitator", lambda _: {}),
+    *(
+        (f"{verb}-idea", W + "/rounds/{idea_round}/ideas/{idea_id}/" + verb, "facilitator", form)
+        for verb, form in (
+            ("approve", lambda _: {}),
+            ("hide", lambda _: {}),
+            ("pending", lambda _: {}),
+            ("edit", lambda _: {"text": "Plant more trees", "category": "Green"}),
+        )
+    ),
+    (
+        "other-idea-action",
+        W + "/rounds/{idea_round}/ideas/{idea_id}/{word}",
+        "facilitator",
+        lambda _: {},
+    ),
+    (
+        "paper-ballot",
+        W + "/rounds/{open_round}/paper",
+        "facilitator",
+        lambda ids: {
+            "label": "Sheet 1",
+            "client_id": uuid.uuid4().hex,
+            f"dots-{ids['options'][0]}": "2",
+            f"dots-{ids['options'][1]}": "1",
+        },
+    ),
+    (
+        "paper-idea",
+        "/f/workshops/{idea_workshop}/rounds/{live_idea_round}/paper",
+        "facilitator",
+        lambda ids: {
+            "label": "",
+            "client_id": uuid.uuid4().hex,
+            "text": "A bench by the pond",
+            "category": "Green",
+        },
+    ),
     # Without a file these are always refused; tests/test_programme_exports.py sends files.
     ("import-needs", P + "/needs/import", "facilitator", lambda ids: {}),
     ("import-options", W + "/options/import", "facilitator", lambda ids: {}),
@@ -427,6 +513,48 @@ FORMS = [
         lambda ids: {"username": "facilitator", "password": PASSWORD, "next": "/f"},
     ),
     ("logout", "/logout", "signed-in", lambda ids: {}),
+    (
+        "about-you",
+        "/w/{code}/about",
+        "phone",
+        lambda ids: {"action": "save", f"q-{ids['question_id']}": str(ids["choices"][0])},
+    ),
+    (
+        "add-question",
+        P + "/people/questions",
+        "facilitator",
+        lambda ids: {"label": "Age", "choices": "Under 40\n40 and over"},
+    ),
+    (
+        "edit-question",
+        P + "/people/questions/{question_id}/edit",
+        "facilitator",
+        lambda ids: {"label": "Home", f"choice-{ids['choices'][0]}": "Tenant"},
+    ),
+    (
+        "makeup",
+        P + "/people/questions/{question_id}/makeup",
+        "facilitator",
+        lambda ids: {f"amount-{ids['choices'][0]}": "60%", f"amount-{ids['choices'][1]}": "40%"},
+    ),
+    (
+        "other-question-action",
+        P + "/people/questions/{question_id}/{word}",
+        "facilitator",
+        lambda ids: {},
+    ),
+    # Without a file this is always refused; tests/test_people_page.py sends files.
+    ("import-makeup", P + "/people/makeup/import", "facilitator", lambda ids: {}),
+    ("room-on-board", W + "/room-on-board", "facilitator", lambda ids: {"on": "1"}),
+    ("add-health-check", W + "/health-check", "facilitator", lambda ids: {}),
+    (
+        "health-statements",
+        P + "/health-check",
+        "facilitator",
+        lambda ids: {
+            f"statement_{d}": "Fine" for d in ("power", "accountability", "connection", "trust")
+        },
+    ),
     ("join", "/join", "visitor", lambda ids: {"code": ids["code"], "name": "Ann"}),
     ("join-workshop", "/w/{code}/join", "newcomer", lambda ids: {"name": "Bea"}),
     (
@@ -478,8 +606,9 @@ class Desk:
 
 
 async def prepare(app, client, data_path: str) -> Desk:
-    """Two workshops; the first has options in use, withdrawn and spare, and a closed, an open and
-    a draft round."""
+    """Three workshops; the first has options in use, withdrawn and spare, a closed, an open and
+    a draft round, and a closed idea round with three ideas from a phone (the first approved); the
+    third has an idea round open."""
     f = await signed_in_facilitator(app, client)
     other_id, other_code = await f.create_workshop("Elsewhere")
     other_option = await f.add_option(other_id, "Far away")
@@ -495,9 +624,31 @@ async def prepare(app, client, data_path: str) -> Desk:
     await f.round_action(workshop_id, closed, "open")
     await f.round_action(workshop_id, closed, "close")
     assert (await f.post(f"/f/workshops/{workshop_id}/options/{gone}/remove")).status_code == 303
+    idea_round = await f.create_round(
+        workshop_id, "What is missing?", [], kind="ideas", categories="Green\nSafety"
+    )
+    await f.round_action(workshop_id, idea_round, "open")
+    devices = {"idea-phone": new_client(app)}
+    phone = Phone(devices["idea-phone"])
+    await phone.join(code)
+    for text in ("More trees", "Brighter paths", "Trees please"):
+        sent = await phone.send_http(idea_round, {"text": text, "category": "Green"})
+        assert 'data-state="saved"' in sent.text, sent.text
+    ideas = [i.id for i in await app.state.store.ideas(idea_round)]
+    assert len(ideas) == 3
+    approved = await f.post(
+        f"/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/{ideas[0]}/approve"
+    )
+    assert approved.status_code == 303
+    await f.round_action(workshop_id, idea_round, "close")
     opened = await f.create_round(workshop_id, "Now", [a, b, c])
     await f.round_action(workshop_id, opened, "open")
     draft = await f.create_round(workshop_id, "Later", [a, b], kind="rank")
+    costed = []
+    for title, cost in (("Play area", "4,000"), ("Bike store", "6000")):
+        added = await f.post(f"/f/workshops/{workshop_id}/options", {"title": title, "cost": cost})
+        assert added.status_code == 303, added.text
+        costed.append(max(await f.option_ids(workshop_id)))
     ids = {
         "workshop_id": workshop_id,
         "code": code,
@@ -508,27 +659,45 @@ async def prepare(app, client, data_path: str) -> Desk:
         "closed_round": closed,
         "open_round": opened,
         "draft_round": draft,
+        "idea_round": idea_round,
+        "idea_id": ideas[0],
+        "ideas": ideas,
+        "costed_options": costed,
     }
+    idea_workshop, _idea_code = await f.create_workshop("Ideas night")
+    live_idea_round = await f.create_round(
+        idea_workshop, "Ideas", [], kind="ideas", categories="Green, Safety"
+    )
+    await f.round_action(idea_workshop, live_idea_round, "open")
+    ids.update(idea_workshop=idea_workshop, live_idea_round=live_idea_round)
     plans = app.state.plans
     programme = await plans.create_programme({"title": "Estate plan"})
     await app.state.store.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
+    question = await app.state.store.add_profile_question(
+        programme.id, "Tenure", ["Renter", "Owner"]
+    )
     ids.update(programme_id=programme.id, need_id=need.id, action_id=action.id)
+    ids.update(question_id=question.id, choices=[c.id for c in question.choices])
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
-    return Desk(app, data_path, f, ids, other)
+    return Desk(app, data_path, f, ids, other, devices)
 
 
 def field_values(desk: Desk) -> st.SearchStrategy:
     mine, theirs = desk.ids, desk.other_ids
     ids = [*mine["options"], *theirs["options"], mine["open_round"], mine["draft_round"]]
     ids = [*ids, mine["need_id"], mine["action_id"], mine["programme_id"], mine["workshop_id"]]
+    ids = [*ids, mine["idea_round"], *mine["ideas"], mine["live_idea_round"]]
+    ids = [*ids, *mine["costed_options"]]
     ids = [str(i) for i in [*ids, theirs["round_id"], mine["withdrawn_option"]]]
     one = st.one_of(
         st.text(max_size=40),
         st.text(alphabet="0123456789", min_size=1, max_size=8),
         st.sampled_from(["on", "up", "down", "dots", "rank", "all", "true", "ballot", "/f"]),
+        st.sampled_from(["budget", "ideas", "rating", "dk", "greedy", "equal_shares", "Green"]),
+        st.sampled_from(["£12,500", "12 500", "€1", "$0", "1,2,3", "Green\nSafety\nGreen"]),
         st.sampled_from(["staff", "residents", "done", "not_possible", "2030-02-30", "0.5", "nan"]),
         odd_numbers,
         st.sampled_from(ids),
@@ -539,7 +708,7 @@ def field_values(desk: Desk) -> st.SearchStrategy:
     return one | st.lists(one, min_size=2, max_size=3)  # a repeated field
 
 
-NUMBER_FIELDS = ("dots", "max_per_option", "top_k", "timer_minutes", "round_id")
+NUMBER_FIELDS = ("dots", "max_per_option", "top_k", "timer_minutes", "round_id", "budget", "cost")
 numeric_values = st.one_of(
     odd_numbers,
     st.integers(-(10**6), 10**6).map(str),
@@ -552,7 +721,9 @@ numeric_values = st.one_of(
 def forms(draw, desk: Desk, valid: dict) -> dict:
     """The valid form with a few of its fields dropped, replaced or repeated, and others added."""
     names = [*valid, "title", "options", "rank", "next", "round_id", "client_id"]
-    names += [f"dots-{o}" for o in desk.ids["options"] + desk.other_ids["options"]]
+    names += ["kind", "budget", "rule", "cost", "categories", "text", "category", "ideas", "label"]
+    for option_id in desk.ids["options"] + desk.other_ids["options"]:
+        names += [f"{field}-{option_id}" for field in ("dots", "place", "pick", "rate")]
     name = st.sampled_from(names) | st.text(max_size=20).filter(lambda n: n != "csrf")
     form = dict(valid)
     changed = draw(st.lists(st.sampled_from(list(valid)), unique=True, max_size=3)) if valid else []
@@ -672,7 +843,14 @@ class KeyedOne(dict):
         return 1
 
 
-@pytest.mark.parametrize("form", FORMS, ids=[f[0] for f in FORMS])
+# Faults the fuzzing has found and that are not fixed yet: the form name, and the mark that says
+# so. Only the fault's own exception is expected, so any other failure still fails the test.
+KNOWN_FAULTS: dict[str, pytest.MarkDecorator] = {}
+
+
+@pytest.mark.parametrize(
+    "form", [pytest.param(f, id=f[0], marks=KNOWN_FAULTS.get(f[0], ())) for f in FORMS]
+)
 @settings(
     max_examples=40,
     deadline=None,

@@ -228,6 +228,26 @@ def test_every_bad_make_up_row_is_reported_with_its_line():
     assert found[-1][2] == {"question": "Age band", "total": "110"}
 
 
+def test_a_blank_amount_gives_no_figure_so_a_template_can_come_back_partly_filled():
+    data = csv(
+        "question,answer,amount",
+        "Tenure,Social rent,10",
+        "Tenure,Private rent,",
+        "Age band,Under 30,",
+        "Age band,30 to 64, ",
+        "Age band,65 and over,",
+    )
+    assert read_makeup(data, QUESTIONS) == ({1: {11: 10.0}}, [])
+
+
+def test_a_blank_amount_still_needs_a_known_answer_given_once():
+    data = csv(
+        "question,answer,amount", "Tenure,Landlord,", "Tenure,Social rent,", "Tenure,social rent,"
+    )
+    found = problems_of(read_makeup(data, QUESTIONS))
+    assert [line for line, _m, _p in found] == [2, 4]
+
+
 def test_figures_that_are_all_zero_give_no_shares_and_are_refused():
     data = csv("question,answer,amount", "Tenure,Social rent,0", "Tenure,Private rent,0")
     found = problems_of(read_makeup(data, QUESTIONS))

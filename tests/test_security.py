@@ -48,19 +48,39 @@ def fill(path: str, values: dict[str, object]) -> str:
 
 @pytest.fixture
 async def setup(app, facilitator):
-    """A workshop with two options, a draft round and an open one."""
+    """A workshop with two options, a draft round, an open one, and a closed idea round holding
+    two ideas a phone sent (the first approved, the second waiting)."""
     workshop_id, code = await facilitator.create_workshop("Green spaces")
     a = await facilitator.add_option(workshop_id, "Benches")
     b = await facilitator.add_option(workshop_id, "Lighting")
     draft = await facilitator.create_round(workshop_id, "Later", [a, b])
     opened = await facilitator.create_round(workshop_id, "Now", [a, b])
+    idea_round = await facilitator.create_round(
+        workshop_id, "What is missing?", [], kind="ideas", categories="Green\nSafety"
+    )
+    await facilitator.round_action(workshop_id, idea_round, "open")
+    async with new_client(app) as device:
+        phone = Phone(device)
+        await phone.join(code)
+        for text in ("More trees", "Brighter paths"):
+            sent = await phone.send_http(idea_round, {"text": text, "category": "Green"})
+            assert 'data-state="saved"' in sent.text, sent.text
+    ideas = [i.id for i in await app.state.store.ideas(idea_round)]
+    await facilitator.post(
+        f"/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/{ideas[0]}/approve"
+    )
+    await facilitator.round_action(workshop_id, idea_round, "close")
     await facilitator.round_action(workshop_id, opened, "open")
     plans = app.state.plans
     programme = await plans.create_programme({"title": "Estate plan"})
     await app.state.store.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
+    question = await app.state.store.add_profile_question(
+        programme.id, "Tenure", ["Renter", "Owner"]
+    )
     return {
+        "question_id": question.id,
         "programme_id": programme.id,
         "need_id": need.id,
         "action_id": action.id,
@@ -70,6 +90,9 @@ async def setup(app, facilitator):
         "options": (a, b),
         "round_id": draft,
         "open_round": opened,
+        "idea_round": idea_round,
+        "idea_id": ideas[0],
+        "ideas": tuple(ideas),
     }
 
 
@@ -93,13 +116,19 @@ def facilitator_routes(app) -> list[tuple[str, str]]:
     return out
 
 
+def route_values(setup: dict, path: str, action: str) -> dict:
+    """What fills a facilitator route's path: an idea route gets the idea round and its idea."""
+    if "/ideas/" in path:
+        return {**setup, "round_id": setup["idea_round"], "action": "approve"}
+    return {**setup, "action": action}
+
+
 async def test_every_facilitator_route_refuses_a_stranger(app, setup, stranger, settings):
     routes = facilitator_routes(app)
     assert len(routes) >= 15, routes
-    values = {**setup, "action": "open"}
     before = db_rows(settings.data_path)
     for method, path in routes:
-        url = fill(path, values)
+        url = fill(path, route_values(setup, path, "open"))
         if method == "GET":
             response = await stranger.get(url)
             assert response.status_code == 303, url
@@ -115,7 +144,7 @@ async def test_every_facilitator_route_refuses_a_stranger(app, setup, stranger, 
 async def test_a_resident_is_a_stranger_to_the_facilitator_routes(app, setup, stranger):
     await Phone(stranger).join(setup["code"])
     for method, path in facilitator_routes(app):
-        url = fill(path, {**setup, "action": "close"})
+        url = fill(path, route_values(setup, path, "close"))
         response = await (stranger.get(url) if method == "GET" else stranger.post(url))
         assert response.status_code == (303 if method == "GET" else 403), url
 
@@ -273,6 +302,60 @@ POSTS = [
     ),
     ("/f/programmes/{programme_id}/needs/import", {}, "facilitator", {"file": "title\nTrees"}),
     ("/f/workshops/{workshop_id}/options/import", {}, "facilitator", {"file": "title\nTrees"}),
+    ("/f/workshops/{workshop_id}/programme", {}, "facilitator", {"programme_id": ""}),
+    ("/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/approve-all", {}, "facilitator", {}),
+    (
+        "/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/merge",
+        {},
+        "facilitator",
+        {"ideas": ["{ideas[0]}", "{ideas[1]}"]},
+    ),
+    ("/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/to-options", {}, "facilitator", {}),
+    *(
+        (
+            "/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/{idea_id}/{action}",
+            {"action": action},
+            "facilitator",
+            {"text": "Plant more trees", "category": "Green"} if action == "edit" else {},
+        )
+        for action in ("approve", "hide", "pending", "edit")
+    ),
+    (
+        "/f/workshops/{workshop_id}/rounds/{open_round}/paper",
+        {},
+        "facilitator",
+        {"label": "Sheet 1", "client_id": "csrf-paper-0001", "dots-{option_id}": "1"},
+    ),
+    ("/w/{code}/about", {}, "phone", {"action": "skip"}),
+    (
+        "/f/programmes/{programme_id}/people/questions",
+        {},
+        "facilitator",
+        {"label": "Age", "choices": "Under 40\n40 and over"},
+    ),
+    (
+        "/f/programmes/{programme_id}/people/questions/{question_id}/{action}",
+        {"action": "edit"},
+        "facilitator",
+        {"label": "Home"},
+    ),
+    (
+        "/f/programmes/{programme_id}/people/makeup/import",
+        {},
+        "facilitator",
+        {"file": "question,answer,amount\nTenure,Renter,60"},
+    ),
+    ("/f/workshops/{workshop_id}/room-on-board", {}, "facilitator", {"on": "1"}),
+    ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
+    (
+        "/f/programmes/{programme_id}/health-check",
+        {},
+        "facilitator",
+        {
+            f"statement_{d}": f"About {d}"
+            for d in ("power", "accountability", "connection", "trust")
+        },
+    ),
 ]
 
 
@@ -287,7 +370,14 @@ def test_the_csrf_table_covers_every_post_route(app):
         for route in app.routes
         if isinstance(route, Route) and "POST" in (route.methods or ())
     }
-    covered = {re.sub(r"{open_round}/close", "{round_id}/{action}", p) for p, *_ in POSTS}
+    covered = {
+        re.sub(
+            r"{(open|idea)_round}",
+            "{round_id}",
+            p.replace("{open_round}/close", "{round_id}/{action}"),
+        )
+        for p, *_ in POSTS
+    }
     assert posted <= covered, posted - covered
 
 
@@ -427,7 +517,16 @@ async def test_markup_is_escaped_on_the_phone(hostile):
 
 
 @pytest.mark.parametrize(
-    "path", ["", "/board", "/rounds/{round_id}", "/rounds/{round_id}/edit", "/summary", "/qr"]
+    "path",
+    [
+        "",
+        "/board",
+        "/rounds/{round_id}",
+        "/rounds/{round_id}/edit",
+        "/rounds/{round_id}/paper",
+        "/summary",
+        "/qr",
+    ],
 )
 async def test_markup_is_escaped_on_the_facilitator_pages(facilitator, hostile, path):
     if path == "/summary":

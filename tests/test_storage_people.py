@@ -72,7 +72,7 @@ async def join_and_answer(store, workshop, answers, token=None):
 
 async def test_the_people_migration_is_recorded_after_the_others(store, path):
     names = [name for name, _ in MIGRATIONS]
-    assert names[-1] == "0006_people"
+    assert names.index("0006_people") == names.index("0005_round_kinds") + 1
     assert await store.applied_migrations() == sorted(names)
     with raw(path) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

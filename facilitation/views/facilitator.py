@@ -10,10 +10,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import priorities, ratings, render
+from facilitation import priorities, ratings, render, room
 from facilitation.errors import Forbidden
 from facilitation.i18n import _, ngettext
-from facilitation.models import RoundKind, RoundStatus, Workshop
+from facilitation.models import PRIORITY_KINDS, RoundKind, RoundStatus, Workshop
 from facilitation.render import result_context
 from facilitation.views.common import (
     csrf_token,
@@ -23,12 +23,16 @@ from facilitation.views.common import (
     read_form,
     reply,
 )
+from facilitation.views.split import split_context
 
 hasher = PasswordHasher()
 # Verifying against this when the username is unknown keeps the timing of both failures alike.
 _DUMMY_HASH = hasher.hash("not a real password")
 
 View = Callable[[Request], Awaitable[Response]]
+# What a device keeps across signing in and out: its places in workshops ("p") and its
+# respondent tokens per programme ("r").
+PARTICIPANT_KEYS = ("p", "r")
 
 
 # Only for a signed-in facilitator; the first also loads the workshop named in the path.
@@ -94,10 +98,9 @@ async def login(request: Request) -> Response:
         guard.fail(keys, now)
         return page(400, _("That username and password do not match. Please try again."))
     guard.forget({"user": keys["user"]})
-    participant = request.session.get("p", {})
+    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
-    if participant:  # this device keeps its place in any workshop it joined
-        request.session["p"] = participant
+    request.session.update(kept)  # this device keeps its place in any workshop it joined
     request.session["sid"] = await store.start_session(found[0].id)
     csrf_token(request)
     return RedirectResponse(_safe_next(form.get("next")), status_code=303)
@@ -108,10 +111,9 @@ async def logout(request: Request) -> Response:
     sid = request.session.get("sid")
     if isinstance(sid, str):
         await request.app.state.store.end_session(sid)
-    participant = request.session.get("p", {})
+    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
-    if participant:  # signing out as facilitator keeps this device's place in any workshop
-        request.session["p"] = participant
+    request.session.update(kept)  # signing out keeps this device's place in any workshop
     flash(request, _("You are signed out."))
     return RedirectResponse("/", status_code=303)
 
@@ -159,6 +161,7 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         "turnout": turnout,
         "join_url": request.app.state.join_url(fresh.code),
         "now": time.time(),
+        **await room.room_context(store, workshop.id),
     }
 
 
@@ -180,7 +183,11 @@ async def console_reply(
         f"/f/workshops/{workshop.id}",
         message,
         kind,
-        extra=("fragments/console_live.html", "fragments/idea_desk.html"),
+        extra=(
+            "fragments/console_live.html",
+            "fragments/idea_desk.html",
+            "fragments/room_panel.html",
+        ),
     )
 
 
@@ -324,6 +331,7 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
         paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
     else:
         paper = sum(1 for b in ballots if b.participant_id in paper_ids)
+    extra.update(await split_context(request, workshop, rnd))
     return request.app.state.renderer.page(
         request,
         "pages/results.html",
@@ -337,7 +345,11 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
 async def summary_page(request: Request, workshop: Workshop) -> Response:
     uc = request.app.state.workshops
     store = request.app.state.store
-    rounds = [r for r in await store.rounds(workshop.id) if r.status is RoundStatus.CLOSED]
+    rounds = [
+        r
+        for r in await store.rounds(workshop.id)
+        if r.status is RoundStatus.CLOSED and r.kind in PRIORITY_KINDS
+    ]
     results = [(r.id, await uc.result(r)) for r in rounds]
     options = await store.options(workshop.id)
     ranked = priorities.combine(results, [o.id for o in options])

@@ -11,6 +11,7 @@ from facilitation.i18n import N_, _, ngettext
 from facilitation.models import IdeaStatus, Round, RoundKind, RoundStatus, Workshop
 from facilitation.views.common import flash, is_htmx, read_form, reply
 from facilitation.views.facilitator import console_reply, facilitator
+from facilitation.workshop import next_paper_label
 
 STATUS_MESSAGES = {
     IdeaStatus.APPROVED: N_("“{text}” is on the wall."),
@@ -115,7 +116,7 @@ async def _paper_page(
         options=options,
         ballot_options=[options[o] for o in rnd.option_ids if o in options],
         entries=await store.paper_entries(rnd.id),
-        next_label=_("P{n}", n=len(await store.paper_labels(workshop.id)) + 1),
+        next_label=next_paper_label(await store.paper_labels(workshop.id)),
         **extra,
     )
 

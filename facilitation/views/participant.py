@@ -11,6 +11,7 @@ from facilitation.errors import FacilitationError, NotFound, TooManyRequests
 from facilitation.i18n import _
 from facilitation.live import ack_html, status_html
 from facilitation.models import Participant, Workshop
+from facilitation.views.about import after_join
 from facilitation.views.common import csrf_token, flash, is_htmx, read_form
 from facilitation.workshop import who
 
@@ -36,7 +37,8 @@ async def join_by_code(request: Request) -> Response:
             error=_(exc.message, **exc.params),
         )
     if await _participant(request, workshop) is None:
-        await _join(request, workshop, form.get("name"))
+        participant = await _join(request, workshop, form.get("name"))
+        return RedirectResponse(await after_join(request, workshop, participant), status_code=303)
     return RedirectResponse(f"/w/{workshop.code}", status_code=303)
 
 
@@ -73,14 +75,16 @@ async def phone_page(request: Request) -> Response:
     ctx = await render.phone_context(
         request.app.state.store, workshop, participant, request.app.state.workshops.result, csrf
     )
-    return renderer.page(request, "pages/phone.html", **ctx)
+    asks = await request.app.state.profiles.asked(workshop) is not None
+    return renderer.page(request, "pages/phone.html", asks_about=asks, **ctx)
 
 
 async def join_workshop(request: Request) -> Response:
     form = await read_form(request)
     workshop = await _workshop(request)
     if await _participant(request, workshop) is None:
-        await _join(request, workshop, form.get("name"))
+        participant = await _join(request, workshop, form.get("name"))
+        return RedirectResponse(await after_join(request, workshop, participant), status_code=303)
     return RedirectResponse(f"/w/{workshop.code}", status_code=303)
 
 

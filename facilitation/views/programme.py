@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from facilitation import pact
 from facilitation.errors import Forbidden, NotFound
 from facilitation.i18n import N_, _, ngettext
 from facilitation.models import ActionStatus, NeedStatus, Programme, Who
@@ -108,6 +109,34 @@ async def dashboard_data(request: Request, programme: Programme) -> dict[str, An
             "width": max(1, len(bars)) * (2 * CHART_BAR + CHART_GAP),
         },
         "public_url": public_url(request, programme),
+        **await health_data(request, programme),
+    }
+
+
+HEALTH_WIDTH, HEALTH_HEIGHT = 640, 220
+
+
+async def health_data(request: Request, programme: Programme) -> dict[str, Any]:
+    """The PACT health check over time, split by the question chosen in ``?split=``."""
+    store = request.app.state.store
+    health = request.app.state.health
+    questions = await store.profile_questions(programme.id)
+    raw = request.query_params.get("split", "")
+    split = next((q for q in questions if raw.isdigit() and q.id == int(raw)), None)
+    points, by_group = await health.trend(programme, split.id if split else None)
+    return {
+        "health": {
+            "points": points,
+            "lines": pact.lines(points, HEALTH_WIDTH, HEALTH_HEIGHT),
+            "width": HEALTH_WIDTH,
+            "height": HEALTH_HEIGHT,
+            "dimensions": pact.DIMENSIONS,
+            "labels": pact.LABELS,
+            "statements": await health.statements(programme.id),
+            "questions": questions,
+            "split": split,
+            "groups": by_group,
+        }
     }
 
 

@@ -1,0 +1,226 @@
+"""Results by group on the results page and in the CSV download: a group of fewer than 5 voters
+is never shown on its own, on screen or in a file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+
+import pytest
+
+from tests.conftest import new_client
+from tests.people_scene import AGE, TENURE, choice, programme_asking
+from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
+
+# Six social renters, five owners, four private renters and one who preferred not to say: the
+# four private renters and the one are merged into "Other" (5), never shown apart.
+ROOM = ("Social rent",) * 6 + ("Owner",) * 5 + ("Private rent",) * 4 + (None,)
+
+
+@pytest.fixture
+async def voted(app, facilitator):
+    """A closed dot round in a workshop whose programme asks tenure and age band; each voter
+    gives 3 dots to the first option and 2 to the second, except owners, who reverse that."""
+    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
+    _p, questions = await programme_asking(
+        facilitator, app, workshop_id, Tenure=TENURE, Age_band=AGE
+    )
+    tenure = questions["Tenure"]
+    a = await facilitator.add_option(workshop_id, "Benches")
+    b = await facilitator.add_option(workshop_id, "Lighting")
+    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
+    await facilitator.round_action(workshop_id, round_id, "open")
+    uc, store = app.state.workshops, app.state.store
+    workshop = await store.workshop(workshop_id)
+    for label in ROOM:
+        _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"})
+        respondent = await store.link_respondent(participant.id, None)
+        answer = choice(tenure, label) if label else None
+        await store.save_profile_answers(respondent.id, {tenure.id: answer})
+        dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
+        fields = {f"dots-{o}": str(n) for o, n in dots.items()}
+        await uc.cast_ballot(
+            participant,
+            workshop,
+            {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields},
+        )
+    await facilitator.round_action(workshop_id, round_id, "close")
+    return workshop_id, round_id, questions, (a, b)
+
+
+def results(workshop_id: int, round_id: int) -> str:
+    return f"/f/workshops/{workshop_id}/rounds/{round_id}"
+
+
+def cell(html: str, option_id: int, group: str) -> str:
+    """The score an option has in one group's column of the split table."""
+    table = html[html.index('class="results-table split-table"') :]
+    row = re.search(rf'<tr data-option="{option_id}">(.*?)</tr>', table, re.S).group(1)
+    return re.search(rf'<td data-group="{re.escape(group)}" data-score="([^"]*)"', row).group(1)
+
+
+async def test_the_results_page_offers_the_programmes_questions(facilitator, voted):
+    workshop_id, round_id, questions, _o = voted
+    page = await facilitator.client.get(results(workshop_id, round_id))
+    assert 'name="split"' in page.text
+    for question in questions.values():
+        assert f'<option value="{question.id}">' in page.text
+    assert "split-table" not in page.text
+
+
+async def test_a_split_shows_each_group_of_five_or_more_and_merges_the_rest(facilitator, voted):
+    workshop_id, round_id, questions, (a, b) = voted
+    tenure = questions["Tenure"]
+    page = await facilitator.client.get(results(workshop_id, round_id), params={"split": tenure.id})
+    html = page.text
+    assert f'<option value="{tenure.id}" selected>' in html
+    headers = re.findall(r'<th scope="col" data-group="([^"]+)" data-size="(\d+)"', html)
+    assert headers == [("Social rent", "6"), ("Owner", "5"), ("Other", "5")]
+    assert (cell(html, a, "Social rent"), cell(html, b, "Social rent")) == ("18", "12")
+    assert (cell(html, a, "Owner"), cell(html, b, "Owner")) == ("10", "15")
+    assert (cell(html, a, "Other"), cell(html, b, "Other")) == ("15", "10")
+    # The group of four is never shown, nor named, nor is "not said" (one person).
+    assert "Private rent" not in html
+    assert 'data-group="Not said"' not in html
+    assert "data-other-note" in html
+
+
+async def test_a_round_with_fewer_than_five_voters_is_never_split(app, facilitator):
+    workshop_id, code = await facilitator.create_workshop("Small room")
+    _p, questions = await programme_asking(facilitator, app, workshop_id, Tenure=TENURE)
+    tenure = questions["Tenure"]
+    a = await facilitator.add_option(workshop_id, "Benches")
+    b = await facilitator.add_option(workshop_id, "Lighting")
+    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
+    await facilitator.round_action(workshop_id, round_id, "open")
+    store, uc = app.state.store, app.state.workshops
+    for _ in range(4):
+        _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "1"})
+        respondent = await store.link_respondent(participant.id, None)
+        await store.save_profile_answers(respondent.id, {tenure.id: choice(tenure, "Owner")})
+        await uc.cast_ballot(
+            participant,
+            await store.workshop(workshop_id),
+            {"round_id": str(round_id), "client_id": uuid.uuid4().hex, f"dots-{a}": "1"},
+        )
+    await facilitator.round_action(workshop_id, round_id, "close")
+    page = await facilitator.client.get(results(workshop_id, round_id), params={"split": tenure.id})
+    assert "data-withheld" in page.text
+    assert "split-table" not in page.text
+    download = await facilitator.client.get(
+        f"/f/workshops/{workshop_id}/export/results-by-group.csv", params={"question": tenure.id}
+    )
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert [(r["group"], r["shown"], r["group_size"], r["score"]) for r in rows] == [
+        ("Other", "withheld", "", "")
+    ]
+    assert "Owner" not in download.text
+
+
+async def test_an_open_round_is_split_only_once_voting_has_closed(app, facilitator, voted):
+    workshop_id, round_id, questions, _o = voted
+    await facilitator.round_action(workshop_id, round_id, "open")
+    page = await facilitator.client.get(
+        results(workshop_id, round_id), params={"split": questions["Tenure"].id}
+    )
+    assert "data-split-later" in page.text
+    assert "split-table" not in page.text
+
+
+async def test_an_idea_round_offers_no_split(app, facilitator, voted):
+    workshop_id, _r, questions, _o = voted
+    response = await facilitator.post(
+        f"/f/workshops/{workshop_id}/rounds", {"title": "Ideas", "kind": "ideas"}
+    )
+    assert response.status_code == 303
+    console = await facilitator.client.get(f"/f/workshops/{workshop_id}")
+    round_id = max(int(i) for i in re.findall(r"/rounds/(\d+)/", console.text))
+    await facilitator.round_action(workshop_id, round_id, "open")
+    await facilitator.round_action(workshop_id, round_id, "close")
+    page = await facilitator.client.get(
+        results(workshop_id, round_id), params={"split": questions["Tenure"].id}
+    )
+    assert page.status_code == 200
+    assert 'id="split"' not in page.text
+
+
+@pytest.mark.parametrize("value", ["999999", "abc", "-1", "1" * 30])
+async def test_splitting_by_an_unknown_question_is_not_found(facilitator, voted, value):
+    workshop_id, round_id, _q, _o = voted
+    page = await facilitator.client.get(results(workshop_id, round_id), params={"split": value})
+    assert page.status_code == 404
+
+
+async def test_splitting_by_another_programmes_question_is_not_found(app, facilitator, voted):
+    workshop_id, round_id, _q, _o = voted
+    _other, theirs = await programme_asking(facilitator, app, None, Street=("High St", "Low St"))
+    street = theirs["Street"].id
+    page = await facilitator.client.get(results(workshop_id, round_id), params={"split": street})
+    assert page.status_code == 404
+    download = await facilitator.client.get(
+        f"/f/workshops/{workshop_id}/export/results-by-group.csv", params={"question": street}
+    )
+    assert download.status_code == 404
+
+
+# -- the CSV download ---------------------------------------------------------------------------
+
+
+async def test_the_csv_obeys_the_same_rule(facilitator, voted):
+    workshop_id, round_id, questions, (a, b) = voted
+    tenure = questions["Tenure"]
+    download = await facilitator.client.get(
+        f"/f/workshops/{workshop_id}/export/results-by-group.csv", params={"question": tenure.id}
+    )
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "results-by-group.csv" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    groups = {(r["group"], r["group_kind"], r["group_size"]) for r in rows}
+    assert groups == {
+        ("Social rent", "answer", "6"),
+        ("Owner", "answer", "5"),
+        ("Other", "other", "5"),
+    }
+    owners = {int(r["option_id"]): r["score"] for r in rows if r["group"] == "Owner"}
+    assert owners == {a: "10", b: "15"}
+    assert all(r["round_id"] == str(round_id) and r["method"] == "dots" for r in rows)
+    assert "Private rent" not in download.text
+    assert "Not said" not in download.text
+
+
+async def test_the_csv_needs_a_question_and_a_facilitator(app, facilitator, voted):
+    workshop_id, _r, questions, _o = voted
+    path = f"/f/workshops/{workshop_id}/export/results-by-group.csv"
+    assert (await facilitator.client.get(path)).status_code == 404
+    async with new_client(app) as stranger:
+        response = await stranger.get(path, params={"question": questions["Tenure"].id})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+async def test_a_question_nobody_answered_puts_everyone_in_not_said(facilitator, voted):
+    workshop_id, round_id, questions, _o = voted
+    age = questions["Age band"]
+    page = await facilitator.client.get(results(workshop_id, round_id), params={"split": age.id})
+    headers = re.findall(r'<th scope="col" data-group="([^"]+)" data-size="(\d+)"', page.text)
+    assert headers == [("Not said", "16")]
+
+
+async def test_every_word_of_the_split_is_translatable(
+    facilitator,
+    voted,
+    pseudo_locale,  # noqa: F811
+):
+    workshop_id, round_id, questions, _o = voted
+    page = await facilitator.client.get(
+        results(workshop_id, round_id),
+        params={"split": questions["Tenure"].id},
+        headers={"Accept-Language": "eo"},
+    )
+    start = page.text.index('<section class="split-results"')
+    html = "<main>" + page.text[start : page.text.index("</section>", start)] + "</main>"
+    user_text = {"Tenure", "Age band", "Benches", "Lighting", "Social rent", "Owner"}
+    assert untranslated(html, user_text) == []
