@@ -26,13 +26,16 @@ class Problem:
     params: tuple[tuple[str, object], ...] = ()
 
 
-def read_titles(data: bytes) -> tuple[list[tuple[str, str]], list[Problem]]:
-    """(title, description) rows, or the problems that stop the whole file being imported."""
+Records = list[tuple[int, list[str]]]
+
+
+def read_records(data: bytes) -> tuple[Records, list[Problem]]:
+    """Each CSV record with the file line it starts on (a quoted cell may span several lines),
+    or the problem that stops the file being read at all; the first line must name columns."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [Problem(0, N_("The file is not UTF-8 text. Save it as “CSV UTF-8” and retry."))]
-    # Each record with the file line it starts on (a quoted cell may span several lines).
     reader = csv.reader(io.StringIO(text, newline=""))
     records, start = [], 1
     try:
@@ -41,10 +44,17 @@ def read_titles(data: bytes) -> tuple[list[tuple[str, str]], list[Problem]]:
             start = reader.line_num + 1
     except csv.Error:
         return [], [Problem(start, N_("This line could not be read as CSV."))]
-    lines = [cells for _n, cells in records]
-    if not lines or not any(cell.strip() for cell in lines[0]):
+    if not records or not any(cell.strip() for cell in records[0][1]):
         return [], [Problem(1, N_("The file is empty: the first line must name the columns."))]
-    header = tuple(cell.strip().lower() for cell in lines[0])
+    return records, []
+
+
+def read_titles(data: bytes) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """(title, description) rows, or the problems that stop the whole file being imported."""
+    records, problems = read_records(data)
+    if problems:
+        return [], problems
+    header = tuple(cell.strip().lower() for cell in records[0][1])
     if header not in (COLUMNS, COLUMNS[:1]):
         return [], [
             Problem(

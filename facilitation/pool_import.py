@@ -8,12 +8,10 @@ and extra spaces, because people type them by hand in a spreadsheet.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from facilitation.csv_import import Problem, Records, read_records
 from facilitation.people import (
     PREFER_NOT_TO_SAY,
     Choice,
@@ -47,37 +45,6 @@ MAKEUP_COLUMNS = ("question", "answer", "amount")
 
 # Whole or decimal numbers, with thousands commas (1,234.5) and an optional trailing percent sign.
 NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """What is wrong with one line of the file (line 0: the file as a whole)."""
-
-    line: int
-    message: str  # a message id, translated where it is shown
-    params: tuple[tuple[str, object], ...] = ()
-
-
-Records = list[tuple[int, list[str]]]
-
-
-def _records(data: bytes) -> tuple[Records, list[Problem]]:
-    """Each CSV record with the file line it starts on (a quoted cell may span several lines)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [Problem(0, N_("The file is not UTF-8 text. Save it as “CSV UTF-8” and retry."))]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 1
-    try:
-        for cells in reader:
-            records.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error:
-        return [], [Problem(start, N_("This line could not be read as CSV."))]
-    if not records or not any(cell.strip() for cell in records[0][1]):
-        return [], [Problem(1, N_("The file is empty: the first line must name the columns."))]
-    return records, []
 
 
 def _body(records: Records, limit: int) -> tuple[Records, list[Problem]]:
@@ -122,7 +89,7 @@ def read_volunteers(
     answers or one of ``decline_labels`` (the caller adds the translated "prefer not to say");
     a blank answer cell means the volunteer did not answer.
     """
-    records, problems = _records(data)
+    records, problems = read_records(data)
     if problems:
         return [], problems
     by_label = {label_key(q.label): q for q in questions if not q.retired}
@@ -265,7 +232,7 @@ def read_makeup(
     their total. A question in the file has its whole make-up replaced by the file's rows. A
     blank amount gives no figure, so a downloaded template can come back only partly filled in.
     """
-    records, problems = _records(data)
+    records, problems = read_records(data)
     if problems:
         return {}, problems
     header = tuple(label_key(cell) for cell in records[0][1])
