@@ -366,8 +366,10 @@ class Session:
         page.set_viewport_size({"width": 390, "height": 844})
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+def main(argv: list[str] | None = None, session_class: type = Session, doc: str = __doc__) -> int:
+    """Run the demo, play ``session_class``'s screens in Chromium and save them; the plans
+    script calls this with its own session."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument(
@@ -389,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
                     executable_path=args.chromium, headless=True, args=LAUNCH_ARGS
                 )
                 try:
-                    session = Session(browser, demo, out)
+                    session = session_class(browser, demo, out)
                     session.run()
                 except Exception:
                     print("".join(demo.lines[-60:]), file=sys.stderr)  # the server's side of it

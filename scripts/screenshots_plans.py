@@ -7,16 +7,15 @@ public page and poster at 390x844 and 1920x1080 as docs/screenshots/NAME-WIDTH.p
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import DOTS_ROUND, LAUNCH_ARGS, ROOT, VOTERS, WAIT, Demo, Session
+import screenshots
+from screenshots import DOTS_ROUND, VOTERS, WAIT, Session
 
 
 class PlanSession(Session):
@@ -116,30 +115,7 @@ class PlanSession(Session):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--public-url", default="https://vote.example.org")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = Demo(str(Path(tmp) / "demo.sqlite3"), args.public_url)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=args.chromium, headless=True, args=LAUNCH_ARGS
-                )
-                try:
-                    session = PlanSession(browser, demo, out)
-                    session.run()
-                finally:
-                    browser.close()
-        finally:
-            demo.stop()
-    for path in session.saved:
-        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
-    return 0
+    return screenshots.main(argv, PlanSession, __doc__)
 
 
 if __name__ == "__main__":
