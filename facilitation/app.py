@@ -26,6 +26,7 @@ from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
 from facilitation.ideas import IdeaDesk
 from facilitation.limits import FailureLimit, Guard
+from facilitation.panels import Lotteries
 from facilitation.plans import Plans
 from facilitation.profiles import Profiles
 from facilitation.render import Renderer
@@ -38,6 +39,7 @@ from facilitation.views import (
     facilitator,
     health,
     ideas,
+    panels,
     participant,
     people,
     programme,
@@ -86,6 +88,8 @@ def routes(static_dir: str) -> list:
     px = programme_export
     pr = "/f/programmes/{programme_id:int}"
     pq = pr + "/people/questions/{question_id:int}"
+    pp = pr + "/panels/{pool_id:int}"
+    pd = pp + "/draws/{panel_id:int}"
     return [
         Route("/", participant.home),
         Route("/join", participant.join_by_code, methods=["POST"]),
@@ -148,6 +152,15 @@ def routes(static_dir: str) -> list:
         Route(pq + "/{action}", people.question_action, methods=["POST"]),
         Route(pr + "/people/makeup/import", people.import_makeup, methods=["POST"]),
         Route(pr + "/people/makeup.csv", people.makeup_csv),
+        Route(pr + "/panels", panels.panels_page),
+        Route(pr + "/panels/import", panels.import_pool, methods=["POST"]),
+        Route(pr + "/panels/volunteers.csv", panels.pool_template),
+        Route(pp, panels.pool_page),
+        Route(pp + "/draw", panels.draw_panel, methods=["POST"]),
+        Route(pp + "/delete", panels.delete_pool, methods=["POST"]),
+        Route(pd, panels.draw_page),
+        Route(pd + "/panel.csv", panels.draw_csv),
+        Route(pd + "/lottery.csv", panels.lottery_csv),
         Route(pr + "/export/programme.xlsx", px.workbook),
         Route(pr + "/export/programme.json", px.programme_json),
         *(Route(pr + f"/export/{t}.csv", px.table_csv(t)) for t in programme_export.TABLES),
@@ -186,6 +199,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.idea_desk = IdeaDesk(app.state.workshops)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, app.state.workshops.changed)
+        app.state.lotteries = Lotteries(store)
         try:
             yield
         finally:

@@ -27,6 +27,8 @@ NOT_FOUND = {
     "place in this workshop": N_(
         "This device has not joined this workshop yet. Please join with the code."
     ),
+    "pool": N_("We could not find that pool of volunteers. It may have been deleted."),
+    "panel": N_("We could not find that draw. Its pool may have been deleted."),
     "profile question": N_(
         "We could not find that question. It may have been removed; please reload the page."
     ),

@@ -127,7 +127,11 @@ class PoolStore:
         household_rule: bool,
         result: Any,
     ) -> Panel:
-        """Record a drawn panel; ``quotas`` and ``result`` are stored as JSON."""
+        """Record a drawn panel; ``quotas`` and ``result`` are stored as JSON.
+
+        A draw is fixed by its inputs and seed, so the same draw sent again (a double click, a
+        form re-sent) returns the panel already recorded instead of a second copy.
+        """
         now = time.time()
         quotas_json, result_json = json.dumps(quotas), json.dumps(result)
         async with self._write() as db:
@@ -136,6 +140,15 @@ class PoolStore:
             ).fetchone()
             if found is None:
                 raise NotFound("pool")
+            same = await (
+                await db.execute(
+                    "SELECT * FROM panels WHERE pool_id = ? AND size = ? AND seed = ?"
+                    " AND quotas = ? AND household_rule = ? AND result = ?",
+                    (pool_id, size, seed, quotas_json, int(household_rule), result_json),
+                )
+            ).fetchone()
+            if same is not None:
+                return _panel(same)
             cur = await db.execute(
                 "INSERT INTO panels (pool_id, size, seed, quotas, household_rule, result,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
+from facilitation.people import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,
@@ -546,6 +547,22 @@ FORMS = [
     # Without a file this is always refused; tests/test_people_page.py sends files.
     ("import-makeup", P + "/people/makeup/import", "facilitator", lambda ids: {}),
     ("room-on-board", W + "/room-on-board", "facilitator", lambda ids: {"on": "1"}),
+    # Without a file this is always refused; tests/test_panels_page.py sends files.
+    ("import-pool", P + "/panels/import", "facilitator", lambda ids: {"title": "Letters"}),
+    (
+        "draw-panel",
+        P + "/panels/{pool_id}/draw",
+        "facilitator",
+        lambda ids: {
+            "seats": "2",
+            "reserves": "1",
+            "household": "1",
+            f"min-{ids['question_id']}-{ids['choices'][0]}": "1",
+            f"max-{ids['question_id']}-none": "1",
+            "seed": "dice 4 2",
+        },
+    ),
+    ("delete-pool", P + "/panels/{pool_id}/delete", "facilitator", lambda ids: {"confirm": "yes"}),
     ("add-health-check", W + "/health-check", "facilitator", lambda ids: {}),
     (
         "health-statements",
@@ -680,6 +697,17 @@ async def prepare(app, client, data_path: str) -> Desk:
     )
     ids.update(programme_id=programme.id, need_id=need.id, action_id=action.id)
     ids.update(question_id=question.id, choices=[c.id for c in question.choices])
+    renter, owner = (c.id for c in question.choices)
+    homes = [(renter, "1 Mill Lane"), (owner, "1 Mill Lane"), (None, ""), (renter, "")]
+    pool = await app.state.store.add_pool(
+        programme.id,
+        "Letters",
+        [
+            Volunteer(0, 0, f"V{i}", answers={question.id: c}, household=h)
+            for i, (c, h) in enumerate(homes)
+        ],
+    )
+    ids.update(pool_id=pool.id)
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
     return Desk(app, data_path, f, ids, other, devices)

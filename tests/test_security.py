@@ -16,6 +16,7 @@ import pytest
 from starlette.routing import Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 
+from facilitation.people import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,
@@ -79,8 +80,17 @@ async def setup(app, facilitator):
     question = await app.state.store.add_profile_question(
         programme.id, "Tenure", ["Renter", "Owner"]
     )
+    renter = question.choices[0].id
+    pool = await app.state.store.add_pool(
+        programme.id,
+        "Letters",
+        [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
+    )
+    panel = await app.state.store.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
     return {
         "question_id": question.id,
+        "pool_id": pool.id,
+        "panel_id": panel.id,
         "programme_id": programme.id,
         "need_id": need.id,
         "action_id": action.id,
@@ -346,6 +356,19 @@ POSTS = [
         {"file": "question,answer,amount\nTenure,Renter,60"},
     ),
     ("/f/workshops/{workshop_id}/room-on-board", {}, "facilitator", {"on": "1"}),
+    (
+        "/f/programmes/{programme_id}/panels/import",
+        {},
+        "facilitator",
+        {"file": "name,Tenure\nCy,Owner"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/draw",
+        {},
+        "facilitator",
+        {"seats": "1", "seed": "4 2"},
+    ),
+    ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",

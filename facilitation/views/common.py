@@ -69,6 +69,12 @@ async def read_upload(request: Request, field: str = "file") -> bytes:
 
     The app's body size limit (max_body_bytes) bounds the file; a larger one gets its 413.
     """
+    data, _fields = await read_upload_form(request, field)
+    return data
+
+
+async def read_upload_form(request: Request, field: str = "file") -> tuple[bytes, dict[str, str]]:
+    """The one file of a multipart form and the form's text fields, after checking CSRF."""
     try:
         form: FormData = await request.form(max_files=1, max_fields=MAX_FIELDS)
     except HTTPException:
@@ -82,7 +88,8 @@ async def read_upload(request: Request, field: str = "file") -> bytes:
         upload = form.get(field)
         if upload is None or isinstance(upload, str):
             raise BadRequest("Please choose a file to upload.")
-        return await upload.read()
+        texts = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await upload.read(), texts
     finally:
         await form.close()
 
