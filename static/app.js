@@ -64,4 +64,23 @@
       document.querySelectorAll("input[form='" + form.id + "']").forEach(function (box) { box.checked = false; });
     }
   });
+
+  // A form that takes a while (the panel lottery works out every chance) says so while it works,
+  // and its buttons are not pressed twice.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target.closest("[data-busy]");
+    if (!form) { return; }
+    var note = form.querySelector("[data-busy-note]");
+    if (note) { note.hidden = false; }
+    window.setTimeout(function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+  // Coming back to the page from the browser's history shows it as it was left: ready again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-busy]").forEach(function (form) {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      form.querySelectorAll("[data-busy-note]").forEach(function (n) { n.hidden = true; });
+    });
+  });
 })();
