@@ -8,7 +8,8 @@ into shares, so the two ways of entering figures compare alike.
 
 Room against place, the rule shown beside the figures: for each question, a choice's room share is
 its people out of those in the room who picked a choice; "prefer not to say" and unanswered are
-counted apart and are in no share. A choice's place share is its amount out of the question's
+counted apart and are in no share, as are paper sheets, which were never asked (a sheet copied
+from paper is not "not answered"). A choice's place share is its amount out of the question's
 total amount; a choice the make-up does not list counts as none of the place. The gap is the room
 share minus the place share in percentage points, and the widest gaps come first.
 """
@@ -87,10 +88,12 @@ class Respondent:
 @dataclass(frozen=True, slots=True)
 class RoomProfile:
     """How a workshop's participants answered: ``counts[question][choice]`` people, where the
-    choice None is "prefer not to say"; those who skipped a question are in neither."""
+    choice None is "prefer not to say"; those who skipped a question are in neither. ``paper``
+    of the ``present`` are paper sheets, which nobody asked."""
 
     present: int
     counts: Mapping[int, Mapping[int | None, int]] = field(default_factory=dict)
+    paper: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,8 @@ class QuestionGaps:
     rows: tuple[ChoiceGap, ...]  # widest gap first
     answered: int  # picked a choice
     declined: int  # chose "prefer not to say"
-    unanswered: int
+    unanswered: int  # joined on a phone and did not answer
+    paper: int = 0  # paper sheets: never asked, so neither answered nor unanswered
 
     @property
     def widest(self) -> float | None:
@@ -226,8 +230,8 @@ def room_against_place(
             )
             rows.append(ChoiceGap(choice, count, room_share, place_share, gap))
         rows.sort(key=lambda r: (*_gap_order(r.gap), r.choice.position, r.choice.id))
-        unanswered = max(room.present - answered - declined, 0)
-        out.append(QuestionGaps(question, tuple(rows), answered, declined, unanswered))
+        unanswered = max(room.present - room.paper - answered - declined, 0)
+        out.append(QuestionGaps(question, tuple(rows), answered, declined, unanswered, room.paper))
     out.sort(key=lambda q: (*_gap_order(q.widest), q.question.position, q.question.id))
     return out
 

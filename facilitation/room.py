@@ -22,6 +22,7 @@ class RoomView:
     questions: tuple[QuestionGaps, ...]  # widest gap first
     on_board: bool
     has_place: bool  # whether any question has figures for the place
+    paper: int = 0  # of those present, paper sheets: nobody asked them the questions
 
     @property
     def on_screen(self) -> tuple[QuestionGaps, ...]:
@@ -45,6 +46,7 @@ async def room_view(store: Store, workshop_id: int) -> RoomView | None:
         tuple(room_against_place(questions, room, place)),
         await store.room_on_board(workshop_id),
         any(place.get(q.id) for q in questions),
+        room.paper,
     )
 
 

@@ -2,7 +2,9 @@
 facilitation.groups (no group of fewer than 5 voters is ever shown), as a table and as CSV rows.
 
 Only closed rounds are split: a split taken while votes still arrive could be compared with one
-taken a ballot later, which would show that one ballot. Idea rounds have no ballots to split.
+taken a ballot later, which would show that one ballot. For the same reason the groups are the
+answers voters had when the round closed (frozen by storage as it closes), not their answers now.
+Idea rounds have no ballots to split.
 """
 
 from __future__ import annotations

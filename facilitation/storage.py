@@ -35,7 +35,12 @@ from facilitation.models import (
 )
 from facilitation.storage_ideas import KIND_MIGRATIONS, IdeaStore
 from facilitation.storage_pact import PACT_MIGRATIONS, PactStore
-from facilitation.storage_people import PEOPLE_MIGRATIONS, PeopleStore
+from facilitation.storage_people import (
+    FROZEN_MIGRATIONS,
+    PEOPLE_MIGRATIONS,
+    PeopleStore,
+    freeze_round_answers,
+)
 from facilitation.storage_plans import PLAN_MIGRATIONS, PlanStore
 from facilitation.storage_room import ROOM_MIGRATIONS, RoomStore
 from facilitation.storage_scope import (
@@ -163,6 +168,7 @@ MIGRATIONS = (
     + PEOPLE_MIGRATIONS
     + ROOM_MIGRATIONS
     + PACT_MIGRATIONS
+    + FROZEN_MIGRATIONS
 )
 
 
@@ -751,7 +757,8 @@ class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
         self, round_id: int, now: float, snapshot: Callable[[Round, list[Ballot]], str]
     ) -> int:
         """Close an open round and store its results snapshot, counted from the stored ballots
-        inside the same transaction, so no ballot can slip in between counting and closing."""
+        inside the same transaction, so no ballot can slip in between counting and closing; the
+        voters' answers are frozen with it, for splitting its results by group."""
         async with self._write() as db:
             rnd = await self._round_in(db, round_id)
             if rnd.status is not RoundStatus.OPEN:
@@ -771,6 +778,7 @@ class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
                 " created_at = excluded.created_at",
                 (round_id, snapshot(closed, [_ballot(r) for r in rows]), now),
             )
+            await freeze_round_answers(db, round_id)
             return await self._bump(db, rnd.workshop_id)
 
     async def _round_in(self, db: aiosqlite.Connection, round_id: int) -> Round:

@@ -5,7 +5,8 @@ single writer and reader connections; the migration also makes the tables of the
 questions (``storage_profile``) and of the volunteer pools (``storage_pools``), whose methods
 come in through this mixin. Answers are kept apart from ballots: a participant row only points at
 its programme respondent, so results can be split without a ballot holding anything about the
-person.
+person. When a round closes, its voters' answers are copied beside it (``round_answers``), and
+its results are split by that copy, so a split never moves once voting has closed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
+
+import aiosqlite
 
 from facilitation.errors import Conflict, NotFound
 from facilitation.people import Respondent, RoomProfile
@@ -105,6 +108,52 @@ PEOPLE_MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
 )
+
+# Who was in which group when a round closed: each voter's answers (question id -> choice id, no
+# choice for "prefer not to say"; a skipped question has no row) as they stood at that moment.
+# Results by group read these, never the current answers, so an answer changed later cannot
+# move a voter between groups of a closed round, which comparing two splits would show.
+FREEZE_SELECT = """
+    SELECT b.round_id, b.participant_id, a.question_id, a.choice_id FROM rounds r
+    JOIN workshops w ON w.id = r.workshop_id
+    JOIN ballots b ON b.round_id = r.id
+    JOIN participants p ON p.id = b.participant_id
+    JOIN profile_answers a ON a.respondent_id = p.respondent_id
+    JOIN profile_questions q ON q.id = a.question_id AND q.programme_id = w.programme_id
+"""
+
+FROZEN_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0009_round_answers",
+        f"""
+        CREATE TABLE round_answers (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            choice_id INTEGER,
+            PRIMARY KEY (round_id, participant_id, question_id),
+            FOREIGN KEY (question_id, choice_id) REFERENCES profile_choices(question_id, id)
+        );
+        CREATE INDEX round_answers_question ON round_answers(question_id, choice_id);
+        -- Rounds closed before this step are frozen as their voters answer now: the nearest
+        -- there is to the moment they closed, and from here on it holds still.
+        INSERT INTO round_answers (round_id, participant_id, question_id, choice_id)
+        {FREEZE_SELECT} WHERE r.status = 'closed';
+        """,
+    ),
+)
+
+
+async def freeze_round_answers(db: aiosqlite.Connection, round_id: int) -> None:
+    """Record each voter's answers as they stand now against a round that is closing (replacing
+    any recorded when it closed before); call inside the transaction that closes it."""
+    await db.execute("DELETE FROM round_answers WHERE round_id = ?", (round_id,))
+    await db.execute(
+        "INSERT INTO round_answers (round_id, participant_id, question_id, choice_id)"
+        + FREEZE_SELECT
+        + " WHERE r.id = ?",
+        (round_id,),
+    )
 
 
 class PeopleStore(ProfileStore, PoolStore):
@@ -244,22 +293,24 @@ class PeopleStore(ProfileStore, PoolStore):
     # -- the room, the place and groups ----------------------------------------------------------
 
     async def room_profile(self, workshop_id: int) -> RoomProfile:
-        """How the workshop's participants answered its programme's questions."""
+        """How the workshop's participants answered its programme's questions; paper sheets
+        are counted apart, as nobody asked them."""
         present = await self._one(
-            "SELECT COUNT(*) FROM participants WHERE workshop_id = ?", (workshop_id,)
+            "SELECT COUNT(*), COALESCE(SUM(paper), 0) FROM participants WHERE workshop_id = ?",
+            (workshop_id,),
         )
         rows = await self._all(
             "SELECT a.question_id, a.choice_id, COUNT(*) FROM participants p"
             " JOIN workshops w ON w.id = p.workshop_id"
             " JOIN profile_answers a ON a.respondent_id = p.respondent_id"
             " JOIN profile_questions q ON q.id = a.question_id AND q.programme_id = w.programme_id"
-            " WHERE p.workshop_id = ? GROUP BY a.question_id, a.choice_id",
+            " WHERE p.workshop_id = ? AND p.paper = 0 GROUP BY a.question_id, a.choice_id",
             (workshop_id,),
         )
         counts: dict[int, dict[int | None, int]] = {}
         for question_id, choice_id, n in rows:
             counts.setdefault(question_id, {})[choice_id] = n
-        return RoomProfile(present[0], counts)
+        return RoomProfile(present[0], counts, paper=present[1])
 
     async def place_makeup(self, programme_id: int) -> dict[int, dict[int, float]]:
         """The place's figures as given: {question id: {choice id: amount}}."""
@@ -294,11 +345,12 @@ class PeopleStore(ProfileStore, PoolStore):
                 )
 
     async def round_groups(self, round_id: int, question_id: int) -> dict[int, str | None]:
-        """Each participant of the round's workshop with the label of their answer to the
-        question; None when they skipped it, preferred not to say or answered nothing."""
+        """Each participant of a closed round's workshop with the label of the answer to the
+        question they had when the round closed (see FREEZE_SELECT); None when they had
+        skipped it, preferred not to say, answered nothing or did not vote."""
         row = await self._one(
-            "SELECT w.programme_id FROM rounds r JOIN workshops w ON w.id = r.workshop_id"
-            " WHERE r.id = ?",
+            "SELECT w.programme_id, r.status FROM rounds r"
+            " JOIN workshops w ON w.id = r.workshop_id WHERE r.id = ?",
             (round_id,),
         )
         if row is None:
@@ -308,12 +360,14 @@ class PeopleStore(ProfileStore, PoolStore):
         )
         if question is None or question[0] != row[0]:
             raise NotFound(QUESTION_NOT_FOUND)
+        if row[1] != "closed":
+            raise Conflict("Results can be split by group once voting has closed.")
         rows = await self._all(
             "SELECT p.id, c.label FROM rounds r"
             " JOIN participants p ON p.workshop_id = r.workshop_id"
-            " LEFT JOIN profile_answers a ON a.respondent_id = p.respondent_id"
-            "   AND a.question_id = ?"
-            " LEFT JOIN profile_choices c ON c.id = a.choice_id"
+            " LEFT JOIN round_answers f ON f.round_id = r.id AND f.participant_id = p.id"
+            "   AND f.question_id = ?"
+            " LEFT JOIN profile_choices c ON c.id = f.choice_id"
             " WHERE r.id = ? ORDER BY p.id",
             (question_id, round_id),
         )

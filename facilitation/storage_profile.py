@@ -3,7 +3,8 @@
 Part of the storage layer (the only SQL in the project), mixed into ``storage.Store`` through
 ``storage_people.PeopleStore``; the tables are made by ``storage_people.PEOPLE_MIGRATIONS``. A
 question or a choice that somebody answered is retired rather than deleted, as a withdrawn option
-is, so every stored answer keeps naming what the person picked.
+is, so every stored answer (and every answer frozen with a closed round) keeps naming what the
+person picked.
 """
 
 from __future__ import annotations
@@ -96,11 +97,12 @@ def _check_choices(labels: Sequence[str]) -> None:
 
 
 async def _choice_used(db: aiosqlite.Connection, programme_id: int, choice: Choice) -> bool:
-    """Whether any answer or any volunteer names this choice."""
+    """Whether any answer (now or as frozen when a round closed) or any volunteer names it."""
     row = await (
         await db.execute(
             "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = :q"
             "   AND choice_id = :c)"
+            " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = :q AND choice_id = :c)"
             " OR EXISTS (SELECT 1 FROM volunteers v JOIN pools p ON p.id = v.pool_id,"
             "   json_each(v.answers) j WHERE p.programme_id = :p"
             "   AND j.key = CAST(:q AS TEXT) AND j.value = :c)",
@@ -111,10 +113,12 @@ async def _choice_used(db: aiosqlite.Connection, programme_id: int, choice: Choi
 
 
 async def _question_used(db: aiosqlite.Connection, question: ProfileQuestion) -> bool:
-    """Whether anybody answered the question (even "prefer not to say"), here or in a pool."""
+    """Whether anybody answered the question (even "prefer not to say"), here, in a closed
+    round's frozen answers or in a pool."""
     row = await (
         await db.execute(
             "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = :q)"
+            " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = :q)"
             " OR EXISTS (SELECT 1 FROM volunteers v JOIN pools p ON p.id = v.pool_id,"
             "   json_each(v.answers) j WHERE p.programme_id = :p AND j.key = CAST(:q AS TEXT))",
             {"q": question.id, "p": question.programme_id},

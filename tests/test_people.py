@@ -148,6 +148,14 @@ def test_only_declined_answers_give_no_room_share_but_are_counted():
     assert all(r.room_share is None for r in tenure.rows)
 
 
+def test_paper_sheets_are_counted_apart_and_never_as_not_answered():
+    # 10 present: 3 sheets copied from paper, 5 picked a choice, 1 would rather not say, 1 skipped.
+    room = RoomProfile(10, {1: {11: 4, 13: 1, None: 1}}, paper=3)
+    [tenure] = room_against_place([TENURE], room, {})
+    assert (tenure.answered, tenure.declined, tenure.unanswered, tenure.paper) == (5, 1, 1, 3)
+    assert tenure.rows[0].room_share == pytest.approx(80.0)
+
+
 def test_a_retired_choice_appears_only_while_someone_in_the_room_picked_it():
     q = question(1, "Tenure", "Social rent", "Leaseholder", retired=("Leaseholder",))
     [nobody] = room_against_place([q], RoomProfile(1, {1: {11: 1}}), {})

@@ -86,6 +86,35 @@ async def test_the_console_shows_the_room_against_the_place_widest_gap_first(
     assert "hidden" not in html[: html.index(">")]
 
 
+async def enter_paper(facilitator, workshop_id: int, labels: tuple[str, ...]) -> None:
+    """Open a dot round and copy a sheet per label into it through the paper page."""
+    a = await facilitator.add_option(workshop_id, "Benches")
+    b = await facilitator.add_option(workshop_id, "Lighting")
+    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
+    await facilitator.round_action(workshop_id, round_id, "open")
+    paper = f"/f/workshops/{workshop_id}/rounds/{round_id}/paper"
+    for label in labels:
+        entered = await facilitator.post(
+            paper, {"label": label, "client_id": uuid.uuid4().hex, f"dots-{a}": "2"}
+        )
+        assert entered.status_code == 303, entered.text
+
+
+async def test_paper_sheets_show_as_on_paper_not_as_unanswered(app, facilitator, room):
+    workshop_id, code, tenure, age = room
+    await seat_the_room(app, code, tenure, age)
+    await enter_paper(facilitator, workshop_id, ("Table 1", "Table 2"))
+    html = panel((await facilitator.client.get(f"/f/workshops/{workshop_id}")).text, workshop_id)
+    assert 'data-present="6"' in html
+    assert "2 of them are paper ballots" in html
+    tenure_part = html[: html.index(f'data-question="{age.id}"')]
+    # Tenure: 3 owners and 1 who would rather not say, all on phones; nobody failed to answer.
+    assert "Prefer not to say: 1 · Not answered: 0 · 2 on paper (not asked)" in tenure_part
+    # Age band: 2 answered on their phones, 2 phones left it blank; the sheets are not among them.
+    assert "Prefer not to say: 0 · Not answered: 2 · 2 on paper (not asked)" in html
+    assert html.count('data-paper="2"') == 3
+
+
 async def test_the_panel_says_when_the_place_has_no_figures(app, facilitator):
     workshop_id, code = await facilitator.create_workshop("No figures")
     _p, questions = await programme_asking(facilitator, app, workshop_id, Tenure=TENURE)
@@ -214,9 +243,11 @@ async def test_every_word_of_the_room_panel_is_translatable(
 ):
     workshop_id, code, tenure, age = room
     await seat_the_room(app, code, tenure, age)
+    await enter_paper(facilitator, workshop_id, ("Table 1",))
     page = await facilitator.client.get(
         f"/f/workshops/{workshop_id}", headers={"Accept-Language": "eo"}
     )
     html = "<main>" + panel(page.text, workshop_id) + "</section></main>"
+    assert 'data-paper="1"' in html
     user_text = {"Tenure", "Age band", *TENURE, *AGE}
     assert untranslated(html, user_text) == []

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.conftest import new_client
-from tests.people_scene import AGE, TENURE, choice, programme_asking
+from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking
 from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 
 # Six social renters, five owners, four private renters and one who preferred not to say: the
@@ -224,3 +224,66 @@ async def test_every_word_of_the_split_is_translatable(
     html = "<main>" + page.text[start : page.text.index("</section>", start)] + "</main>"
     user_text = {"Tenure", "Age band", "Benches", "Lighting", "Social rent", "Owner"}
     assert untranslated(html, user_text) == []
+
+
+# -- a closed round's groups hold still -----------------------------------------------------------
+
+
+def split_of(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'<th scope="col" data-group="([^"]+)" data-size="(\d+)"', html)
+
+
+async def test_answers_changed_after_a_round_closed_do_not_change_its_split(app, facilitator):
+    """A resident votes as a social renter; once the round has closed they say they own. The
+    round's split, on the page and in the CSV, still counts them with the social renters: if
+    it moved them, the two splits side by side would show how they voted."""
+    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
+    _p, questions = await programme_asking(facilitator, app, workshop_id, Tenure=TENURE)
+    tenure = questions["Tenure"]
+    a = await facilitator.add_option(workshop_id, "Benches")
+    b = await facilitator.add_option(workshop_id, "Lighting")
+    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
+    await facilitator.round_action(workshop_id, round_id, "open")
+    uc, store = app.state.workshops, app.state.store
+    workshop = await store.workshop(workshop_id)
+    async with new_client(app) as device:
+        resident = Resident(device)
+        await resident.join(code)
+        await resident.answer({tenure.id: choice(tenure, "Social rent")})
+        assert (await resident.phone.vote_http(round_id, {a: 3, b: 2})).status_code == 200
+        # Five more social renters back benches as the resident did; five owners back lighting.
+        for label in ("Social rent",) * 5 + ("Owner",) * 5:
+            _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "1"})
+            respondent = await store.link_respondent(participant.id, None)
+            await store.save_profile_answers(respondent.id, {tenure.id: choice(tenure, label)})
+            dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
+            fields = {f"dots-{o}": str(n) for o, n in dots.items()}
+            await uc.cast_ballot(
+                participant,
+                workshop,
+                {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields},
+            )
+        await facilitator.round_action(workshop_id, round_id, "close")
+        page = results(workshop_id, round_id)
+        csv_path = f"/f/workshops/{workshop_id}/export/results-by-group.csv"
+        before = await facilitator.client.get(page, params={"split": tenure.id})
+        assert split_of(before.text) == [("Social rent", "6"), ("Owner", "5")]
+        assert (cell(before.text, a, "Social rent"), cell(before.text, a, "Owner")) == ("18", "10")
+        before_csv = await facilitator.client.get(csv_path, params={"question": tenure.id})
+
+        changed = await resident.answer({tenure.id: choice(tenure, "Owner")})
+        assert changed.status_code == 303
+        about = await resident.about()
+        assert re.search(rf'value="{choice(tenure, "Owner")}" checked', about.text)
+
+    after = await facilitator.client.get(page, params={"split": tenure.id})
+    assert split_of(after.text) == [("Social rent", "6"), ("Owner", "5")]
+    assert (cell(after.text, a, "Social rent"), cell(after.text, a, "Owner")) == ("18", "10")
+    assert (cell(after.text, b, "Social rent"), cell(after.text, b, "Owner")) == ("12", "15")
+    after_csv = await facilitator.client.get(csv_path, params={"question": tenure.id})
+    assert after_csv.text == before_csv.text
+    rows = list(csv.DictReader(io.StringIO(after_csv.text)))
+    sizes = {(r["group"], r["group_size"]) for r in rows}
+    assert sizes == {("Social rent", "6"), ("Owner", "5")}
+    owners = {int(r["option_id"]): r["score"] for r in rows if r["group"] == "Owner"}
+    assert owners == {a: "10", b: "15"}

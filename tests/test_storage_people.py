@@ -321,6 +321,15 @@ async def test_the_room_profile_counts_this_workshops_participants_only(store, p
     )
 
 
+async def test_the_room_profile_counts_paper_sheets_apart(store, place):
+    _p, workshop, tenure, _a = place
+    await join_and_answer(store, workshop, {tenure.id: tenure.choices[0].id})
+    await store.paper_participant(workshop.id, "P1")
+    await store.paper_participant(workshop.id, "P2")
+    profile = await store.room_profile(workshop.id)
+    assert profile == RoomProfile(3, {tenure.id: {tenure.choices[0].id: 1}}, paper=2)
+
+
 async def test_the_make_up_is_stored_per_question_and_compared(store, place):
     programme, workshop, tenure, age = place
     c = ids(tenure)
@@ -396,6 +405,7 @@ async def test_round_results_split_by_a_question(store, place):
         ballot = Ballot(rnd.id, participant.id, dots={option_id: 1})
         await store.cast_ballot(ballot, f"c{participant.id}", 2.0)
     await store.join(workshop.id, "")  # present, did not vote
+    await store.close_round(rnd.id, 3.0, no_snapshot)
     groups_of = await store.round_groups(rnd.id, tenure.id)
     assert sorted(groups_of.values(), key=str) == sorted(
         ["Social rent"] * 6 + ["Owner"] * 3 + [None] * 3, key=str
@@ -411,6 +421,110 @@ async def test_round_results_split_by_a_question(store, place):
         ("Other", 5, 5),
     ]
     assert counted[1][1].rows[0].option_id == options[1].id  # "other" backed the lights
+
+
+def no_snapshot(_rnd: Round, _ballots: list[Ballot]) -> str:
+    return "{}"
+
+
+async def closed_round(store, workshop, voters):
+    """A dot round in which one participant per item of ``voters`` (their answers) votes, then
+    closed; returns the round and each voter's (participant, respondent)."""
+    options = [await store.add_option(workshop.id, t, "") for t in ("Benches", "Lights")]
+    rnd = await store.save_round(
+        Round(0, workshop.id, "R", RoundKind.DOTS, tuple(o.id for o in options), RoundStatus.DRAFT)
+    )
+    await store.open_round(rnd.id, 1.0)
+    people = []
+    for answers in voters:
+        participant, respondent = await join_and_answer(store, workshop, answers)
+        ballot = Ballot(rnd.id, participant.id, dots={options[0].id: 1})
+        await store.cast_ballot(ballot, f"c{participant.id}", 2.0)
+        people.append((participant, respondent))
+    await store.close_round(rnd.id, 3.0, no_snapshot)
+    return rnd, people
+
+
+async def test_a_closed_rounds_groups_are_the_answers_given_when_it_closed(store, place):
+    _p, workshop, tenure, _a = place
+    c = ids(tenure)
+    voters = [{tenure.id: c["Social rent"]}, {tenure.id: c["Owner"]}, {tenure.id: None}, {}]
+    rnd, people = await closed_round(store, workshop, voters)
+    (first, first_r), (second, second_r), (third, _), (fourth, fourth_r) = people
+    frozen = {first.id: "Social rent", second.id: "Owner", third.id: None, fourth.id: None}
+    assert await store.round_groups(rnd.id, tenure.id) == frozen
+    # Answers changed, removed or given for the first time after closing move nobody.
+    await store.save_profile_answers(first_r.id, {tenure.id: c["Owner"]})
+    await store.save_profile_answers(second_r.id, {})
+    await store.save_profile_answers(fourth_r.id, {tenure.id: c["Private rent"]})
+    assert await store.round_groups(rnd.id, tenure.id) == frozen
+    # Reopened and closed again, the round takes the answers as they are at its new close.
+    await store.open_round(rnd.id, 4.0)
+    await store.close_round(rnd.id, 5.0, no_snapshot)
+    assert await store.round_groups(rnd.id, tenure.id) == {
+        first.id: "Owner",
+        second.id: None,
+        third.id: None,
+        fourth.id: "Private rent",
+    }
+
+
+async def test_round_groups_refuse_a_round_that_has_not_closed(store, place):
+    _p, workshop, tenure, _a = place
+    rnd, _people = await closed_round(store, workshop, [{tenure.id: tenure.choices[0].id}])
+    await store.open_round(rnd.id, 4.0)
+    with pytest.raises(Conflict):
+        await store.round_groups(rnd.id, tenure.id)
+
+
+async def test_an_answer_only_a_closed_round_remembers_keeps_its_choice_and_question(store, place):
+    _p, workshop, tenure, age = place
+    c = ids(tenure)
+    voters = [{tenure.id: c["Owner"], age.id: age.choices[0].id}]
+    rnd, [(voter, respondent)] = await closed_round(store, workshop, voters)
+    await store.save_profile_answers(respondent.id, {tenure.id: c["Social rent"]})
+    # Nobody answers "Owner" or the age band now, but the closed round still names both.
+    kept = [(c["Social rent"], "Social rent"), (c["Private rent"], "Private rent")]
+    updated = await store.update_profile_question(tenure.id, "Tenure", kept)
+    assert [(ch.label, ch.retired) for ch in updated.choices][-1] == ("Owner", True)
+    assert await store.remove_profile_question(age.id) == "retired"
+    assert await store.round_groups(rnd.id, tenure.id) == {voter.id: "Owner"}
+    assert await store.round_groups(rnd.id, age.id) == {voter.id: "Under 30"}
+
+
+async def test_upgrading_freezes_the_rounds_closed_before_answers_were_frozen(path):
+    """A database from before 0009: its closed rounds are frozen as their voters answer at the
+    upgrade, its open round is not, and from then on the closed rounds' groups hold still."""
+    store = await Store(path).open()
+    programme, workshop = await programme_with_workshop(store)
+    tenure = await store.add_profile_question(programme.id, "Tenure", ["Social rent", "Owner"])
+    c = ids(tenure)
+    rnd, people = await closed_round(
+        store, workshop, [{tenure.id: c["Owner"]}, {tenure.id: None}, {}]
+    )
+    later, _ = await closed_round(store, workshop, [{tenure.id: c["Owner"]}])
+    await store.open_round(later.id, 9.0)
+    await store.close()
+    with raw(path) as db:
+        db.execute("DROP TABLE round_answers")
+        db.execute("DELETE FROM migrations WHERE name = '0009_round_answers'")
+        db.commit()
+    store = await Store(path).open()
+    try:
+        assert (await store.applied_migrations())[-1] == "0009_round_answers"
+        (owner, owner_r), (declined, _), (skipped, _) = people
+        frozen = {owner.id: "Owner", declined.id: None, skipped.id: None}
+        groups_of = await store.round_groups(rnd.id, tenure.id)
+        assert {p: groups_of[p] for p in frozen} == frozen
+        await store.save_profile_answers(owner_r.id, {tenure.id: c["Social rent"]})
+        assert await store.round_groups(rnd.id, tenure.id) == groups_of
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
+    with raw(path) as db:
+        rounds = {r[0] for r in db.execute("SELECT round_id FROM round_answers")}
+        assert rounds == {rnd.id}
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
 async def test_round_groups_refuse_a_question_of_another_programme(store, place):

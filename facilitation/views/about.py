@@ -117,7 +117,10 @@ async def save_about(request: Request) -> Response:
         return phone
     if action == "clear":
         await uc.clear_answers(participant, respondent)
-        flash(request, _("Your answers are removed."))
+        flash(
+            request,
+            _("Your answers are removed. Votes that have already closed keep their groups."),
+        )
     elif action == "save":
         try:
             await uc.save_answers(participant, respondent, questions, form)
