@@ -1,4 +1,5 @@
-"""A realistic demo workshop (an estate's green spaces) and a facilitator to run it."""
+"""A realistic demo workshop (an estate's green spaces) and a facilitator to run it, in a programme
+with past workshops, profile questions and a volunteer pool (demo_people, demo_history)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import secrets
 
 from argon2 import PasswordHasher
 
+from facilitation import demo_history, demo_people
 from facilitation.models import (
     Action,
     ActionStatus,
@@ -72,7 +74,13 @@ async def seed(settings: Settings) -> dict:
             user = await store.create_user(DEMO_USER, digest)
         workshop = next((w for w in await store.workshops() if w.title == TITLE), None)
         if workshop is None:
-            workshop = await _seed_workshop(store, user.id)
+            programme_id = await _seed_programme(store)
+            # The past workshops first, so the one to run today is the newest in every list.
+            await _seed_people(store, user.id, programme_id)
+            workshop = await _seed_workshop(store, user.id, programme_id)
+        elif await _before_people(store, workshop.id):
+            # A demo file from before "Who takes part": give its programme the people too.
+            await _seed_people(store, user.id, await store.workshop_programme(workshop.id))
         return {
             "username": DEMO_USER,
             "password": password,
@@ -83,8 +91,39 @@ async def seed(settings: Settings) -> dict:
         await store.close()
 
 
-async def _seed_workshop(store: Store, user_id: int):
-    """The workshop, its options and rounds, and the programme it belongs to."""
+async def _seed_programme(store: Store) -> int:
+    programme = await store.create_programme(
+        PROGRAMME,
+        "Phoenix Place estate",
+        "Residents and the housing team decide together how the estate's shared outdoor spaces "
+        "change, and check each year what was done.",
+    )
+    return programme.id
+
+
+async def _seed_people(store: Store, user_id: int, programme_id: int) -> None:
+    """Who takes part: the questions and the estate's figures, the past workshops with their
+    rooms, results and health checks, and a volunteer pool for a panel lottery."""
+    questions = await demo_people.seed_questions(store, programme_id)
+    await demo_history.History(store, questions).seed(user_id, programme_id)
+    await demo_people.seed_pool(store, programme_id, questions)
+
+
+async def _before_people(store: Store, workshop_id: int) -> bool:
+    """Whether the demo workshop's programme has none of the people seeded by _seed_people."""
+    programme_id = await store.workshop_programme(workshop_id)
+    if programme_id is None:
+        return False
+    titles = {w.title for w in await store.workshops()}
+    return not (
+        await store.profile_questions(programme_id, include_retired=True)
+        or await store.pools(programme_id)
+        or titles & {p.title for p in demo_history.PAST}
+    )
+
+
+async def _seed_workshop(store: Store, user_id: int, programme_id: int):
+    """The workshop to run, its options and rounds, and its programme's needs and actions."""
     workshop = await store.create_workshop(
         TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
     )
@@ -109,21 +148,15 @@ async def _seed_workshop(store: Store, user_id: int):
     )  # fmt: skip
     for rnd in rounds:
         await store.save_round(rnd)
-    programme = await store.create_programme(
-        PROGRAMME,
-        "Phoenix Place estate",
-        "Residents and the housing team decide together how the estate's shared outdoor spaces "
-        "change, and check each year what was done.",
-    )
-    await store.set_workshop_programme(workshop.id, programme.id)
+    await store.set_workshop_programme(workshop.id, programme_id)
     lighting = await store.add_need(
-        programme.id, "Safer walk to the bus stop after dark", "Raised at the spring meeting.",
+        programme_id, "Safer walk to the bus stop after dark", "Raised at the spring meeting.",
         (ids[1],),
     )  # fmt: skip
-    await store.add_need(programme.id, "Somewhere to sit in the shade", "", (ids[2],))
-    await store.add_need(programme.id, "Space for small children to play", "", (ids[3],))
+    await store.add_need(programme_id, "Somewhere to sit in the shade", "", (ids[2],))
+    await store.add_need(programme_id, "Space for small children to play", "", (ids[3],))
     await store.save_action(
-        Action(0, programme.id, lighting.id, "Survey the east path lamps with the contractor",
+        Action(0, programme_id, lighting.id, "Survey the east path lamps with the contractor",
                Who.STAFF, "Estate services team", "", ActionStatus.PLANNED)
     )  # fmt: skip
     return workshop

@@ -264,9 +264,7 @@ def lottery_inputs(
     by_id = {q.id: q for q in questions}
     candidates = []
     for number, v in enumerate(volunteers, start=1):
-        profile = {
-            by_id[q].label: labels[(q, c)] for q, c in v.answers.items() if (q, c) in labels
-        }
+        profile = {by_id[q].label: labels[(q, c)] for q, c in v.answers.items() if (q, c) in labels}
         candidates.append(Candidate(str(number), profile, v.household or None))
     quotas = [
         Quota(by_id[key[0]].label, labels[key], low, high) for key, low, high in setup.quotas()

@@ -187,7 +187,16 @@ class Session:
         page.get_by_label("Workshop code").fill(self.code)
         page.get_by_label("Your first name").fill(name)
         page.get_by_role("button", name="Join", exact=True).click()
+        self.skip_about(page)
         expect(page.locator("#conn")).to_have_attribute("data-state", "online", timeout=WAIT)
+
+    @staticmethod
+    def skip_about(page: Page) -> None:
+        """The demo's programme asks "About you" when a phone first joins: skip it."""
+        skip = page.get_by_role("button", name="Skip")
+        expect(page.locator("#conn").or_(skip)).to_be_visible(timeout=WAIT)
+        if skip.is_visible():
+            skip.click()
 
     def run(self) -> None:
         anon = self.context().new_page()
@@ -200,6 +209,7 @@ class Session:
         phone.goto(f"/w/{self.code}")
         phone.get_by_label("Your first name").fill("Amira")
         phone.get_by_role("button", name="Join the workshop").click()
+        self.skip_about(phone)
         expect(phone.locator("#conn")).to_have_attribute("data-state", "online", timeout=WAIT)
         self.shot(phone, "phone-waiting")
 

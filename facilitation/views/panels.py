@@ -405,9 +405,7 @@ async def lottery_csv(request: Request, programme: Programme) -> Response:
     for i, (tickets, members) in enumerate(panel.result["lottery"], start=1):
         last = first + tickets - 1
         picked = "yes" if first <= panel.result["ticket"] <= last else ""
-        rows.append(
-            [i, first, last, f"{tickets / total:.9f}", " ".join(map(str, members)), picked]
-        )
+        rows.append([i, first, last, f"{tickets / total:.9f}", " ".join(map(str, members)), picked])
         first = last + 1
     header = ["panel", "first_ticket", "last_ticket", "probability", "members", "drawn"]
     body = to_csv(header, rows)
