@@ -217,11 +217,16 @@ def relaxed(setup: Setup, relaxations: Sequence[Relaxation], by_label: Mapping) 
     return Setup(setup.seats, setup.reserves, setup.one_per_household, limits)
 
 
-def answer_of(volunteer: Volunteer, question: ProfileQuestion) -> Key | None:
-    """The key of a volunteer's answer to a question; None if they left it blank."""
-    if question.id not in volunteer.answers:
-        return None
-    return (question.id, volunteer.answers[question.id])
+def home_of(volunteer: Volunteer) -> str | None:
+    """Who a volunteer lives with, as the household rule compares it: the household or address
+    as typed, ignoring case and spacing; None for someone who gave none (they live alone)."""
+    return label_key(volunteer.household) or None
+
+
+def households(volunteers: Sequence[Volunteer]) -> int:
+    """How many homes the volunteers come from."""
+    named = {home_of(v) for v in volunteers if home_of(v)}
+    return len(named) + sum(1 for v in volunteers if not home_of(v))
 
 
 def rows(
@@ -265,7 +270,7 @@ def lottery_inputs(
     candidates = []
     for number, v in enumerate(volunteers, start=1):
         profile = {by_id[q].label: labels[(q, c)] for q, c in v.answers.items() if (q, c) in labels}
-        candidates.append(Candidate(str(number), profile, v.household or None))
+        candidates.append(Candidate(str(number), profile, home_of(v)))
     quotas = [
         Quota(by_id[key[0]].label, labels[key], low, high) for key, low, high in setup.quotas()
     ]

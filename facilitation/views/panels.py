@@ -58,12 +58,6 @@ def answers_text(volunteer: Volunteer, questions: Sequence[ProfileQuestion]) -> 
     return out
 
 
-def households(volunteers: Sequence[Volunteer]) -> int:
-    """How many homes the pool comes from; someone with no household given lives alone."""
-    named = {v.household.casefold() for v in volunteers if v.household}
-    return len(named) + sum(1 for v in volunteers if not v.household)
-
-
 @dataclass(frozen=True, slots=True)
 class GroupRow:
     """One answer in the comparison of the lottery with the pool and the place."""
@@ -160,7 +154,7 @@ def pool_context(programme: Programme, data: PoolData) -> dict[str, Any]:
         "programme": programme,
         "pool": data.pool,
         "questions": data.questions,
-        "households": households(data.volunteers),
+        "households": panel_setup.households(data.volunteers),
         "draws": data.panels,
         "high": HIGH_CHANCE,
         "base": base(programme),
