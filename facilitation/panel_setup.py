@@ -35,7 +35,6 @@ def N_(message: str) -> str:
 
 MAX_SEATS = 500
 MAX_RESERVES = 100
-SEED_MAX = 200
 WHOLE = re.compile(r"\d{1,6}")
 
 Key = tuple[int, int | None]  # (question id, choice id); None is "prefer not to say"
@@ -79,11 +78,12 @@ class Setup:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """One row of the quota table: an answer, how many in the pool gave it, its quota."""
+    """One row of the quota table: an answer, how many of the volunteers counted gave it, its
+    share of the place and its quota."""
 
     key: Key
     label: str  # "prefer not to say" as its message id; translate where shown
-    in_pool: int
+    count: int
     place_share: float | None  # percent of the place, when the make-up has figures
     limit: Limit | None
 
@@ -235,7 +235,7 @@ def rows(
     makeup: Mapping[int, Mapping[int, float]],
     setup: Setup | None,
 ) -> list[QuestionRows]:
-    """The quota table: per question, each answer on offer or held by someone in the pool."""
+    """The quota table: per question, each answer on offer or held by one of the volunteers."""
     out = []
     for question in questions:
         counts: dict[int | None, int] = {}

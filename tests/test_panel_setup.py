@@ -122,7 +122,7 @@ def test_the_quota_table_counts_the_pool_and_keeps_retired_answers_someone_holds
         Volunteer(3, 1, "Cy"),
     ]
     (table,) = rows([tenure], pool, {1: {11: 70.0, 12: 30.0}}, None)
-    assert [(a.label, a.in_pool, a.place_share) for a in table.answers] == [
+    assert [(a.label, a.count, a.place_share) for a in table.answers] == [
         ("Renter", 0, 70.0),
         ("Owner", 1, 30.0),  # retired, but Ada holds it
         (PREFER_NOT_TO_SAY, 1, None),

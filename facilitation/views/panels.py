@@ -18,7 +18,7 @@ from facilitation.models import Programme
 from facilitation.panel import HIGH_CHANCE, gini
 from facilitation.panel_setup import Key, Setup, SetupError
 from facilitation.panels import Lotteries, Outcome, PoolData, by_number, seed_text
-from facilitation.people import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer, place_shares
+from facilitation.people import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer
 from facilitation.views.common import flash, read_form, read_upload_form
 from facilitation.views.programme import page, programme_view
 from facilitation.views.programme_export import download, import_problems
@@ -79,17 +79,15 @@ def group_rows(
     total = max(len(data.volunteers), 1)
     out = []
     for rows in panel_setup.rows(data.questions, data.volunteers, data.makeup, setup):
-        shares = place_shares(data.makeup.get(rows.question.id, {}))
         table = []
         for a in rows.answers:
-            n, average = averages.get(a.key, (a.in_pool, 0.0))
-            place = shares.get(a.key[1], 0.0) if shares and a.key[1] is not None else None
+            n, average = averages.get(a.key, (a.count, 0.0))
             table.append(
                 GroupRow(
                     shown(a.label),
-                    a.in_pool,
-                    100.0 * a.in_pool / total,
-                    place,
+                    a.count,
+                    100.0 * a.count / total,
+                    a.place_share,
                     quotas.get(a.key),
                     average * n,
                     average,
@@ -317,16 +315,7 @@ def composition(
     quotas = {key: (low, high) for key, low, high in setup.quotas()}
     out = []
     for rows in panel_setup.rows(data.questions, chosen, data.makeup, setup):
-        shares = place_shares(data.makeup.get(rows.question.id, {}))
-        table = [
-            (
-                shown(a.label),
-                a.in_pool,
-                quotas.get(a.key),
-                shares.get(a.key[1], 0.0) if shares and a.key[1] is not None else None,
-            )
-            for a in rows.answers
-        ]
+        table = [(shown(a.label), a.count, quotas.get(a.key), a.place_share) for a in rows.answers]
         out.append((rows.question, table))
     return out
 
