@@ -52,6 +52,21 @@ class Outcome:
     infeasible: lottery_rules.Infeasible | None
     by_label: Mapping[tuple[str, str], Key]
 
+    def averages(self) -> dict[Key, tuple[int, float]]:
+        """Each answer's number of volunteers and their average chance of a seat."""
+        assert self.lottery is not None
+        return {
+            self.by_label[(g.feature, g.value)]: (g.volunteers, g.average)
+            for g in self.lottery.groups
+            if (g.feature, g.value) in self.by_label
+        }
+
+    def chances(self) -> list[float]:
+        """Each volunteer's chance of a seat, in pool order (volunteer 1 first)."""
+        assert self.lottery is not None
+        chances = self.lottery.probabilities
+        return [chances[str(n)] for n in range(1, len(chances) + 1)]
+
 
 def seed_text(value: Any) -> str:
     """The seed as the draw reads it: runs of spaces tidied, so a retyped seed draws the same."""
@@ -144,13 +159,8 @@ class Lotteries:
             for k, low, high in setup.quotas()
         ]
         groups = [
-            {
-                "key": list(outcome.by_label[(g.feature, g.value)]),
-                "volunteers": g.volunteers,
-                "average": g.average,
-            }
-            for g in lottery.groups
-            if (g.feature, g.value) in outcome.by_label
+            {"key": list(key), "volunteers": n, "average": average}
+            for key, (n, average) in outcome.averages().items()
         ]
         result = {
             "reserves_asked": setup.reserves,
@@ -158,7 +168,7 @@ class Lotteries:
             "reserves": [int(v) for v in drawn.reserves],
             "ticket": drawn.ticket,
             "tickets": drawn.tickets,
-            "chances": [lottery.probabilities[str(n)] for n in range(1, len(data.volunteers) + 1)],
+            "chances": outcome.chances(),
             "lottery": [
                 [tickets, sorted(int(v) for v in members)]
                 for (members, _p), tickets in zip(lottery.panels, lottery.tickets, strict=True)

@@ -112,15 +112,8 @@ def outcome_context(data: PoolData, outcome: Outcome) -> dict[str, Any]:
             "relaxations": [translated(r.message, r.params) for r in infeasible.relaxations],
             "relaxed_query": fixed.query() if fixed else "",
         }
-    lottery = outcome.lottery
-    assert lottery is not None
-    averages = {
-        outcome.by_label[(g.feature, g.value)]: (g.volunteers, g.average)
-        for g in lottery.groups
-        if (g.feature, g.value) in outcome.by_label
-    }
-    chances = [lottery.probabilities[str(n)] for n in range(1, len(data.volunteers) + 1)]
-    return {"lottery": lottery, **chance_context(data, chances, averages, setup)}
+    context = chance_context(data, outcome.chances(), outcome.averages(), setup)
+    return {"lottery": outcome.lottery, **context}
 
 
 def chance_context(
