@@ -19,6 +19,21 @@ from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture
 ROOM = ("Social rent",) * 6 + ("Owner",) * 5 + ("Private rent",) * 4 + (None,)
 
 
+async def seat_and_vote(app, code, workshop, round_id, tenure, label, options) -> None:
+    """One more resident: joins, answers tenure (None: prefer not to say) and gives 3 dots to
+    the first option and 2 to the second, or the reverse if an owner."""
+    uc, store = app.state.workshops, app.state.store
+    _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"})
+    respondent = await store.link_respondent(participant.id, None)
+    answer = choice(tenure, label) if label else None
+    await store.save_profile_answers(respondent.id, {tenure.id: answer})
+    a, b = options
+    dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
+    fields = {f"dots-{o}": str(n) for o, n in dots.items()}
+    form = {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields}
+    await uc.cast_ballot(participant, workshop, form)
+
+
 @pytest.fixture
 async def voted(app, facilitator):
     """A closed dot round in a workshop whose programme asks tenure and age band; each voter
@@ -32,20 +47,9 @@ async def voted(app, facilitator):
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    uc, store = app.state.workshops, app.state.store
-    workshop = await store.workshop(workshop_id)
+    workshop = await app.state.store.workshop(workshop_id)
     for label in ROOM:
-        _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"})
-        respondent = await store.link_respondent(participant.id, None)
-        answer = choice(tenure, label) if label else None
-        await store.save_profile_answers(respondent.id, {tenure.id: answer})
-        dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
-        fields = {f"dots-{o}": str(n) for o, n in dots.items()}
-        await uc.cast_ballot(
-            participant,
-            workshop,
-            {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields},
-        )
+        await seat_and_vote(app, code, workshop, round_id, tenure, label, (a, b))
     await facilitator.round_action(workshop_id, round_id, "close")
     return workshop_id, round_id, questions, (a, b)
 
@@ -244,8 +248,7 @@ async def test_answers_changed_after_a_round_closed_do_not_change_its_split(app,
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    uc, store = app.state.workshops, app.state.store
-    workshop = await store.workshop(workshop_id)
+    workshop = await app.state.store.workshop(workshop_id)
     async with new_client(app) as device:
         resident = Resident(device)
         await resident.join(code)
@@ -253,16 +256,7 @@ async def test_answers_changed_after_a_round_closed_do_not_change_its_split(app,
         assert (await resident.phone.vote_http(round_id, {a: 3, b: 2})).status_code == 200
         # Five more social renters back benches as the resident did; five owners back lighting.
         for label in ("Social rent",) * 5 + ("Owner",) * 5:
-            _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "1"})
-            respondent = await store.link_respondent(participant.id, None)
-            await store.save_profile_answers(respondent.id, {tenure.id: choice(tenure, label)})
-            dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
-            fields = {f"dots-{o}": str(n) for o, n in dots.items()}
-            await uc.cast_ballot(
-                participant,
-                workshop,
-                {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields},
-            )
+            await seat_and_vote(app, code, workshop, round_id, tenure, label, (a, b))
         await facilitator.round_action(workshop_id, round_id, "close")
         page = results(workshop_id, round_id)
         csv_path = f"/f/workshops/{workshop_id}/export/results-by-group.csv"

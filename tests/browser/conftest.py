@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.helpers import PASSWORD, Server, add_user
@@ -449,3 +450,10 @@ def room(browser: Browser, tmp_path_factory) -> Iterator[Room]:
     finally:
         server.stop()
         _close_output(server)
+
+
+def no_serious_axe_violations(page: Page, name: str) -> None:
+    """Fail on any serious or critical finding of an axe scan of the page."""
+    found = Axe().run(page).response["violations"]
+    blocking = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+    assert not blocking, f"axe found on {name}: {blocking}"

@@ -10,22 +10,15 @@ import io
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESK, PHONE, FacilitatorUI
+from tests.browser.conftest import DESK, PHONE, FacilitatorUI, no_serious_axe_violations
 from tests.test_panels_page import POOL, YOUNG, pool_csv
 
 pytestmark = pytest.mark.browser
 
 TENURE = ("Social rent", "Private rent", "Owner")
 AGE = ("Under 30", "30 to 64", "65 and over")
-
-
-def no_serious_axe_violations(page: Page, name: str) -> None:
-    found = Axe().run(page).response["violations"]
-    blocking = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
-    assert not blocking, f"axe found on {name}: {blocking}"
 
 
 def add_question(page: Page, label: str, choices: tuple[str, ...]) -> None:

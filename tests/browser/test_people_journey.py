@@ -9,10 +9,9 @@ import uuid
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESK, PHONE, FacilitatorUI, PhoneUI
+from tests.browser.conftest import DESK, PHONE, FacilitatorUI, PhoneUI, no_serious_axe_violations
 from tests.helpers import csrf_of
 
 pytestmark = pytest.mark.browser
@@ -64,12 +63,6 @@ def join_and_meet_the_questions(phone: PhoneUI, code: str) -> Page:
     expect(page).to_have_url(re.compile(rf"/w/{code}/about\?first=1$"))
     expect(page.get_by_role("heading", name="A few questions about you")).to_be_visible()
     return page
-
-
-def no_serious_axe_violations(page: Page, name: str) -> None:
-    found = Axe().run(page).response["violations"]
-    blocking = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
-    assert not blocking, f"axe found on {name}: {blocking}"
 
 
 def room_rows(console: Page, workshop_id: int):
