@@ -4,7 +4,7 @@ Pools of 150 and 600 volunteers are generated with four features (age band, gend
 area), skewed as real pools are: older people and owners volunteer more. A panel of 20 is chosen
 with quotas from a stated population make-up: for each answer, at least floor(share x 20) - 1 and
 at most ceil(share x 20) + 1 seats. On the same pools it runs our leximin lottery
-(facilitation.panel), sortition-algorithms' leximin and its default algorithm (maximin), and
+(facilitation.panel.lottery), sortition-algorithms' leximin and its default algorithm (maximin), and
 prints a table of the smallest chance, the Gini coefficient of the chances and the time taken.
 
 sortition-algorithms (GPL-3.0) is used here only, never by the product; install it with
@@ -32,8 +32,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from facilitation.panel import gini, select_panel
-from facilitation.panel_quotas import Quota, Volunteer
+from facilitation.panel.lottery import gini, select_panel
+from facilitation.panel.quotas import Quota, Volunteer
 
 SEATS = 20
 # The population the panel should look like (shares of residents), and how much more or less

@@ -19,20 +19,20 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from facilitation import live
-from facilitation.errors import FacilitationError, error_response
-from facilitation.health import HealthChecks
-from facilitation.hub import Hub
-from facilitation.i18n import activate, negotiate
-from facilitation.ideas import IdeaDesk
-from facilitation.limits import FailureLimit, Guard
-from facilitation.panels import Lotteries
-from facilitation.plans import Plans
-from facilitation.profiles import Profiles
-from facilitation.render import Renderer
+from facilitation.core.errors import FacilitationError, error_response
+from facilitation.core.hub import Hub
+from facilitation.core.i18n import activate, negotiate
+from facilitation.core.limits import FailureLimit, Guard
+from facilitation.health.checks import HealthChecks
+from facilitation.panel.pools import Lotteries
+from facilitation.people.profiles import Profiles
+from facilitation.programme.plans import Plans
 from facilitation.settings import Settings
-from facilitation.storage import Store
-from facilitation.views import (
+from facilitation.storage.store import Store
+from facilitation.web import live
+from facilitation.web.common import csrf_token
+from facilitation.web.render import Renderer
+from facilitation.web.views import (
     about,
     board,
     export,
@@ -46,8 +46,8 @@ from facilitation.views import (
     programme_export,
     split,
 )
-from facilitation.views.common import csrf_token
-from facilitation.workshop import Workshops
+from facilitation.workshop.desk import IdeaDesk
+from facilitation.workshop.workshops import Workshops
 
 SESSION_COOKIE = "facilitation"
 # A month: a phone keeps its place from one workshop evening to the next.

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve(settings)
     if args.command == "demo":
-        from facilitation.demo import seed
+        from facilitation.demo.workshop import seed
         from facilitation.server import serve
 
         info = asyncio.run(seed(settings))
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return serve(settings)
     if args.command == "add-user":
-        from facilitation.accounts import add_user
+        from facilitation.accounts.users import add_user
 
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from facilitation.people import ProfileQuestion
+from facilitation.people.rules import ProfileQuestion
 from tests.helpers import Facilitator, Phone, csrf_of
 
 TENURE = ("Social rent", "Private rent", "Owner")

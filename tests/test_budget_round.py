@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from facilitation.models import RoundKind
+from facilitation.core.models import RoundKind
 from tests.conftest import new_client
 from tests.helpers import Facilitator, Phone, Server, add_user, db_rows, signed_in_facilitator
 

@@ -11,9 +11,11 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from facilitation import __version__, create_app, demo, demo_history
+from facilitation import __version__, create_app
+from facilitation.demo import history as demo_history
+from facilitation.demo import workshop as demo
 from facilitation.settings import Settings
-from facilitation.storage import Store
+from facilitation.storage.store import Store
 from tests.helpers import ROOT, Facilitator
 
 

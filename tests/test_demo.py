@@ -10,10 +10,13 @@ from collections import Counter
 import httpx
 import pytest
 
-from facilitation import create_app, demo, demo_history, demo_people
-from facilitation.groups import MIN_SIZE
+from facilitation import create_app
+from facilitation.demo import history as demo_history
+from facilitation.demo import people as demo_people
+from facilitation.demo import workshop as demo
+from facilitation.people.groups import MIN_SIZE
 from facilitation.settings import Settings
-from facilitation.storage import Store
+from facilitation.storage.store import Store
 from tests.helpers import Facilitator
 
 

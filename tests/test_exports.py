@@ -10,18 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facilitation.exports import (
-    BALLOT_HEADER,
-    RESULT_HEADER,
-    SCHEMA_VERSION,
-    ballot_rows,
-    pseudonym,
-    result_rows,
-    safe_cell,
-    to_csv,
-    workshop_json,
-)
-from facilitation.models import (
+from facilitation.core.models import (
     Ballot,
     LimitKind,
     Option,
@@ -32,6 +21,17 @@ from facilitation.models import (
     RoundStatus,
     Scope,
     Workshop,
+)
+from facilitation.workshop.exports import (
+    BALLOT_HEADER,
+    RESULT_HEADER,
+    SCHEMA_VERSION,
+    ballot_rows,
+    pseudonym,
+    result_rows,
+    safe_cell,
+    to_csv,
+    workshop_json,
 )
 
 SECRET = "export-secret"

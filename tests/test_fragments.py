@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from facilitation import render
-from facilitation.live import status_html
-from facilitation.views.facilitator import console_data
+from facilitation.web import render
+from facilitation.web.live import status_html
+from facilitation.web.views.facilitator import console_data
 from tests.conftest import new_client
 from tests.helpers import Phone, signed_in_facilitator
 
@@ -286,7 +286,7 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
 ):
     from types import SimpleNamespace
 
-    from facilitation.views import programme as views
+    from facilitation.web.views import programme as views
 
     plans = app.state.plans
     programme = await plans.create_programme({"title": "Plan"})

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
-from facilitation.people import Volunteer
+from facilitation.people.rules import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation.groups import NOT_SAID, OTHER, GroupKind, split, tally_groups
+from facilitation.people.groups import NOT_SAID, OTHER, GroupKind, split, tally_groups
 
 
 def room(**sizes: int) -> tuple[dict[int, str], dict[int, str | None]]:

@@ -7,8 +7,8 @@ import html
 
 import pytest
 
-from facilitation import pact
-from facilitation.models import Ballot, RoundKind
+from facilitation.core.models import Ballot, RoundKind
+from facilitation.health import pact
 from tests.helpers import db_rows
 from tests.test_plans import assign, create_programme, text_of
 

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from facilitation.hub import Hub, Overflowed
+from facilitation.core.hub import Hub, Overflowed
 
 BOARD_1 = ("board", 1)
 BOARD_2 = ("board", 2)

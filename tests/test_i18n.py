@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from facilitation import i18n
+from facilitation.core import i18n
 from tests.conftest import new_client
 from tests.helpers import ROOT
 

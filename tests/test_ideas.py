@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from facilitation.models import IdeaStatus, RoundKind, RoundStatus
-from facilitation.storage_ideas import IDEAS_PER_PERSON
+from facilitation.core.models import IdeaStatus, RoundKind, RoundStatus
+from facilitation.storage.ideas import IDEAS_PER_PERSON
 from tests.conftest import new_client
 from tests.helpers import (
     Facilitator,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.limits import Buckets, FailureLimit, Guard, TokenBucket
+from facilitation.core.limits import Buckets, FailureLimit, Guard, TokenBucket
 
 
 def test_a_bucket_allows_its_burst_then_its_rate():

@@ -10,11 +10,11 @@ from contextlib import closing
 import pytest
 
 from facilitation import create_app
-from facilitation.models import InfoCard, Round, RoundKind, RoundStatus
+from facilitation.core.models import InfoCard, Round, RoundKind, RoundStatus
 from facilitation.settings import Settings
-from facilitation.storage import CORE_MIGRATIONS, MIGRATIONS, Store
-from facilitation.storage_plans import PLAN_MIGRATIONS
-from facilitation.storage_scope import SCOPE_MIGRATIONS
+from facilitation.storage.plans import PLAN_MIGRATIONS
+from facilitation.storage.scope import SCOPE_MIGRATIONS
+from facilitation.storage.store import CORE_MIGRATIONS, MIGRATIONS, Store
 from tests.conftest import new_client
 from tests.helpers import Facilitator, quick_hash
 

@@ -1,12 +1,12 @@
-"""The standing needs list's rule (facilitation.needs.rank_needs), as tables."""
+"""The standing needs list's rule (facilitation.programme.needs.rank_needs), as tables."""
 
 from __future__ import annotations
 
 import pytest
 
-from facilitation.models import Action, ActionStatus, Need, NeedStatus, ResultRow, RoundKind
-from facilitation.models import RoundResult as Result
-from facilitation.needs import by_need, rank_needs
+from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, ResultRow, RoundKind
+from facilitation.core.models import RoundResult as Result
+from facilitation.programme.needs import by_need, rank_needs
 
 
 def need(need_id: int, *option_ids: int, override: float | None = None) -> Need:

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation.panel import draw, gini, min_probability, select_panel
-from facilitation.panel_quotas import (
+from facilitation.panel.lottery import draw, gini, min_probability, select_panel
+from facilitation.panel.quotas import (
     Infeasible,
     Quota,
     Volunteer,
@@ -236,8 +236,8 @@ def test_a_fresh_process_draws_the_same_panel(lottery):
     code = textwrap.dedent(
         f"""
         import json
-        from facilitation.panel import draw, select_panel
-        from facilitation.panel_quotas import Quota, Volunteer
+        from facilitation.panel.lottery import draw, select_panel
+        from facilitation.panel.quotas import Quota, Volunteer
         rows, quota_rows = {json.dumps(POOL_ROWS)}, {json.dumps(QUOTA_ROWS)}
         pool = [Volunteer(i, {{"age": a, "gender": g, "tenure": t}}, h) for i, a, g, t, h in rows]
         result = draw(select_panel(pool, {SEATS}, [Quota(*q) for q in quota_rows]),

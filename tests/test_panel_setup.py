@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.panel_quotas import Quota, Relaxation
-from facilitation.panel_setup import (
+from facilitation.panel.quotas import Quota, Relaxation
+from facilitation.panel.setup import (
     Limit,
     Setup,
     SetupError,
@@ -18,7 +18,7 @@ from facilitation.panel_setup import (
     rows,
     suggest,
 )
-from facilitation.people import PREFER_NOT_TO_SAY, Choice, ProfileQuestion, Volunteer
+from facilitation.people.rules import PREFER_NOT_TO_SAY, Choice, ProfileQuestion, Volunteer
 
 
 def question(qid: int, label: str, *labels: str, retired=()) -> ProfileQuestion:

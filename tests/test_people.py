@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.people import (
+from facilitation.people.rules import (
     CHOICES_MAX,
     PREFER_NOT_TO_SAY,
     Choice,

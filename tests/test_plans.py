@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from facilitation.errors import BadRequest
-from facilitation.models import ActionStatus, NeedStatus, Who
-from facilitation.plans import turnout_chart
+from facilitation.core.errors import BadRequest
+from facilitation.core.models import ActionStatus, NeedStatus, Who
+from facilitation.programme.plans import turnout_chart
 from tests.conftest import new_client
 from tests.helpers import Phone, db_rows
 
@@ -109,7 +109,7 @@ async def test_an_unknown_programme_is_not_found(facilitator):
 
 
 def test_the_turnout_chart_scales_to_the_busiest_workshop():
-    from facilitation.models import Workshop
+    from facilitation.core.models import Workshop
 
     a, b = Workshop(1, "AAAAAA", "A", "", "", 0), Workshop(2, "BBBBBB", "B", "", "", 0)
     bars = turnout_chart([a, b], [(1, 10, 8), (2, 20, 5)])

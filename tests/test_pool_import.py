@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.people import Choice, ProfileQuestion
-from facilitation.pool_import import MAX_VOLUNTEERS, read_amount, read_makeup, read_volunteers
+from facilitation.panel.pool_import import MAX_VOLUNTEERS, read_amount, read_makeup, read_volunteers
+from facilitation.people.rules import Choice, ProfileQuestion
 
 
 def question(qid: int, label: str, *labels: str, retired=()) -> ProfileQuestion:

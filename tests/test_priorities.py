@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.models import ResultRow, RoundKind, RoundResult
-from facilitation.priorities import Priority, combine, round_scores
+from facilitation.core.models import ResultRow, RoundKind, RoundResult
+from facilitation.workshop.summary import Priority, combine, round_scores
 
 
 def result(*places: tuple[int, int]) -> RoundResult:

@@ -18,8 +18,8 @@ import pytest
 from markupsafe import escape
 from openpyxl import load_workbook
 
-from facilitation import programme_export as px
-from facilitation.csv_import import read_titles
+from facilitation.core.csv_files import read_titles
+from facilitation.programme import exports as px
 from tests.conftest import new_client
 from tests.helpers import ROOT, Phone, db_rows
 

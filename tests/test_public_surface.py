@@ -47,7 +47,7 @@ def test_importing_the_package_opens_no_database_and_loads_no_server(tmp_path):
         """
         import json, sys
         import facilitation
-        heavy = ["facilitation.app", "facilitation.storage", "aiosqlite", "starlette",
+        heavy = ["facilitation.app", "facilitation.storage.store", "aiosqlite", "starlette",
                  "uvicorn", "jinja2"]
         print(json.dumps([m for m in heavy if m in sys.modules]))
         """,

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from facilitation import render
-from facilitation.live import console_channel
+from facilitation.web import render
+from facilitation.web.live import console_channel
 from tests.conftest import new_client
 from tests.helpers import db_rows
 from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking

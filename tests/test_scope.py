@@ -12,8 +12,8 @@ import re
 import httpx
 import pytest
 
-from facilitation import voting
-from facilitation.models import InfoCard, LimitKind, Round, RoundKind, RoundStatus, Scope
+from facilitation.core.models import InfoCard, LimitKind, Round, RoundKind, RoundStatus, Scope
+from facilitation.kinds import voting
 from tests.conftest import new_client
 from tests.helpers import Facilitator, Phone, db_rows, signed_in_facilitator
 

@@ -16,7 +16,7 @@ import pytest
 from starlette.routing import Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 
-from facilitation.people import Volunteer
+from facilitation.people.rules import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation.errors import BadRequest, Conflict
-from facilitation.groups import GroupKind
-from facilitation.models import Ballot, Option, Round, RoundKind, RoundStatus
-from facilitation.people import Choice, ProfileQuestion
-from facilitation.profiles import read_answers, read_figures
-from facilitation.split import split_round, split_rows, splittable
+from facilitation.core.errors import BadRequest, Conflict
+from facilitation.core.models import Ballot, Option, Round, RoundKind, RoundStatus
+from facilitation.people.groups import GroupKind
+from facilitation.people.profiles import read_answers, read_figures
+from facilitation.people.rules import Choice, ProfileQuestion
+from facilitation.people.split import split_round, split_rows, splittable
 
 
 def question(qid: int, *labels: str, retired: tuple[str, ...] = ()) -> ProfileQuestion:

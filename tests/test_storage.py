@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from facilitation.errors import Conflict, NotFound, RoundNotOpen
-from facilitation.models import Ballot, Round, RoundKind, RoundStatus
-from facilitation.storage import CODE_ALPHABET, CODE_LENGTH, MIGRATIONS, Store
-from facilitation.voting import tally
+from facilitation.core.errors import Conflict, NotFound, RoundNotOpen
+from facilitation.core.models import Ballot, Round, RoundKind, RoundStatus
+from facilitation.kinds.voting import tally
+from facilitation.storage.store import CODE_ALPHABET, CODE_LENGTH, MIGRATIONS, Store
 
 
 @pytest.fixture

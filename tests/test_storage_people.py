@@ -7,12 +7,12 @@ from contextlib import closing
 
 import pytest
 
-from facilitation.errors import Conflict, NotFound
-from facilitation.groups import split, tally_groups
-from facilitation.models import Ballot, Round, RoundKind, RoundStatus
-from facilitation.people import RoomProfile, Volunteer, room_against_place
-from facilitation.storage import MIGRATIONS, Store
-from facilitation.voting import tally
+from facilitation.core.errors import Conflict, NotFound
+from facilitation.core.models import Ballot, Round, RoundKind, RoundStatus
+from facilitation.kinds.voting import tally
+from facilitation.people.groups import split, tally_groups
+from facilitation.people.rules import RoomProfile, Volunteer, room_against_place
+from facilitation.storage.store import MIGRATIONS, Store
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from facilitation.storage import CODE_ALPHABET, CODE_LENGTH
+from facilitation.storage.store import CODE_ALPHABET, CODE_LENGTH
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,

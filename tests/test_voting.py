@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from facilitation.models import Ballot, ResultRow, Round, RoundKind, RoundStatus
-from facilitation.voting import (
+from facilitation.core.models import Ballot, ResultRow, Round, RoundKind, RoundStatus
+from facilitation.kinds.voting import (
     BallotError,
     borda_scores,
     pairwise,

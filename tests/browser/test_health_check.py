@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from facilitation.pact import DEFAULT_STATEMENTS
+from facilitation.health.pact import DEFAULT_STATEMENTS
 from tests.browser.conftest import DESK, FacilitatorUI, PhoneUI
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,1 @@
+"""Facilitator accounts: passwords, sign-ins and who may do what."""

@@ -1,0 +1,107 @@
+"""Domain errors that carry their HTTP status, and the one place that turns them into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from facilitation.core.i18n import N_
+
+NOT_FOUND = {
+    "page": N_("We could not find that page."),
+    "workshop": N_("We could not find that workshop."),
+    "option": N_(
+        "We could not find that option. It may have been removed; please reload the page."
+    ),
+    "round": N_("We could not find that round. Please reload the page."),
+    "idea": N_("We could not find that idea. Please reload the page."),
+    "programme": N_("We could not find that programme."),
+    "need": N_("We could not find that need. Please reload the page."),
+    "action": N_("We could not find that action. Please reload the page."),
+    "workshop with that code": N_(
+        "No workshop has that code. Check the letters on the screen and try again."
+    ),
+    "place in this workshop": N_(
+        "This device has not joined this workshop yet. Please join with the code."
+    ),
+    "pool": N_("We could not find that pool of volunteers. It may have been deleted."),
+    "panel": N_("We could not find that draw. Its pool may have been deleted."),
+    "profile question": N_(
+        "We could not find that question. It may have been removed; please reload the page."
+    ),
+}
+
+
+class FacilitationError(Exception):
+    """An error a person can understand; ``message`` is a translatable template."""
+
+    status = 400
+    default = N_("That request could not be understood.")
+
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        self.message = message or self.default
+        self.params = params
+        super().__init__(self.message.format(**params) if params else self.message)
+
+
+class BadRequest(FacilitationError):
+    status = 400
+
+
+class Forbidden(FacilitationError):
+    status = 403
+    default = N_("You are not allowed to do that.")
+
+
+class NotFound(FacilitationError):
+    status = 404
+    default = NOT_FOUND["page"]
+
+    def __init__(self, what: str = "page") -> None:
+        self.what = what
+        super().__init__(NOT_FOUND.get(what, self.default))
+
+
+class Conflict(FacilitationError):
+    status = 409
+
+
+class RoundNotOpen(Conflict):
+    default = N_(
+        "This round is closed, so your ballot was not changed. Your last saved ballot counts."
+    )
+
+
+class TooManyRequests(FacilitationError):
+    """Too many attempts from one device or address; ``seconds`` says how long to wait."""
+
+    status = 429
+    default = N_("Too many attempts. Please wait {seconds} seconds and try again.")
+
+    def __init__(self, seconds: float, message: str | None = None) -> None:
+        super().__init__(message or self.default, seconds=max(1, round(seconds)))
+
+
+class TooLarge(FacilitationError):
+    status = 413
+    default = N_("That was too much to send at once.")
+
+
+async def error_response(request: Request, exc: Exception) -> Response:
+    """Render any error as a page, or as the flash fragment when htmx asked for a fragment."""
+    from facilitation.web.render import render_error
+
+    if isinstance(exc, FacilitationError):
+        return render_error(request, exc.status, exc.message, exc.params)
+    if isinstance(exc, HTTPException):
+        messages = {
+            404: NOT_FOUND["page"],
+            405: N_("That address does not take this kind of request."),
+            413: TooLarge.default,
+        }
+        message = messages.get(exc.status_code, N_("Something went wrong with that request."))
+        return render_error(request, exc.status_code, message, {})
+    return render_error(request, 500, N_("Something went wrong on our side. Please try again."), {})

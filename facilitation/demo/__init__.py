@@ -1,0 +1,1 @@
+"""Made-up data for `facilitation demo`: an estate's workshop, its history, people and a pool."""

@@ -1,0 +1,163 @@
+"""A realistic demo workshop (an estate's green spaces) and a facilitator to run it, in a programme
+with past workshops, profile questions and a volunteer pool (demo_people, demo_history)."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+
+from facilitation.core.models import (
+    Action,
+    ActionStatus,
+    BudgetRule,
+    InfoCard,
+    LimitKind,
+    Round,
+    RoundKind,
+    RoundStatus,
+    Scope,
+    Who,
+)
+from facilitation.demo import history as demo_history
+from facilitation.demo import people as demo_people
+from facilitation.settings import Settings
+from facilitation.storage.store import Store
+
+DEMO_USER = "demo"
+TITLE = "Phoenix Place green spaces"
+PROGRAMME = "Phoenix Place green spaces"
+# (title, description, cost, scope, limit kind, limit): costs are the housing team's estimates.
+OPTIONS = (
+    ("Food-growing beds by Block C", "Raised beds residents can book, with a water butt.", 4000,
+     Scope.OPEN, None, ""),
+    ("Brighter lighting on the path to the bus stop", "LED lamps along the east path.", 9000,
+     Scope.WITHIN_LIMITS, LimitKind.HEALTH_SAFETY,
+     "Lamps must meet the council's lighting standard."),
+    ("Benches and shade in the central courtyard", "Four benches and two trees.", 6000,
+     Scope.OPEN, None, ""),
+    ("Fenced play area for under-fives", "Soft surface, gate that closes by itself.", 12000,
+     Scope.WITHIN_LIMITS, LimitKind.BUDGET, "Play equipment must come from the approved list."),
+    ("Wildflower meadow instead of mown grass", "On the bank behind Block A.", 2500,
+     Scope.OPEN, None, ""),
+    ("Secure cycle storage", "Covered lockers for 20 bikes near the main entrance.", 8000,
+     Scope.OPEN, None, ""),
+    ("Screen and tidy the bin stores", "Planters and timber screens around the bins.", 5000,
+     Scope.OPEN, None, ""),
+    ("Fire doors on Block B replaced this year", "Shown so everyone knows it is happening.", None,
+     Scope.NOT_NEGOTIABLE, LimitKind.STATUTORY,
+     "A legal fire-safety duty: it is paid from the building budget, not this one."),
+)  # fmt: skip
+CATEGORIES = ("Green spaces", "Safety", "Play", "Bins and tidiness")
+BUDGET = 25000
+BUDGET_CARD = InfoCard(
+    "Where the £25,000 comes from",
+    "It is this year's estate-improvement allowance. It is not taken from service charges, and "
+    "money not spent this year goes back to the council.",
+)
+
+WORDS = ("maple", "river", "garden", "lantern", "meadow", "harbour", "orchard", "willow")
+
+
+async def seed(settings: Settings) -> dict:
+    """Make sure the demo facilitator and workshop exist; the password is new on every run."""
+    store = await Store(settings.data_path, durability=settings.durability).open()
+    try:
+        password = "-".join(secrets.choice(WORDS) for _ in range(3)) + str(
+            secrets.randbelow(90) + 10
+        )
+        digest = PasswordHasher().hash(password)
+        found = await store.user_credentials(DEMO_USER)
+        if found:
+            await store.set_password(DEMO_USER, digest)
+            user = found[0]
+        else:
+            user = await store.create_user(DEMO_USER, digest)
+        workshop = next((w for w in await store.workshops() if w.title == TITLE), None)
+        if workshop is None:
+            programme_id = await _seed_programme(store)
+            # The past workshops first, so the one to run today is the newest in every list.
+            await _seed_people(store, user.id, programme_id)
+            workshop = await _seed_workshop(store, user.id, programme_id)
+        elif await _before_people(store, workshop.id):
+            # A demo file from before "Who takes part": give its programme the people too.
+            await _seed_people(store, user.id, await store.workshop_programme(workshop.id))
+        return {
+            "username": DEMO_USER,
+            "password": password,
+            "code": workshop.code,
+            "workshop_id": workshop.id,
+        }
+    finally:
+        await store.close()
+
+
+async def _seed_programme(store: Store) -> int:
+    programme = await store.create_programme(
+        PROGRAMME,
+        "Phoenix Place estate",
+        "Residents and the housing team decide together how the estate's shared outdoor spaces "
+        "change, and check each year what was done.",
+    )
+    return programme.id
+
+
+async def _seed_people(store: Store, user_id: int, programme_id: int) -> None:
+    """Who takes part: the questions and the estate's figures, the past workshops with their
+    rooms, results and health checks, and a volunteer pool for a panel lottery."""
+    questions = await demo_people.seed_questions(store, programme_id)
+    await demo_history.History(store, questions).seed(user_id, programme_id)
+    await demo_people.seed_pool(store, programme_id, questions)
+
+
+async def _before_people(store: Store, workshop_id: int) -> bool:
+    """Whether the demo workshop's programme has none of the people seeded by _seed_people."""
+    programme_id = await store.workshop_programme(workshop_id)
+    if programme_id is None:
+        return False
+    titles = {w.title for w in await store.workshops()}
+    return not (
+        await store.profile_questions(programme_id, include_retired=True)
+        or await store.pools(programme_id)
+        or titles & {p.title for p in demo_history.PAST}
+    )
+
+
+async def _seed_workshop(store: Store, user_id: int, programme_id: int):
+    """The workshop to run, its options and rounds, and its programme's needs and actions."""
+    workshop = await store.create_workshop(
+        TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
+    )
+    ids = []
+    for title, text, cost, scope, limit_kind, limit in OPTIONS:
+        option = await store.add_option(workshop.id, title, text, (scope, limit_kind, limit), cost)
+        ids.append(option.id)
+    votable = tuple(
+        i for i, o in zip(ids, OPTIONS, strict=True) if o[3] is not Scope.NOT_NEGOTIABLE
+    )
+    info = tuple(i for i in ids if i not in votable)
+    rounds = (
+        Round(0, workshop.id, "What would make the green spaces better?", RoundKind.IDEAS, (),
+              RoundStatus.DRAFT, categories=CATEGORIES),
+        Round(0, workshop.id, "Which ideas matter most to you?", RoundKind.DOTS, votable,
+              RoundStatus.DRAFT, dots=5, max_per_option=3, info_option_ids=info),
+        Round(0, workshop.id, "Put your top three in order", RoundKind.RANK, votable,
+              RoundStatus.DRAFT, top_k=3, hidden=True, timer_seconds=300),
+        Round(0, workshop.id, "Spend this year's £25,000", RoundKind.BUDGET, votable,
+              RoundStatus.DRAFT, budget=BUDGET, budget_rule=BudgetRule.EQUAL_SHARES,
+              info_option_ids=info, cards=(BUDGET_CARD,), cards_on_board=True),
+    )  # fmt: skip
+    for rnd in rounds:
+        await store.save_round(rnd)
+    await store.set_workshop_programme(workshop.id, programme_id)
+    lighting = await store.add_need(
+        programme_id, "Safer walk to the bus stop after dark", "Raised at the spring meeting.",
+        (ids[1],),
+    )  # fmt: skip
+    await store.add_need(programme_id, "Somewhere to sit in the shade", "", (ids[2],))
+    await store.add_need(programme_id, "Space for small children to play", "", (ids[3],))
+    await store.save_action(
+        Action(0, programme_id, lighting.id, "Survey the east path lamps with the contractor",
+               Who.STAFF, "Estate services team", "", ActionStatus.PLANNED)
+    )  # fmt: skip
+    return workshop

@@ -1,0 +1,1 @@
+"""The panel lottery: volunteer pools, quotas, the lottery itself, draws and their exports."""

@@ -1,0 +1,191 @@
+"""Panel lottery use cases: import a pool, work out everyone's chance under the organiser's
+quotas, and draw and record a panel with a published seed.
+
+The lottery is pure and CPU-bound (panel.lottery); it runs in a worker thread, one at a time,
+so that the live workshops on the same server keep answering while it works. A lottery depends
+only on its inputs, so the last few are kept: the draw after "Work out the chances" does not
+compute it again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from facilitation.core.csv_files import Problem
+from facilitation.core.errors import BadRequest, NotFound
+from facilitation.core.i18n import N_, _
+from facilitation.core.models import Programme
+from facilitation.panel import lottery as lottery_rules
+from facilitation.panel.pool_import import read_volunteers
+from facilitation.panel.setup import Key, Setup, lottery_inputs
+from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, Pool, ProfileQuestion, Volunteer
+from facilitation.storage.store import Store
+
+KEPT = 4  # lotteries kept for a draw that follows
+TITLE_MAX = 120
+SEED_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PoolData:
+    """A pool with what its pages need: the volunteers, the programme's questions, the place."""
+
+    pool: Pool
+    volunteers: list[Volunteer]
+    questions: list[ProfileQuestion]
+    makeup: dict[int, dict[int, float]]
+    panels: list[Panel]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A worked-out lottery, or why none can meet the quotas; and how labels map to answers."""
+
+    setup: Setup
+    lottery: lottery_rules.Lottery | None
+    infeasible: lottery_rules.Infeasible | None
+    by_label: Mapping[tuple[str, str], Key]
+
+    def averages(self) -> dict[Key, tuple[int, float]]:
+        """Each answer's number of volunteers and their average chance of a seat."""
+        assert self.lottery is not None
+        return {
+            self.by_label[(g.feature, g.value)]: (g.volunteers, g.average)
+            for g in self.lottery.groups
+            if (g.feature, g.value) in self.by_label
+        }
+
+    def chances(self) -> list[float]:
+        """Each volunteer's chance of a seat, in pool order (volunteer 1 first)."""
+        assert self.lottery is not None
+        chances = self.lottery.probabilities
+        return [chances[str(n)] for n in range(1, len(chances) + 1)]
+
+
+def seed_text(value: Any) -> str:
+    """The seed as the draw reads it: runs of spaces tidied, so a retyped seed draws the same."""
+    seed = " ".join(value.split()) if isinstance(value, str) else ""
+    if not seed:
+        raise BadRequest(
+            N_("Please give the seed you published, such as the numbers rolled at the meeting.")
+        )
+    if len(seed) > SEED_MAX:
+        raise BadRequest(N_("The seed is too long: {n} characters at most."), n=SEED_MAX)
+    return seed
+
+
+class Lotteries:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._limiter = anyio.CapacityLimiter(1)
+        self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
+
+    async def pool_in(self, programme: Programme, pool_id: Any) -> Pool:
+        pool = await self.store.pool(int(pool_id))
+        if pool.programme_id != programme.id:
+            raise NotFound("pool")
+        return pool
+
+    async def data(self, pool: Pool) -> PoolData:
+        store = self.store
+        questions = await store.profile_questions(pool.programme_id)
+        return PoolData(
+            pool,
+            await store.volunteers(pool.id),
+            questions,
+            await store.place_makeup(pool.programme_id),
+            await store.panels(pool.id),
+        )
+
+    async def import_pool(
+        self, programme: Programme, title: Any, data: bytes
+    ) -> tuple[Pool | None, list[Problem]]:
+        """Store every volunteer in the file, or none and every problem with its line."""
+        title = " ".join(title.split()) if isinstance(title, str) else ""
+        if len(title) > TITLE_MAX:
+            raise BadRequest(N_("The title is too long: {n} characters at most."), n=TITLE_MAX)
+        questions = await self.store.profile_questions(programme.id)
+        declines = {PREFER_NOT_TO_SAY, _(PREFER_NOT_TO_SAY)}
+        volunteers, problems = read_volunteers(data, questions, declines)
+        if problems:
+            return None, problems
+        title = title or _("Pool of {n} volunteers", n=len(volunteers))
+        return await self.store.add_pool(programme.id, title, volunteers), []
+
+    async def work_out(self, data: PoolData, setup: Setup) -> Outcome:
+        """The lottery for these settings, or the reasons none can meet them."""
+        candidates, quotas, by_label = lottery_inputs(data.questions, data.volunteers, setup)
+        key = (
+            data.pool.id,
+            setup.seats,
+            setup.one_per_household,
+            tuple(quotas),
+            tuple(sorted(by_label.items())),
+        )
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+
+        def compute() -> Outcome:
+            try:
+                lottery = lottery_rules.select_panel(
+                    candidates, setup.seats, quotas, one_per_household=setup.one_per_household
+                )
+            except lottery_rules.Infeasible as infeasible:
+                return Outcome(setup, None, infeasible, by_label)
+            return Outcome(setup, lottery, None, by_label)
+
+        outcome = await anyio.to_thread.run_sync(compute, limiter=self._limiter)
+        self._kept[key] = outcome
+        while len(self._kept) > KEPT:
+            self._kept.popitem(last=False)
+        return outcome
+
+    async def draw(self, data: PoolData, setup: Setup, seed: str) -> Panel:
+        """Draw the panel the seed picks, with ordered reserves, and record it for good."""
+        outcome = await self.work_out(data, setup)
+        if outcome.lottery is None:
+            raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
+        lottery = outcome.lottery
+        drawn = lottery_rules.draw(lottery, seed, setup.reserves)
+        quotas = [
+            {"question_id": k[0], "choice_id": k[1], "min": low, "max": high}
+            for k, low, high in setup.quotas()
+        ]
+        groups = [
+            {"key": list(key), "volunteers": n, "average": average}
+            for key, (n, average) in outcome.averages().items()
+        ]
+        result = {
+            "reserves_asked": setup.reserves,
+            "panel": sorted(int(v) for v in drawn.panel),
+            "reserves": [int(v) for v in drawn.reserves],
+            "ticket": drawn.ticket,
+            "tickets": drawn.tickets,
+            "chances": outcome.chances(),
+            "lottery": [
+                [tickets, sorted(int(v) for v in members)]
+                for (members, _p), tickets in zip(lottery.panels, lottery.tickets, strict=True)
+            ],
+            "groups": groups,
+        }
+        return await self.store.save_panel(
+            data.pool.id, setup.seats, seed, quotas, setup.one_per_household, result
+        )
+
+    async def drawn(self, pool: Pool, panel_id: Any) -> Panel:
+        panel = await self.store.panel(int(panel_id))
+        if panel.pool_id != pool.id:
+            raise NotFound("panel")
+        return panel
+
+
+def by_number(volunteers: Sequence[Volunteer]) -> dict[int, Volunteer]:
+    """Volunteers by their number in the pool, counted from 1 in the order they were imported."""
+    return {n: v for n, v in enumerate(volunteers, start=1)}

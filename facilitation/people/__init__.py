@@ -1,0 +1,1 @@
+"""Who takes part: profile questions, the room against the place, results split by group."""

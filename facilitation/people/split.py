@@ -1,0 +1,132 @@
+"""Pure: a round's results per group of answers to one profile question, under the rule of
+people.groups (no group of fewer than 5 voters is ever shown), as a table and as CSV rows.
+
+Only closed rounds are split: a split taken while votes still arrive could be compared with one
+taken a ballot later, which would show that one ballot. For the same reason the groups are the
+answers voters had when the round closed (frozen by storage as it closes), not their answers now.
+Idea rounds have no ballots to split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from facilitation.core.models import (
+    Ballot,
+    Option,
+    ResultRow,
+    Round,
+    RoundKind,
+    RoundResult,
+    RoundStatus,
+)
+from facilitation.kinds import voting
+from facilitation.people.groups import MIN_SIZE, Group, GroupKind, split, tally_groups
+from facilitation.people.rules import ProfileQuestion
+
+SPLITTABLE = frozenset({RoundKind.DOTS, RoundKind.RANK, RoundKind.BUDGET, RoundKind.RATING})
+# What a result row's score is, by kind, as the CSV names it.
+METHOD = {
+    RoundKind.DOTS: "dots",
+    RoundKind.RANK: "borda",
+    RoundKind.BUDGET: "picks",
+    RoundKind.RATING: "mean",
+}
+
+
+def splittable(rnd: Round) -> bool:
+    """Whether a round's results may be split by group: a closed round with ballots."""
+    return rnd.kind in SPLITTABLE and rnd.status is RoundStatus.CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    group: Group[Ballot]
+    result: RoundResult | None  # None: withheld, never counted
+
+    def row(self, option_id: int) -> ResultRow | None:
+        if self.result is None:
+            return None
+        return next((r for r in self.result.rows if r.option_id == option_id), None)
+
+
+def split_round(
+    rnd: Round,
+    ballots: Sequence[Ballot],
+    labels: Mapping[int, str | None],
+    question: ProfileQuestion,
+    min_size: int = MIN_SIZE,
+) -> list[GroupResult]:
+    """The round's ballots grouped by each voter's answer (``labels``: participant id to answer
+    label, None if not said) in the question's order, each shown group counted alone."""
+    by_participant = {b.participant_id: b for b in ballots}
+    order = [c.label for c in question.choices]
+    groups = split(by_participant, labels, min_size, order)
+    counted = tally_groups(groups, lambda group_ballots: voting.tally(rnd, group_ballots))
+    return [GroupResult(group, result) for group, result in counted]
+
+
+SPLIT_HEADER = (
+    "round_id",
+    "round",
+    "question",
+    "group",
+    "group_kind",
+    "group_size",
+    "shown",
+    "method",
+    "place",
+    "tied",
+    "option_id",
+    "option",
+    "score",
+    "supporters",
+)
+
+
+def _score(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def split_rows(
+    rnd: Round,
+    question: ProfileQuestion,
+    groups: Sequence[GroupResult],
+    options: Mapping[int, Option],
+    label_of: Callable[[Group], str],
+) -> list[tuple]:
+    """One row per option per shown group; a withheld group is one row with no figures and no
+    size, since its size could be the one thing that identifies somebody."""
+    rows: list[tuple] = []
+    for g in groups:
+        head = (rnd.id, rnd.title, question.label, label_of(g.group), g.group.kind.value)
+        if g.result is None:
+            rows.append((*head, "", "withheld", "", "", "", "", "", "", ""))
+            continue
+        for r in g.result.rows:
+            option = options.get(r.option_id)
+            rows.append(
+                (
+                    *head,
+                    g.group.size,
+                    "yes",
+                    METHOD[rnd.kind],
+                    r.place,
+                    "yes" if r.tied else "no",
+                    r.option_id,
+                    option.title if option else "",
+                    _score(r.score),
+                    r.voters,
+                )
+            )
+    return rows
+
+
+def any_withheld(groups: Sequence[GroupResult]) -> bool:
+    return any(g.result is None for g in groups)
+
+
+def has_other(groups: Sequence[GroupResult]) -> bool:
+    """Whether small groups were merged into a shown "other" group."""
+    return any(g.group.kind is GroupKind.OTHER and g.result is not None for g in groups)

@@ -1,0 +1,398 @@
+"""Pure conversions of a programme into tables (for CSV and the workbook), versioned JSON and the
+geometry of the printed report's charts.
+
+The rows of each table are built once, in ``tables()``; the CSV downloads and the workbook's
+sheets are two renderings of the same rows. Participants appear only as pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from facilitation.core.models import (
+    Action,
+    Ballot,
+    Idea,
+    Option,
+    Programme,
+    Round,
+    RoundKind,
+    RoundResult,
+    RoundStatus,
+    Workshop,
+)
+from facilitation.programme.needs import RankedNeed
+from facilitation.workshop import exports
+
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRecord:
+    """One round that has been opened, with its count (None if never counted) and ballots."""
+
+    workshop: Workshop
+    round: Round
+    result: RoundResult | None
+    ballots: tuple[Ballot, ...]
+    ideas: tuple[Idea, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeData:
+    """Everything the exports and the report show, read once from the store."""
+
+    programme: Programme
+    ranked: tuple[RankedNeed, ...]
+    actions: tuple[Action, ...]
+    workshops: tuple[Workshop, ...]
+    joined: Mapping[int, int]  # workshop id -> participants who joined
+    options: Mapping[int, Option]  # option id -> option, across the programme's workshops
+    rounds: tuple[RoundRecord, ...]
+    today: str
+    secret: str
+
+
+NEEDS_HEADER = (
+    "place",
+    "need_id",
+    "need",
+    "description",
+    "score",
+    "computed_score",
+    "rounds",
+    "ballots",
+    "override_score",
+    "override_reason",
+    "status",
+    "status_reason",
+)
+ACTIONS_HEADER = (
+    "action_id",
+    "need_id",
+    "need",
+    "what",
+    "who",
+    "owner",
+    "due",
+    "status",
+    "overdue",
+    "latest_note",
+)
+WORKSHOPS_HEADER = ("workshop_id", "title", "date", "place", "code", "joined")
+ROUNDS_HEADER = (
+    "round_id",
+    "workshop_id",
+    "workshop",
+    "round",
+    "kind",
+    "rules",
+    "status",
+    "ballots",
+)
+RESULTS_HEADER = ("workshop_id", "workshop", *exports.RESULT_HEADER)
+BALLOTS_HEADER = ("workshop_id", "workshop", *exports.BALLOT_HEADER)
+TABLES = ("needs", "actions", "workshops", "rounds", "results", "ballots")
+
+
+def _score(value: float | None) -> float | int | str:
+    """A score for a table cell: 4 decimals, whole numbers as integers, blank for none."""
+    if value is None:
+        return ""
+    value = round(value, 4)
+    return int(value) if value.is_integer() else value
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def rules_text(rnd: Round) -> str:
+    """A round's voting rules in one compact, language-neutral line."""
+    if rnd.kind is RoundKind.DOTS:
+        parts = [
+            f"dots={rnd.dots}",
+            f"max_per_option={rnd.max_per_option}",
+            f"must_use_all={_yes(rnd.must_use_all)}",
+        ]
+    else:
+        parts = [f"top_k={rnd.top_k or 'all'}"]
+    parts.append(f"hidden={_yes(rnd.hidden)}")
+    return "; ".join(parts)
+
+
+def need_rows(data: ProgrammeData) -> list[tuple]:
+    """The needs in priority order, with what decided their place."""
+    return [
+        (
+            r.place or "",
+            r.need.id,
+            r.need.title,
+            r.need.description,
+            _score(r.score),
+            _score(r.computed),
+            r.rounds,
+            r.ballots,
+            _score(r.need.override_score),
+            r.need.override_reason,
+            r.need.status.value,
+            r.need.status_reason,
+        )
+        for r in data.ranked
+    ]
+
+
+def action_rows(data: ProgrammeData) -> list[tuple]:
+    """The action plan, soonest due first, with each action's latest progress note."""
+    titles = {r.need.id: r.need.title for r in data.ranked}
+    return [
+        (
+            a.id,
+            a.need_id or "",
+            titles.get(a.need_id, "") if a.need_id is not None else "",
+            a.what,
+            a.who.value,
+            a.owner,
+            a.due,
+            a.status.value,
+            _yes(a.overdue(data.today)),
+            a.notes[-1].note if a.notes else "",
+        )
+        for a in data.actions
+    ]
+
+
+def workshop_rows(data: ProgrammeData) -> list[tuple]:
+    return [
+        (w.id, w.title, w.date, w.place, w.code, data.joined.get(w.id, 0)) for w in data.workshops
+    ]
+
+
+def round_rows(data: ProgrammeData) -> list[tuple]:
+    return [
+        (
+            rec.round.id,
+            rec.workshop.id,
+            rec.workshop.title,
+            rec.round.title,
+            rec.round.kind.value,
+            rules_text(rec.round),
+            rec.round.status.value,
+            rec.result.ballots if rec.result else len(rec.ballots),
+        )
+        for rec in data.rounds
+    ]
+
+
+def result_rows(data: ProgrammeData) -> list[tuple]:
+    """exports.result_rows for every counted round, each row led by its workshop."""
+    return [
+        (rec.workshop.id, rec.workshop.title, *row)
+        for rec in data.rounds
+        if rec.result is not None
+        for row in exports.result_rows([(rec.round, rec.result)], data.options)
+    ]
+
+
+def ballot_rows(data: ProgrammeData) -> list[tuple]:
+    """exports.ballot_rows (pseudonyms, never names) for every round, led by its workshop."""
+    return [
+        (rec.workshop.id, rec.workshop.title, *row)
+        for rec in data.rounds
+        for row in exports.ballot_rows([(rec.round, rec.ballots)], data.options, data.secret)
+    ]
+
+
+def tables(data: ProgrammeData) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+    """Every table of the programme by name: (header, rows). CSV and workbook both use these."""
+    return {
+        "needs": (NEEDS_HEADER, need_rows(data)),
+        "actions": (ACTIONS_HEADER, action_rows(data)),
+        "workshops": (WORKSHOPS_HEADER, workshop_rows(data)),
+        "rounds": (ROUNDS_HEADER, round_rows(data)),
+        "results": (RESULTS_HEADER, result_rows(data)),
+        "ballots": (BALLOTS_HEADER, ballot_rows(data)),
+    }
+
+
+def table_csv(data: ProgrammeData, name: str) -> str:
+    """One table as CSV (every cell neutralised)."""
+    header, rows = tables(data)[name]
+    return exports.to_csv(header, rows)
+
+
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def workbook(data: ProgrammeData) -> bytes:
+    """The programme as an XLSX workbook: one sheet per table, bold frozen headers."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    def cell(value: Any) -> Any:
+        value = exports.safe_cell(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    book = Workbook()
+    book.remove(book.active)
+    bold = Font(bold=True)
+    for name, (header, rows) in tables(data).items():
+        sheet = book.create_sheet(name)
+        sheet.append(list(header))
+        for c in sheet[1]:
+            c.font = bold
+        widths = [len(h) for h in header]
+        for row in rows:
+            values = [cell(v) for v in row]
+            sheet.append(values)
+            for i, v in enumerate(values):
+                widths[i] = max(widths[i], len(str(v)))
+        for i, width in enumerate(widths, start=1):
+            letter = get_column_letter(i)
+            sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(MIN_WIDTH, width + 2))
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
+
+
+def programme_json(data: ProgrammeData) -> str:
+    """The whole programme, anonymised, as versioned JSON (see docs/export-schema.md)."""
+    p = data.programme
+    by_workshop: dict[int, list[RoundRecord]] = {}
+    for rec in data.rounds:
+        by_workshop.setdefault(rec.workshop.id, []).append(rec)
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "programme": {
+            "id": p.id,
+            "title": p.title,
+            "place": p.place,
+            "description": p.description,
+            "public_slug": p.slug,
+        },
+        "needs": [
+            {
+                "id": r.need.id,
+                "title": r.need.title,
+                "description": r.need.description,
+                "place": r.place,
+                "score": r.score,
+                "computed_score": r.computed,
+                "rounds": r.rounds,
+                "ballots": r.ballots,
+                "override": None
+                if r.need.override_score is None
+                else {"score": r.need.override_score, "reason": r.need.override_reason},
+                "status": r.need.status.value,
+                "status_reason": r.need.status_reason,
+                "option_ids": list(r.need.option_ids),
+            }
+            for r in data.ranked
+        ],
+        "actions": [
+            {
+                "id": a.id,
+                "need_id": a.need_id,
+                "what": a.what,
+                "who": a.who.value,
+                "owner": a.owner,
+                "due": a.due or None,
+                "status": a.status.value,
+                "overdue": a.overdue(data.today),
+                "notes": [{"at": _iso(n.at), "note": n.note} for n in a.notes],
+            }
+            for a in data.actions
+        ],
+        "workshops": [
+            {
+                "id": w.id,
+                "code": w.code,
+                "title": w.title,
+                "date": w.date,
+                "place": w.place,
+                "joined": data.joined.get(w.id, 0),
+                "options": [
+                    {
+                        "id": o.id,
+                        "title": o.title,
+                        "description": o.description,
+                        "position": o.position,
+                        "withdrawn": o.withdrawn,
+                        "cost": o.cost,
+                    }
+                    for o in sorted(data.options.values(), key=lambda o: (o.position, o.id))
+                    if o.workshop_id == w.id
+                ],
+                "rounds": [
+                    exports.round_json(rec.round, rec.result, rec.ballots, data.secret, rec.ideas)
+                    for rec in by_workshop.get(w.id, [])
+                ],
+            }
+            for w in data.workshops
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+# -- the printed report's charts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One option's bar in a round's chart; ``share`` is its length from 0 to 1."""
+
+    label: str
+    value: str
+    place: int
+    share: float
+    y: float
+
+
+BAR_HEIGHT = 18.0
+BAR_GAP = 8.0
+
+
+def result_bars(result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
+    """A closed round's order as bars scaled to the top score."""
+    top = max((r.score for r in result.rows), default=0) or 1
+    bars = []
+    for i, r in enumerate(result.rows):
+        score = int(r.score) if float(r.score).is_integer() else round(r.score, 2)
+        option = options.get(r.option_id)
+        bars.append(
+            Bar(
+                label=option.title if option else "?",
+                value=str(score),
+                place=r.place,
+                share=max(0.0, r.score / top),
+                y=i * (BAR_HEIGHT + BAR_GAP),
+            )
+        )
+    return bars
+
+
+def closed_rounds(data: ProgrammeData) -> list[RoundRecord]:
+    return [
+        rec
+        for rec in data.rounds
+        if rec.round.status is RoundStatus.CLOSED and rec.result is not None
+    ]
+
+
+def chart_height(bars: Sequence[Bar]) -> float:
+    return max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP)

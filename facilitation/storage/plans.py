@@ -1,0 +1,399 @@
+"""Store methods and migrations for programmes, the standing needs list and the action plan.
+
+Part of the storage layer (the only SQL in the project): mixed into ``storage.Store``, using its
+single writer and reader connections. The schema itself refuses an override or a "not possible"
+without a reason, so no code path can skip giving one.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from typing import Any
+
+from facilitation.core.errors import NotFound
+from facilitation.core.models import (
+    Action,
+    ActionNote,
+    ActionStatus,
+    Need,
+    NeedStatus,
+    Programme,
+    Who,
+    Workshop,
+)
+
+PLAN_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0003_programmes_needs_actions",
+        """
+        CREATE TABLE programmes (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            slug TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        ALTER TABLE workshops ADD COLUMN programme_id INTEGER REFERENCES programmes(id);
+        CREATE TABLE needs (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN
+                ('proposed', 'prioritised', 'in_plan', 'done', 'not_possible')),
+            status_reason TEXT NOT NULL DEFAULT '',
+            override_score REAL CHECK (override_score IS NULL OR override_score BETWEEN 0 AND 1),
+            override_reason TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            CHECK (override_score IS NULL OR override_reason != ''),
+            CHECK (status != 'not_possible' OR status_reason != '')
+        );
+        CREATE INDEX needs_programme ON needs(programme_id, position);
+        -- An option feeds at most one need.
+        CREATE TABLE need_options (
+            need_id INTEGER NOT NULL REFERENCES needs(id),
+            option_id INTEGER NOT NULL UNIQUE REFERENCES options(id),
+            PRIMARY KEY (need_id, option_id)
+        );
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            need_id INTEGER REFERENCES needs(id),
+            what TEXT NOT NULL,
+            who TEXT NOT NULL CHECK (who IN ('residents', 'staff', 'contractor', 'partnership')),
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN
+                ('planned', 'in_progress', 'done', 'stuck')),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX actions_programme ON actions(programme_id);
+        CREATE TABLE action_notes (
+            id INTEGER PRIMARY KEY,
+            action_id INTEGER NOT NULL REFERENCES actions(id),
+            note TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """,
+    ),
+)
+
+SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _programme(row: sqlite3.Row) -> Programme:
+    return Programme(row["id"], row["title"], row["place"], row["description"], row["slug"])
+
+
+def _need(row: sqlite3.Row, option_ids: tuple[int, ...] = ()) -> Need:
+    return Need(
+        id=row["id"],
+        programme_id=row["programme_id"],
+        title=row["title"],
+        description=row["description"],
+        status=NeedStatus(row["status"]),
+        status_reason=row["status_reason"],
+        override_score=row["override_score"],
+        override_reason=row["override_reason"],
+        option_ids=option_ids,
+    )
+
+
+def _action(row: sqlite3.Row, notes: tuple[ActionNote, ...] = ()) -> Action:
+    return Action(
+        id=row["id"],
+        programme_id=row["programme_id"],
+        need_id=row["need_id"],
+        what=row["what"],
+        who=Who(row["who"]),
+        owner=row["owner"],
+        due=row["due"],
+        status=ActionStatus(row["status"]),
+        notes=notes,
+    )
+
+
+class PlanStore:
+    """Programmes, needs and actions; relies on Store's _write, _all and _one."""
+
+    _write: Any
+    _all: Any
+    _one: Any
+    _bump: Any
+
+    # -- programmes ------------------------------------------------------------------------------
+
+    async def create_programme(self, title: str, place: str, description: str) -> Programme:
+        """Add a programme with an unguessable public address (its slug)."""
+        slug = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
+        async with self._write() as db:
+            cur = await db.execute(
+                "INSERT INTO programmes (title, place, description, slug, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (title, place, description, slug, time.time()),
+            )
+            return Programme(cur.lastrowid, title, place, description, slug)
+
+    async def update_programme(self, programme_id: int, title: str, place: str, text: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE programmes SET title = ?, place = ?, description = ? WHERE id = ?",
+                (title, place, text, programme_id),
+            )
+
+    async def programmes(self) -> list[Programme]:
+        """All programmes, newest first."""
+        rows = await self._all("SELECT * FROM programmes ORDER BY created_at DESC, id DESC")
+        return [_programme(r) for r in rows]
+
+    async def programme(self, programme_id: int) -> Programme:
+        row = await self._one("SELECT * FROM programmes WHERE id = ?", (programme_id,))
+        if row is None:
+            raise NotFound("programme")
+        return _programme(row)
+
+    async def programme_by_slug(self, slug: str) -> Programme | None:
+        row = await self._one("SELECT * FROM programmes WHERE slug = ?", (slug,))
+        return _programme(row) if row else None
+
+    async def set_workshop_programme(self, workshop_id: int, programme_id: int | None) -> None:
+        """Put a workshop in a programme, or take it out (None)."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE workshops SET programme_id = ? WHERE id = ?", (programme_id, workshop_id)
+            )
+
+    async def workshop_programme(self, workshop_id: int) -> int | None:
+        row = await self._one("SELECT programme_id FROM workshops WHERE id = ?", (workshop_id,))
+        return row[0] if row else None
+
+    async def programme_workshops(self, programme_id: int) -> list[Workshop]:
+        """A programme's workshops, oldest first."""
+        from facilitation.storage.store import _workshop
+
+        rows = await self._all(
+            "SELECT * FROM workshops WHERE programme_id = ? ORDER BY created_at, id",
+            (programme_id,),
+        )
+        return [_workshop(r) for r in rows]
+
+    async def programme_closed_rounds(self, programme_id: int) -> list[tuple[int, int, str]]:
+        """(workshop id, round id, results snapshot) for every closed round, oldest first."""
+        rows = await self._all(
+            "SELECT r.workshop_id, r.id, res.snapshot FROM rounds r"
+            " JOIN workshops w ON w.id = r.workshop_id JOIN results res ON res.round_id = r.id"
+            " WHERE w.programme_id = ? AND r.status = 'closed' ORDER BY r.closed_at, r.id",
+            (programme_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def programme_turnout(self, programme_id: int) -> list[tuple[int, int, int]]:
+        """(workshop id, participants joined, most ballots in one round) per workshop."""
+        rows = await self._all(
+            "SELECT w.id,"
+            " (SELECT COUNT(*) FROM participants p WHERE p.workshop_id = w.id),"
+            " (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM ballots b"
+            "   JOIN rounds r ON r.id = b.round_id WHERE r.workshop_id = w.id GROUP BY r.id))"
+            " FROM workshops w WHERE w.programme_id = ? ORDER BY w.created_at, w.id",
+            (programme_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    # -- needs -----------------------------------------------------------------------------------
+
+    async def needs(self, programme_id: int) -> list[Need]:
+        """A programme's needs in the order they were added, with their linked options."""
+        rows = await self._all(
+            "SELECT * FROM needs WHERE programme_id = ? ORDER BY position, id", (programme_id,)
+        )
+        links = await self._all(
+            "SELECT no.need_id, no.option_id FROM need_options no"
+            " JOIN needs n ON n.id = no.need_id WHERE n.programme_id = ?"
+            " ORDER BY no.option_id",
+            (programme_id,),
+        )
+        linked: dict[int, list[int]] = {}
+        for link in links:
+            linked.setdefault(link[0], []).append(link[1])
+        return [_need(r, tuple(linked.get(r["id"], ()))) for r in rows]
+
+    async def need(self, need_id: int) -> Need:
+        row = await self._one("SELECT * FROM needs WHERE id = ?", (need_id,))
+        if row is None:
+            raise NotFound("need")
+        links = await self._all(
+            "SELECT option_id FROM need_options WHERE need_id = ? ORDER BY option_id", (need_id,)
+        )
+        return _need(row, tuple(r[0] for r in links))
+
+    async def add_need(
+        self, programme_id: int, title: str, description: str, option_ids: tuple[int, ...] = ()
+    ) -> Need:
+        """Add a need, optionally fed by existing options (each option feeds one need only)."""
+        async with self._write() as db:
+            row = await (
+                await db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
+                    (programme_id,),
+                )
+            ).fetchone()
+            cur = await db.execute(
+                "INSERT INTO needs (programme_id, title, description, position, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (programme_id, title, description, row[0], time.time()),
+            )
+            await db.executemany(
+                "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
+                [(cur.lastrowid, o) for o in option_ids],
+            )
+        return await self.need(cur.lastrowid)
+
+    async def update_need(self, need_id: int, title: str, description: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE needs SET title = ?, description = ? WHERE id = ?",
+                (title, description, need_id),
+            )
+
+    async def set_need_status(self, need_id: int, status: NeedStatus, reason: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE needs SET status = ?, status_reason = ? WHERE id = ?",
+                (status.value, reason, need_id),
+            )
+
+    async def set_need_override(self, need_id: int, score: float | None, reason: str) -> None:
+        """Set (or clear, with None) a manual score; the schema insists on a reason."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE needs SET override_score = ?, override_reason = ? WHERE id = ?",
+                (score, reason if score is not None else "", need_id),
+            )
+
+    async def link_options(self, need_id: int, option_ids: tuple[int, ...]) -> None:
+        """Make these options feed this need (moving them from any other need)."""
+        async with self._write() as db:
+            await db.executemany(
+                "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
+                [(need_id, o) for o in option_ids],
+            )
+
+    async def unlinked_options(self, programme_id: int) -> list[tuple[int, str, str]]:
+        """(option id, title, description) of the programme's options that feed no need yet."""
+        rows = await self._all(
+            "SELECT o.id, o.title, o.description FROM options o"
+            " JOIN workshops w ON w.id = o.workshop_id"
+            " WHERE w.programme_id = ? AND o.withdrawn = 0 AND o.pact = ''"
+            " AND o.id NOT IN (SELECT option_id FROM need_options)"
+            " ORDER BY w.created_at, o.position, o.id",
+            (programme_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    async def actions(self, programme_id: int) -> list[Action]:
+        """A programme's actions, soonest due first (undated last), each with its notes."""
+        rows = await self._all(
+            "SELECT * FROM actions WHERE programme_id = ? ORDER BY due = '', due, id",
+            (programme_id,),
+        )
+        notes = await self._all(
+            "SELECT n.* FROM action_notes n JOIN actions a ON a.id = n.action_id"
+            " WHERE a.programme_id = ? ORDER BY n.at, n.id",
+            (programme_id,),
+        )
+        by_action: dict[int, list[ActionNote]] = {}
+        for n in notes:
+            by_action.setdefault(n["action_id"], []).append(
+                ActionNote(n["id"], n["action_id"], n["note"], n["at"])
+            )
+        return [_action(r, tuple(by_action.get(r["id"], ()))) for r in rows]
+
+    async def action(self, action_id: int) -> Action:
+        row = await self._one("SELECT * FROM actions WHERE id = ?", (action_id,))
+        if row is None:
+            raise NotFound("action")
+        return _action(row)
+
+    async def save_action(self, action: Action) -> Action:
+        """Insert a new action (id 0) or update one."""
+        fields = (
+            action.need_id,
+            action.what,
+            action.who.value,
+            action.owner,
+            action.due,
+            action.status.value,
+        )
+        async with self._write() as db:
+            if action.id:
+                await db.execute(
+                    "UPDATE actions SET need_id = ?, what = ?, who = ?, owner = ?, due = ?,"
+                    " status = ? WHERE id = ?",
+                    (*fields, action.id),
+                )
+                action_id = action.id
+            else:
+                cur = await db.execute(
+                    "INSERT INTO actions (need_id, what, who, owner, due, status, programme_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*fields, action.programme_id, time.time()),
+                )
+                action_id = cur.lastrowid
+            if action.need_id is not None:
+                # A need with an action is in the plan, unless it is already done or ruled out.
+                await db.execute(
+                    "UPDATE needs SET status = 'in_plan'"
+                    " WHERE id = ? AND status IN ('proposed', 'prioritised')",
+                    (action.need_id,),
+                )
+        return await self.action(action_id)
+
+    async def add_action_note(self, action_id: int, note: str, at: float | None = None) -> None:
+        """Add a dated progress note to an action."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO action_notes (action_id, note, at) VALUES (?, ?, ?)",
+                (action_id, note, at if at is not None else time.time()),
+            )
+
+    # -- imports ---------------------------------------------------------------------------------
+
+    async def add_needs(self, programme_id: int, rows: list[tuple[str, str]]) -> int:
+        """Add many needs (title, description) in one transaction: all of them or none."""
+        async with self._write() as db:
+            first = await (
+                await db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
+                    (programme_id,),
+                )
+            ).fetchone()
+            now = time.time()
+            await db.executemany(
+                "INSERT INTO needs (programme_id, title, description, position, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(programme_id, t, d, first[0] + i, now) for i, (t, d) in enumerate(rows)],
+            )
+        return len(rows)
+
+    async def add_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
+        """Add many options (title, description) to a workshop in one transaction."""
+        async with self._write() as db:
+            first = await (
+                await db.execute(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM options WHERE workshop_id = ?",
+                    (workshop_id,),
+                )
+            ).fetchone()
+            await db.executemany(
+                "INSERT INTO options (workshop_id, title, description, position)"
+                " VALUES (?, ?, ?, ?)",
+                [(workshop_id, t, d, first[0] + i) for i, (t, d) in enumerate(rows)],
+            )
+            await self._bump(db, workshop_id)
+        return len(rows)

@@ -1,0 +1,180 @@
+"""Store methods for volunteer pools and the panels drawn from them by lottery.
+
+Part of the storage layer (the only SQL in the project), mixed into ``storage.Store`` through
+``storage_people.PeopleStore``; the tables are made by ``storage_people.PEOPLE_MIGRATIONS``. A
+pool holds people's contact details, so deleting it removes them and its panels for good.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from facilitation.core.errors import Conflict, NotFound
+from facilitation.people.rules import Panel, Pool, Volunteer
+from facilitation.storage.profiles import CHANGED_MEANWHILE, offered_map
+
+
+def _volunteer(row: sqlite3.Row) -> Volunteer:
+    answers = json.loads(row["answers"])
+    return Volunteer(
+        row["id"],
+        row["pool_id"],
+        row["name"],
+        row["email"],
+        row["phone"],
+        row["household"],
+        {int(q): (int(c) if c is not None else None) for q, c in answers.items()},
+    )
+
+
+def _panel(row: sqlite3.Row) -> Panel:
+    return Panel(
+        row["id"],
+        row["pool_id"],
+        row["size"],
+        row["seed"],
+        json.loads(row["quotas"]),
+        bool(row["household_rule"]),
+        json.loads(row["result"]),
+        row["created_at"],
+    )
+
+
+def _answers_json(answers: Mapping[int, int | None]) -> str:
+    return json.dumps({str(q): c for q, c in sorted(answers.items())})
+
+
+class PoolStore:
+    """Volunteer pools and drawn panels; relies on Store's _write, _all and _one."""
+
+    _write: Any
+    _all: Any
+    _one: Any
+
+    # -- volunteer pools and panels --------------------------------------------------------------
+
+    async def add_pool(
+        self, programme_id: int, title: str, volunteers: Sequence[Volunteer]
+    ) -> Pool:
+        """Add a pool with all its volunteers in one transaction: all of them or none."""
+        now = time.time()
+        async with self._write() as db:
+            offered = await offered_map(db, programme_id)
+            for v in volunteers:
+                for question_id, choice_id in v.answers.items():
+                    if question_id not in offered or (
+                        choice_id is not None and choice_id not in offered[question_id]
+                    ):
+                        raise Conflict(CHANGED_MEANWHILE)
+            cur = await db.execute(
+                "INSERT INTO pools (programme_id, title, created_at) VALUES (?, ?, ?)",
+                (programme_id, title, now),
+            )
+            pool_id = cur.lastrowid
+            await db.executemany(
+                "INSERT INTO volunteers (pool_id, name, email, phone, household, answers)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (pool_id, v.name, v.email, v.phone, v.household, _answers_json(v.answers))
+                    for v in volunteers
+                ],
+            )
+            return Pool(pool_id, programme_id, title, now, len(volunteers))
+
+    async def pools(self, programme_id: int) -> list[Pool]:
+        """A programme's pools, newest first, each with how many volunteers it holds."""
+        rows = await self._all(
+            "SELECT p.*, (SELECT COUNT(*) FROM volunteers v WHERE v.pool_id = p.id) AS n"
+            " FROM pools p WHERE p.programme_id = ? ORDER BY p.created_at DESC, p.id DESC",
+            (programme_id,),
+        )
+        return [Pool(r["id"], r["programme_id"], r["title"], r["created_at"], r["n"]) for r in rows]
+
+    async def pool(self, pool_id: int) -> Pool:
+        row = await self._one(
+            "SELECT p.*, (SELECT COUNT(*) FROM volunteers v WHERE v.pool_id = p.id) AS n"
+            " FROM pools p WHERE p.id = ?",
+            (pool_id,),
+        )
+        if row is None:
+            raise NotFound("pool")
+        return Pool(row["id"], row["programme_id"], row["title"], row["created_at"], row["n"])
+
+    async def volunteers(self, pool_id: int) -> list[Volunteer]:
+        """A pool's volunteers in the order they were imported."""
+        rows = await self._all("SELECT * FROM volunteers WHERE pool_id = ? ORDER BY id", (pool_id,))
+        return [_volunteer(r) for r in rows]
+
+    async def delete_pool(self, pool_id: int) -> None:
+        """Delete a pool, its volunteers' contact details and its panels, for good."""
+        async with self._write() as db:
+            await db.execute("DELETE FROM panels WHERE pool_id = ?", (pool_id,))
+            await db.execute("DELETE FROM volunteers WHERE pool_id = ?", (pool_id,))
+            cur = await db.execute("DELETE FROM pools WHERE id = ?", (pool_id,))
+            if cur.rowcount != 1:
+                raise NotFound("pool")
+
+    async def save_panel(
+        self,
+        pool_id: int,
+        size: int,
+        seed: str,
+        quotas: Any,
+        household_rule: bool,
+        result: Any,
+    ) -> Panel:
+        """Record a drawn panel; ``quotas`` and ``result`` are stored as JSON.
+
+        A draw is fixed by its inputs and seed, so the same draw sent again (a double click, a
+        form re-sent) returns the panel already recorded instead of a second copy.
+        """
+        now = time.time()
+        quotas_json, result_json = json.dumps(quotas), json.dumps(result)
+        async with self._write() as db:
+            found = await (
+                await db.execute("SELECT 1 FROM pools WHERE id = ?", (pool_id,))
+            ).fetchone()
+            if found is None:
+                raise NotFound("pool")
+            same = await (
+                await db.execute(
+                    "SELECT * FROM panels WHERE pool_id = ? AND size = ? AND seed = ?"
+                    " AND quotas = ? AND household_rule = ? AND result = ?",
+                    (pool_id, size, seed, quotas_json, int(household_rule), result_json),
+                )
+            ).fetchone()
+            if same is not None:
+                return _panel(same)
+            cur = await db.execute(
+                "INSERT INTO panels (pool_id, size, seed, quotas, household_rule, result,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (pool_id, size, seed, quotas_json, int(household_rule), result_json, now),
+            )
+            panel_id = cur.lastrowid
+        return Panel(
+            panel_id,
+            pool_id,
+            size,
+            seed,
+            json.loads(quotas_json),
+            household_rule,
+            json.loads(result_json),
+            now,
+        )
+
+    async def panels(self, pool_id: int) -> list[Panel]:
+        """A pool's drawn panels, newest first."""
+        rows = await self._all(
+            "SELECT * FROM panels WHERE pool_id = ? ORDER BY created_at DESC, id DESC", (pool_id,)
+        )
+        return [_panel(r) for r in rows]
+
+    async def panel(self, panel_id: int) -> Panel:
+        row = await self._one("SELECT * FROM panels WHERE id = ?", (panel_id,))
+        if row is None:
+            raise NotFound("panel")
+        return _panel(row)

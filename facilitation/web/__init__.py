@@ -1,0 +1,1 @@
+"""The web layer: rendering, contexts shared by pages and pushes, live sockets, errors, views."""

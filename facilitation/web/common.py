@@ -1,0 +1,161 @@
+"""What every view needs: the checked form, the user, flashes, and htmx-or-redirect replies."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from facilitation.core.errors import BadRequest, Forbidden
+from facilitation.core.i18n import _
+from facilitation.core.models import User
+from facilitation.web.render import Renderer
+
+MAX_FIELDS = 200
+
+
+def csrf_token(conn: HTTPConnection) -> str:
+    """The session's CSRF token, made on first use."""
+    session = conn.scope.get("session")
+    if session is None:
+        return ""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    """Parse a POSTed form and check its CSRF token (field ``csrf`` or header X-CSRF-Token).
+
+    Repeated fields become lists, so a checkbox group arrives as one list.
+    """
+    try:
+        form: FormData = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise  # the body size limit's 413, raised while the body is read, keeps its status
+    except Exception as exc:  # multipart errors, too many fields, bad encodings
+        raise BadRequest(
+            "The form could not be read. Please reload the page and try again."
+        ) from exc
+    check_csrf(request, form)
+    out: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        if any(not isinstance(v, str) for v in values):
+            raise BadRequest("Files cannot be sent here.")
+        out[key] = values if len(values) > 1 or key in ("options", "rank") else values[0]
+    return out
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    """Refuse a form whose CSRF token (field ``csrf`` or header X-CSRF-Token) is not the
+    session's."""
+    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
+    expected = request.scope.get("session", {}).get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise Forbidden(
+            "This page had expired, so nothing was changed. Please reload the page and try again."
+        )
+
+
+async def read_upload(request: Request, field: str = "file") -> bytes:
+    """The one file of a multipart form, after checking its CSRF token.
+
+    The app's body size limit (max_body_bytes) bounds the file; a larger one gets its 413.
+    """
+    data, _fields = await read_upload_form(request, field)
+    return data
+
+
+async def read_upload_form(request: Request, field: str = "file") -> tuple[bytes, dict[str, str]]:
+    """The one file of a multipart form and the form's text fields, after checking CSRF."""
+    try:
+        form: FormData = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise BadRequest(
+            "The form could not be read. Please reload the page and try again."
+        ) from exc
+    try:
+        check_csrf(request, form)
+        upload = form.get(field)
+        if upload is None or isinstance(upload, str):
+            raise BadRequest("Please choose a file to upload.")
+        texts = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await upload.read(), texts
+    finally:
+        await form.close()
+
+
+def current_user(request: HTTPConnection) -> User:
+    """The signed-in facilitator, or Forbidden."""
+    user = request.scope.get("user")
+    if user is None:
+        raise Forbidden("Please sign in as a facilitator first.")
+    return user
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Keep a message to show on the next page."""
+    # Assigned, not appended in place: the cookie is only rewritten when an item is set.
+    request.session["flash"] = [*request.session.get("flash", []), (kind, message)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def reply(
+    request: Request,
+    fragment: str,
+    context: dict[str, Any],
+    redirect_to: str,
+    message: str | None = None,
+    kind: str = "info",
+    extra: tuple[str, ...] = (),
+) -> Response:
+    """htmx gets the updated fragment (plus the flash, out of band); a plain form post is
+    redirected, with the message kept for the next page (post/redirect/get)."""
+    renderer: Renderer = request.app.state.renderer
+    if not is_htmx(request):
+        if message:
+            flash(request, message, kind)
+        return RedirectResponse(redirect_to, status_code=303)
+    context = {**context, "csrf_token": csrf_token(request), "oob": False}
+    parts = [renderer.fragment(fragment, **context)]
+    parts.extend(renderer.fragment(name, **{**context, "oob": True}) for name in extra)
+    flashes = [(kind, message)] if message else []
+    parts.append(renderer.fragment("fragments/flash.html", flashes=flashes, oob=True))
+    return HTMLResponse("".join(parts))
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    flash(request, _("Please sign in as a facilitator first."), "error")
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
+    """A view decorator: refuse anonymous users (GET: to the sign-in page; else 403), then call
+    the view, with whatever ``load`` finds for the request (a workshop, a programme) if given."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        async def wrapped(request: Request) -> Response:
+            if request.scope.get("user") is None:
+                if request.method == "GET":
+                    return login_redirect(request)
+                raise Forbidden("Please sign in as a facilitator first.")
+            if load is None:
+                return await view(request)
+            return await view(request, await load(request))
+
+        return wrapped
+
+    return decorate

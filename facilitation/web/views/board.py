@@ -1,0 +1,17 @@
+"""The projected live board page; its live region is pushed by facilitation.web.live."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from facilitation.core.models import Workshop
+from facilitation.web import render
+from facilitation.web.views.facilitator import facilitator
+
+
+@facilitator
+async def board_page(request: Request, workshop: Workshop) -> Response:
+    state = request.app.state
+    ctx = await render.board_context(state.store, workshop.id, state.join_url(workshop.code))
+    return state.renderer.page(request, "pages/board.html", **ctx)

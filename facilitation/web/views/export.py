@@ -1,0 +1,60 @@
+"""Downloads for a workshop: results CSV, anonymised ballots CSV, and JSON of everything."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from facilitation.core.models import RoundStatus, Workshop
+from facilitation.web.views.facilitator import facilitator
+from facilitation.workshop import exports
+
+
+def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Response:
+    slug = re.sub(r"[^a-z0-9]+", "-", workshop.title.lower()).strip("-")[:40] or "workshop"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
+    )
+
+
+async def _loaded(request: Request, workshop: Workshop):
+    store = request.app.state.store
+    uc = request.app.state.workshops
+    options = await store.options(workshop.id)
+    rounds = [r for r in await store.rounds(workshop.id) if r.status is not RoundStatus.DRAFT]
+    return store, uc, options, {o.id: o for o in options}, rounds
+
+
+@facilitator
+async def results_csv(request: Request, workshop: Workshop) -> Response:
+    _store, uc, _options, by_id, rounds = await _loaded(request, workshop)
+    pairs = [(r, await uc.result(r)) for r in rounds]
+    body = exports.to_csv(exports.RESULT_HEADER, exports.result_rows(pairs, by_id))
+    return _download(body, workshop, "results.csv", "text/csv; charset=utf-8")
+
+
+@facilitator
+async def ballots_csv(request: Request, workshop: Workshop) -> Response:
+    store, _uc, _options, by_id, rounds = await _loaded(request, workshop)
+    pairs = [(r, await store.ballots(r.id)) for r in rounds]
+    secret = request.app.state.secret
+    body = exports.to_csv(exports.BALLOT_HEADER, exports.ballot_rows(pairs, by_id, secret))
+    return _download(body, workshop, "ballots.csv", "text/csv; charset=utf-8")
+
+
+@facilitator
+async def workshop_json(request: Request, workshop: Workshop) -> Response:
+    store, uc, options, _by_id, _rounds = await _loaded(request, workshop)
+    everything = []
+    for r in await store.rounds(workshop.id):
+        result = None if r.status is RoundStatus.DRAFT else await uc.result(r)
+        everything.append((r, result, await store.ballots(r.id), await store.ideas(r.id)))
+    participants = len(await store.participants(workshop.id))
+    body = exports.workshop_json(
+        workshop, options, everything, participants, request.app.state.secret
+    )
+    return _download(body, workshop, "workshop.json", "application/json")

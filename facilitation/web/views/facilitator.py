@@ -1,0 +1,378 @@
+"""Facilitator pages and actions: sign in, workshops, options, rounds, results and the summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation.core.errors import Forbidden
+from facilitation.core.i18n import _, ngettext
+from facilitation.core.models import PRIORITY_KINDS, RoundKind, RoundStatus, Workshop
+from facilitation.kinds import ratings
+from facilitation.people import room
+from facilitation.web import render
+from facilitation.web.common import (
+    csrf_token,
+    facilitator_only,
+    flash,
+    is_htmx,
+    read_form,
+    reply,
+)
+from facilitation.web.render import result_context
+from facilitation.web.views.split import split_context
+from facilitation.workshop import summary as priorities
+
+hasher = PasswordHasher()
+# Verifying against this when the username is unknown keeps the timing of both failures alike.
+_DUMMY_HASH = hasher.hash("not a real password")
+
+View = Callable[[Request], Awaitable[Response]]
+# What a device keeps across signing in and out: its places in workshops ("p") and its
+# respondent tokens per programme ("r").
+PARTICIPANT_KEYS = ("p", "r")
+
+
+# Only for a signed-in facilitator; the first also loads the workshop named in the path.
+facilitator = facilitator_only(
+    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+)
+signed_in = facilitator_only()
+
+
+# -- signing in ---------------------------------------------------------------------------------
+
+
+def _safe_next(value: object) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if text.startswith("/") and not text.startswith("//") else "/f"
+
+
+async def login_page(request: Request) -> Response:
+    csrf_token(request)
+    return request.app.state.renderer.page(
+        request, "pages/login.html", next=_safe_next(request.query_params.get("next")), error=None
+    )
+
+
+def client_ip(request) -> str:
+    """The client's address as the server sees it (behind a proxy: the proxy's forwarded one)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    store = request.app.state.store
+    guard = request.app.state.login_guard
+    username = form.get("username") if isinstance(form.get("username"), str) else ""
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    username = username.strip()[:80]
+    keys = {"user": username.casefold(), "ip": client_ip(request)}
+    now = time.monotonic()
+
+    def page(status: int, error: str) -> Response:
+        return request.app.state.renderer.page(
+            request, "pages/login.html", status=status, next=_safe_next(form.get("next")),
+            error=error,
+        )  # fmt: skip
+
+    wait = guard.retry_after(keys, now)
+    if wait:
+        return page(
+            429,
+            _(
+                "Too many failed sign-ins. Please wait {minutes} minutes, or ask another "
+                "facilitator to reset your password.",
+                minutes=max(1, round(wait / 60)),
+            ),
+        )
+    found = await store.user_credentials(username) if username else None
+    try:
+        hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
+        ok = found is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        guard.fail(keys, now)
+        return page(400, _("That username and password do not match. Please try again."))
+    guard.forget({"user": keys["user"]})
+    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
+    request.session.clear()
+    request.session.update(kept)  # this device keeps its place in any workshop it joined
+    request.session["sid"] = await store.start_session(found[0].id)
+    csrf_token(request)
+    return RedirectResponse(_safe_next(form.get("next")), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await request.app.state.store.end_session(sid)
+    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
+    request.session.clear()
+    request.session.update(kept)  # signing out keeps this device's place in any workshop
+    flash(request, _("You are signed out."))
+    return RedirectResponse("/", status_code=303)
+
+
+# -- workshops ----------------------------------------------------------------------------------
+
+
+@signed_in
+async def workshops_page(request: Request) -> Response:
+    store = request.app.state.store
+    return request.app.state.renderer.page(
+        request, "pages/workshops.html", workshops=await store.workshops()
+    )
+
+
+@signed_in
+async def create_workshop(request: Request) -> Response:
+    form = await read_form(request)
+    workshop = await request.app.state.workshops.create_workshop(form, request.scope["user"].id)
+    flash(request, _("Workshop created. Its join code is {code}.", code=workshop.code))
+    return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
+
+
+async def console_data(request: Request, workshop: Workshop) -> dict:
+    """Everything the console page and its fragments show."""
+    store = request.app.state.store
+    rounds = await store.rounds(workshop.id)
+    options = await store.options(workshop.id)
+    fresh = await store.workshop(workshop.id)
+    current = next((r for r in rounds if r.id == fresh.current_round_id), None)
+    turnout = await store.turnout(workshop.id, current.id if current else None)
+    ideas = {"desk": None}
+    if current is not None and current.kind is RoundKind.IDEAS:
+        ideas = await render.idea_context(store, current, turnout.joined)
+    return {
+        **ideas,
+        "programmes": await store.programmes(),
+        "programme_id": await store.workshop_programme(workshop.id),
+        "workshop": fresh,
+        "rounds": rounds,
+        "options": options,
+        "live_options": [o for o in options if not o.withdrawn],
+        "options_by_id": {o.id: o for o in options},
+        "round": current,
+        "turnout": turnout,
+        "join_url": request.app.state.join_url(fresh.code),
+        "now": time.time(),
+        **await room.room_context(store, workshop.id),
+    }
+
+
+@facilitator
+async def console(request: Request, workshop: Workshop) -> Response:
+    data = await console_data(request, workshop)
+    return request.app.state.renderer.page(request, "pages/console.html", **data)
+
+
+async def console_reply(
+    request: Request, workshop: Workshop, message: str | None, kind: str = "info"
+) -> Response:
+    """After a console action: the updated console body, live strip and flash (or a redirect)."""
+    data = await console_data(request, workshop) if is_htmx(request) else {}
+    return reply(
+        request,
+        "fragments/console_main.html",
+        data,
+        f"/f/workshops/{workshop.id}",
+        message,
+        kind,
+        extra=(
+            "fragments/console_live.html",
+            "fragments/idea_desk.html",
+            "fragments/room_panel.html",
+        ),
+    )
+
+
+@facilitator
+async def edit_workshop(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    await request.app.state.workshops.update_workshop(workshop.id, form)
+    return await console_reply(request, workshop, _("Workshop details saved."))
+
+
+@facilitator
+async def set_programme(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    programme = await request.app.state.plans.place_workshop(workshop, form)
+    if programme is None:
+        message = _("This workshop is not part of any programme now.")
+    else:
+        message = _(
+            "This workshop is now part of “{title}”: its results feed that programme's needs list.",
+            title=programme.title,
+        )
+    return await console_reply(request, workshop, message)
+
+
+# -- options ------------------------------------------------------------------------------------
+
+
+@facilitator
+async def add_option(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    option = await request.app.state.workshops.add_option(workshop.id, form)
+    return await console_reply(request, workshop, _("Added “{title}”.", title=option.title))
+
+
+@facilitator
+async def option_action(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    uc = request.app.state.workshops
+    option = await uc.option_in(workshop.id, request.path_params["option_id"])
+    action = request.path_params["action"]
+    if action == "edit":
+        supporters = await uc.edit_option(option, form)
+        message = _("Saved “{title}”.", title=form.get("title", "").strip())
+        if supporters:
+            message += " " + ngettext(
+                "{n} ballot already supports it: they keep counting for the new wording.",
+                "{n} ballots already support it: they keep counting for the new wording.",
+                supporters,
+            )
+        return await console_reply(request, workshop, message)
+    if action == "move":
+        await uc.move_option(option, form.get("direction"))
+        return await console_reply(request, workshop, None)
+    if action == "remove":
+        outcome, supporters = await uc.remove_option(option)
+        if outcome == "deleted":
+            message = _("Removed “{title}”.", title=option.title)
+        else:
+            message = _(
+                "“{title}” has been used in a round, so it was withdrawn instead of deleted: past "
+                "results still show it ({supporters} ballots supported it), and it will not appear "
+                "in new rounds. You can restore it.",
+                title=option.title,
+                supporters=supporters,
+            )
+        return await console_reply(request, workshop, message)
+    if action == "restore":
+        await uc.restore_option(option)
+        return await console_reply(request, workshop, _("Restored “{title}”.", title=option.title))
+    raise Forbidden()
+
+
+# -- rounds -------------------------------------------------------------------------------------
+
+
+@facilitator
+async def create_round(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    rnd = await request.app.state.workshops.save_round(workshop.id, form)
+    return await console_reply(
+        request, workshop, _("Round “{title}” is ready. Open it when the room is.", title=rnd.title)
+    )
+
+
+@facilitator
+async def edit_round_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    options = await request.app.state.store.options(workshop.id, include_withdrawn=False)
+    return request.app.state.renderer.page(
+        request, "pages/round_edit.html", workshop=workshop, round=rnd, live_options=options
+    )
+
+
+@facilitator
+async def round_action(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    uc = request.app.state.workshops
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    action = request.path_params["action"]
+    if action == "edit":
+        saved = await uc.save_round(workshop.id, form, existing=rnd)
+        if not is_htmx(request):
+            flash(request, _("Round “{title}” saved.", title=saved.title))
+        return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
+    if action == "open":
+        await uc.open_round(rnd)
+        message = _("“{title}” is open: phones now show the ballot.", title=rnd.title)
+    elif action == "close":
+        await uc.close_round(rnd)
+        message = _("“{title}” is closed and its results are saved.", title=rnd.title)
+        if rnd.hidden:
+            message += " " + _("Reveal them when you are ready.")
+    elif action == "reveal":
+        await uc.reveal_round(rnd, True)
+        message = _("Results of “{title}” are shown to the room.", title=rnd.title)
+    elif action == "hide":
+        await uc.reveal_round(rnd, False)
+        message = _("Results of “{title}” are hidden again.", title=rnd.title)
+    elif action == "delete":
+        await uc.delete_round(rnd)
+        message = _("Round “{title}” deleted.", title=rnd.title)
+    else:
+        raise Forbidden()
+    return await console_reply(request, workshop, message)
+
+
+@facilitator
+async def results_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    store = request.app.state.store
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    options = {o.id: o for o in await store.options(workshop.id)}
+    result = await uc.result(rnd)
+    turnout = await store.turnout(workshop.id, rnd.id)
+    ballots = await store.ballots(rnd.id)
+    paper_ids = {p.id for p in await store.participants(workshop.id) if p.paper}
+    extra: dict = {"desk": None, "spread": ratings.spread(rnd.option_ids, ballots)}
+    if rnd.kind is RoundKind.IDEAS:
+        extra.update(await render.idea_context(store, rnd, turnout.joined))
+        paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
+    else:
+        paper = sum(1 for b in ballots if b.participant_id in paper_ids)
+    extra.update(await split_context(request, workshop, rnd))
+    return request.app.state.renderer.page(
+        request,
+        "pages/results.html",
+        workshop=workshop,
+        paper=paper,
+        **{**result_context(rnd, result, options, turnout), **extra},
+    )
+
+
+@facilitator
+async def summary_page(request: Request, workshop: Workshop) -> Response:
+    uc = request.app.state.workshops
+    store = request.app.state.store
+    rounds = [
+        r
+        for r in await store.rounds(workshop.id)
+        if r.status is RoundStatus.CLOSED and r.kind in PRIORITY_KINDS
+    ]
+    results = [(r.id, await uc.result(r)) for r in rounds]
+    options = await store.options(workshop.id)
+    ranked = priorities.combine(results, [o.id for o in options])
+    return request.app.state.renderer.page(
+        request,
+        "pages/summary.html",
+        workshop=workshop,
+        priorities=ranked,
+        options={o.id: o for o in options},
+        rounds={r.id: r for r in rounds},
+        round_list=rounds,
+    )
+
+
+@facilitator
+async def qr_page(request: Request, workshop: Workshop) -> Response:
+    """A printable page with the join code and QR code, to put on tables."""
+    return request.app.state.renderer.page(
+        request,
+        "pages/qr.html",
+        workshop=workshop,
+        join_url=request.app.state.join_url(workshop.code),
+    )

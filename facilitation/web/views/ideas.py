@@ -1,0 +1,155 @@
+"""Facilitator views for idea moderation and for entering paper ballots."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation.core.errors import FacilitationError, Forbidden
+from facilitation.core.i18n import N_, _, ngettext
+from facilitation.core.models import IdeaStatus, Round, RoundKind, RoundStatus, Workshop
+from facilitation.web import render
+from facilitation.web.common import flash, is_htmx, read_form, reply
+from facilitation.web.views.facilitator import console_reply, facilitator
+from facilitation.workshop.workshops import next_paper_label
+
+STATUS_MESSAGES = {
+    IdeaStatus.APPROVED: N_("“{text}” is on the wall."),
+    IdeaStatus.HIDDEN: N_("“{text}” is hidden from the room; it is kept."),
+    IdeaStatus.PENDING: N_("“{text}” is back with the ideas waiting."),
+}
+STATUS_ACTIONS = {
+    "approve": IdeaStatus.APPROVED,
+    "hide": IdeaStatus.HIDDEN,
+    "pending": IdeaStatus.PENDING,
+}
+
+
+async def _idea_round(request: Request, workshop: Workshop) -> Round:
+    rnd = await request.app.state.workshops.round_in(workshop.id, request.path_params["round_id"])
+    if rnd.kind is not RoundKind.IDEAS:
+        raise Forbidden("This round does not collect ideas.")
+    return rnd
+
+
+async def _desk_reply(request: Request, workshop: Workshop, rnd: Round, message: str) -> Response:
+    """The refreshed desk and the flash for htmx; a redirect to the console otherwise."""
+    context: dict = {}
+    if is_htmx(request):
+        joined = (await request.app.state.store.turnout(workshop.id, rnd.id)).joined
+        context = {"workshop": workshop, "round": rnd}
+        context.update(await render.idea_context(request.app.state.store, rnd, joined))
+    return reply(
+        request, "fragments/idea_desk.html", context, f"/f/workshops/{workshop.id}", message
+    )
+
+
+@facilitator
+async def idea_action(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    rnd = await _idea_round(request, workshop)
+    desk = request.app.state.idea_desk
+    idea = await desk.idea_in(rnd, request.path_params["idea_id"])
+    action = request.path_params["action"]
+    if action == "edit":
+        await desk.edit(rnd, idea, form)
+        return await _desk_reply(
+            request, workshop, rnd, _("Saved the new wording; the original is kept.")
+        )
+    if action not in STATUS_ACTIONS:
+        raise Forbidden()
+    updated = await desk.set_status(rnd, idea, STATUS_ACTIONS[action])
+    message = _(STATUS_MESSAGES[updated.status], text=updated.text)
+    return await _desk_reply(request, workshop, rnd, message)
+
+
+@facilitator
+async def approve_all(request: Request, workshop: Workshop) -> Response:
+    await read_form(request)
+    rnd = await _idea_round(request, workshop)
+    n = await request.app.state.idea_desk.approve_pending(rnd)
+    message = ngettext("{n} idea approved.", "{n} ideas approved.", n)
+    return await _desk_reply(request, workshop, rnd, message)
+
+
+@facilitator
+async def merge(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    rnd = await _idea_round(request, workshop)
+    target, joined = await request.app.state.idea_desk.merge(rnd, form)
+    message = ngettext(
+        "Merged {n} idea into “{text}”.",
+        "Merged {n} ideas into “{text}”.",
+        joined,
+        text=target.text,
+    )
+    return await _desk_reply(request, workshop, rnd, message)
+
+
+@facilitator
+async def to_options(request: Request, workshop: Workshop) -> Response:
+    await read_form(request)
+    rnd = await _idea_round(request, workshop)
+    made, new_round = await request.app.state.idea_desk.to_options(rnd)
+    message = ngettext("{n} idea became an option.", "{n} ideas became options.", made)
+    if new_round:
+        message += " " + _("They are in a new dot-voting round, ready to open.")
+    else:
+        message += " " + _("Add another option to vote on it in a round.")
+    return await console_reply(request, workshop, message)
+
+
+# -- paper ballots ------------------------------------------------------------------------------
+
+
+async def _paper_page(
+    request: Request, workshop: Workshop, rnd: Round, status: int = 200, **extra
+) -> Response:
+    store = request.app.state.store
+    options = {o.id: o for o in await store.options(workshop.id)}
+    return request.app.state.renderer.page(
+        request,
+        "pages/paper.html",
+        status=status,
+        workshop=workshop,
+        round=rnd,
+        options=options,
+        ballot_options=[options[o] for o in rnd.option_ids if o in options],
+        entries=await store.paper_entries(rnd.id),
+        next_label=next_paper_label(await store.paper_labels(workshop.id)),
+        **extra,
+    )
+
+
+@facilitator
+async def paper_page(request: Request, workshop: Workshop) -> Response:
+    rnd = await request.app.state.workshops.round_in(workshop.id, request.path_params["round_id"])
+    return await _paper_page(request, workshop, rnd)
+
+
+@facilitator
+async def paper_entry(request: Request, workshop: Workshop) -> Response:
+    """Count one paper ballot; a refused sheet comes back with what was typed and the reason."""
+    form = await read_form(request)
+    uc = request.app.state.workshops
+    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    if rnd.status is not RoundStatus.OPEN:
+        return await _paper_page(
+            request,
+            workshop,
+            rnd,
+            409,
+            error=_("Paper ballots can be entered while the round is open."),
+            typed=form,
+        )
+    try:
+        label, ack = await uc.enter_paper(rnd, form)
+    except FacilitationError as exc:  # shown on the form with what was typed; nothing stored
+        return await _paper_page(
+            request, workshop, rnd, exc.status, error=_(exc.message, **exc.params), typed=form
+        )
+    if ack.duplicate:
+        flash(request, _("That sheet was already counted (the form was sent twice)."))
+    else:
+        flash(request, _("Paper ballot {label} counted.", label=label))
+    return RedirectResponse(f"/f/workshops/{workshop.id}/rounds/{rnd.id}/paper", status_code=303)

@@ -1,0 +1,164 @@
+"""A programme's downloads (workbook, CSV per table, JSON), its printable report and PDF, and the
+CSV imports of needs and options."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation.core.csv_files import read_titles
+from facilitation.core.i18n import _, ngettext
+from facilitation.core.models import Programme, RoundStatus, Workshop
+from facilitation.programme import exports as px
+from facilitation.web.common import flash, read_upload
+from facilitation.web.views.facilitator import facilitator
+from facilitation.web.views.programme import LABELS, page, plans, programme_view
+
+TABLES = px.TABLES
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def load(request: Request, programme: Programme) -> px.ProgrammeData:
+    """Read everything the exports and the report show."""
+    store = request.app.state.store
+    uc = request.app.state.workshops
+    workshops = await store.programme_workshops(programme.id)
+    options = {}
+    rounds = []
+    for w in workshops:
+        options.update({o.id: o for o in await store.options(w.id)})
+        for r in await store.rounds(w.id):
+            if r.status is RoundStatus.DRAFT:
+                continue
+            ballots = tuple(await store.ballots(r.id))
+            ideas = tuple(await store.ideas(r.id))
+            rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots, ideas))
+    joined = {w: j for w, j, _v in await store.programme_turnout(programme.id)}
+    return px.ProgrammeData(
+        programme=programme,
+        ranked=tuple(await plans(request).ranked_needs(programme)),
+        actions=tuple(await store.actions(programme.id)),
+        workshops=tuple(workshops),
+        joined=joined,
+        options=options,
+        rounds=tuple(rounds),
+        today=plans(request).today(),
+        secret=request.app.state.secret,
+    )
+
+
+def download(body: str | bytes, programme: Programme, suffix: str, media_type: str) -> Response:
+    slug = re.sub(r"[^a-z0-9]+", "-", programme.title.lower()).strip("-")[:40] or "programme"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
+    )
+
+
+@programme_view
+async def workbook(request: Request, programme: Programme) -> Response:
+    data = await load(request, programme)
+    return download(await asyncio.to_thread(px.workbook, data), programme, "programme.xlsx", XLSX)
+
+
+def table_csv(table: str):
+    """The view that downloads one table as CSV (one route per table, so each is listed)."""
+
+    @programme_view
+    async def view(request: Request, programme: Programme) -> Response:
+        body = px.table_csv(await load(request, programme), table)
+        return download(body, programme, f"{table}.csv", "text/csv; charset=utf-8")
+
+    view.__name__ = f"{table}_csv"
+    return view
+
+
+@programme_view
+async def programme_json(request: Request, programme: Programme) -> Response:
+    body = px.programme_json(await load(request, programme))
+    return download(body, programme, "programme.json", "application/json")
+
+
+# -- the printable report ------------------------------------------------------------------------
+
+
+async def report_html(request: Request, programme: Programme) -> str:
+    data = await load(request, programme)
+    charts = []
+    for rec in px.closed_rounds(data):
+        bars = px.result_bars(rec.result, data.options)
+        charts.append((rec, bars, px.chart_height(bars)))
+    by_need = {r.need.id: r.need for r in data.ranked}
+    return request.app.state.renderer.fragment(
+        "pages/programme_report.html",
+        data=data,
+        programme=programme,
+        needs_by_id=by_need,
+        charts=charts,
+        bar_height=px.BAR_HEIGHT,
+        labels=LABELS,
+    )
+
+
+@programme_view
+async def report(request: Request, programme: Programme) -> Response:
+    from starlette.responses import HTMLResponse
+
+    return HTMLResponse(await report_html(request, programme))
+
+
+def render_pdf(html: str) -> bytes:
+    """The report's HTML as PDF (WeasyPrint; no resources are fetched from anywhere)."""
+    from weasyprint import HTML
+
+    def refuse(url: str, *args, **kwargs):
+        raise ValueError(f"the report loads nothing from outside: {url}")
+
+    return HTML(string=html, url_fetcher=refuse).write_pdf()
+
+
+@programme_view
+async def report_pdf(request: Request, programme: Programme) -> Response:
+    html = await report_html(request, programme)
+    body = await asyncio.to_thread(render_pdf, html)
+    return download(body, programme, "report.pdf", "application/pdf")
+
+
+# -- imports -------------------------------------------------------------------------------------
+
+
+def import_problems(request: Request, back: str, problems) -> Response:
+    """Every problem with its line number; nothing was imported."""
+    return page(
+        request,
+        "pages/import_problems.html",
+        status=400,
+        problems=[(p.line, _(p.message, **dict(p.params))) for p in problems],
+        back=back,
+    )
+
+
+@programme_view
+async def import_needs(request: Request, programme: Programme) -> Response:
+    back = f"/f/programmes/{programme.id}/needs"
+    rows, problems = read_titles(await read_upload(request))
+    if problems:
+        return import_problems(request, back, problems)
+    n = await request.app.state.store.add_needs(programme.id, rows)
+    flash(request, ngettext("{n} need imported.", "{n} needs imported.", n))
+    return RedirectResponse(back, status_code=303)
+
+
+@facilitator
+async def import_options(request: Request, workshop: Workshop) -> Response:
+    back = f"/f/workshops/{workshop.id}"
+    rows, problems = read_titles(await read_upload(request))
+    if problems:
+        return import_problems(request, back, problems)
+    n = await request.app.state.workshops.import_options(workshop.id, rows)
+    flash(request, ngettext("{n} option imported.", "{n} options imported.", n))
+    return RedirectResponse(back, status_code=303)
