@@ -12,16 +12,12 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from facilitation.core.errors import FacilitationError, error_response
+from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
-from facilitation.core.i18n import activate, negotiate
 from facilitation.core.limits import FailureLimit, Guard
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
@@ -30,7 +26,8 @@ from facilitation.programme.plans import Plans
 from facilitation.settings import Settings
 from facilitation.storage.store import Store
 from facilitation.web import live
-from facilitation.web.common import csrf_token
+from facilitation.web.errors import error_response
+from facilitation.web.middleware import Identity, LazySession
 from facilitation.web.render import Renderer
 from facilitation.web.views import (
     about,
@@ -46,38 +43,10 @@ from facilitation.web.views import (
     programme_export,
     split,
 )
+from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
+from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
-
-SESSION_COOKIE = "facilitation"
-# A month: a phone keeps its place from one workshop evening to the next.
-SESSION_MAX_AGE = 30 * 24 * 3600
-
-
-class Identity:
-    """Puts the signed-in facilitator (or None), the CSRF token and the locale on every request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"].startswith("/static/"):
-            return await self.app(scope, receive, send)
-        session = scope.get("session", {})
-        user = None
-        sid = session.get("sid")
-        if isinstance(sid, str):
-            user = await scope["app"].state.store.session_user(sid, SESSION_MAX_AGE)
-            if user is None:  # signed out elsewhere, expired, or the account was reset
-                session.pop("sid", None)
-        scope["user"] = user
-        if scope["type"] == "http":
-            scope["csrf_token"] = csrf_token(HTTPConnection(scope))
-        else:
-            scope["csrf_token"] = session.get("csrf", "")
-        headers = dict(scope.get("headers") or [])
-        activate(negotiate(headers.get(b"accept-language", b"").decode("latin-1")))
-        await self.app(scope, receive, send)
 
 
 def routes(static_dir: str) -> list:
@@ -195,10 +164,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.secret = secret
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
+        app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
+        app.state.ballots = Ballots(store, hub, pusher.mark_dirty)
         app.state.plans = Plans(store)
-        app.state.idea_desk = IdeaDesk(app.state.workshops)
+        app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
-        app.state.profiles = Profiles(store, app.state.workshops.changed)
+        app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
         try:
             yield
@@ -227,28 +198,3 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Guessing passwords: per account and per address.
     app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
     return app
-
-
-class LazySession:
-    """SessionMiddleware whose secret is read from the database when the app starts, so it is
-    made once, kept with the data and never written in code or configuration."""
-
-    def __init__(self, app: ASGIApp, box: dict[str, str], https_only: bool) -> None:
-        self.app = app
-        self.box = box
-        self.https_only = https_only
-        self._inner: SessionMiddleware | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            return await self.app(scope, receive, send)
-        if self._inner is None:
-            self._inner = SessionMiddleware(
-                self.app,
-                secret_key=self.box["secret"],
-                session_cookie=SESSION_COOKIE,
-                max_age=SESSION_MAX_AGE,
-                same_site="lax",
-                https_only=self.https_only,
-            )
-        await self._inner(scope, receive, send)

@@ -9,8 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from facilitation import __version__
 from facilitation.settings import TABLE, Settings
+from facilitation.version import __version__
 
 
 def _default(name: str) -> object:

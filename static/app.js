@@ -54,6 +54,16 @@
     if (evt.target.closest("[data-print]")) { window.print(); }
   });
 
+  // The round form shows the settings of the kind of round chosen, and only those.
+  document.addEventListener("change", function (evt) {
+    var choice = evt.target.closest("[data-kind-choice]");
+    if (!choice || evt.target.name !== "kind") { return; }
+    var form = choice.closest("form");
+    form.querySelectorAll("[data-kind-settings]").forEach(function (box) {
+      box.hidden = box.dataset.kindSettings !== evt.target.value;
+    });
+  });
+
   // Ticks on the idea desk survive live pushes (hx-preserve); once a merge has gone through they
   // have done their job, so they are cleared for the next one.
   document.addEventListener("htmx:afterRequest", function (evt) {

@@ -1,5 +1,9 @@
 /* The phone's ballot: dot steppers, ranking by drag or buttons, and delivery that is never silent.
  *
+ * Nothing here knows which kind of round a ballot is for: each kind's template marks its form with
+ * the behaviours it uses (data-steppers, data-budget-form, data-ranking-form, data-need-choice,
+ * data-need-text, data-clears-when-saved), so a new kind built from these needs no script.
+ *
  * A ballot goes over the websocket (htmx ws-send) with a fresh client id. It counts as saved only
  * when the server's status line comes back with that id. If no answer comes within a few seconds,
  * or the socket is down, the same ballot is posted over plain HTTP (the server stores a client id
@@ -55,21 +59,15 @@
   function restoreLocal() {
     var f = form();
     if (!f || !local || f.querySelector("[name=round_id]").value !== local.roundId) { return false; }
-    if (f.dataset.kind === "dots") {
-      $all(".dot-count", f).forEach(function (input) {
-        if (local.params[input.name] !== undefined) { input.value = local.params[input.name]; }
-      });
-    } else if (f.dataset.kind === "budget" || f.dataset.kind === "rating") {
-      $all("input[type=checkbox], input[type=radio]", f).forEach(function (input) {
-        input.checked = input.type === "checkbox" ? local.params[input.name] !== undefined : local.params[input.name] === input.value;
-      });
-    } else if (f.dataset.kind === "ideas") {
-      ["text", "category"].forEach(function (name) {
-        var el = f.querySelector("[name=" + name + "]");
-        if (el && local.params[name] !== undefined) { el.value = local.params[name]; }
-      });
-    } else if (local.params.rank) {
-      var list = $("[data-ranking]", f);
+    $all("input, textarea, select", f).forEach(function (el) {
+      if (el.type === "hidden") { return; }
+      var saved = local.params[el.name];
+      if (el.type === "checkbox") { el.checked = saved !== undefined; }
+      else if (el.type === "radio") { el.checked = saved === el.value; }
+      else if (saved !== undefined) { el.value = saved; }
+    });
+    var list = $("[data-ranking]", f);
+    if (list && local.params.rank) {
       local.params.rank.forEach(function (id) {
         var item = $('.rank-item[data-option="' + id + '"]', list);
         if (item) { list.appendChild(item); }
@@ -247,11 +245,11 @@
     var f = form();
     if (!f || !f.contains(evt.target)) { return; }
     if (evt.target.classList.contains("pick-box")) { pick(evt.target); }
-    else if (evt.target.type === "radio" || evt.target.name === "category") { changed(); }
+    else if (evt.target.type === "radio" || evt.target.type === "checkbox" || evt.target.tagName === "SELECT") { changed(); }
   });
   document.addEventListener("input", function (evt) {
     var f = form();
-    if (f && evt.target.name === "text" && f.dataset.kind === "ideas") { changed(); return; }
+    if (f && f.contains(evt.target) && (evt.target.tagName === "TEXTAREA" || evt.target.type === "text")) { changed(); return; }
     if (f && evt.target.classList.contains("dot-count")) {
       var cap = parseInt(f.dataset.cap, 10);
       var n = Math.max(0, Math.min(cap, parseInt(evt.target.value, 10) || 0));
@@ -262,10 +260,13 @@
   });
 
   function checkBeforeSend(f) {
-    if (f.dataset.kind === "budget") { return spent(f) === 0 ? f.dataset.msgNeedOne : null; }
-    if (f.dataset.kind === "rating") { return $("input[type=radio]:checked", f) ? null : f.dataset.msgNeedOne; }
-    if (f.dataset.kind === "ideas") { return $("[name=text]", f).value.trim() ? null : f.dataset.msgNeedOne; }
-    if (f.dataset.kind !== "dots") { return null; }
+    if (f.hasAttribute("data-need-choice") && !$("input[type=radio]:checked, input[type=checkbox]:checked", f)) {
+      return f.dataset.msgNeedOne;
+    }
+    if (f.dataset.needText !== undefined && !$("[name=" + f.dataset.needText + "]", f).value.trim()) {
+      return f.dataset.msgNeedOne;
+    }
+    if (!f.hasAttribute("data-steppers")) { return null; }
     var used = dotsUsed(f);
     if (used === 0) { return f.dataset.msgNeedOne; }
     if (f.dataset.mustAll === "true" && used < parseInt(f.dataset.usable, 10)) {
@@ -357,7 +358,7 @@
     if (el.dataset.state === "saved" && local && local.version === pending.version) { local = null; }
     // An idea, once saved, leaves the form empty for the next one.
     var f = form();
-    if (el.dataset.state === "saved" && f && f.dataset.kind === "ideas" && !local) { f.reset(); }
+    if (el.dataset.state === "saved" && f && f.hasAttribute("data-clears-when-saved") && !local) { f.reset(); }
     pending = null;
   }
 
@@ -379,9 +380,9 @@
     var f = form();
     if (!f) { return; }
     var restored = restoreLocal();
-    if (f.dataset.kind === "dots") { refreshDots(f, ""); }
-    else if (f.dataset.kind === "budget") { refreshBudget(f, ""); }
-    else if (f.dataset.kind === "rank") { refreshRanking(f, null); }
+    if (f.hasAttribute("data-steppers")) { refreshDots(f, ""); }
+    if (f.hasAttribute("data-budget-form")) { refreshBudget(f, ""); }
+    if (f.hasAttribute("data-ranking-form")) { refreshRanking(f, null); }
     if (restored && !pending) {
       var st = document.getElementById("ballot-status");
       if (st && st.dataset.state !== "error") { setStatus("unsent", live.dataset.msgUnsent); }

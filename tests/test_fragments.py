@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from facilitation.web import render
+from facilitation.web.console import console_data
 from facilitation.web.live import status_html
-from facilitation.web.views.facilitator import console_data
+from facilitation.workshop import screens
 from tests.conftest import new_client
 from tests.helpers import Phone, signed_in_facilitator
 
@@ -141,21 +141,21 @@ class Scene:
         return self.app.state.join_url(self.workshop.code)
 
     async def board(self) -> str:
-        ctx = await render.board_context(self.store, self.workshop.id, self.join_url)
+        ctx = await screens.board_context(self.store, self.workshop.id, self.join_url)
         return self.renderer.fragment("fragments/board.html", **ctx)
 
     async def stage(self, oob: bool = False) -> str:
-        ctx = await render.phone_context(
+        ctx = await screens.phone_context(
             self.store, self.workshop, self.participant, self.uc.result, "token"
         )
         return self.renderer.fragment("fragments/stage.html", oob=oob, **ctx)
 
     async def console_live(self, oob: bool = False) -> str:
-        ctx = await render.console_context(self.store, self.workshop.id)
+        ctx = await screens.console_context(self.store, self.workshop.id)
         return self.renderer.fragment("fragments/console_live.html", oob=oob, **ctx)
 
     async def idea_desk(self, oob: bool = False) -> str:
-        ctx = await render.console_context(self.store, self.workshop.id)
+        ctx = await screens.console_context(self.store, self.workshop.id)
         return self.renderer.fragment("fragments/idea_desk.html", oob=oob, **ctx)
 
     async def console_main(self, oob: bool = False) -> str:
@@ -309,7 +309,7 @@ async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, ask
         programme = await scene.store.create_programme("Plan", "", "")
         await scene.store.set_workshop_programme(scene.workshop.id, programme.id)
         await scene.store.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
-    ctx = await render.console_context(scene.store, scene.workshop.id)
+    ctx = await screens.console_context(scene.store, scene.workshop.id)
     root = root_of(scene.renderer.fragment("fragments/room_panel.html", oob=oob, **ctx))
     assert root["id"] == f"room-{scene.workshop.id}"
     # Present on every console so a push can fill it; hidden unless the programme asks.
@@ -337,7 +337,7 @@ async def test_the_phone_page_holds_exactly_the_stage_a_push_sends(app):
         await Phone(device).join(scene.workshop.code, "Bo")
         participant = (await scene.store.participants(scene.workshop.id))[-1]
         page = await device.get(f"/w/{scene.workshop.code}")
-    ctx = await render.phone_context(scene.store, scene.workshop, participant, scene.uc.result, "")
+    ctx = await screens.phone_context(scene.store, scene.workshop, participant, scene.uc.result, "")
     pushed = scene.renderer.fragment("fragments/stage.html", **ctx)
     assert pushed.strip() in page.text
 

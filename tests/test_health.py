@@ -117,14 +117,14 @@ async def test_the_dashboard_charts_the_health_check_and_splits_it_only_into_gro
     await facilitator.post(f"/f/workshops/{workshop_id}/health-check")
     [rnd] = await store.rounds(workshop_id)
     power, _accountability, connection, trust = rnd.option_ids
-    await app.state.workshops.open_round(rnd)
+    await app.state.rounds.open_round(rnd)
     rnd = await store.round(rnd.id)
     workshop = await store.workshop(workshop_id)
     renters = [("Renter", {power: 2, trust: 0})] * 5
     owners = [("Owner", {power: 4, trust: 5})] * 5
     skipped = [(None, {power: 5, connection: 3})] * 2
     await rate(app, workshop, rnd, renters + owners + skipped, question)
-    await app.state.workshops.close_round(rnd)
+    await app.state.rounds.close_round(rnd)
 
     page = (await facilitator.client.get(f"/f/programmes/{programme_id}")).text
     text = text_of(page)

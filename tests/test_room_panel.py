@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from facilitation.web import render
 from facilitation.web.live import console_channel
+from facilitation.workshop import screens
 from tests.conftest import new_client
 from tests.helpers import db_rows
 from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking
@@ -39,7 +39,7 @@ async def room(app, facilitator):
 
 async def seat(app, code: str, answers: dict[int, int | None]) -> None:
     """Someone joins and answers, through the use cases (quicker than a phone each)."""
-    _w, participant = await app.state.workshops.join(
+    _w, participant = await app.state.ballots.join(
         code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
     )
     respondent = await app.state.store.link_respondent(participant.id, None)
@@ -154,7 +154,7 @@ async def test_the_panel_updates_live_when_someone_answers(app, room):
 async def test_the_console_push_and_the_console_page_carry_the_same_panel(app, facilitator, room):
     workshop_id, code, tenure, age = room
     await seat_the_room(app, code, tenure, age)
-    ctx = await render.console_context(app.state.store, workshop_id)
+    ctx = await screens.console_context(app.state.store, workshop_id)
     pushed = app.state.renderer.fragment("fragments/room_panel.html", **ctx)
     page = await facilitator.client.get(f"/f/workshops/{workshop_id}")
     # The page's copy carries the form's CSRF token; the push leaves it to htmx's header.
@@ -200,10 +200,10 @@ async def test_the_board_push_carries_the_room_when_it_is_on(app, facilitator, r
     for label in ("Owner", "Owner", "Social rent", "Private rent", "Owner"):
         await seat(app, code, {tenure.id: choice(tenure, label)})
     url = app.state.join_url(code)
-    ctx = await render.board_context(app.state.store, workshop_id, url)
+    ctx = await screens.board_context(app.state.store, workshop_id, url)
     assert ctx["room"] is None
     await facilitator.post(f"/f/workshops/{workshop_id}/room-on-board", {"on": "1"})
-    ctx = await render.board_context(app.state.store, workshop_id, url)
+    ctx = await screens.board_context(app.state.store, workshop_id, url)
     html = app.state.renderer.fragment("fragments/board.html", **ctx)
     assert f'data-question="{tenure.id}"' in html
     assert "60%" in html and "place 20%" in html  # owners: 3 of 5 here, a fifth of the place

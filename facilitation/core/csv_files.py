@@ -10,8 +10,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from facilitation.core.forms import TEXT_MAX, TITLE_MAX
 from facilitation.core.i18n import N_
-from facilitation.workshop.workshops import TEXT_MAX, TITLE_MAX
 
 COLUMNS = ("title", "description")
 MAX_ROWS = 500

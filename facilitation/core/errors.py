@@ -1,12 +1,12 @@
-"""Domain errors that carry their HTTP status, and the one place that turns them into responses."""
+"""Errors a person can understand, each carrying its HTTP status; no web framework here.
+
+The web layer turns them into pages, htmx fragments and socket replies (web/errors.py); the
+pure rules raise BallotError, the same 400 with a ballot's own wording.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
 
 from facilitation.core.i18n import N_
 
@@ -90,18 +90,8 @@ class TooLarge(FacilitationError):
     default = N_("That was too much to send at once.")
 
 
-async def error_response(request: Request, exc: Exception) -> Response:
-    """Render any error as a page, or as the flash fragment when htmx asked for a fragment."""
-    from facilitation.web.render import render_error
+class BallotError(BadRequest):
+    """A ballot a person sent that the rules refuse; ``message`` is a translatable template."""
 
-    if isinstance(exc, FacilitationError):
-        return render_error(request, exc.status, exc.message, exc.params)
-    if isinstance(exc, HTTPException):
-        messages = {
-            404: NOT_FOUND["page"],
-            405: N_("That address does not take this kind of request."),
-            413: TooLarge.default,
-        }
-        message = messages.get(exc.status_code, N_("Something went wrong with that request."))
-        return render_error(request, exc.status_code, message, {})
-    return render_error(request, 500, N_("Something went wrong on our side. Please try again."), {})
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message, **params)

@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-
-class RoundKind(enum.StrEnum):
-    DOTS = "dots"
-    RANK = "rank"
-    BUDGET = "budget"  # pick options within a budget (knapsack voting)
-    IDEAS = "ideas"  # collect ideas from the room, moderated by the facilitator
-    RATING = "rating"  # rate statements from 1 to 5, or "don't know"
-
-
-# Rounds whose results say how the room ranks options, so they feed priorities and needs. Ideas
-# and ratings do not: an idea round's outcome is its ideas, a rating round's is a health check.
-PRIORITY_KINDS = frozenset({RoundKind.DOTS, RoundKind.RANK, RoundKind.BUDGET})
-
-
-class BudgetRule(enum.StrEnum):
-    """How a budget round turns everyone's picks into a funded set (see budget.py)."""
-
-    EQUAL_SHARES = "equal_shares"
-    GREEDY = "greedy"
+from typing import Any
 
 
 class IdeaStatus(enum.StrEnum):
@@ -105,16 +87,15 @@ class InfoCard:
 
 @dataclass(frozen=True, slots=True)
 class Round:
+    """One round of a workshop. ``kind`` names its kind in the registry (facilitation.kinds), and
+    ``settings`` holds that kind's own settings exactly as stored (plain JSON values)."""
+
     id: int
     workshop_id: int
     title: str
-    kind: RoundKind
+    kind: str
     option_ids: tuple[int, ...]
     status: RoundStatus
-    dots: int = 5
-    max_per_option: int = 3
-    must_use_all: bool = False
-    top_k: int | None = None
     hidden: bool = False
     revealed: bool = False
     timer_seconds: int | None = None
@@ -125,29 +106,20 @@ class Round:
     info_option_ids: tuple[int, ...] = ()
     cards: tuple[InfoCard, ...] = ()
     cards_on_board: bool = False
-    # Budget rounds: the money to share out, the rule, and each ballot option's cost (in the
-    # order of option_ids, as they were when the round was read).
-    budget: int | None = None
-    budget_rule: BudgetRule = BudgetRule.EQUAL_SHARES
+    # Each ballot option's estimated cost (in the order of option_ids, as they were when the
+    # round was read; 0 when not costed).
     costs: tuple[int, ...] = ()
-    # Idea rounds: the categories a participant may file an idea under (may be empty).
-    categories: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def cost_of(self) -> dict[int, int]:
-        """Each ballot option's cost, for a budget round."""
+        """Each ballot option's cost."""
         return dict(zip(self.option_ids, self.costs, strict=False))
 
     @property
     def results_visible(self) -> bool:
         """Whether the room may see totals now: live rounds always, hidden ones after reveal."""
         return not self.hidden or self.revealed
-
-    @property
-    def ranked_places(self) -> int:
-        """How many places a ranking ballot fills (all options unless a top k is set)."""
-        n = len(self.option_ids)
-        return min(self.top_k, n) if self.top_k else n
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,19 +134,12 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Ballot:
-    """One participant's last committed ballot in one round.
-
-    For dot rounds ``dots`` maps option id to dots; for ranking rounds ``ranking`` lists option ids
-    best first; for budget rounds ``picks`` lists the chosen option ids; for rating rounds
-    ``ratings`` maps option id to 1-5, or 0 for "don't know".
-    """
+    """One participant's last committed ballot in one round; ``entry`` is what they chose, in
+    their round kind's own shape, exactly as stored (plain JSON values)."""
 
     round_id: int
     participant_id: int
-    dots: dict[int, int] = field(default_factory=dict)
-    ranking: tuple[int, ...] = ()
-    picks: tuple[int, ...] = ()
-    ratings: dict[int, int] = field(default_factory=dict)
+    entry: Mapping[str, Any] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
     paper: bool = False  # copied from a paper ballot by the facilitator
@@ -191,19 +156,13 @@ class ResultRow:
 
 @dataclass(frozen=True, slots=True)
 class RoundResult:
-    """What a round produced: rows best first, plus what the page needs to explain it."""
+    """What a round produced: rows best first (or in the order asked, for a profile), how many
+    ballots, and ``details``: the kind's own figures (plain JSON values), kept with the result."""
 
-    kind: RoundKind
+    kind: str
     rows: tuple[ResultRow, ...]
     ballots: int
-    schulze: tuple[ResultRow, ...] = ()
-    methods_disagree: bool = False
-    # Budget rounds: what the round's rule funds (in the order chosen), what that spends, the
-    # budget, and what the other documented rule would fund, so a difference can be shown.
-    funded: tuple[int, ...] = ()
-    spent: int = 0
-    budget: int = 0
-    other_funded: tuple[int, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

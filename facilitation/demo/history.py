@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from facilitation.core.hub import Hub
-from facilitation.core.models import Participant, Round, RoundKind, RoundStatus, Workshop
+from facilitation.core.models import Participant, Round, RoundStatus, Workshop
 from facilitation.demo.people import (
     AGE,
     BLOCK,
@@ -28,9 +28,11 @@ from facilitation.demo.people import (
 )
 from facilitation.health.checks import HealthChecks
 from facilitation.health.pact import DIMENSIONS
+from facilitation.kinds.dots import cap_of, dots_of
 from facilitation.people.rules import ProfileQuestion
 from facilitation.storage.store import Store
-from facilitation.workshop.workshops import Workshops
+from facilitation.workshop.ballots import Ballots
+from facilitation.workshop.rounds import Rounds
 
 SPRING_ROUND = "What should we look at first?"
 SPRING_OPTIONS = (
@@ -106,8 +108,9 @@ def dots_for(rng: random.Random, resident: Resident, rnd: Round) -> dict[int, in
         for index, extra in PULL.get(answer or "", {}).items():
             pull[index] += extra
     dots = dict.fromkeys(rnd.option_ids, 0)
-    for _i in range(rnd.dots if rng.random() < 0.85 else rng.randint(2, rnd.dots - 1)):
-        open_ = [i for i, o in enumerate(rnd.option_ids) if dots[o] < rnd.max_per_option]
+    have, cap = dots_of(rnd), cap_of(rnd)
+    for _i in range(have if rng.random() < 0.85 else rng.randint(2, have - 1)):
+        open_ = [i for i, o in enumerate(rnd.option_ids) if dots[o] < cap]
         index = rng.choices(open_, weights=[pull[i] for i in open_])[0]
         dots[rnd.option_ids[index]] += 1
     return {o: n for o, n in dots.items() if n}
@@ -140,7 +143,8 @@ class History:
         self.store = store
         self.ids = choice_ids(questions)
         self.rng = random.Random(seed)
-        self.workshops = Workshops(store, Hub(), _nothing)
+        self.rounds = Rounds(store, Hub(), _nothing)
+        self.ballots = Ballots(store, Hub(), _nothing)
         self.health = HealthChecks(store, _nothing)
         self.known: list[tuple[str, Resident]] = []  # respondents met so far, with their token
 
@@ -185,16 +189,16 @@ class History:
             [(await self.store.add_option(workshop.id, title, "")).id for title in SPRING_OPTIONS]
         )
         rnd = await self.store.save_round(
-            Round(0, workshop.id, SPRING_ROUND, RoundKind.DOTS, option_ids, RoundStatus.DRAFT,
-                  dots=5, max_per_option=3)
+            Round(0, workshop.id, SPRING_ROUND, "dots", option_ids, RoundStatus.DRAFT,
+                  settings={"dots": 5, "max_per_option": 3, "must_use_all": False})
         )  # fmt: skip
-        await self.workshops.open_round(rnd)
+        await self.rounds.open_round(rnd)
         for participant, resident in seated:
             dots = dots_for(self.rng, resident, rnd)
             await self.cast(
                 participant, workshop, rnd, {f"dots-{o}": str(n) for o, n in dots.items()}
             )
-        await self.workshops.close_round(rnd)
+        await self.rounds.close_round(rnd)
 
     async def health_check(
         self,
@@ -206,19 +210,19 @@ class History:
         rnd = await self.health.add_to(workshop)
         tags = {o: d for o, d in (await self.store.pact_tags(workshop.id)).items()
                 if o in rnd.option_ids}  # fmt: skip
-        await self.workshops.open_round(rnd)
+        await self.rounds.open_round(rnd)
         for participant, resident in seated:
             if self.rng.random() < 0.85:
                 form = ratings_for(self.rng, resident, tags, means)
                 await self.cast(
                     participant, workshop, rnd, {f"rate-{o}": v for o, v in form.items()}
                 )
-        await self.workshops.close_round(rnd)
+        await self.rounds.close_round(rnd)
 
     async def cast(
         self, participant: Participant, workshop: Workshop, rnd: Round, fields: dict[str, str]
     ) -> None:
         client_id = f"demo-{rnd.id}-{participant.id}"
-        await self.workshops.cast_ballot(
+        await self.ballots.cast_ballot(
             participant, workshop, {"round_id": str(rnd.id), "client_id": client_id, **fields}
         )

@@ -10,11 +10,9 @@ from argon2 import PasswordHasher
 from facilitation.core.models import (
     Action,
     ActionStatus,
-    BudgetRule,
     InfoCard,
     LimitKind,
     Round,
-    RoundKind,
     RoundStatus,
     Scope,
     Who,
@@ -137,15 +135,16 @@ async def _seed_workshop(store: Store, user_id: int, programme_id: int):
     )
     info = tuple(i for i in ids if i not in votable)
     rounds = (
-        Round(0, workshop.id, "What would make the green spaces better?", RoundKind.IDEAS, (),
-              RoundStatus.DRAFT, categories=CATEGORIES),
-        Round(0, workshop.id, "Which ideas matter most to you?", RoundKind.DOTS, votable,
-              RoundStatus.DRAFT, dots=5, max_per_option=3, info_option_ids=info),
-        Round(0, workshop.id, "Put your top three in order", RoundKind.RANK, votable,
-              RoundStatus.DRAFT, top_k=3, hidden=True, timer_seconds=300),
-        Round(0, workshop.id, "Spend this year's £25,000", RoundKind.BUDGET, votable,
-              RoundStatus.DRAFT, budget=BUDGET, budget_rule=BudgetRule.EQUAL_SHARES,
-              info_option_ids=info, cards=(BUDGET_CARD,), cards_on_board=True),
+        Round(0, workshop.id, "What would make the green spaces better?", "ideas", (),
+              RoundStatus.DRAFT, settings={"categories": list(CATEGORIES)}),
+        Round(0, workshop.id, "Which ideas matter most to you?", "dots", votable,
+              RoundStatus.DRAFT, info_option_ids=info,
+              settings={"dots": 5, "max_per_option": 3, "must_use_all": False}),
+        Round(0, workshop.id, "Put your top three in order", "rank", votable,
+              RoundStatus.DRAFT, hidden=True, timer_seconds=300, settings={"top_k": 3}),
+        Round(0, workshop.id, "Spend this year's £25,000", "budget", votable,
+              RoundStatus.DRAFT, info_option_ids=info, cards=(BUDGET_CARD,), cards_on_board=True,
+              settings={"budget": BUDGET, "rule": "equal_shares"}),
     )  # fmt: skip
     for rnd in rounds:
         await store.save_round(rnd)

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from facilitation.core.forms import clean_text
 from facilitation.core.i18n import _
 from facilitation.core.models import Programme, Round, Workshop
 from facilitation.health import pact
 from facilitation.people import groups
 from facilitation.storage.store import Store
-from facilitation.workshop.workshops import clean_text
 
 
 @dataclass(frozen=True, slots=True)

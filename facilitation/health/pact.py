@@ -3,7 +3,7 @@ the end of a workshop, and how the four move over time. Pure: no I/O.
 
 Each statement is an option of a rating round tagged with its dimension. A dimension's score in a
 round is the mean rating (1 to 5) over those who gave a number; "don't know" is left out, as in
-every rating round (see ratings.py). Over time, one point per closed health check, oldest first.
+every rating round (see kinds.rating). Over time, one point per closed health check, oldest first.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot
-from facilitation.kinds.ratings import SCALE
-
-
-def N_(message: str) -> str:
-    return message
-
+from facilitation.kinds.rating import SCALE, ratings_of
 
 DIMENSIONS = ("power", "accountability", "connection", "trust")
 LABELS = {
@@ -51,7 +47,7 @@ def point(round_id: int, label: str, tags: Mapping[int, str], ballots: Iterable[
     sums = dict.fromkeys(DIMENSIONS, 0)
     counts = dict.fromkeys(DIMENSIONS, 0)
     for ballot in ballots:
-        for option_id, value in ballot.ratings.items():
+        for option_id, value in ratings_of(ballot.entry).items():
             dimension = tags.get(option_id)
             if dimension in sums and value in SCALE:
                 sums[dimension] += value

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from facilitation.core.rules import N_, BallotError
+from facilitation.core.errors import BallotError
+from facilitation.core.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)

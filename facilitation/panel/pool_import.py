@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from facilitation.core.csv_files import Problem, Records, read_records
+from facilitation.core.i18n import N_
 from facilitation.people.rules import (
     PREFER_NOT_TO_SAY,
     Choice,
@@ -19,12 +20,6 @@ from facilitation.people.rules import (
     Volunteer,
     label_key,
 )
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
-
 
 # A pool for a citizens' panel can be long (a letter to every household), a make-up table is not.
 MAX_VOLUNTEERS = 10_000

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from facilitation.core.i18n import N_
 from facilitation.panel.quotas import Quota, Relaxation
 from facilitation.panel.quotas import Volunteer as Candidate
 from facilitation.people.rules import (
@@ -26,12 +27,6 @@ from facilitation.people.rules import (
     label_key,
     place_shares,
 )
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
-
 
 MAX_SEATS = 500
 MAX_RESERVES = 100

@@ -28,15 +28,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from facilitation.core.i18n import N_
+
 B = TypeVar("B")
 R = TypeVar("R")
 
 MIN_SIZE = 5
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
 
 
 class GroupKind(enum.StrEnum):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from facilitation.core.errors import BadRequest, Conflict, NotFound
+from facilitation.core.forms import is_ticked, read_id
 from facilitation.core.i18n import N_
 from facilitation.core.models import Participant, Programme, Round, Workshop
 from facilitation.panel.pool_import import Problem, read_amount, read_makeup
@@ -22,7 +23,6 @@ from facilitation.people.rules import (
     check_question,
 )
 from facilitation.storage.store import Store
-from facilitation.workshop.workshops import _checked, _int
 
 QUESTIONS_CHANGED = N_(
     "The questions changed while this page was open. Please look again and save."
@@ -117,7 +117,7 @@ class Profiles:
     # -- the organiser: questions and the place ----------------------------------------------------
 
     async def question_in(self, programme: Programme, question_id: Any) -> ProfileQuestion:
-        question = await self.store.profile_question(_int(question_id, "profile question"))
+        question = await self.store.profile_question(read_id(question_id, "profile question"))
         if question.programme_id != programme.id:
             raise NotFound("profile question")
         return question
@@ -216,7 +216,7 @@ class Profiles:
     # -- the facilitator: the board and results by group -----------------------------------------
 
     async def set_room_on_board(self, workshop: Workshop, form: Mapping[str, Any]) -> bool:
-        on = _checked(form.get("on"))
+        on = is_ticked(form.get("on"))
         await self.store.set_room_on_board(workshop.id, on)
         self.changed(workshop.id)
         return on

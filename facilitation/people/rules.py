@@ -20,10 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
+from facilitation.core.i18n import N_
 
 
 class ProfileError(ValueError):

@@ -12,32 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from facilitation import kinds
 from facilitation.core.models import (
     Ballot,
     Option,
     ResultRow,
     Round,
-    RoundKind,
     RoundResult,
     RoundStatus,
 )
-from facilitation.kinds import voting
 from facilitation.people.groups import MIN_SIZE, Group, GroupKind, split, tally_groups
 from facilitation.people.rules import ProfileQuestion
-
-SPLITTABLE = frozenset({RoundKind.DOTS, RoundKind.RANK, RoundKind.BUDGET, RoundKind.RATING})
-# What a result row's score is, by kind, as the CSV names it.
-METHOD = {
-    RoundKind.DOTS: "dots",
-    RoundKind.RANK: "borda",
-    RoundKind.BUDGET: "picks",
-    RoundKind.RATING: "mean",
-}
 
 
 def splittable(rnd: Round) -> bool:
     """Whether a round's results may be split by group: a closed round with ballots."""
-    return rnd.kind in SPLITTABLE and rnd.status is RoundStatus.CLOSED
+    return kinds.get(rnd.kind).splittable and rnd.status is RoundStatus.CLOSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +53,9 @@ def split_round(
     by_participant = {b.participant_id: b for b in ballots}
     order = [c.label for c in question.choices]
     groups = split(by_participant, labels, min_size, order)
-    counted = tally_groups(groups, lambda group_ballots: voting.tally(rnd, group_ballots))
+    counted = tally_groups(
+        groups, lambda group_ballots: kinds.get(rnd.kind).tally(rnd, list(group_ballots))
+    )
     return [GroupResult(group, result) for group, result in counted]
 
 
@@ -111,7 +103,7 @@ def split_rows(
                     *head,
                     g.group.size,
                     "yes",
-                    METHOD[rnd.kind],
+                    kinds.get(rnd.kind).method,
                     r.place,
                     "yes" if r.tied else "no",
                     r.option_id,

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.models import (
     Action,
     Ballot,
@@ -21,7 +22,6 @@ from facilitation.core.models import (
     Option,
     Programme,
     Round,
-    RoundKind,
     RoundResult,
     RoundStatus,
     Workshop,
@@ -114,14 +114,7 @@ def _yes(flag: bool) -> str:
 
 def rules_text(rnd: Round) -> str:
     """A round's voting rules in one compact, language-neutral line."""
-    if rnd.kind is RoundKind.DOTS:
-        parts = [
-            f"dots={rnd.dots}",
-            f"max_per_option={rnd.max_per_option}",
-            f"must_use_all={_yes(rnd.must_use_all)}",
-        ]
-    else:
-        parts = [f"top_k={rnd.top_k or 'all'}"]
+    parts = kinds.get(rnd.kind).rules_parts(rnd)
     parts.append(f"hidden={_yes(rnd.hidden)}")
     return "; ".join(parts)
 
@@ -180,7 +173,7 @@ def round_rows(data: ProgrammeData) -> list[tuple]:
             rec.workshop.id,
             rec.workshop.title,
             rec.round.title,
-            rec.round.kind.value,
+            rec.round.kind,
             rules_text(rec.round),
             rec.round.status.value,
             rec.result.ballots if rec.result else len(rec.ballots),

@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.errors import BadRequest, NotFound
+from facilitation.core.forms import TEXT_MAX, TITLE_MAX, clean_text, read_id, read_number
 from facilitation.core.models import (
-    PRIORITY_KINDS,
     Action,
     ActionStatus,
     Need,
@@ -26,7 +27,6 @@ from facilitation.core.models import (
 )
 from facilitation.programme.needs import RankedNeed, rank_needs
 from facilitation.storage.store import Store
-from facilitation.workshop.workshops import TEXT_MAX, TITLE_MAX, _bounded_float, _int, clean_text
 
 REASON_MAX = 500
 NOTE_MAX = 1000
@@ -119,25 +119,25 @@ class Plans:
         await self.store.update_programme(programme.id, *self._programme_fields(form))
 
     async def programme(self, programme_id: Any) -> Programme:
-        return await self.store.programme(_int(programme_id, "programme"))
+        return await self.store.programme(read_id(programme_id, "programme"))
 
     async def assign_workshop(self, programme: Programme, form: Mapping[str, Any]) -> Workshop:
         """Put a workshop in this programme (taking it from any other)."""
         if not form.get("workshop_id"):
             raise BadRequest("Please choose a workshop.")
-        workshop = await self.store.workshop(_int(form.get("workshop_id"), "workshop"))
+        workshop = await self.store.workshop(read_id(form.get("workshop_id"), "workshop"))
         await self.store.set_workshop_programme(workshop.id, programme.id)
         return workshop
 
     async def place_workshop(self, workshop: Workshop, form: Mapping[str, Any]) -> Programme | None:
         """From the workshop's console: put it in the chosen programme, or in none."""
         chosen = form.get("programme_id") or ""
-        programme = await self.store.programme(_int(chosen, "programme")) if chosen else None
+        programme = await self.store.programme(read_id(chosen, "programme")) if chosen else None
         await self.store.set_workshop_programme(workshop.id, programme.id if programme else None)
         return programme
 
     async def remove_workshop(self, programme: Programme, form: Mapping[str, Any]) -> Workshop:
-        workshop = await self.store.workshop(_int(form.get("workshop_id"), "workshop"))
+        workshop = await self.store.workshop(read_id(form.get("workshop_id"), "workshop"))
         if await self.store.workshop_programme(workshop.id) != programme.id:
             raise NotFound("workshop")
         await self.store.set_workshop_programme(workshop.id, None)
@@ -155,15 +155,15 @@ class Plans:
 
     async def ranked_needs(self, programme: Programme) -> list[RankedNeed]:
         """The needs in priority order by the stated rule (see facilitation.programme.needs)."""
-        from facilitation.workshop.workshops import result_from_snapshot
+        from facilitation.workshop.results import result_from_snapshot
 
         closed = await self.store.programme_closed_rounds(programme.id)
         results = [(round_id, result_from_snapshot(snap)) for _w, round_id, snap in closed]
-        results = [(rid, r) for rid, r in results if r.kind in PRIORITY_KINDS]
+        results = [(rid, r) for rid, r in results if kinds.get(r.kind).feeds_priorities]
         return rank_needs(await self.store.needs(programme.id), results)
 
     async def need_in(self, programme: Programme, need_id: Any) -> Need:
-        need = await self.store.need(_int(need_id, "need"))
+        need = await self.store.need(read_id(need_id, "need"))
         if need.programme_id != programme.id:
             raise NotFound("need")
         return need
@@ -194,7 +194,7 @@ class Plans:
         """Make one of the programme's options feed this need (moving it from any other)."""
         if not form.get("option_id"):
             raise BadRequest("Please choose an option.")
-        found = (await self.options(programme)).get(_int(form.get("option_id"), "option"))
+        found = (await self.options(programme)).get(read_id(form.get("option_id"), "option"))
         if found is None:
             raise NotFound("option")
         await self.store.link_options(need.id, (found[1].id,))
@@ -202,7 +202,7 @@ class Plans:
 
     async def set_override(self, need: Need, form: Mapping[str, Any]) -> None:
         """A manual score from 0 to 1, which only stands with a reason."""
-        score = _bounded_float(form.get("score"), "Score", 0.0, 1.0)
+        score = read_number(form.get("score"), "Score", 0.0, 1.0)
         reason = clean_text(form.get("reason"), field="Reason", limit=REASON_MAX, required=False)
         if not reason:
             raise BadRequest("Please give a reason for changing the score: it is shown next to it.")
@@ -224,7 +224,7 @@ class Plans:
     # -- actions ---------------------------------------------------------------------------------
 
     async def action_in(self, programme: Programme, action_id: Any) -> Action:
-        action = await self.store.action(_int(action_id, "action"))
+        action = await self.store.action(read_id(action_id, "action"))
         if action.programme_id != programme.id:
             raise NotFound("action")
         return action

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
+import re
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -14,7 +13,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from facilitation.core.errors import BadRequest, Forbidden
 from facilitation.core.i18n import _
-from facilitation.core.models import User
+from facilitation.core.models import Programme
+from facilitation.programme.labels import LABELS
 from facilitation.web.render import Renderer
 
 MAX_FIELDS = 200
@@ -94,14 +94,6 @@ async def read_upload_form(request: Request, field: str = "file") -> tuple[bytes
         await form.close()
 
 
-def current_user(request: HTTPConnection) -> User:
-    """The signed-in facilitator, or Forbidden."""
-    user = request.scope.get("user")
-    if user is None:
-        raise Forbidden("Please sign in as a facilitator first.")
-    return user
-
-
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """Keep a message to show on the next page."""
     # Assigned, not appended in place: the cookie is only rewritten when an item is set.
@@ -136,26 +128,25 @@ def reply(
     return HTMLResponse("".join(parts))
 
 
-def login_redirect(request: Request) -> RedirectResponse:
-    flash(request, _("Please sign in as a facilitator first."), "error")
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+def page(request: Request, name: str, **context: Any) -> Response:
+    return request.app.state.renderer.page(request, name, **{"labels": LABELS, **context})
 
 
-def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
-    """A view decorator: refuse anonymous users (GET: to the sign-in page; else 403), then call
-    the view, with whatever ``load`` finds for the request (a workshop, a programme) if given."""
+def download(body: str | bytes, programme: Programme, suffix: str, media_type: str) -> Response:
+    slug = re.sub(r"[^a-z0-9]+", "-", programme.title.lower()).strip("-")[:40] or "programme"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
+    )
 
-    def decorate(view):
-        @functools.wraps(view)
-        async def wrapped(request: Request) -> Response:
-            if request.scope.get("user") is None:
-                if request.method == "GET":
-                    return login_redirect(request)
-                raise Forbidden("Please sign in as a facilitator first.")
-            if load is None:
-                return await view(request)
-            return await view(request, await load(request))
 
-        return wrapped
-
-    return decorate
+def import_problems(request: Request, back: str, problems) -> Response:
+    """Every problem with its line number; nothing was imported."""
+    return page(
+        request,
+        "pages/import_problems.html",
+        status=400,
+        problems=[(p.line, _(p.message, **dict(p.params))) for p in problems],
+        back=back,
+    )

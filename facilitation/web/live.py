@@ -24,7 +24,9 @@ from facilitation.core.i18n import N_, _, activate, negotiate
 from facilitation.core.limits import TokenBucket
 from facilitation.storage.store import Store
 from facilitation.web import render
-from facilitation.workshop.workshops import Ack, StageChange, Workshops, phones_channel, who
+from facilitation.workshop import screens
+from facilitation.workshop.ballots import Ack, Ballots, who
+from facilitation.workshop.channels import StageChange, phones_channel
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +96,12 @@ class Pusher:
         self.renders += 1
         if boards:
             url = self.join_url(state[0].code)
-            ctx = await render.board_context(self.store, workshop_id, url, state)
+            ctx = await screens.board_context(self.store, workshop_id, url, state)
             self.hub.publish(
                 board_channel(workshop_id), self.renderer.fragment("fragments/board.html", **ctx)
             )
         if consoles:
-            ctx = await render.console_context(self.store, workshop_id, state)
+            ctx = await screens.console_context(self.store, workshop_id, state)
             self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
 
     async def aclose(self) -> None:
@@ -224,7 +226,7 @@ async def board_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
-        ctx = await render.board_context(state.store, workshop_id, state.join_url(workshop.code))
+        ctx = await screens.board_context(state.store, workshop_id, state.join_url(workshop.code))
         return state.renderer.fragment("fragments/board.html", **ctx)
 
     async def passthrough(html: str) -> str:
@@ -243,7 +245,7 @@ async def console_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
-        ctx = await render.console_context(state.store, workshop_id)
+        ctx = await screens.console_context(state.store, workshop_id)
         return console_html(state.renderer, ctx)
 
     async def passthrough(html: str) -> str:
@@ -257,9 +259,10 @@ async def phone_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     if not same_origin(websocket, state.settings.public_url):
         return await refuse(websocket)
-    workshops: Workshops = state.workshops
+    ballots: Ballots = state.ballots
+    rounds = state.rounds
     try:
-        workshop = await workshops.find_by_code(websocket.path_params["code"], who(websocket))
+        workshop = await ballots.find_by_code(websocket.path_params["code"], who(websocket))
     except FacilitationError:
         return await refuse(websocket)
     token = (
@@ -273,23 +276,23 @@ async def phone_socket(websocket: WebSocket) -> None:
 
     async def stage(message: Any = None) -> str:
         if not isinstance(message, StageChange):
-            ctx = await render.phone_context(
-                state.store, workshop, participant, workshops.result, csrf_token=csrf
+            ctx = await screens.phone_context(
+                state.store, workshop, participant, rounds.result, csrf_token=csrf
             )
             return state.renderer.fragment("fragments/stage.html", **ctx)
         # Every phone of the workshop gets this same message: the first to take it starts one
         # read of the new stage for all, so a change costs one read, not a few per phone...
         if message.shared is None:
             message.shared = asyncio.ensure_future(
-                render.stage_reads(state.store, workshop.id, workshops.result)
+                screens.stage_reads(state.store, workshop.id, rounds.result)
             )
         shared = await asyncio.shield(message.shared)
         # ...and then the phones render in turn, one per pass of the event loop, so that a big
         # room's renders do not hold up everything else until the last phone's is done.
         async with message.turns:
             await asyncio.sleep(0)
-            ctx = await render.phone_context(
-                state.store, workshop, participant, workshops.result, csrf, shared=shared
+            ctx = await screens.phone_context(
+                state.store, workshop, participant, rounds.result, csrf, shared=shared
             )
             return state.renderer.fragment("fragments/stage.html", **ctx)
 
@@ -321,7 +324,7 @@ async def phone_socket(websocket: WebSocket) -> None:
             await sock.send(status_html(state.renderer, round_id, error=_(BAD_MESSAGE)))
             return
         try:
-            ack = await workshops.cast_ballot(participant, workshop, fields)
+            ack = await ballots.cast_ballot(participant, workshop, fields)
         except FacilitationError as exc:
             error = _(exc.message, **exc.params)
             await sock.send(

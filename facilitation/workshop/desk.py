@@ -8,14 +8,17 @@ group and order ideas the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.errors import BadRequest, Conflict, NotFound
+from facilitation.core.forms import clean_text, read_id
 from facilitation.core.i18n import _
-from facilitation.core.models import Idea, IdeaStatus, Round, RoundKind
-from facilitation.workshop.workshops import IDEA_MAX, Workshops, _int, clean_text
+from facilitation.core.models import Idea, IdeaStatus, Round
+from facilitation.kinds.ideas import IDEA_MAX, categories_of
+from facilitation.storage.store import Store
 
 MERGE_MAX = 50  # ideas ticked for one merge; a room's duplicates are a handful
 
@@ -59,19 +62,19 @@ def desk(ideas: Sequence[Idea]) -> Desk:
 class IdeaDesk:
     """The facilitator's moderation actions; each one tells the board and console after commit."""
 
-    def __init__(self, workshops: Workshops) -> None:
-        self.workshops = workshops
-        self.store = workshops.store
+    def __init__(self, store: Store, changed: Callable[[int], None]) -> None:
+        self.store = store
+        self.changed = changed
 
     async def idea_in(self, rnd: Round, idea_id: Any) -> Idea:
-        idea = await self.store.idea(_int(idea_id, "idea"))
+        idea = await self.store.idea(read_id(idea_id, "idea"))
         if idea.round_id != rnd.id:
             raise NotFound("idea")
         return idea
 
     async def set_status(self, rnd: Round, idea: Idea, status: IdeaStatus) -> Idea:
         updated = await self.store.set_idea_status(idea.id, status)
-        self.workshops.changed(rnd.workshop_id)
+        self.changed(rnd.workshop_id)
         return updated
 
     async def approve_pending(self, rnd: Round) -> int:
@@ -80,16 +83,16 @@ class IdeaDesk:
         for idea in pending:
             await self.store.set_idea_status(idea.id, IdeaStatus.APPROVED)
         if pending:
-            self.workshops.changed(rnd.workshop_id)
+            self.changed(rnd.workshop_id)
         return len(pending)
 
     async def edit(self, rnd: Round, idea: Idea, form: Mapping[str, Any]) -> Idea:
         text = clean_text(form.get("text"), field="Wording", limit=IDEA_MAX)
         category = form.get("category") or ""
-        if category and category not in rnd.categories:
+        if category and category not in categories_of(rnd):
             raise BadRequest("Choose one of the round's categories, or none.")
         updated = await self.store.edit_idea(idea.id, text, category)
-        self.workshops.changed(rnd.workshop_id)
+        self.changed(rnd.workshop_id)
         return updated
 
     async def merge(self, rnd: Round, form: Mapping[str, Any]) -> tuple[Idea, int]:
@@ -105,15 +108,15 @@ class IdeaDesk:
             raise BadRequest("Tick at least two ideas to merge them.")
         target = min(ticked, key=lambda i: (-i.supporters, i.id))
         merged = await self.store.merge_ideas(target.id, [i.id for i in ticked])
-        self.workshops.changed(rnd.workshop_id)
+        self.changed(rnd.workshop_id)
         return merged, len(ticked) - 1
 
     async def to_options(self, rnd: Round) -> tuple[int, int | None]:
         """Turn approved ideas into options and a draft dot-voting round; returns (options
         made, the new round's id or None when fewer than two ideas were approved)."""
-        if rnd.kind is not RoundKind.IDEAS:
+        if not kinds.get(rnd.kind).collects_ideas:
             raise Conflict("Only an idea round's ideas can become options.")
         title = _("Vote on the ideas from “{title}”", title=rnd.title)[:120]
         option_ids, new_round = await self.store.ideas_to_options(rnd.id, title, time.time())
-        self.workshops.changed(rnd.workshop_id)
+        self.changed(rnd.workshop_id)
         return len(option_ids), new_round

@@ -14,10 +14,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.models import Ballot, Idea, Option, Round, RoundResult, Workshop
+from facilitation.kinds.base import export_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def safe_cell(value: Any) -> Any:
@@ -58,11 +60,10 @@ RESULT_HEADER = (
     "limit_kind",
     "limit",
     "cost",
-    "funded",
+    # Each kind's own columns, in the registry's order (a budget round's "funded").
+    *dict.fromkeys(c for k in kinds.all_kinds() for c in k.result_columns),
 )
-
-# What a round's headline score is, by its kind.
-METHOD = {"dots": "dots", "rank": "borda", "budget": "picks", "rating": "mean_rating"}
+RESULT_KIND_COLUMNS = RESULT_HEADER[14:]
 
 
 def scope_cells(option: Option | None) -> tuple[str, str, str]:
@@ -76,19 +77,17 @@ def scope_cells(option: Option | None) -> tuple[str, str, str]:
 def result_rows(
     rounds: Sequence[tuple[Round, RoundResult]], options: Mapping[int, Option]
 ) -> list[tuple]:
-    """One row per option per counting method per round."""
+    """One row per option per counting method per round (an idea round has none: its outcome is
+    its ideas, in the JSON)."""
     rows = []
     for rnd, result in rounds:
-        if rnd.kind.value == "ideas":
-            continue  # an idea round's outcome is its ideas (see the JSON), not scores
-        methods = [(METHOD[rnd.kind.value], result.rows)]
-        if result.schulze:
-            methods.append(("schulze", result.schulze))
-        for method, ranked in methods:
+        kind = kinds.get(rnd.kind)
+        for method, ranked in kind.result_tables(result):
             for r in ranked:
                 option = options.get(r.option_id)
                 title = option.title if option else ""
                 score = int(r.score) if float(r.score).is_integer() else r.score
+                own = kind.result_cells(rnd, result, r.option_id)
                 rows.append(
                     (
                         rnd.id,
@@ -103,28 +102,20 @@ def result_rows(
                         result.ballots,
                         *scope_cells(option),
                         option.cost if option and option.cost is not None else "",
-                        _funded(rnd, result, r.option_id),
+                        *(own.get(column, "") for column in RESULT_KIND_COLUMNS),
                     )
                 )
     return rows
 
 
-def _funded(rnd: Round, result: RoundResult, option_id: int) -> str:
-    if rnd.kind.value != "budget":
-        return ""
-    return "yes" if option_id in result.funded else "no"
-
-
+BALLOT_KIND_COLUMNS = tuple(dict.fromkeys(c for k in kinds.all_kinds() for c in k.ballot_columns))
 BALLOT_HEADER = (
     "round_id",
     "round",
     "participant",
     "option_id",
     "option",
-    "dots",
-    "rank",
-    "picked",
-    "rating",
+    *BALLOT_KIND_COLUMNS,
     "source",
 )
 
@@ -132,24 +123,19 @@ BALLOT_HEADER = (
 def ballot_rows(
     rounds: Sequence[tuple[Round, Sequence[Ballot]]], options: Mapping[int, Option], secret: str
 ) -> list[tuple]:
-    """One row per option a participant supported: dots given, place in their ranking, picked
-    in a budget, or rated (0 is "don't know"); and whether the ballot came from paper."""
+    """One row per option a participant supported, in their kind's own columns (dots given,
+    place in their ranking, picked in a budget, rating with 0 for "don't know" ...), and
+    whether the ballot came from paper."""
     rows = []
     for rnd, ballots in rounds:
+        kind = kinds.get(rnd.kind)
         for ballot in ballots:
             who = pseudonym(secret, ballot.participant_id)
-            entries = (
-                [(oid, "", place, "", "") for place, oid in enumerate(ballot.ranking, start=1)]
-                + [(oid, n, "", "", "") for oid, n in sorted(ballot.dots.items())]
-                + [(oid, "", "", "yes", "") for oid in ballot.picks]
-                + [(oid, "", "", "", v) for oid, v in sorted(ballot.ratings.items())]
-            )
-            for oid, dots, rank, picked, rating in entries:
+            source = "paper" if ballot.paper else "phone"
+            for oid, cells in kind.ballot_cells(ballot.entry).items():
                 title = options[oid].title if oid in options else ""
-                source = "paper" if ballot.paper else "phone"
-                rows.append(
-                    (rnd.id, rnd.title, who, oid, title, dots, rank, picked, rating, source)
-                )
+                own = tuple(cells.get(column, "") for column in BALLOT_KIND_COLUMNS)
+                rows.append((rnd.id, rnd.title, who, oid, title, *own, source))
     return rows
 
 
@@ -205,54 +191,27 @@ def _round_information(rnd: Round) -> dict:
 def round_json(
     rnd: Round, result: RoundResult | None, ballots, secret: str, ideas: Sequence[Idea] = ()
 ) -> dict:
-    """One round as JSON: rules, results (None until counted) and pseudonymous ballots."""
-
-    def rows(rs):
-        return [
-            {
-                "option_id": r.option_id,
-                "score": r.score,
-                "place": r.place,
-                "tied": r.tied,
-                "supporters": r.voters,
-            }
-            for r in rs
-        ]
-
+    """One round as JSON: its kind's rules, its results (None until counted) with the kind's own
+    figures, and pseudonymous ballots in the kind's own shape."""
+    kind = kinds.get(rnd.kind)
     return {
         "id": rnd.id,
         "title": rnd.title,
-        "kind": rnd.kind.value,
+        "kind": rnd.kind,
         "status": rnd.status.value,
         "option_ids": list(rnd.option_ids),
-        "rules": {
-            "dots": rnd.dots,
-            "max_per_option": rnd.max_per_option,
-            "must_use_all": rnd.must_use_all,
-            "top_k": rnd.top_k,
-            "hidden_until_revealed": rnd.hidden,
-            "budget": rnd.budget,
-            "budget_rule": rnd.budget_rule.value if rnd.budget else None,
-            "categories": list(rnd.categories),
-        },
+        "rules": {"hidden_until_revealed": rnd.hidden, **dict(rnd.settings)},
         "results": None
         if result is None
         else {
             "ballots": result.ballots,
-            "order": rows(result.rows),
-            "schulze": rows(result.schulze),
-            "methods_disagree": result.methods_disagree,
-            "funded": list(result.funded),
-            "spent": result.spent if rnd.budget else None,
-            "other_rule_funded": list(result.other_funded),
+            "order": export_rows(result.rows),
+            **kind.export_results(result),
         },
         "ballots": [
             {
                 "participant": pseudonym(secret, b.participant_id),
-                "dots": {str(k): v for k, v in sorted(b.dots.items())},
-                "ranking": list(b.ranking),
-                "picks": list(b.picks),
-                "ratings": {str(k): v for k, v in sorted(b.ratings.items())},
+                **dict(b.entry),
                 "source": "paper" if b.paper else "phone",
             }
             for b in ballots

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from facilitation import kinds
 from facilitation.core.models import RoundResult
 
 
@@ -25,11 +26,9 @@ class Priority:
 
 
 def round_scores(result: RoundResult) -> dict[int, float]:
-    """Score each option of one round between 1 (first place) and 0 (last place)."""
-    n = len(result.rows)
-    if n <= 1:
-        return {row.option_id: 1.0 for row in result.rows}
-    return {row.option_id: (n - row.place) / (n - 1) for row in result.rows}
+    """Score each option of one round between 1 (first place) and 0 (last place), as its
+    round's kind combines places into priorities."""
+    return kinds.get(result.kind).priority_scores(result)
 
 
 def combine(results: Sequence[tuple[int, RoundResult]], option_order: Sequence[int]) -> list:

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from facilitation.core.models import Workshop
-from facilitation.web import render
-from facilitation.web.views.facilitator import facilitator
+from facilitation.web.auth import facilitator
+from facilitation.workshop import screens
 
 
 @facilitator
 async def board_page(request: Request, workshop: Workshop) -> Response:
     state = request.app.state
-    ctx = await render.board_context(state.store, workshop.id, state.join_url(workshop.code))
+    ctx = await screens.board_context(state.store, workshop.id, state.join_url(workshop.code))
     return state.renderer.page(request, "pages/board.html", **ctx)

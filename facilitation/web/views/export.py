@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from facilitation.core.models import RoundStatus, Workshop
-from facilitation.web.views.facilitator import facilitator
+from facilitation.web.auth import facilitator
 from facilitation.workshop import exports
 
 
@@ -23,7 +23,7 @@ def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Re
 
 async def _loaded(request: Request, workshop: Workshop):
     store = request.app.state.store
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     options = await store.options(workshop.id)
     rounds = [r for r in await store.rounds(workshop.id) if r.status is not RoundStatus.DRAFT]
     return store, uc, options, {o.id: o for o in options}, rounds

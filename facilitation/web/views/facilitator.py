@@ -10,23 +10,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from facilitation import kinds
 from facilitation.core.errors import Forbidden
 from facilitation.core.i18n import _, ngettext
-from facilitation.core.models import PRIORITY_KINDS, RoundKind, RoundStatus, Workshop
-from facilitation.kinds import ratings
-from facilitation.people import room
-from facilitation.web import render
+from facilitation.core.models import RoundStatus, Workshop
+from facilitation.web.auth import facilitator, signed_in
 from facilitation.web.common import (
     csrf_token,
-    facilitator_only,
     flash,
     is_htmx,
     read_form,
-    reply,
 )
-from facilitation.web.render import result_context
-from facilitation.web.views.split import split_context
+from facilitation.web.console import console_data, console_reply
+from facilitation.web.results import split_context
+from facilitation.workshop import screens
 from facilitation.workshop import summary as priorities
+from facilitation.workshop.screens import result_context
 
 hasher = PasswordHasher()
 # Verifying against this when the username is unknown keeps the timing of both failures alike.
@@ -36,13 +35,6 @@ View = Callable[[Request], Awaitable[Response]]
 # What a device keeps across signing in and out: its places in workshops ("p") and its
 # respondent tokens per programme ("r").
 PARTICIPANT_KEYS = ("p", "r")
-
-
-# Only for a signed-in facilitator; the first also loads the workshop named in the path.
-facilitator = facilitator_only(
-    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
-)
-signed_in = facilitator_only()
 
 
 # -- signing in ---------------------------------------------------------------------------------
@@ -140,58 +132,10 @@ async def create_workshop(request: Request) -> Response:
     return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
 
 
-async def console_data(request: Request, workshop: Workshop) -> dict:
-    """Everything the console page and its fragments show."""
-    store = request.app.state.store
-    rounds = await store.rounds(workshop.id)
-    options = await store.options(workshop.id)
-    fresh = await store.workshop(workshop.id)
-    current = next((r for r in rounds if r.id == fresh.current_round_id), None)
-    turnout = await store.turnout(workshop.id, current.id if current else None)
-    ideas = {"desk": None}
-    if current is not None and current.kind is RoundKind.IDEAS:
-        ideas = await render.idea_context(store, current, turnout.joined)
-    return {
-        **ideas,
-        "programmes": await store.programmes(),
-        "programme_id": await store.workshop_programme(workshop.id),
-        "workshop": fresh,
-        "rounds": rounds,
-        "options": options,
-        "live_options": [o for o in options if not o.withdrawn],
-        "options_by_id": {o.id: o for o in options},
-        "round": current,
-        "turnout": turnout,
-        "join_url": request.app.state.join_url(fresh.code),
-        "now": time.time(),
-        **await room.room_context(store, workshop.id),
-    }
-
-
 @facilitator
 async def console(request: Request, workshop: Workshop) -> Response:
     data = await console_data(request, workshop)
     return request.app.state.renderer.page(request, "pages/console.html", **data)
-
-
-async def console_reply(
-    request: Request, workshop: Workshop, message: str | None, kind: str = "info"
-) -> Response:
-    """After a console action: the updated console body, live strip and flash (or a redirect)."""
-    data = await console_data(request, workshop) if is_htmx(request) else {}
-    return reply(
-        request,
-        "fragments/console_main.html",
-        data,
-        f"/f/workshops/{workshop.id}",
-        message,
-        kind,
-        extra=(
-            "fragments/console_live.html",
-            "fragments/idea_desk.html",
-            "fragments/room_panel.html",
-        ),
-    )
 
 
 @facilitator
@@ -269,7 +213,7 @@ async def option_action(request: Request, workshop: Workshop) -> Response:
 @facilitator
 async def create_round(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
-    rnd = await request.app.state.workshops.save_round(workshop.id, form)
+    rnd = await request.app.state.rounds.save_round(workshop.id, form)
     return await console_reply(
         request, workshop, _("Round “{title}” is ready. Open it when the room is.", title=rnd.title)
     )
@@ -277,7 +221,7 @@ async def create_round(request: Request, workshop: Workshop) -> Response:
 
 @facilitator
 async def edit_round_page(request: Request, workshop: Workshop) -> Response:
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
     options = await request.app.state.store.options(workshop.id, include_withdrawn=False)
     return request.app.state.renderer.page(
@@ -288,7 +232,7 @@ async def edit_round_page(request: Request, workshop: Workshop) -> Response:
 @facilitator
 async def round_action(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
     action = request.path_params["action"]
     if action == "edit":
@@ -320,7 +264,7 @@ async def round_action(request: Request, workshop: Workshop) -> Response:
 
 @facilitator
 async def results_page(request: Request, workshop: Workshop) -> Response:
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     store = request.app.state.store
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
     options = {o.id: o for o in await store.options(workshop.id)}
@@ -328,9 +272,9 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
     turnout = await store.turnout(workshop.id, rnd.id)
     ballots = await store.ballots(rnd.id)
     paper_ids = {p.id for p in await store.participants(workshop.id) if p.paper}
-    extra: dict = {"desk": None, "spread": ratings.spread(rnd.option_ids, ballots)}
-    if rnd.kind is RoundKind.IDEAS:
-        extra.update(await render.idea_context(store, rnd, turnout.joined))
+    extra: dict = {"desk": None}
+    if kinds.get(rnd.kind).collects_ideas:
+        extra.update(await screens.idea_context(store, rnd, turnout.joined))
         paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
     else:
         paper = sum(1 for b in ballots if b.participant_id in paper_ids)
@@ -340,18 +284,18 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
         "pages/results.html",
         workshop=workshop,
         paper=paper,
-        **{**result_context(rnd, result, options, turnout), **extra},
+        **{**result_context(rnd, result, options, turnout, ballots), **extra},
     )
 
 
 @facilitator
 async def summary_page(request: Request, workshop: Workshop) -> Response:
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     store = request.app.state.store
     rounds = [
         r
         for r in await store.rounds(workshop.id)
-        if r.status is RoundStatus.CLOSED and r.kind in PRIORITY_KINDS
+        if r.status is RoundStatus.CLOSED and kinds.get(r.kind).feeds_priorities
     ]
     results = [(r.id, await uc.result(r)) for r in rounds]
     options = await store.options(workshop.id)

@@ -7,9 +7,9 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation.core.i18n import _
 from facilitation.core.models import Programme, Workshop
+from facilitation.web.auth import facilitator, programme_view
 from facilitation.web.common import flash, read_form
-from facilitation.web.views.facilitator import console_reply, facilitator
-from facilitation.web.views.programme import programme_view
+from facilitation.web.console import console_reply
 
 
 @facilitator

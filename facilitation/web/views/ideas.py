@@ -5,13 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from facilitation import kinds
 from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import N_, _, ngettext
-from facilitation.core.models import IdeaStatus, Round, RoundKind, RoundStatus, Workshop
-from facilitation.web import render
+from facilitation.core.models import IdeaStatus, Round, RoundStatus, Workshop
+from facilitation.web.auth import facilitator
 from facilitation.web.common import flash, is_htmx, read_form, reply
-from facilitation.web.views.facilitator import console_reply, facilitator
-from facilitation.workshop.workshops import next_paper_label
+from facilitation.web.console import console_reply
+from facilitation.workshop import screens
+from facilitation.workshop.ballots import next_paper_label
 
 STATUS_MESSAGES = {
     IdeaStatus.APPROVED: N_("“{text}” is on the wall."),
@@ -26,8 +28,8 @@ STATUS_ACTIONS = {
 
 
 async def _idea_round(request: Request, workshop: Workshop) -> Round:
-    rnd = await request.app.state.workshops.round_in(workshop.id, request.path_params["round_id"])
-    if rnd.kind is not RoundKind.IDEAS:
+    rnd = await request.app.state.rounds.round_in(workshop.id, request.path_params["round_id"])
+    if not kinds.get(rnd.kind).collects_ideas:
         raise Forbidden("This round does not collect ideas.")
     return rnd
 
@@ -37,8 +39,8 @@ async def _desk_reply(request: Request, workshop: Workshop, rnd: Round, message:
     context: dict = {}
     if is_htmx(request):
         joined = (await request.app.state.store.turnout(workshop.id, rnd.id)).joined
-        context = {"workshop": workshop, "round": rnd}
-        context.update(await render.idea_context(request.app.state.store, rnd, joined))
+        context = {"workshop": workshop, "round": rnd, "kind": kinds.get(rnd.kind)}
+        context.update(await screens.idea_context(request.app.state.store, rnd, joined))
     return reply(
         request, "fragments/idea_desk.html", context, f"/f/workshops/{workshop.id}", message
     )
@@ -113,6 +115,7 @@ async def _paper_page(
         status=status,
         workshop=workshop,
         round=rnd,
+        kind=kinds.get(rnd.kind),
         options=options,
         ballot_options=[options[o] for o in rnd.option_ids if o in options],
         entries=await store.paper_entries(rnd.id),
@@ -123,7 +126,7 @@ async def _paper_page(
 
 @facilitator
 async def paper_page(request: Request, workshop: Workshop) -> Response:
-    rnd = await request.app.state.workshops.round_in(workshop.id, request.path_params["round_id"])
+    rnd = await request.app.state.rounds.round_in(workshop.id, request.path_params["round_id"])
     return await _paper_page(request, workshop, rnd)
 
 
@@ -131,8 +134,8 @@ async def paper_page(request: Request, workshop: Workshop) -> Response:
 async def paper_entry(request: Request, workshop: Workshop) -> Response:
     """Count one paper ballot; a refused sheet comes back with what was typed and the reason."""
     form = await read_form(request)
-    uc = request.app.state.workshops
-    rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
+    uc = request.app.state.ballots
+    rnd = await request.app.state.rounds.round_in(workshop.id, request.path_params["round_id"])
     if rnd.status is not RoundStatus.OPEN:
         return await _paper_page(
             request,

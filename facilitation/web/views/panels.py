@@ -18,9 +18,15 @@ from facilitation.panel.lottery import HIGH_CHANCE, gini
 from facilitation.panel.pools import Lotteries, Outcome, PoolData, by_number, seed_text
 from facilitation.panel.setup import Key, Setup, SetupError
 from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer
-from facilitation.web.common import flash, read_form, read_upload_form
-from facilitation.web.views.programme import page, programme_view
-from facilitation.web.views.programme_export import download, import_problems
+from facilitation.web.auth import programme_view
+from facilitation.web.common import (
+    download,
+    flash,
+    import_problems,
+    page,
+    read_form,
+    read_upload_form,
+)
 from facilitation.workshop.exports import to_csv
 
 DEFAULT_SEATS = 20

@@ -9,11 +9,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from facilitation.core.errors import FacilitationError, NotFound, TooManyRequests
 from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
-from facilitation.web import render
 from facilitation.web.common import csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
-from facilitation.web.views.about import after_join
-from facilitation.workshop.workshops import who
+from facilitation.web.phone import after_join
+from facilitation.workshop import screens
+from facilitation.workshop.ballots import who
 
 
 async def home(request: Request) -> Response:
@@ -25,7 +25,7 @@ async def home(request: Request) -> Response:
 async def join_by_code(request: Request) -> Response:
     """The home page's form: find the workshop by its code, then join it."""
     form = await read_form(request)
-    uc = request.app.state.workshops
+    uc = request.app.state.ballots
     try:
         workshop = await uc.find_by_code(form.get("code"), who(request))
     except (NotFound, TooManyRequests) as exc:
@@ -51,7 +51,7 @@ async def _participant(request: Request, workshop: Workshop) -> Participant | No
 
 
 async def _join(request: Request, workshop: Workshop, name: object) -> Participant:
-    _w, participant = await request.app.state.workshops.join(workshop.code, name, who(request))
+    _w, participant = await request.app.state.ballots.join(workshop.code, name, who(request))
     places = dict(request.session.get("p", {}))
     places[str(workshop.id)] = participant.token
     request.session["p"] = places
@@ -59,7 +59,7 @@ async def _join(request: Request, workshop: Workshop, name: object) -> Participa
 
 
 async def _workshop(request: Request) -> Workshop:
-    return await request.app.state.workshops.find_by_code(request.path_params["code"], who(request))
+    return await request.app.state.ballots.find_by_code(request.path_params["code"], who(request))
 
 
 async def phone_page(request: Request) -> Response:
@@ -72,8 +72,8 @@ async def phone_page(request: Request) -> Response:
     renderer = request.app.state.renderer
     if participant is None:
         return renderer.page(request, "pages/join.html", workshop=workshop)
-    ctx = await render.phone_context(
-        request.app.state.store, workshop, participant, request.app.state.workshops.result, csrf
+    ctx = await screens.phone_context(
+        request.app.state.store, workshop, participant, request.app.state.rounds.result, csrf
     )
     asks = await request.app.state.profiles.asked(workshop) is not None
     return renderer.page(request, "pages/phone.html", asks_about=asks, **ctx)
@@ -94,11 +94,11 @@ async def stage(request: Request) -> Response:
     participant = await _participant(request, workshop)
     if participant is None:
         raise NotFound("place in this workshop")
-    ctx = await render.phone_context(
+    ctx = await screens.phone_context(
         request.app.state.store,
         workshop,
         participant,
-        request.app.state.workshops.result,
+        request.app.state.rounds.result,
         csrf_token(request),
     )
     return HTMLResponse(request.app.state.renderer.fragment("fragments/stage.html", **ctx))
@@ -114,7 +114,7 @@ async def ballot(request: Request) -> Response:
     form.setdefault("action", "ballot")
     renderer = request.app.state.renderer
     try:
-        ack = await request.app.state.workshops.cast_ballot(participant, workshop, form)
+        ack = await request.app.state.ballots.cast_ballot(participant, workshop, form)
     except FacilitationError as exc:
         if not is_htmx(request):
             raise

@@ -14,10 +14,16 @@ from facilitation.core.models import Programme, Workshop
 from facilitation.people.profiles import Profiles
 from facilitation.people.room import room_context
 from facilitation.people.rules import PREFER_NOT_TO_SAY, place_shares
-from facilitation.web.common import flash, read_form, read_upload, reply
-from facilitation.web.views.facilitator import facilitator
-from facilitation.web.views.programme import page, programme_view
-from facilitation.web.views.programme_export import download, import_problems
+from facilitation.web.auth import facilitator, programme_view
+from facilitation.web.common import (
+    download,
+    flash,
+    import_problems,
+    page,
+    read_form,
+    read_upload,
+    reply,
+)
 from facilitation.workshop.exports import to_csv
 
 MAKEUP_HEADER = ("question", "answer", "amount")

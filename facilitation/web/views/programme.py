@@ -14,9 +14,11 @@ from facilitation.core.errors import Forbidden, NotFound
 from facilitation.core.i18n import N_, _, ngettext
 from facilitation.core.models import ActionStatus, NeedStatus, Programme, Who
 from facilitation.health import pact
+from facilitation.programme.labels import LABELS, NEED_STATUS
 from facilitation.programme.needs import by_need
-from facilitation.programme.plans import CHART_BAR, CHART_GAP, CHART_HEIGHT, Plans, turnout_chart
-from facilitation.web.common import facilitator_only, flash, is_htmx, read_form, reply
+from facilitation.programme.plans import CHART_BAR, CHART_GAP, CHART_HEIGHT, turnout_chart
+from facilitation.web.auth import facilitator_only, plans, programme_view
+from facilitation.web.common import flash, is_htmx, page, read_form, reply
 
 # The rule as the needs page states it: the wording of facilitation.programme.needs' docstring.
 RULE = N_(
@@ -27,43 +29,9 @@ RULE = N_(
     "override a score, but only with a reason, and the page shows both."
 )
 
-NEED_STATUS = {
-    NeedStatus.PROPOSED: N_("Proposed"),
-    NeedStatus.PRIORITISED: N_("Prioritised"),
-    NeedStatus.IN_PLAN: N_("In the action plan"),
-    NeedStatus.DONE: N_("Done"),
-    NeedStatus.NOT_POSSIBLE: N_("Not possible"),
-}
-ACTION_STATUS = {
-    ActionStatus.PLANNED: N_("Planned"),
-    ActionStatus.IN_PROGRESS: N_("In progress"),
-    ActionStatus.DONE: N_("Done"),
-    ActionStatus.STUCK: N_("Stuck"),
-}
-WHO = {
-    Who.RESIDENTS: N_("Residents"),
-    Who.STAFF: N_("Staff"),
-    Who.CONTRACTOR: N_("Contractor"),
-    Who.PARTNERSHIP: N_("Partnership"),
-}
-LABELS = {"need_status": NEED_STATUS, "action_status": ACTION_STATUS, "who": WHO}
 TOP_NEEDS = 5
 
 View = Callable[[Request], Awaitable[Response]]
-
-
-def plans(request: Request) -> Plans:
-    return request.app.state.plans
-
-
-# Only for a signed-in facilitator; loads the programme named in the path.
-programme_view = facilitator_only(
-    lambda request: plans(request).programme(request.path_params["programme_id"])
-)
-
-
-def page(request: Request, name: str, **context: Any) -> Response:
-    return request.app.state.renderer.page(request, name, **{"labels": LABELS, **context})
 
 
 def public_url(request: Request, programme: Programme) -> str:

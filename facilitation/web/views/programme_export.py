@@ -4,18 +4,17 @@ CSV imports of needs and options."""
 from __future__ import annotations
 
 import asyncio
-import re
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation.core.csv_files import read_titles
-from facilitation.core.i18n import _, ngettext
+from facilitation.core.i18n import ngettext
 from facilitation.core.models import Programme, RoundStatus, Workshop
 from facilitation.programme import exports as px
-from facilitation.web.common import flash, read_upload
-from facilitation.web.views.facilitator import facilitator
-from facilitation.web.views.programme import LABELS, page, plans, programme_view
+from facilitation.programme.labels import LABELS
+from facilitation.web.auth import facilitator, plans, programme_view
+from facilitation.web.common import download, flash, import_problems, read_upload
 
 TABLES = px.TABLES
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def load(request: Request, programme: Programme) -> px.ProgrammeData:
     """Read everything the exports and the report show."""
     store = request.app.state.store
-    uc = request.app.state.workshops
+    uc = request.app.state.rounds
     workshops = await store.programme_workshops(programme.id)
     options = {}
     rounds = []
@@ -47,15 +46,6 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
         rounds=tuple(rounds),
         today=plans(request).today(),
         secret=request.app.state.secret,
-    )
-
-
-def download(body: str | bytes, programme: Programme, suffix: str, media_type: str) -> Response:
-    slug = re.sub(r"[^a-z0-9]+", "-", programme.title.lower()).strip("-")[:40] or "programme"
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
     )
 
 
@@ -129,17 +119,6 @@ async def report_pdf(request: Request, programme: Programme) -> Response:
 
 
 # -- imports -------------------------------------------------------------------------------------
-
-
-def import_problems(request: Request, back: str, problems) -> Response:
-    """Every problem with its line number; nothing was imported."""
-    return page(
-        request,
-        "pages/import_problems.html",
-        status=400,
-        problems=[(p.line, _(p.message, **dict(p.params))) for p in problems],
-        back=back,
-    )
 
 
 @programme_view

@@ -4,59 +4,20 @@ rule that no group of fewer than 5 voters is shown (see facilitation.people.grou
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from facilitation.core.errors import NotFound
-from facilitation.core.i18n import _
-from facilitation.core.models import Round, Workshop
+from facilitation.core.models import Workshop
 from facilitation.people import split as splitting
-from facilitation.people.groups import MIN_SIZE, Group, GroupKind
-from facilitation.people.rules import ProfileQuestion
-from facilitation.web.common import facilitator_only
+from facilitation.web.auth import facilitator_only
+from facilitation.web.results import chosen_question, group_label
 from facilitation.workshop.exports import to_csv
-from facilitation.workshop.workshops import _int
 
 workshop_view = facilitator_only(
     lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
 )
-
-
-def group_label(group: Group) -> str:
-    """An answer as the organiser wrote it; "not said" and "other" in the reader's language."""
-    return group.label if group.kind is GroupKind.ANSWER else _(group.label)
-
-
-def _chosen(questions: list[ProfileQuestion], value: Any) -> ProfileQuestion | None:
-    if value in (None, ""):
-        return None
-    question_id = _int(value, "profile question")
-    found = next((q for q in questions if q.id == question_id), None)
-    if found is None:
-        raise NotFound("profile question")
-    return found
-
-
-async def split_context(request: Request, workshop: Workshop, rnd: Round) -> dict[str, Any]:
-    """What the results page's split section needs: the questions on offer, the chosen one
-    (``?split=<question id>``) and its groups, if the round can be split."""
-    profiles = request.app.state.profiles
-    questions = await profiles.split_questions(workshop)
-    chosen = _chosen(questions, request.query_params.get("split"))
-    groups = None
-    if chosen is not None and splitting.splittable(rnd):
-        groups = await profiles.split(rnd, chosen)
-    return {
-        "split_questions": questions,
-        "split_question": chosen,
-        "split_groups": groups,
-        "split_min": MIN_SIZE,
-        "splittable": splitting.splittable(rnd),
-        "group_label": group_label,
-        "GroupKind": GroupKind,
-    }
 
 
 @workshop_view
@@ -65,7 +26,7 @@ async def results_by_group_csv(request: Request, workshop: Workshop) -> Response
     profiles = request.app.state.profiles
     store = request.app.state.store
     questions = await profiles.split_questions(workshop)
-    question = _chosen(questions, request.query_params.get("question"))
+    question = chosen_question(questions, request.query_params.get("question"))
     if question is None:
         raise NotFound("profile question")
     options = {o.id: o for o in await store.options(workshop.id)}

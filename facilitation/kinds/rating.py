@@ -1,0 +1,135 @@
+"""Rating rounds: statements rated from 1 (strongly disagree) to 5 (strongly agree), or "don't
+know". A statement's score is its mean over the people who gave a number; "don't know" is
+recorded (as 0) and counted, so the organiser sees how many were unsure, but never averaged in.
+A statement nobody rated has no mean. Statements keep the order they were asked in: a set of
+ratings is read as a profile, not a contest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from facilitation.core.errors import BadRequest, BallotError, Conflict
+from facilitation.core.i18n import N_
+from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
+from facilitation.kinds.base import Kind, keyed, option_suffix
+
+DONT_KNOW = 0
+SCALE = (1, 2, 3, 4, 5)
+OUT_OF_SCALE = N_("Each rating must be from 1 to 5, or “don’t know”.")
+
+
+def entry(ratings: Mapping[int, int]) -> dict[str, Any]:
+    """A rating ballot as it is stored."""
+    return {"ratings": {str(k): v for k, v in sorted(ratings.items())}}
+
+
+def ratings_of(ballot_entry: Mapping[str, Any] | None) -> dict[int, int]:
+    """A stored ballot's ratings by statement id (0 is "don't know")."""
+    return {k: int(v) for k, v in keyed((ballot_entry or {}).get("ratings", {})).items()}
+
+
+def read_ratings(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
+    """Read ``rate-<statement id>`` fields ("1".."5", or "dk") into {statement id: 0..5}."""
+    out: dict[int, int] = {}
+    for name, value in fields.items():
+        if not name.startswith("rate-"):
+            continue
+        option_id = option_suffix(name, "rate-", rnd)
+        if value in ("", None):
+            continue
+        if value == "dk":
+            out[option_id] = DONT_KNOW
+        elif isinstance(value, str | int) and str(value) in {str(n) for n in SCALE}:
+            out[option_id] = int(value)
+        else:
+            raise BallotError(OUT_OF_SCALE)
+    return out
+
+
+def validate_ratings(ratings: Mapping[int, int], rnd: Round) -> dict[int, int]:
+    """At least one statement answered, every value 0..5, only this round's statements."""
+    allowed = set(rnd.option_ids)
+    if any(o not in allowed for o in ratings):
+        raise BallotError(N_("That option is not part of this round. Please reload the page."))
+    if any(v not in (DONT_KNOW, *SCALE) for v in ratings.values()):
+        raise BallotError(OUT_OF_SCALE)
+    if not ratings:
+        raise BallotError(N_("Answer at least one statement before sending."))
+    return {o: ratings[o] for o in rnd.option_ids if o in ratings}
+
+
+def spread(option_ids: Iterable[int], ballots: Iterable[Ballot]) -> dict[int, dict[int, int]]:
+    """How many people gave each value (0 = don't know) to each statement."""
+    counts = {o: dict.fromkeys((DONT_KNOW, *SCALE), 0) for o in option_ids}
+    for ballot in ballots:
+        for option_id, value in ratings_of(ballot.entry).items():
+            if option_id in counts and value in counts[option_id]:
+                counts[option_id][value] += 1
+    return counts
+
+
+def means(option_ids: Iterable[int], ballots: Iterable[Ballot]) -> dict[int, float | None]:
+    """The mean rating of each statement over those who gave a number; None if nobody did."""
+    out: dict[int, float | None] = {}
+    for option_id, counts in spread(option_ids, ballots).items():
+        n = sum(counts[v] for v in SCALE)
+        out[option_id] = round(sum(v * counts[v] for v in SCALE) / n, 2) if n else None
+    return out
+
+
+def tally_ratings(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
+    """Statements in the round's order; score is the mean, voters how many gave a number, and
+    the spread of answers is kept with the result."""
+    counts = spread(rnd.option_ids, ballots)
+    rows = []
+    for option_id in rnd.option_ids:
+        n = sum(counts[option_id][v] for v in SCALE)
+        mean = sum(v * counts[option_id][v] for v in SCALE) / n if n else 0.0
+        rows.append(ResultRow(option_id, round(mean, 2), 0, False, n))
+    return RoundResult(KIND.name, tuple(rows), len(ballots))
+
+
+class Rating(Kind):
+    name = "rating"
+    label = N_("Rating")
+    hint = N_("rate statements from 1 to 5")
+    order = 50
+    min_options = 1
+    method = "mean_rating"
+    ballot_columns = ("rating",)
+
+    def check_choice(self, chosen: int, votable: int) -> None:
+        if votable < 1:
+            raise BadRequest("Choose at least one statement for people to rate.")
+
+    def check_ready(self, rnd: Round, options: Mapping[int, Option]) -> None:
+        if not rnd.option_ids:
+            raise Conflict("This round has no statements to rate. Edit the round first.")
+
+    def read_ballot(self, fields: Mapping[str, Any], rnd: Round) -> dict[str, Any]:
+        return entry(validate_ratings(read_ratings(fields, rnd), rnd))
+
+    def ballot_context(self, rnd: Round, ballot_entry: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {"mine": ratings_of(ballot_entry)}
+
+    def ballot_cells(self, ballot_entry: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
+        return {o: {"rating": v} for o, v in sorted(ratings_of(ballot_entry).items())}
+
+    def tally(self, rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
+        return tally_ratings(rnd, ballots)
+
+    def display(
+        self,
+        rnd: Round,
+        result: RoundResult,
+        options: Mapping[int, Option],
+        ballots: Sequence[Ballot] | None = None,
+    ) -> dict[str, Any]:
+        return {"spread": spread(rnd.option_ids, ballots) if ballots is not None else {}}
+
+    def bar_top(self, result: RoundResult) -> float:
+        return float(SCALE[-1])  # bars against the top of the scale, not the best mean
+
+
+KIND = Rating()

@@ -1,0 +1,77 @@
+"""A phone's place in a workshop and its respondent per programme, kept in the device's session."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from facilitation.core.errors import NotFound
+from facilitation.core.models import Participant, Workshop
+from facilitation.people.profiles import Profiles
+from facilitation.people.rules import Respondent
+from facilitation.workshop.ballots import who
+
+# The session key holding this device's respondent token per programme: {programme id: token}.
+RESPONDENTS = "r"
+
+
+def profiles(request: Request) -> Profiles:
+    return request.app.state.profiles
+
+
+def respondent_token(request: Request, programme_id: int) -> str | None:
+    tokens = request.session.get(RESPONDENTS)
+    token = tokens.get(str(programme_id)) if isinstance(tokens, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= 64 else None
+
+
+def remember_respondent(request: Request, respondent: Respondent) -> None:
+    tokens = request.session.get(RESPONDENTS)
+    tokens = dict(tokens) if isinstance(tokens, dict) else {}
+    tokens[str(respondent.programme_id)] = respondent.token
+    request.session[RESPONDENTS] = tokens  # assigned, so the cookie is rewritten
+
+
+async def after_join(request: Request, workshop: Workshop, participant: Participant) -> str:
+    """Where a phone goes once it has joined: to "About you" the first time this device meets a
+    programme that asks questions, else straight to the workshop."""
+    phone = f"/w/{workshop.code}"
+    uc = profiles(request)
+    asked = await uc.asked(workshop)
+    if asked is None:
+        return phone
+    token = respondent_token(request, asked[0])
+    respondent = await uc.respondent(participant, asked[0], token)
+    if respondent is None:
+        return phone
+    remember_respondent(request, respondent)
+    return phone if token == respondent.token else f"{phone}/about?first=1"
+
+
+async def place_of(request: Request) -> tuple[Workshop, Participant]:
+    """The workshop in the path and this device's place in it."""
+    workshop = await request.app.state.ballots.find_by_code(
+        request.path_params["code"], who(request)
+    )
+    places = request.session.get("p")
+    token = places.get(str(workshop.id)) if isinstance(places, dict) else None
+    participant = (
+        await request.app.state.store.participant_by_token(token)
+        if isinstance(token, str)
+        else None
+    )
+    if participant is None or participant.workshop_id != workshop.id:
+        raise NotFound("place in this workshop")
+    return workshop, participant
+
+
+async def respondent_of(request: Request, workshop: Workshop, participant: Participant):
+    """The programme's questions and this participant's respondent, or None if none are asked."""
+    uc = profiles(request)
+    asked = await uc.asked(workshop)
+    if asked is None:
+        return None
+    respondent = await uc.respondent(participant, asked[0], respondent_token(request, asked[0]))
+    if respondent is None:
+        return None
+    remember_respondent(request, respondent)
+    return asked[1], respondent
