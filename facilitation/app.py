@@ -67,7 +67,7 @@ class Identity:
         user = None
         sid = session.get("sid")
         if isinstance(sid, str):
-            user = await scope["app"].state.store.session_user(sid, SESSION_MAX_AGE)
+            user = await scope["app"].state.store.users.session_user(sid, SESSION_MAX_AGE)
             if user is None:  # signed out elsewhere, expired, or the account was reset
                 session.pop("sid", None)
         scope["user"] = user
@@ -189,7 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.data_path).parent.mkdir(parents=True, exist_ok=True)
         await store.open()
-        secret = await store.secret()
+        secret = await store.users.secret()
         session_box["secret"] = secret
         pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
         app.state.secret = secret

@@ -90,7 +90,7 @@ class Scene:
         self.renderer = app.state.renderer
 
     async def build(self, kind: str = "dots", state: str = "open", hidden: bool = False) -> Scene:
-        user = await self.store.create_user(f"f-{uuid.uuid4().hex[:6]}", "not a real hash")
+        user = await self.store.users.create_user(f"f-{uuid.uuid4().hex[:6]}", "not a real hash")
         self.workshop = await self.uc.create_workshop({"title": "Green spaces"}, user.id)
         self.options = [
             await self.uc.add_option(
@@ -116,7 +116,7 @@ class Scene:
         if state == "draft":
             return self
         await self.uc.open_round(self.round)
-        self.round = await self.store.round(self.round.id)
+        self.round = await self.store.rounds.round(self.round.id)
         fields = {"round_id": str(self.round.id), "client_id": "fragment-test-01"}
         if kind == "dots":
             fields |= {f"dots-{self.options[0].id}": "3", f"dots-{self.options[1].id}": "2"}
@@ -132,8 +132,8 @@ class Scene:
         if state in ("closed", "revealed"):
             await self.uc.close_round(self.round)
         if state == "revealed":
-            await self.uc.reveal_round(await self.store.round(self.round.id), True)
-        self.workshop = await self.store.workshop(self.workshop.id)
+            await self.uc.reveal_round(await self.store.rounds.round(self.round.id), True)
+        self.workshop = await self.store.workshops.workshop(self.workshop.id)
         return self
 
     @property
@@ -229,7 +229,7 @@ async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(scen
 @pytest.mark.parametrize("oob", [False, True])
 async def test_the_my_ideas_fragment_root_is_my_ideas_and_the_round_id(app, oob):
     scene = await Scene(app).build("ideas", "open")
-    mine = await scene.store.participant_ideas(scene.round.id, scene.participant.id)
+    mine = await scene.store.ideas.participant_ideas(scene.round.id, scene.participant.id)
     html = scene.renderer.fragment(
         "fragments/my_ideas.html", round=scene.round, my_ideas=mine, oob=oob
     )
@@ -306,9 +306,9 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
 async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, asks, oob):
     scene = await Scene(app).build("dots", "open")
     if asks:
-        programme = await scene.store.create_programme("Plan", "", "")
-        await scene.store.set_workshop_programme(scene.workshop.id, programme.id)
-        await scene.store.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
+        programme = await scene.store.plans.create_programme("Plan", "", "")
+        await scene.store.plans.set_workshop_programme(scene.workshop.id, programme.id)
+        await scene.store.profiles.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
     ctx = await render.console_context(scene.store, scene.workshop.id)
     root = root_of(scene.renderer.fragment("fragments/room_panel.html", oob=oob, **ctx))
     assert root["id"] == f"room-{scene.workshop.id}"
@@ -335,7 +335,7 @@ async def test_the_phone_page_holds_exactly_the_stage_a_push_sends(app):
     scene = await Scene(app).build("dots", "closed")
     async with new_client(app) as device:
         await Phone(device).join(scene.workshop.code, "Bo")
-        participant = (await scene.store.participants(scene.workshop.id))[-1]
+        participant = (await scene.store.workshops.participants(scene.workshop.id))[-1]
         page = await device.get(f"/w/{scene.workshop.code}")
     ctx = await render.phone_context(scene.store, scene.workshop, participant, scene.uc.result, "")
     pushed = scene.renderer.fragment("fragments/stage.html", **ctx)

@@ -12,13 +12,13 @@ import pytest
 from facilitation import create_app
 from facilitation.core.models import InfoCard, Round, RoundKind, RoundStatus
 from facilitation.settings import Settings
-from facilitation.storage.plans import PLAN_MIGRATIONS
-from facilitation.storage.scope import SCOPE_MIGRATIONS
-from facilitation.storage.store import CORE_MIGRATIONS, MIGRATIONS, Store
+from facilitation.storage.migrations import MIGRATIONS
+from facilitation.storage.store import Store
 from tests.conftest import new_client
 from tests.helpers import Facilitator, quick_hash
 
-OLD_MIGRATIONS = CORE_MIGRATIONS + PLAN_MIGRATIONS + SCOPE_MIGRATIONS
+# The steps of a database made before the newer round kinds: everything before 0005.
+OLD_MIGRATIONS = MIGRATIONS[: [name for name, _sql in MIGRATIONS].index("0005_round_kinds")]
 NOW = 1_700_000_000.0
 
 
@@ -151,7 +151,7 @@ async def test_old_rounds_read_back_as_they_were(old_database):
     path, _before = old_database
     store = await Store(path).open()
     try:
-        first, order, later = await store.rounds(1)
+        first, order, later = await store.rounds.rounds(1)
         assert (first.kind, first.status, first.option_ids) == (
             RoundKind.DOTS,
             RoundStatus.CLOSED,
@@ -174,8 +174,8 @@ async def test_old_rounds_read_back_as_they_were(old_database):
             2,
             300,
         )
-        assert (await store.ballot(2, 1)).ranking == (3, 1, 2)
-        assert (await store.workshop(1)).current_round_id == 2
+        assert (await store.ballots.ballot(2, 1)).ranking == (3, 1, 2)
+        assert (await store.workshops.workshop(1)).current_round_id == 2
     finally:
         await store.close()
 
@@ -195,8 +195,8 @@ async def test_the_upgraded_database_takes_the_new_kinds(old_database, kind, fie
         fields = dict(fields)
         option_ids = fields.pop("option_ids", ())
         new = Round(0, 1, f"A {kind.value} round", kind, option_ids, RoundStatus.DRAFT, **fields)
-        saved = await store.save_round(new)
-        again = await store.round(saved.id)
+        saved = await store.rounds.save_round(new)
+        again = await store.rounds.round(saved.id)
         assert (again.kind, again.budget, again.categories, again.option_ids) == (
             kind,
             fields.get("budget"),

@@ -76,10 +76,14 @@ class Desk:
         return await self.facilitator.round_action(self.workshop_id, round_id, action)
 
     async def paper_people(self):
-        return [p for p in await self.app.state.store.participants(self.workshop_id) if p.paper]
+        return [
+            p
+            for p in await self.app.state.store.workshops.participants(self.workshop_id)
+            if p.paper
+        ]
 
     async def ballots(self, round_id: int):
-        return await self.app.state.store.ballots(round_id)
+        return await self.app.state.store.ballots.ballots(round_id)
 
 
 @pytest.fixture
@@ -212,7 +216,7 @@ async def test_ideas_from_paper_reach_the_desk_marked_as_paper(desk):
     response = await desk.enter(round_id, {"text": "A pond", "category": "Green"}, "Card 1")
     assert response.status_code == 303
     assert last_flash(await desk.page(round_id)) == "Paper ballot Card 1 counted."
-    (idea,) = await desk.app.state.store.ideas(round_id)
+    (idea,) = await desk.app.state.store.ideas.ideas(round_id)
     assert (idea.text, idea.category, idea.paper) == ("A pond", "Green", True)
     console = (await desk.facilitator.client.get(f"/f/workshops/{desk.workshop_id}")).text
     assert re.search(r'<p class="idea-text">A pond <span class="badge paper">Paper</span>', console)

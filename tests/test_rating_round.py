@@ -78,7 +78,7 @@ async def test_ratings_from_one_to_five_and_dont_know_are_accepted(rating):
     assert reply.status_code == 200
     assert state_of(reply.text) == "saved"
     store = rating["app"].state.store
-    (ballot,) = await store.ballots(rating["round_id"])
+    (ballot,) = await store.ballots.ballots(rating["round_id"])
     assert ballot.ratings == {a: 5, b: 0, c: 1}
     # The phone shows the saved answers ticked when it reloads.
     page = (await phone.client.get(f"/w/{rating['code']}")).text
@@ -92,7 +92,7 @@ async def test_skipping_a_statement_is_allowed(rating):
     phone = await rating["phone"]()
     reply = await rate(rating, phone, "", "3", "")
     assert state_of(reply.text) == "saved"
-    (ballot,) = await rating["app"].state.store.ballots(rating["round_id"])
+    (ballot,) = await rating["app"].state.store.ballots.ballots(rating["round_id"])
     assert ballot.ratings == {rating["ids"][1]: 3}
 
 

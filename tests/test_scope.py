@@ -76,7 +76,7 @@ async def test_the_scope_migration_is_recorded(app):
 
 async def test_an_option_keeps_its_scope_limit_kind_and_text(app, scoped):
     workshop_id, _code, (open_id, limited, _o, fixed) = scoped
-    options = {o.id: o for o in await app.state.store.options(workshop_id)}
+    options = {o.id: o for o in await app.state.store.options.options(workshop_id)}
     assert options[open_id].scope is Scope.OPEN and options[open_id].limit_text == ""
     assert options[limited].scope is Scope.WITHIN_LIMITS
     assert (options[limited].limit_kind, options[limited].limit_text) == (LimitKind.BUDGET, LIMIT)
@@ -87,7 +87,7 @@ async def test_an_option_keeps_its_scope_limit_kind_and_text(app, scoped):
 async def test_a_round_lists_not_negotiable_options_apart_from_its_ballot(app, facilitator, scoped):
     workshop_id, _code, ids = scoped
     round_id = await facilitator.create_round(workshop_id, "Priorities", ids)
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.option_ids == ids[:3]
     assert rnd.info_option_ids == (ids[3],)
 
@@ -100,7 +100,7 @@ async def test_an_option_becomes_information_only_in_its_draft_rounds(app, facil
         {"title": "Lighting", "scope": "not_negotiable", "limit_text": "Already funded."},
     )
     assert response.status_code == 303, response.text
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.option_ids == ids[:2] and rnd.info_option_ids == (ids[2], ids[3])
 
 
@@ -334,7 +334,7 @@ async def test_the_board_shows_not_negotiable_options_and_cards_only_when_chosen
 async def test_cards_are_saved_edited_and_removed_on_a_draft_round(app, facilitator, scoped):
     workshop_id, _code, ids = scoped
     round_id = await facilitator.create_round(workshop_id, "Priorities", ids, **CARDS)
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.cards == (
         InfoCard("How the service charge is made up", "Cleaning 40%, repairs 35%, insurance 25%."),
         InfoCard("What happens next", "The board meets in June."),
@@ -357,7 +357,7 @@ async def test_cards_are_saved_edited_and_removed_on_a_draft_round(app, facilita
         },
     )
     assert response.status_code == 303, response.text
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.cards == (InfoCard("What happens next", "The board meets in July."),)
     assert rnd.cards_on_board
 

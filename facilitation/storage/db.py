@@ -33,11 +33,14 @@ Params = Sequence[Any]
 class Reader(Protocol):
     """Anything that answers queries: the Database itself (autocommit) or a transaction."""
 
-    async def all(self, sql: str, params: Params = ()) -> list[Row]: ...
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row the query returns."""
 
-    async def one(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row the query returns, or None."""
 
-    async def value(self, sql: str, params: Params = ()) -> Any: ...
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
 
 
 class ReadTx:

@@ -64,21 +64,23 @@ class IdeaDesk:
         self.store = workshops.store
 
     async def idea_in(self, rnd: Round, idea_id: Any) -> Idea:
-        idea = await self.store.idea(_int(idea_id, "idea"))
+        idea = await self.store.ideas.idea(_int(idea_id, "idea"))
         if idea.round_id != rnd.id:
             raise NotFound("idea")
         return idea
 
     async def set_status(self, rnd: Round, idea: Idea, status: IdeaStatus) -> Idea:
-        updated = await self.store.set_idea_status(idea.id, status)
+        updated = await self.store.ideas.set_idea_status(idea.id, status)
         self.workshops.changed(rnd.workshop_id)
         return updated
 
     async def approve_pending(self, rnd: Round) -> int:
         """Approve every idea still waiting; returns how many."""
-        pending = [i for i in await self.store.ideas(rnd.id) if i.status is IdeaStatus.PENDING]
+        pending = [
+            i for i in await self.store.ideas.ideas(rnd.id) if i.status is IdeaStatus.PENDING
+        ]
         for idea in pending:
-            await self.store.set_idea_status(idea.id, IdeaStatus.APPROVED)
+            await self.store.ideas.set_idea_status(idea.id, IdeaStatus.APPROVED)
         if pending:
             self.workshops.changed(rnd.workshop_id)
         return len(pending)
@@ -88,7 +90,7 @@ class IdeaDesk:
         category = form.get("category") or ""
         if category and category not in rnd.categories:
             raise BadRequest("Choose one of the round's categories, or none.")
-        updated = await self.store.edit_idea(idea.id, text, category)
+        updated = await self.store.ideas.edit_idea(idea.id, text, category)
         self.workshops.changed(rnd.workshop_id)
         return updated
 
@@ -104,7 +106,7 @@ class IdeaDesk:
         if len(ticked) < 2:
             raise BadRequest("Tick at least two ideas to merge them.")
         target = min(ticked, key=lambda i: (-i.supporters, i.id))
-        merged = await self.store.merge_ideas(target.id, [i.id for i in ticked])
+        merged = await self.store.ideas.merge_ideas(target.id, [i.id for i in ticked])
         self.workshops.changed(rnd.workshop_id)
         return merged, len(ticked) - 1
 
@@ -114,6 +116,6 @@ class IdeaDesk:
         if rnd.kind is not RoundKind.IDEAS:
             raise Conflict("Only an idea round's ideas can become options.")
         title = _("Vote on the ideas from “{title}”", title=rnd.title)[:120]
-        option_ids, new_round = await self.store.ideas_to_options(rnd.id, title, time.time())
+        option_ids, new_round = await self.store.ideas.ideas_to_options(rnd.id, title, time.time())
         self.workshops.changed(rnd.workshop_id)
         return len(option_ids), new_round

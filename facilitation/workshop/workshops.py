@@ -174,17 +174,17 @@ class Workshops:
         title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
         date = clean_text(form.get("date"), field="Date", limit=40, required=False)
         place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
-        return await self.store.create_workshop(title, date, place, user_id)
+        return await self.store.workshops.create_workshop(title, date, place, user_id)
 
     async def update_workshop(self, workshop_id: int, form: Mapping[str, Any]) -> None:
         title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
         date = clean_text(form.get("date"), field="Date", limit=40, required=False)
         place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
-        await self.store.update_workshop(workshop_id, title, date, place)
+        await self.store.workshops.update_workshop(workshop_id, title, date, place)
         self._announce(workshop_id, stage=True)
 
     async def option_in(self, workshop_id: int, option_id: Any) -> Option:
-        option = await self.store.option(_int(option_id, "option"))
+        option = await self.store.options.option(_int(option_id, "option"))
         if option.workshop_id != workshop_id:
             raise NotFound("option")
         return option
@@ -196,13 +196,13 @@ class Workshops:
         )
         scope = read_scope(form)
         cost = read_cost(form.get("cost"))
-        option = await self.store.add_option(workshop_id, title, description, scope, cost)
+        option = await self.store.options.add_option(workshop_id, title, description, scope, cost)
         self._announce(workshop_id)
         return option
 
     async def import_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
         """Add checked (title, description) rows as options, all in one transaction."""
-        n = await self.store.add_options(workshop_id, rows)
+        n = await self.store.options.add_options(workshop_id, rows)
         self._announce(workshop_id)
         return n
 
@@ -214,7 +214,7 @@ class Workshops:
         )
         scope = read_scope(form)
         # A form without the field (an older page) leaves the cost as it was.
-        supporters = await self.store.update_option(
+        supporters = await self.store.options.update_option(
             option.id,
             title,
             description,
@@ -228,22 +228,22 @@ class Workshops:
     async def move_option(self, option: Option, direction: Any) -> None:
         if direction not in ("up", "down"):
             raise BadRequest("Choose up or down.")
-        await self.store.move_option(option.id, -1 if direction == "up" else 1)
+        await self.store.options.move_option(option.id, -1 if direction == "up" else 1)
         self._announce(option.workshop_id)
 
     async def remove_option(self, option: Option) -> tuple[str, int]:
-        outcome = await self.store.remove_option(option.id)
+        outcome = await self.store.options.remove_option(option.id)
         self._announce(option.workshop_id)
         return outcome
 
     async def restore_option(self, option: Option) -> None:
-        await self.store.restore_option(option.id)
+        await self.store.options.restore_option(option.id)
         self._announce(option.workshop_id)
 
     # -- facilitator: rounds ---------------------------------------------------------------------
 
     async def round_in(self, workshop_id: int, round_id: Any) -> Round:
-        rnd = await self.store.round(_int(round_id, "round"))
+        rnd = await self.store.rounds.round(_int(round_id, "round"))
         if rnd.workshop_id != workshop_id:
             raise NotFound("round")
         return rnd
@@ -257,7 +257,9 @@ class Workshops:
             raise BadRequest("Choose how people take part: dots, ranking, budget, ideas or rating.")
         kind = RoundKind(kind)
         title = clean_text(form.get("title"), field="Round title", limit=TITLE_MAX)
-        live = {o.id: o for o in await self.store.options(workshop_id, include_withdrawn=False)}
+        live = {
+            o.id: o for o in await self.store.options.options(workshop_id, include_withdrawn=False)
+        }
         votable, info = self._round_options(kind, form, live)
         dots = _bounded(form.get("dots", 5), "Dots per person", 1, 100)
         cap = _bounded(form.get("max_per_option", 3), "Most dots on one option", 1, 100)
@@ -293,7 +295,7 @@ class Workshops:
             budget_rule=rule,
             categories=categories,
         )
-        saved = await self.store.save_round(rnd)
+        saved = await self.store.rounds.save_round(rnd)
         self._announce(workshop_id)
         return saved
 
@@ -327,11 +329,11 @@ class Workshops:
         return votable, info
 
     async def delete_round(self, rnd: Round) -> None:
-        await self.store.delete_round(rnd.id)
+        await self.store.rounds.delete_round(rnd.id)
         self._announce(rnd.workshop_id)
 
     async def open_round(self, rnd: Round) -> int:
-        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+        options = {o.id: o for o in await self.store.options.options(rnd.workshop_id)}
         chosen = rnd.option_ids + rnd.info_option_ids
         if any(options[oid].withdrawn for oid in chosen if oid in options):
             raise Conflict("This round includes a withdrawn option. Edit the round first.")
@@ -347,34 +349,34 @@ class Workshops:
             raise Conflict(
                 "This round has fewer than two options the room can vote on. Edit the round first."
             )
-        revision = await self.store.open_round(rnd.id, time.time())
+        revision = await self.store.rounds.open_round(rnd.id, time.time())
         self._announce(rnd.workshop_id, stage=True)
         return revision
 
     async def close_round(self, rnd: Round) -> int:
-        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+        options = {o.id: o for o in await self.store.options.options(rnd.workshop_id)}
 
         def snapshot(closed: Round, ballots: list[Ballot]) -> str:
             return result_snapshot(closed, voting.tally(closed, ballots), options)
 
-        revision = await self.store.close_round(rnd.id, time.time(), snapshot)
+        revision = await self.store.rounds.close_round(rnd.id, time.time(), snapshot)
         self._announce(rnd.workshop_id, stage=True)
         return revision
 
     async def reveal_round(self, rnd: Round, revealed: bool = True) -> int:
         if rnd.status is not RoundStatus.CLOSED:
             raise Conflict("Results can be revealed once the round is closed.")
-        revision = await self.store.reveal_round(rnd.id, revealed)
+        revision = await self.store.rounds.reveal_round(rnd.id, revealed)
         self._announce(rnd.workshop_id, stage=True)
         return revision
 
     async def result(self, rnd: Round) -> RoundResult:
         """A closed round's stored snapshot, or the live count of an open one."""
         if rnd.status is RoundStatus.CLOSED:
-            snapshot = await self.store.result_snapshot(rnd.id)
+            snapshot = await self.store.rounds.result_snapshot(rnd.id)
             if snapshot:
                 return result_from_snapshot(snapshot)
-        return voting.tally(rnd, await self.store.ballots(rnd.id))
+        return voting.tally(rnd, await self.store.ballots.ballots(rnd.id))
 
     # -- participants ----------------------------------------------------------------------------
 
@@ -383,7 +385,7 @@ class Workshops:
     ) -> tuple[Workshop, Participant]:
         workshop = await self.find_by_code(code, who)
         name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
-        participant = await self.store.join(workshop.id, name)
+        participant = await self.store.workshops.join(workshop.id, name)
         self._announce(workshop.id)
         return workshop, participant
 
@@ -399,7 +401,7 @@ class Workshops:
                 "and try again in {seconds} seconds.",
             )
         normalised = normalise_code(code)
-        workshop = await self.store.workshop_by_code(normalised) if normalised else None
+        workshop = await self.store.workshops.workshop_by_code(normalised) if normalised else None
         if workshop is None:
             self.code_guard.fail(dict(who), now)
             raise NotFound("workshop with that code")
@@ -431,17 +433,17 @@ class Workshops:
         """Store a checked entry (see read_entry) for a participant and tell the screens."""
         now = time.time()
         if rnd.kind is RoundKind.IDEAS:
-            idea, revision, duplicate = await self.store.add_idea(
+            idea, revision, duplicate = await self.store.ideas.add_idea(
                 rnd.id, participant.id, entry["text"], entry["category"], client_id, now
             )
             if not duplicate:
                 self.changed(rnd.workshop_id)
             return Ack(None, revision, client_id, duplicate, idea=idea)
         ballot = Ballot(rnd.id, participant.id, **entry)
-        revision, duplicate = await self.store.cast_ballot(ballot, client_id, now)
+        revision, duplicate = await self.store.ballots.cast_ballot(ballot, client_id, now)
         if not duplicate:
             self.changed(rnd.workshop_id)
-        saved = await self.store.ballot(rnd.id, participant.id) if duplicate else None
+        saved = await self.store.ballots.ballot(rnd.id, participant.id) if duplicate else None
         stored = saved or replace(ballot, submitted_at=now, revision=revision)
         return Ack(stored, revision, client_id, duplicate)
 
@@ -456,8 +458,8 @@ class Workshops:
         entry = read_entry(rnd, paper_fields(rnd, form))
         label = clean_text(form.get("label"), field="Paper ballot label", limit=20, required=False)
         if not label:
-            label = next_paper_label(await self.store.paper_labels(rnd.workshop_id))
-        participant = await self.store.paper_participant(rnd.workshop_id, label)
+            label = next_paper_label(await self.store.workshops.paper_labels(rnd.workshop_id))
+        participant = await self.store.workshops.paper_participant(rnd.workshop_id, label)
         return label, await self._store(rnd, participant, entry, client_id)
 
 

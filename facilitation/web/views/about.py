@@ -61,7 +61,7 @@ async def _place(request: Request) -> tuple[Workshop, Participant]:
     places = request.session.get("p")
     token = places.get(str(workshop.id)) if isinstance(places, dict) else None
     participant = (
-        await request.app.state.store.participant_by_token(token)
+        await request.app.state.store.workshops.participant_by_token(token)
         if isinstance(token, str)
         else None
     )
@@ -89,7 +89,7 @@ async def about_page(request: Request) -> Response:
     if found is None:
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
     questions, respondent = found
-    answers = await request.app.state.store.profile_answers(respondent.id)
+    answers = await request.app.state.store.profiles.profile_answers(respondent.id)
     csrf_token(request)
     return request.app.state.renderer.page(
         request,

@@ -40,7 +40,7 @@ PARTICIPANT_KEYS = ("p", "r")
 
 # Only for a signed-in facilitator; the first also loads the workshop named in the path.
 facilitator = facilitator_only(
-    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
 )
 signed_in = facilitator_only()
 
@@ -91,7 +91,7 @@ async def login(request: Request) -> Response:
                 minutes=max(1, round(wait / 60)),
             ),
         )
-    found = await store.user_credentials(username) if username else None
+    found = await store.users.user_credentials(username) if username else None
     try:
         hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
         ok = found is not None
@@ -104,7 +104,7 @@ async def login(request: Request) -> Response:
     kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
     request.session.update(kept)  # this device keeps its place in any workshop it joined
-    request.session["sid"] = await store.start_session(found[0].id)
+    request.session["sid"] = await store.users.start_session(found[0].id)
     csrf_token(request)
     return RedirectResponse(_safe_next(form.get("next")), status_code=303)
 
@@ -113,7 +113,7 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        await request.app.state.store.end_session(sid)
+        await request.app.state.store.users.end_session(sid)
     kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
     request.session.update(kept)  # signing out keeps this device's place in any workshop
@@ -128,7 +128,7 @@ async def logout(request: Request) -> Response:
 async def workshops_page(request: Request) -> Response:
     store = request.app.state.store
     return request.app.state.renderer.page(
-        request, "pages/workshops.html", workshops=await store.workshops()
+        request, "pages/workshops.html", workshops=await store.workshops.workshops()
     )
 
 
@@ -143,18 +143,18 @@ async def create_workshop(request: Request) -> Response:
 async def console_data(request: Request, workshop: Workshop) -> dict:
     """Everything the console page and its fragments show."""
     store = request.app.state.store
-    rounds = await store.rounds(workshop.id)
-    options = await store.options(workshop.id)
-    fresh = await store.workshop(workshop.id)
+    rounds = await store.rounds.rounds(workshop.id)
+    options = await store.options.options(workshop.id)
+    fresh = await store.workshops.workshop(workshop.id)
     current = next((r for r in rounds if r.id == fresh.current_round_id), None)
-    turnout = await store.turnout(workshop.id, current.id if current else None)
+    turnout = await store.ballots.turnout(workshop.id, current.id if current else None)
     ideas = {"desk": None}
     if current is not None and current.kind is RoundKind.IDEAS:
         ideas = await render.idea_context(store, current, turnout.joined)
     return {
         **ideas,
-        "programmes": await store.programmes(),
-        "programme_id": await store.workshop_programme(workshop.id),
+        "programmes": await store.plans.programmes(),
+        "programme_id": await store.plans.workshop_programme(workshop.id),
         "workshop": fresh,
         "rounds": rounds,
         "options": options,
@@ -279,7 +279,7 @@ async def create_round(request: Request, workshop: Workshop) -> Response:
 async def edit_round_page(request: Request, workshop: Workshop) -> Response:
     uc = request.app.state.workshops
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
-    options = await request.app.state.store.options(workshop.id, include_withdrawn=False)
+    options = await request.app.state.store.options.options(workshop.id, include_withdrawn=False)
     return request.app.state.renderer.page(
         request, "pages/round_edit.html", workshop=workshop, round=rnd, live_options=options
     )
@@ -323,15 +323,15 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
     uc = request.app.state.workshops
     store = request.app.state.store
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
-    options = {o.id: o for o in await store.options(workshop.id)}
+    options = {o.id: o for o in await store.options.options(workshop.id)}
     result = await uc.result(rnd)
-    turnout = await store.turnout(workshop.id, rnd.id)
-    ballots = await store.ballots(rnd.id)
-    paper_ids = {p.id for p in await store.participants(workshop.id) if p.paper}
+    turnout = await store.ballots.turnout(workshop.id, rnd.id)
+    ballots = await store.ballots.ballots(rnd.id)
+    paper_ids = {p.id for p in await store.workshops.participants(workshop.id) if p.paper}
     extra: dict = {"desk": None, "spread": ratings.spread(rnd.option_ids, ballots)}
     if rnd.kind is RoundKind.IDEAS:
         extra.update(await render.idea_context(store, rnd, turnout.joined))
-        paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
+        paper = sum(1 for i in await store.ideas.ideas(rnd.id) if i.participant_id in paper_ids)
     else:
         paper = sum(1 for b in ballots if b.participant_id in paper_ids)
     extra.update(await split_context(request, workshop, rnd))
@@ -350,11 +350,11 @@ async def summary_page(request: Request, workshop: Workshop) -> Response:
     store = request.app.state.store
     rounds = [
         r
-        for r in await store.rounds(workshop.id)
+        for r in await store.rounds.rounds(workshop.id)
         if r.status is RoundStatus.CLOSED and r.kind in PRIORITY_KINDS
     ]
     results = [(r.id, await uc.result(r)) for r in rounds]
-    options = await store.options(workshop.id)
+    options = await store.options.options(workshop.id)
     ranked = priorities.combine(results, [o.id for o in options])
     return request.app.state.renderer.page(
         request,

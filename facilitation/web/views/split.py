@@ -20,7 +20,7 @@ from facilitation.workshop.exports import to_csv
 from facilitation.workshop.workshops import _int
 
 workshop_view = facilitator_only(
-    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
 )
 
 
@@ -68,9 +68,9 @@ async def results_by_group_csv(request: Request, workshop: Workshop) -> Response
     question = _chosen(questions, request.query_params.get("question"))
     if question is None:
         raise NotFound("profile question")
-    options = {o.id: o for o in await store.options(workshop.id)}
+    options = {o.id: o for o in await store.options.options(workshop.id)}
     rows: list[tuple] = []
-    for rnd in await store.rounds(workshop.id):
+    for rnd in await store.rounds.rounds(workshop.id):
         if splitting.splittable(rnd):
             groups = await profiles.split(rnd, question)
             rows += splitting.split_rows(rnd, question, groups, options, group_label)
