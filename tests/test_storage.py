@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
@@ -13,9 +14,11 @@ import pytest
 from facilitation.core.errors import Conflict, NotFound, RoundNotOpen
 from facilitation.core.models import Ballot, Round, RoundKind, RoundStatus
 from facilitation.kinds.voting import tally
+from facilitation.storage import workshops as workshops_storage
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.store import Store
 from facilitation.storage.workshops import CODE_ALPHABET, CODE_LENGTH
+from tests.helpers import ROOT
 
 
 @pytest.fixture
@@ -123,6 +126,26 @@ async def test_a_fresh_database_gets_a_different_secret(tmp_path):
         await two.close()
 
 
+def test_the_store_is_reached_through_its_repositories_only(path):
+    public = {name for name in dir(Store(path)) if not name.startswith("_")}
+    repositories = {"users", "workshops", "options", "rounds", "ballots", "live", "ideas"}
+    repositories |= {"plans", "profiles", "pools", "pact"}
+    assert public == repositories | {"open", "close", "applied_migrations", "integrity_check"}
+
+
+def test_no_sql_is_written_outside_storage():
+    statement = re.compile(r"\b(SELECT .* FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b")
+    package = ROOT / "facilitation"
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in package.rglob("*.py")
+        if path.parent.name != "storage"
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if statement.search(line)
+    ]
+    assert found == []
+
+
 async def test_integrity_check_is_ok(store):
     await make_workshop(store)
     assert await store.integrity_check() == "ok"
@@ -148,6 +171,18 @@ async def test_join_codes_use_only_the_readable_alphabet_and_are_unique(store):
     assert len(set(codes)) == 40
     assert all(len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET) for c in codes)
     assert not set("0O1IL5S2Z") & set(CODE_ALPHABET)
+
+
+async def test_a_join_code_already_taken_is_drawn_again(store, monkeypatch):
+    user = await store.users.create_user("f", "hash")
+    taken = await store.workshops.create_workshop("First", "", "", user.id)
+    # The next draw repeats the code in use, then draws a free one.
+    draws = iter(taken.code + "ABCDEF")
+    monkeypatch.setattr(workshops_storage.secrets, "choice", lambda _alphabet: next(draws))
+    second = await store.workshops.create_workshop("Second", "", "", user.id)
+    assert second.code == "ABCDEF"
+    assert (await store.workshops.workshop_by_code("ABCDEF")).title == "Second"
+    assert (await store.workshops.workshop_by_code(taken.code)).title == "First"
 
 
 async def test_unknown_workshop_is_not_found(store):
