@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         Path(settings.data_path).parent.mkdir(parents=True, exist_ok=True)
         await store.open()
-        secret = await store.secret()
+        secret = await store.users.secret()
         session_box["secret"] = secret
         pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
         app.state.secret = secret

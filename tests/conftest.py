@@ -36,7 +36,7 @@ def new_client(app) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def facilitator(app, client) -> Facilitator:
-    await app.state.store.create_user("facilitator", quick_hash(PASSWORD))
+    await app.state.store.users.create_user("facilitator", quick_hash(PASSWORD))
     person = Facilitator(client)
     response = await person.login()
     assert response.status_code == 303

@@ -29,7 +29,7 @@ async def programme_asking(
             {"label": label.replace("_", " "), "choices": "\n".join(choices)},
         )
         assert response.status_code == 303, response.text
-    found = await app.state.store.profile_questions(programme_id)
+    found = await app.state.store.profiles.profile_questions(programme_id)
     return programme_id, {q.label: q for q in found}
 
 

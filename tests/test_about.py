@@ -27,9 +27,9 @@ async def answers_of(app, workshop_id: int) -> list[dict[int, int | None]]:
     """Every participant's stored answers in a workshop."""
     store = app.state.store
     out = []
-    for participant in await store.participants(workshop_id):
-        respondent = await store.participant_respondent(participant.id)
-        out.append(await store.profile_answers(respondent.id) if respondent else {})
+    for participant in await store.workshops.participants(workshop_id):
+        respondent = await store.profiles.participant_respondent(participant.id)
+        out.append(await store.profiles.profile_answers(respondent.id) if respondent else {})
     return out
 
 
@@ -168,7 +168,7 @@ async def test_answers_never_go_on_ballots_or_into_ballot_exports(app, facilitat
 async def test_a_later_workshop_of_the_same_programme_does_not_ask_again(app, facilitator, room):
     code, questions, first_id = room
     tenure = questions["Tenure"]
-    programme_id = await app.state.store.workshop_programme(first_id)
+    programme_id = await app.state.store.plans.workshop_programme(first_id)
     second_id, second_code = await facilitator.create_workshop("Second evening")
     await facilitator.post(
         f"/f/programmes/{programme_id}/workshops", {"workshop_id": str(second_id)}
@@ -180,7 +180,7 @@ async def test_a_later_workshop_of_the_same_programme_does_not_ask_again(app, fa
         response = await Resident(device).join(second_code)
     assert response.headers["location"] == f"/w/{second_code}"
     assert await answers_of(app, second_id) == [{tenure.id: choice(tenure, "Owner")}]
-    room_now = await app.state.store.room_profile(second_id)
+    room_now = await app.state.store.profiles.room_profile(second_id)
     assert room_now.counts[tenure.id] == {choice(tenure, "Owner"): 1}
 
 
@@ -293,7 +293,7 @@ async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilita
     code, questions, workshop_id = room
     tenure = questions["Tenure"]
     owner = choice(tenure, "Owner")
-    programme_id = await app.state.store.workshop_programme(workshop_id)
+    programme_id = await app.state.store.plans.workshop_programme(workshop_id)
     async with answered(app, code, questions) as (_d, resident), new_client(app) as other:
         keep = {f"choice-{c.id}": c.label for c in tenure.choices if c.id != owner}
         await facilitator.post(

@@ -233,8 +233,8 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> ht
 
 
 async def test_password_guessing_locks_the_account_for_a_while(app, client):
-    await app.state.store.create_user("alex", quick_hash(PASSWORD))
-    await app.state.store.create_user("sam", quick_hash(PASSWORD))
+    await app.state.store.users.create_user("alex", quick_hash(PASSWORD))
+    await app.state.store.users.create_user("sam", quick_hash(PASSWORD))
     for _ in range(5):
         assert (await sign_in(client, "alex", "wrong guess")).status_code == 400
     locked = await sign_in(client, "alex", PASSWORD)
@@ -245,7 +245,7 @@ async def test_password_guessing_locks_the_account_for_a_while(app, client):
 
 
 async def test_one_address_guessing_many_accounts_is_stopped(app):
-    await app.state.store.create_user("alex", quick_hash(PASSWORD))
+    await app.state.store.users.create_user("alex", quick_hash(PASSWORD))
     async with new_client(app) as guesser:
         for i in range(30):
             assert (await sign_in(guesser, f"user{i}", "guess")).status_code == 400
@@ -253,7 +253,7 @@ async def test_one_address_guessing_many_accounts_is_stopped(app):
 
 
 async def test_a_successful_sign_in_clears_earlier_mistakes(app, client):
-    await app.state.store.create_user("alex", quick_hash(PASSWORD))
+    await app.state.store.users.create_user("alex", quick_hash(PASSWORD))
     for _ in range(4):
         await sign_in(client, "alex", "typo")
     assert (await sign_in(client, "alex", PASSWORD)).status_code == 303

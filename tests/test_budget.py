@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
 from pabutools.rules import method_of_equal_shares
 
+from facilitation.core.errors import BallotError
 from facilitation.kinds.budget_rules import equal_shares, greedy, supporters, validate_picks
-from facilitation.kinds.voting import BallotError
 
 COSTS = {1: 40, 2: 30, 3: 30, 4: 10}
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from facilitation.core.models import RoundKind
+from facilitation.kinds import budget as budget_kind
 from tests.conftest import new_client
 from tests.helpers import Facilitator, Phone, Server, add_user, db_rows, signed_in_facilitator
 
@@ -97,7 +97,7 @@ class BudgetRoom:
         )
 
     async def round_id(self) -> int:
-        return (await self.app.state.store.rounds(self.workshop_id))[-1].id
+        return (await self.app.state.store.rounds.rounds(self.workshop_id))[-1].id
 
     async def act(self, round_id: int, action: str) -> None:
         response = await self.facilitator.round_action(self.workshop_id, round_id, action)
@@ -147,7 +147,7 @@ async def test_a_cost_typed_as_money_is_read_as_a_whole_amount(room, typed):
     assert (await room.add_option("Community garden", typed)).status_code == 303
     console = html.unescape((await room.facilitator.client.get(room.console)).text)
     assert 'data-cost="12500">Estimated cost: £12,500<' in console
-    option = await room.app.state.store.option(room.options["Community garden"])
+    option = await room.app.state.store.options.option(room.options["Community garden"])
     assert option.cost == 12500
 
 
@@ -206,8 +206,8 @@ async def test_a_budget_round_that_could_not_work_is_refused(
 async def test_a_budget_round_keeps_its_budget_rule_and_costs(room):
     response = await room.create_round(["Play area", "Benches"], "£9,000", rule="greedy")
     assert response.status_code == 303
-    rnd = (await room.app.state.store.rounds(room.workshop_id))[-1]
-    assert (rnd.kind, rnd.budget, rnd.budget_rule.value) == (RoundKind.BUDGET, 9000, "greedy")
+    rnd = (await room.app.state.store.rounds.rounds(room.workshop_id))[-1]
+    assert (rnd.kind, rnd.settings["budget"], rnd.settings["rule"]) == ("budget", 9000, "greedy")
     assert rnd.cost_of == {room.options["Play area"]: 6000, room.options["Benches"]: 3000}
     console = html.unescape((await room.facilitator.client.get(room.console)).text)
     assert "Budget: £9,000 to share, Greedy by support" in console
@@ -220,7 +220,9 @@ async def test_a_cost_can_change_until_the_round_opens_and_not_after(room, setti
     assert (
         await room.facilitator.post(edit, {"title": "Benches", "cost": "£2,500"})
     ).status_code == 303
-    assert (await room.app.state.store.round(round_id)).cost_of[room.options["Benches"]] == 2500
+    assert (await room.app.state.store.rounds.round(round_id)).cost_of[
+        room.options["Benches"]
+    ] == 2500
 
     await room.act(round_id, "open")
     before = db_rows(settings.data_path)
@@ -234,7 +236,7 @@ async def test_a_cost_can_change_until_the_round_opens_and_not_after(room, setti
     # Rewording it is still fine, and a form without the cost field leaves the cost alone.
     reworded = await room.facilitator.post(edit, {"title": "Wooden benches"})
     assert reworded.status_code == 303
-    option = await room.app.state.store.option(room.options["Benches"])
+    option = await room.app.state.store.options.option(room.options["Benches"])
     assert (option.title, option.cost) == ("Wooden benches", 2500)
 
 
@@ -252,10 +254,13 @@ async def test_picks_within_the_budget_are_saved_and_shown_on_the_phone(room):
     reply = await room.pick(phone, round_id, "Play area", "Bike store")  # exactly the budget
     assert reply.status_code == 200
     assert state_of(reply.text) == "saved"
-    ballot = await room.app.state.store.ballot(
-        round_id, (await room.app.state.store.participants(room.workshop_id))[0].id
+    ballot = await room.app.state.store.ballots.ballot(
+        round_id, (await room.app.state.store.workshops.participants(room.workshop_id))[0].id
     )
-    assert ballot.picks == (room.options["Play area"], room.options["Bike store"])
+    assert budget_kind.picks_of(ballot.entry) == (
+        room.options["Play area"],
+        room.options["Bike store"],
+    )
     page = html.unescape((await phone.client.get(f"/w/{room.code}")).text)
     assert "£0 left of £9,000" in page
 
@@ -337,7 +342,7 @@ async def test_the_closing_snapshot_keeps_what_was_funded(room, settings):
     round_id = await voted_room(room)
     play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
     await room.act(round_id, "close")
-    snapshot = json.loads(await room.app.state.store.result_snapshot(round_id))
+    snapshot = json.loads(await room.app.state.store.rounds.result_snapshot(round_id))
     assert (snapshot["funded"], snapshot["spent"], snapshot["budget"]) == (
         [play, bikes],
         9000,
@@ -387,7 +392,7 @@ async def test_the_exports_carry_costs_picks_and_the_funded_set(room):
     data = (await client.get(f"{base}/workshop.json")).json()
     (exported,) = data["rounds"]
     assert exported["kind"] == "budget"
-    assert (exported["rules"]["budget"], exported["rules"]["budget_rule"]) == (9000, "equal_shares")
+    assert (exported["rules"]["budget"], exported["rules"]["rule"]) == (9000, "equal_shares")
     assert {o["id"]: o["cost"] for o in data["options"]} == {play: 6000, benches: 3000, bikes: 3000}
     result = exported["results"]
     assert (result["ballots"], result["funded"], result["spent"]) == (3, [play, bikes], 9000)

@@ -160,14 +160,14 @@ async def test_demo_seeding_is_idempotent_and_changes_the_password(tmp_path):
 
     store = await Store(settings.data_path).open()
     try:
-        workshops = await store.workshops()
+        workshops = await store.workshops.workshops()
         # The workshop to run is the newest; the programme's past workshops come before it.
         past = [p.title for p in reversed(demo_history.PAST)]
         assert [w.title for w in workshops] == [demo.TITLE, *past]
-        assert len(await store.options(workshops[0].id)) == len(demo.OPTIONS)
-        assert len(await store.rounds(workshops[0].id)) == 4
-        assert [p.title for p in await store.programmes()] == [demo.PROGRAMME]
-        _user, digest = await store.user_credentials(demo.DEMO_USER)
+        assert len(await store.options.options(workshops[0].id)) == len(demo.OPTIONS)
+        assert len(await store.rounds.rounds(workshops[0].id)) == 4
+        assert [p.title for p in await store.plans.programmes()] == [demo.PROGRAMME]
+        _user, digest = await store.users.user_credentials(demo.DEMO_USER)
     finally:
         await store.close()
     hasher = PasswordHasher()

@@ -14,6 +14,7 @@ from facilitation import create_app
 from facilitation.demo import history as demo_history
 from facilitation.demo import people as demo_people
 from facilitation.demo import workshop as demo
+from facilitation.kinds import dots as dots_kind
 from facilitation.people.groups import MIN_SIZE
 from facilitation.settings import Settings
 from facilitation.storage.store import Store
@@ -47,13 +48,17 @@ async def organiser(seeded):
 
 
 async def programme_id(store: Store) -> int:
-    (programme,) = await store.programmes()
+    (programme,) = await store.plans.programmes()
     return programme.id
 
 
 async def spring(store: Store):
-    workshop = next(w for w in await store.workshops() if w.title == demo_history.PAST[0].title)
-    rnd = next(r for r in await store.rounds(workshop.id) if r.title == demo_history.SPRING_ROUND)
+    workshop = next(
+        w for w in await store.workshops.workshops() if w.title == demo_history.PAST[0].title
+    )
+    rnd = next(
+        r for r in await store.rounds.rounds(workshop.id) if r.title == demo_history.SPRING_ROUND
+    )
     return workshop, rnd
 
 
@@ -64,8 +69,8 @@ async def test_the_people_page_lists_the_questions_and_the_estates_figures(store
         assert f">{label}<" in page
         for choice in choices:
             assert choice in page
-    makeup = await store.place_makeup(pid)
-    questions = await store.profile_questions(pid)
+    makeup = await store.profiles.place_makeup(pid)
+    questions = await store.profiles.profile_questions(pid)
     assert [q.label for q in questions] == [label for label, _c in demo_people.QUESTIONS]
     for q in questions:
         assert [makeup[q.id][c.id] for c in q.offered] == list(demo_people.MAKEUP[q.label])
@@ -73,15 +78,15 @@ async def test_the_people_page_lists_the_questions_and_the_estates_figures(store
 
 async def test_the_pool_holds_sixty_made_up_volunteers_skewed_older_and_towards_owners(store):
     pid = await programme_id(store)
-    (pool,) = await store.pools(pid)
+    (pool,) = await store.pools.pools(pid)
     assert (pool.title, pool.volunteers) == (demo_people.POOL_TITLE, 60)
-    people = await store.volunteers(pool.id)
+    people = await store.pools.volunteers(pool.id)
     assert all(v.email.endswith("@example.org") for v in people if v.email)
     assert len({v.email for v in people if v.email}) == len([v for v in people if v.email])
     shared = [h for h, n in Counter(v.household for v in people).items() if n > 1]
     assert shared, "some volunteers share a household"
-    questions = {q.label: q for q in await store.profile_questions(pid)}
-    makeup = await store.place_makeup(pid)
+    questions = {q.label: q for q in await store.profiles.profile_questions(pid)}
+    makeup = await store.profiles.place_makeup(pid)
 
     def pool_share(label: str, answer: str) -> float:
         q = questions[label]
@@ -105,12 +110,16 @@ async def test_the_demo_is_the_same_every_time(tmp_path, store):
     await demo.seed(other)
     again = await Store(other.data_path).open()
     try:
-        first = await store.volunteers((await store.pools(await programme_id(store)))[0].id)
-        second = await again.volunteers((await again.pools(await programme_id(again)))[0].id)
+        first = await store.pools.volunteers(
+            (await store.pools.pools(await programme_id(store)))[0].id
+        )
+        second = await again.pools.volunteers(
+            (await again.pools.pools(await programme_id(again)))[0].id
+        )
         assert first == second
         (_w, r1), (_w, r2) = await spring(store), await spring(again)
-        assert [b.dots for b in await store.ballots(r1.id)] == [
-            b.dots for b in await again.ballots(r2.id)
+        assert [dots_kind.placed_dots(b.entry) for b in await store.ballots.ballots(r1.id)] == [
+            dots_kind.placed_dots(b.entry) for b in await again.ballots.ballots(r2.id)
         ]
     finally:
         await again.close()
@@ -127,7 +136,7 @@ async def test_the_spring_consoles_room_panel_shows_who_came(store, organiser):
 @pytest.mark.parametrize("label", [label for label, _c in demo_people.QUESTIONS])
 async def test_the_spring_round_splits_into_groups_of_five_or_more(store, organiser, label):
     workshop, rnd = await spring(store)
-    question = next(q for q in await store.profile_questions(await programme_id(store))
+    question = next(q for q in await store.profiles.profile_questions(await programme_id(store))
                     if q.label == label)  # fmt: skip
     page = await organiser.client.get(
         f"/f/workshops/{workshop.id}/rounds/{rnd.id}?split={question.id}"
@@ -137,7 +146,7 @@ async def test_the_spring_round_splits_into_groups_of_five_or_more(store, organi
                                         page.text)]  # fmt: skip
     assert len(sizes) >= 3, "a split with several groups to compare"
     assert min(sizes) >= MIN_SIZE
-    assert sum(sizes) == len(await store.ballots(rnd.id)) == 30
+    assert sum(sizes) == len(await store.ballots.ballots(rnd.id)) == 30
 
 
 async def test_the_dashboard_charts_three_health_checks(store, organiser):
@@ -149,7 +158,7 @@ async def test_the_dashboard_charts_three_health_checks(store, organiser):
     assert page.count('<polyline points="') == 4
     for dimension in ("power", "accountability", "connection", "trust"):
         assert len(re.findall(rf'<circle [^>]*class="pact-dot pact-{dimension}"', page)) == 3
-    checks = await store.programme_health_checks(pid)
+    checks = await store.pact.programme_health_checks(pid)
     assert [title for _r, title, _w in checks] == [p.title for p in demo_history.PAST]
 
 
@@ -167,8 +176,8 @@ async def test_a_demo_file_from_before_the_people_gets_them_on_the_next_run(tmp_
     store = await Store(settings.data_path).open()
     try:
         pid = await programme_id(store)
-        assert len(await store.profile_questions(pid)) == 3
-        assert len(await store.pools(pid)) == 1
-        assert len(await store.workshops()) == 1 + len(demo_history.PAST)
+        assert len(await store.profiles.profile_questions(pid)) == 3
+        assert len(await store.pools.pools(pid)) == 1
+        assert len(await store.workshops.workshops()) == 1 + len(demo_history.PAST)
     finally:
         await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
@@ -16,12 +17,13 @@ from facilitation.core.models import (
     Option,
     ResultRow,
     Round,
-    RoundKind,
     RoundResult,
     RoundStatus,
     Scope,
     Workshop,
 )
+from facilitation.kinds import dots as dots_kind
+from facilitation.kinds import ranking as ranking_kind
 from facilitation.workshop.exports import (
     BALLOT_HEADER,
     RESULT_HEADER,
@@ -130,25 +132,39 @@ OPTIONS = [
 ]
 BY_ID = {o.id: o for o in OPTIONS}
 DOTS = Round(
-    10, 3, "@first round", RoundKind.DOTS, (1, 2, 3), RoundStatus.CLOSED, dots=4, max_per_option=2
+    10,
+    3,
+    "@first round",
+    "dots",
+    (1, 2, 3),
+    RoundStatus.CLOSED,
+    settings={"dots": 4, "max_per_option": 2, "must_use_all": False},
 )
-RANK = Round(11, 3, "Rank", RoundKind.RANK, (1, 2), RoundStatus.CLOSED, top_k=None)
-DRAFT = Round(12, 3, "Later", RoundKind.DOTS, (1, 2), RoundStatus.DRAFT)
+RANK = Round(11, 3, "Rank", "rank", (1, 2), RoundStatus.CLOSED, settings={"top_k": None})
+DRAFT = Round(12, 3, "Later", "dots", (1, 2), RoundStatus.DRAFT)
 DOT_BALLOTS = [
-    Ballot(10, 501, dots={2: 1, 1: 2}),
-    Ballot(10, 502, dots={3: 2}, paper=True),
+    Ballot(10, 501, dots_kind.entry({2: 1, 1: 2})),
+    Ballot(10, 502, dots_kind.entry({3: 2}), paper=True),
 ]
-RANK_BALLOTS = [Ballot(11, 501, ranking=(2, 1)), Ballot(11, 502, ranking=(1, 2))]
+RANK_BALLOTS = [
+    Ballot(11, 501, ranking_kind.entry((2, 1))),
+    Ballot(11, 502, ranking_kind.entry((1, 2))),
+]
 DOT_RESULT = RoundResult(
-    RoundKind.DOTS,
+    "dots",
     (ResultRow(1, 2, 1, True, 1), ResultRow(3, 2, 1, True, 1), ResultRow(2, 1, 3, False, 1)),
     ballots=2,
 )
 RANK_RESULT = RoundResult(
-    RoundKind.RANK,
+    "rank",
     (ResultRow(1, 3.0, 1, True, 2), ResultRow(2, 3.0, 1, True, 2)),
     ballots=2,
-    schulze=(ResultRow(1, 0.0, 1, True, 2), ResultRow(2, 0.0, 1, True, 2)),
+    details={
+        "schulze": [
+            asdict(ResultRow(1, 0.0, 1, True, 2)),
+            asdict(ResultRow(2, 0.0, 1, True, 2)),
+        ]
+    },
 )
 
 
@@ -170,7 +186,7 @@ def test_result_rows_one_row_per_option_and_method():
 
 
 def test_result_rows_keep_fractional_scores_and_blank_unknown_titles():
-    res = RoundResult(RoundKind.DOTS, (ResultRow(99, 2.5, 1, False, 1),), ballots=1)
+    res = RoundResult("dots", (ResultRow(99, 2.5, 1, False, 1),), ballots=1)
     assert result_rows([(DOTS, res)], BY_ID) == [
         (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "", "", "")
     ]
@@ -242,15 +258,12 @@ def test_workshop_json_is_versioned_and_anonymised():
     dots, rank, draft = data["rounds"]
     assert dots["kind"] == "dots" and dots["status"] == "closed"
     assert dots["option_ids"] == [1, 2, 3]
+    # Each round carries its own kind's rules, results and ballot shape, and no other kind's.
     assert dots["rules"] == {
+        "hidden_until_revealed": False,
         "dots": 4,
         "max_per_option": 2,
         "must_use_all": False,
-        "top_k": None,
-        "hidden_until_revealed": False,
-        "budget": None,
-        "budget_rule": None,
-        "categories": [],
     }
     assert dots["results"]["ballots"] == 2
     assert dots["results"]["order"][0] == {
@@ -260,23 +273,19 @@ def test_workshop_json_is_versioned_and_anonymised():
         "tied": True,
         "supporters": 1,
     }
-    assert dots["results"]["schulze"] == []
-    empty = {"ranking": [], "picks": [], "ratings": {}}
+    assert "schulze" not in dots["results"] and "spent" not in dots["results"]
     assert dots["ballots"] == [
-        {"participant": pseudonym(SECRET, 501), "dots": {"1": 2, "2": 1}, **empty,
-         "source": "phone"},
-        {"participant": pseudonym(SECRET, 502), "dots": {"3": 2}, **empty, "source": "paper"},
-    ]  # fmt: skip
+        {"participant": pseudonym(SECRET, 501), "dots": {"1": 2, "2": 1}, "source": "phone"},
+        {"participant": pseudonym(SECRET, 502), "dots": {"3": 2}, "source": "paper"},
+    ]
     assert [r["option_id"] for r in rank["results"]["schulze"]] == [1, 2]
+    assert rank["rules"] == {"hidden_until_revealed": False, "top_k": None}
     assert rank["ballots"][0] == {
         "participant": pseudonym(SECRET, 501),
-        "dots": {},
         "ranking": [2, 1],
-        "picks": [],
-        "ratings": {},
         "source": "phone",
     }
-    assert dots["ideas"] == [] and dots["results"]["spent"] is None
+    assert dots["ideas"] == []
     assert draft["results"] is None and draft["ballots"] == []
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from facilitation.web.console import console_data
 from facilitation.web.live import status_html
+from facilitation.web.views.facilitator import console_data
 from facilitation.workshop import screens
 from tests.conftest import new_client
 from tests.helpers import Phone, signed_in_facilitator
@@ -86,19 +86,21 @@ class Scene:
     def __init__(self, app) -> None:
         self.app = app
         self.store = app.state.store
-        self.uc = app.state.workshops
+        self.workshops = app.state.workshops
+        self.rounds = app.state.rounds
+        self.ballots = app.state.ballots
         self.renderer = app.state.renderer
 
     async def build(self, kind: str = "dots", state: str = "open", hidden: bool = False) -> Scene:
-        user = await self.store.create_user(f"f-{uuid.uuid4().hex[:6]}", "not a real hash")
-        self.workshop = await self.uc.create_workshop({"title": "Green spaces"}, user.id)
+        user = await self.store.users.create_user(f"f-{uuid.uuid4().hex[:6]}", "not a real hash")
+        self.workshop = await self.workshops.create_workshop({"title": "Green spaces"}, user.id)
         self.options = [
-            await self.uc.add_option(
+            await self.workshops.add_option(
                 self.workshop.id, {"title": t, "description": "Why", "cost": str(cost)}
             )
             for t, cost in (("Benches", 3000), ("Lighting", 5000), ("Trees", 4000))
         ]
-        _w, self.participant = await self.uc.join(
+        _w, self.participant = await self.ballots.join(
             self.workshop.code, "Ann", {"device": "fragment-test", "ip": "127.0.0.1"}
         )
         self.round = None
@@ -112,11 +114,11 @@ class Scene:
             form |= {"budget": "8000", "rule": "equal_shares"}
         if kind == "ideas":
             form |= {"categories": "Safety\nGreen spaces", "options": []}
-        self.round = await self.uc.save_round(self.workshop.id, form)
+        self.round = await self.rounds.save_round(self.workshop.id, form)
         if state == "draft":
             return self
-        await self.uc.open_round(self.round)
-        self.round = await self.store.round(self.round.id)
+        await self.rounds.open_round(self.round)
+        self.round = await self.store.rounds.round(self.round.id)
         fields = {"round_id": str(self.round.id), "client_id": "fragment-test-01"}
         if kind == "dots":
             fields |= {f"dots-{self.options[0].id}": "3", f"dots-{self.options[1].id}": "2"}
@@ -128,12 +130,12 @@ class Scene:
             fields |= {"text": "A bench by the pond", "category": "Green spaces"}
         else:
             fields["rank"] = [str(o.id) for o in reversed(self.options)]
-        self.ack = await self.uc.cast_ballot(self.participant, self.workshop, fields)
+        self.ack = await self.ballots.cast_ballot(self.participant, self.workshop, fields)
         if state in ("closed", "revealed"):
-            await self.uc.close_round(self.round)
+            await self.rounds.close_round(self.round)
         if state == "revealed":
-            await self.uc.reveal_round(await self.store.round(self.round.id), True)
-        self.workshop = await self.store.workshop(self.workshop.id)
+            await self.rounds.reveal_round(await self.store.rounds.round(self.round.id), True)
+        self.workshop = await self.store.workshops.workshop(self.workshop.id)
         return self
 
     @property
@@ -146,7 +148,7 @@ class Scene:
 
     async def stage(self, oob: bool = False) -> str:
         ctx = await screens.phone_context(
-            self.store, self.workshop, self.participant, self.uc.result, "token"
+            self.store, self.workshop, self.participant, self.rounds.result, "token"
         )
         return self.renderer.fragment("fragments/stage.html", oob=oob, **ctx)
 
@@ -221,7 +223,7 @@ async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(scen
     root = root_of(html)
     assert root["id"] == f"idea-desk-{scene.workshop.id}"
     # Present on every console so a push can fill it; hidden unless ideas are being collected.
-    is_ideas = scene.round is not None and scene.round.kind.value == "ideas"
+    is_ideas = scene.round is not None and scene.round.kind == "ideas"
     assert ("hidden" in root) is not is_ideas
     assert root_of(await scene.idea_desk(oob=True))["hx-swap-oob"] == "true"
 
@@ -229,7 +231,7 @@ async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(scen
 @pytest.mark.parametrize("oob", [False, True])
 async def test_the_my_ideas_fragment_root_is_my_ideas_and_the_round_id(app, oob):
     scene = await Scene(app).build("ideas", "open")
-    mine = await scene.store.participant_ideas(scene.round.id, scene.participant.id)
+    mine = await scene.store.ideas.participant_ideas(scene.round.id, scene.participant.id)
     html = scene.renderer.fragment(
         "fragments/my_ideas.html", round=scene.round, my_ideas=mine, oob=oob
     )
@@ -306,9 +308,9 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
 async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, asks, oob):
     scene = await Scene(app).build("dots", "open")
     if asks:
-        programme = await scene.store.create_programme("Plan", "", "")
-        await scene.store.set_workshop_programme(scene.workshop.id, programme.id)
-        await scene.store.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
+        programme = await scene.store.plans.create_programme("Plan", "", "")
+        await scene.store.plans.set_workshop_programme(scene.workshop.id, programme.id)
+        await scene.store.profiles.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
     ctx = await screens.console_context(scene.store, scene.workshop.id)
     root = root_of(scene.renderer.fragment("fragments/room_panel.html", oob=oob, **ctx))
     assert root["id"] == f"room-{scene.workshop.id}"
@@ -335,9 +337,11 @@ async def test_the_phone_page_holds_exactly_the_stage_a_push_sends(app):
     scene = await Scene(app).build("dots", "closed")
     async with new_client(app) as device:
         await Phone(device).join(scene.workshop.code, "Bo")
-        participant = (await scene.store.participants(scene.workshop.id))[-1]
+        participant = (await scene.store.workshops.participants(scene.workshop.id))[-1]
         page = await device.get(f"/w/{scene.workshop.code}")
-    ctx = await screens.phone_context(scene.store, scene.workshop, participant, scene.uc.result, "")
+    ctx = await screens.phone_context(
+        scene.store, scene.workshop, participant, scene.rounds.result, ""
+    )
     pushed = scene.renderer.fragment("fragments/stage.html", **ctx)
     assert pushed.strip() in page.text
 

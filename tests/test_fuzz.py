@@ -651,7 +651,7 @@ async def prepare(app, client, data_path: str) -> Desk:
     for text in ("More trees", "Brighter paths", "Trees please"):
         sent = await phone.send_http(idea_round, {"text": text, "category": "Green"})
         assert 'data-state="saved"' in sent.text, sent.text
-    ideas = [i.id for i in await app.state.store.ideas(idea_round)]
+    ideas = [i.id for i in await app.state.store.ideas.ideas(idea_round)]
     assert len(ideas) == 3
     approved = await f.post(
         f"/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/{ideas[0]}/approve"
@@ -689,17 +689,17 @@ async def prepare(app, client, data_path: str) -> Desk:
     ids.update(idea_workshop=idea_workshop, live_idea_round=live_idea_round)
     plans = app.state.plans
     programme = await plans.create_programme({"title": "Estate plan"})
-    await app.state.store.set_workshop_programme(workshop_id, programme.id)
+    await app.state.store.plans.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
-    question = await app.state.store.add_profile_question(
+    question = await app.state.store.profiles.add_profile_question(
         programme.id, "Tenure", ["Renter", "Owner"]
     )
     ids.update(programme_id=programme.id, need_id=need.id, action_id=action.id)
     ids.update(question_id=question.id, choices=[c.id for c in question.choices])
     renter, owner = (c.id for c in question.choices)
     homes = [(renter, "1 Mill Lane"), (owner, "1 Mill Lane"), (None, ""), (renter, "")]
-    pool = await app.state.store.add_pool(
+    pool = await app.state.store.pools.add_pool(
         programme.id,
         "Letters",
         [

@@ -7,8 +7,9 @@ import html
 
 import pytest
 
-from facilitation.core.models import Ballot, RoundKind
+from facilitation.core.models import Ballot
 from facilitation.health import pact
+from facilitation.kinds import rating as rating_kind
 from tests.helpers import db_rows
 from tests.test_plans import assign, create_programme, text_of
 
@@ -19,9 +20,9 @@ TAGS = {1: "power", 2: "accountability", 3: "connection", 4: "trust"}
 
 def test_a_point_is_the_mean_of_the_numbers_given_and_leaves_dont_know_out():
     ballots = [
-        Ballot(9, 1, ratings={1: 5, 2: 0, 3: 2}),
-        Ballot(9, 2, ratings={1: 4, 2: 0}),
-        Ballot(9, 3, ratings={1: 3, 99: 5}),  # an untagged statement counts for nothing
+        Ballot(9, 1, rating_kind.entry({1: 5, 2: 0, 3: 2})),
+        Ballot(9, 2, rating_kind.entry({1: 4, 2: 0})),
+        Ballot(9, 3, rating_kind.entry({1: 3, 99: 5})),  # an untagged statement counts for nothing
     ]
     point = pact.point(9, "Spring", TAGS, ballots)
     assert point.means == {"power": 4.0, "accountability": None, "connection": 2.0, "trust": None}
@@ -63,13 +64,13 @@ async def test_the_console_adds_the_health_check_with_the_programmes_wording(
     response = await facilitator.post(f"/f/workshops/{workshop_id}/health-check", htmx=True)
     assert response.status_code == 200
     assert "Health check: how did today go?" in html.unescape(response.text)
-    [rnd] = await app.state.store.rounds(workshop_id)
-    assert rnd.kind is RoundKind.RATING
-    options = {o.id: o for o in await app.state.store.options(workshop_id)}
+    [rnd] = await app.state.store.rounds.rounds(workshop_id)
+    assert rnd.kind == "rating"
+    options = {o.id: o for o in await app.state.store.options.options(workshop_id)}
     assert [options[o].title for o in rnd.option_ids] == [
         f"Our {d} statement" for d in pact.DIMENSIONS
     ]
-    assert await app.state.store.pact_tags(workshop_id) == dict(
+    assert await app.state.store.pact.pact_tags(workshop_id) == dict(
         zip(rnd.option_ids, pact.DIMENSIONS, strict=True)
     )
 
@@ -77,8 +78,8 @@ async def test_the_console_adds_the_health_check_with_the_programmes_wording(
 async def test_a_workshop_outside_a_programme_gets_the_default_statements(app, facilitator):
     workshop_id, _code = await facilitator.create_workshop("Drop-in")
     await facilitator.post(f"/f/workshops/{workshop_id}/health-check")
-    [rnd] = await app.state.store.rounds(workshop_id)
-    titles = [(await app.state.store.option(o)).title for o in rnd.option_ids]
+    [rnd] = await app.state.store.rounds.rounds(workshop_id)
+    titles = [(await app.state.store.options.option(o)).title for o in rnd.option_ids]
     assert titles == [pact.DEFAULT_STATEMENTS[d] for d in pact.DIMENSIONS]
 
 
@@ -96,13 +97,13 @@ async def test_an_empty_statement_is_refused_and_nothing_is_saved(
 
 async def rate(app, workshop, rnd, people: list[tuple[str | None, dict[int, int]]], question):
     """Each person joins, answers the profile question (None: skips), and rates the statements."""
-    store, uc = app.state.store, app.state.workshops
+    store, uc = app.state.store, app.state.ballots
     for i, (answer, ratings) in enumerate(people):
         _w, participant = await uc.join(workshop.code, f"P{i}", {"device": f"d{i}", "ip": "x"})
-        respondent = await store.link_respondent(participant.id, None)
+        respondent = await store.profiles.link_respondent(participant.id, None)
         if answer is not None:
             choice = next(c.id for c in question.choices if c.label == answer)
-            await store.save_profile_answers(respondent.id, {question.id: choice})
+            await store.profiles.save_profile_answers(respondent.id, {question.id: choice})
         fields = {"round_id": str(rnd.id), "client_id": f"health-{i:04d}"}
         fields |= {f"rate-{o}": ("dk" if v == 0 else str(v)) for o, v in ratings.items()}
         await uc.cast_ballot(participant, workshop, fields)
@@ -113,13 +114,15 @@ async def test_the_dashboard_charts_the_health_check_and_splits_it_only_into_gro
 ):
     programme_id, workshop_id, _code = programme_with_workshop
     store = app.state.store
-    question = await store.add_profile_question(programme_id, "Tenure", ["Renter", "Owner"])
+    question = await store.profiles.add_profile_question(
+        programme_id, "Tenure", ["Renter", "Owner"]
+    )
     await facilitator.post(f"/f/workshops/{workshop_id}/health-check")
-    [rnd] = await store.rounds(workshop_id)
+    [rnd] = await store.rounds.rounds(workshop_id)
     power, _accountability, connection, trust = rnd.option_ids
     await app.state.rounds.open_round(rnd)
-    rnd = await store.round(rnd.id)
-    workshop = await store.workshop(workshop_id)
+    rnd = await store.rounds.round(rnd.id)
+    workshop = await store.workshops.workshop(workshop_id)
     renters = [("Renter", {power: 2, trust: 0})] * 5
     owners = [("Owner", {power: 4, trust: 5})] * 5
     skipped = [(None, {power: 5, connection: 3})] * 2
@@ -152,4 +155,4 @@ async def test_health_check_statements_never_become_needs(
     await facilitator.post(f"/f/workshops/{workshop_id}/health-check")
     response = await facilitator.post(f"/f/programmes/{programme_id}/needs/from-options")
     assert response.status_code == 303
-    assert [n.title for n in await app.state.store.needs(programme_id)] == ["Benches"]
+    assert [n.title for n in await app.state.store.plans.needs(programme_id)] == ["Benches"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from facilitation.core.models import IdeaStatus, RoundKind, RoundStatus
+from facilitation.core.models import IdeaStatus, RoundStatus
 from facilitation.storage.ideas import IDEAS_PER_PERSON
 from tests.conftest import new_client
 from tests.helpers import (
@@ -121,7 +121,7 @@ class IdeaRoom:
         )
 
     async def ideas(self):
-        return await self.app.state.store.ideas(self.round_id)
+        return await self.app.state.store.ideas.ideas(self.round_id)
 
     async def idea_id(self, text: str) -> int:
         return next(i.id for i in await self.ideas() if i.original == text)
@@ -158,9 +158,9 @@ async def room(app, client):
 
 
 async def test_an_idea_round_needs_no_options_and_phones_get_the_idea_form(room):
-    rnd = await room.app.state.store.round(room.round_id)
-    assert rnd.kind is RoundKind.IDEAS and rnd.status is RoundStatus.OPEN
-    assert rnd.option_ids == () and rnd.categories == ("Green", "Safety")
+    rnd = await room.app.state.store.rounds.round(room.round_id)
+    assert rnd.kind == "ideas" and rnd.status is RoundStatus.OPEN
+    assert rnd.option_ids == () and tuple(rnd.settings["categories"]) == ("Green", "Safety")
     phone = await room.phone()
     page = (await phone.client.get(f"/w/{room.code}")).text
     assert 'data-kind="ideas"' in page
@@ -247,7 +247,9 @@ async def test_one_person_can_send_only_so_many_ideas_in_a_round(room, settings)
     store = room.app.state.store
     (first,) = await room.ideas()
     for n in range(IDEAS_PER_PERSON - 1):  # the rest straight into the store: the pace is 1/s
-        await store.add_idea(room.round_id, first.participant_id, f"Idea {n}", "", f"cap-{n:04}", 0)
+        await store.ideas.add_idea(
+            room.round_id, first.participant_id, f"Idea {n}", "", f"cap-{n:04}", 0
+        )
     before = db_rows(settings.data_path)
     reply = await room.send(phone, "One too many")
     assert reply.status_code == 409
@@ -430,18 +432,18 @@ async def test_approved_ideas_become_options_in_supporter_order_and_a_draft_dot_
         "4 ideas became options. They are in a new dot-voting round, ready to open."
     )
     store = room.app.state.store
-    options = await store.options(room.workshop_id)
+    options = await store.options.options(room.workshop_id)
     assert [(o.title, o.description) for o in options] == [
         ("Seats", ""),  # two supporters first; then the order they arrived
         ("Benches", ""),
         ("Ponds", "Green"),
         ("Better lighting", ""),  # the facilitator's wording
     ]
-    rounds = await store.rounds(room.workshop_id)
+    rounds = await store.rounds.rounds(room.workshop_id)
     new = rounds[-1]
     assert (new.title, new.kind, new.status) == (
         "Vote on the ideas from “What is missing?”",
-        RoundKind.DOTS,
+        "dots",
         RoundStatus.DRAFT,
     )
     assert new.option_ids == tuple(o.id for o in options)
@@ -455,8 +457,8 @@ async def test_approved_ideas_become_options_in_supporter_order_and_a_draft_dot_
     await room.moderate(ids["Not approved"], "approve")
     late = await room.facilitator.post(f"{room.base}/ideas/to-options", htmx=True)
     assert flash_of(late) == "1 idea became an option. Add another option to vote on it in a round."
-    assert [o.title for o in await store.options(room.workshop_id)][-1] == "Not approved"
-    assert len(await store.rounds(room.workshop_id)) == len(rounds)
+    assert [o.title for o in await store.options.options(room.workshop_id)][-1] == "Not approved"
+    assert len(await store.rounds.rounds(room.workshop_id)) == len(rounds)
 
 
 async def test_the_workshop_export_keeps_every_idea_as_sent_and_as_moderated(room):

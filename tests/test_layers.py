@@ -64,13 +64,12 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            # "from facilitation.kinds import dots" imports the module facilitation.kinds.dots.
-            found.update(
-                f"{node.module}.{a.name}"
-                for a in node.names
-                if f"{node.module}.{a.name}" in modules
-            )
+            # "from facilitation.kinds import dots" is an import of the module
+            # facilitation.kinds.dots; "from facilitation.kinds import Kind" one of the package.
+            submodules = {f"{node.module}.{a.name}" for a in node.names} & modules
+            found.update(submodules)
+            if len(submodules) < len(node.names):
+                found.add(node.module)
     return {name if name.startswith("facilitation") else name.split(".")[0] for name in found}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, ResultRow, RoundKind
+from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, ResultRow
 from facilitation.core.models import RoundResult as Result
 from facilitation.programme.needs import by_need, rank_needs
 
@@ -31,7 +31,7 @@ def result(places: dict[int, int], ballots: int) -> Result:
         ResultRow(option_id, 0.0, place, counts[place] > 1)
         for option_id, place in sorted(places.items(), key=lambda kv: kv[1])
     )
-    return Result(RoundKind.DOTS, rows, ballots)
+    return Result("dots", rows, ballots)
 
 
 def table(needs, results) -> list[tuple[int, float | None, int, int, int | None]]:

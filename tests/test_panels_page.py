@@ -336,7 +336,7 @@ async def fresh_app(path: str):
     """A new app on a new database file, with a signed-in facilitator."""
     application = create_app(Settings(data_path=path))
     async with application.router.lifespan_context(application):
-        await application.state.store.create_user("facilitator", quick_hash(PASSWORD))
+        await application.state.store.users.create_user("facilitator", quick_hash(PASSWORD))
         async with new_client(application) as client:
             person = Facilitator(client)
             assert (await person.login()).status_code == 303
@@ -428,12 +428,12 @@ async def test_deleting_a_pool_needs_the_box_ticked_and_removes_everyone(app, fa
     draw_path = response.headers["location"]
     refused = await facilitator.post(pool_path(scene) + "/delete", {})
     assert refused.status_code == 400
-    assert await app.state.store.volunteers(pool_id)
+    assert await app.state.store.pools.volunteers(pool_id)
     done = await facilitator.post(pool_path(scene) + "/delete", {"confirm": "yes"})
     assert done.status_code == 303
     page = await facilitator.client.get(done.headers["location"])
     assert "Deleted “Spring letter”" in page.text
-    assert await app.state.store.volunteers(pool_id) == []
+    assert await app.state.store.pools.volunteers(pool_id) == []
     assert (await facilitator.client.get(draw_path)).status_code == 404
     stale = await draw(facilitator, scene, settings(questions), "2")
     assert stale.status_code == 404

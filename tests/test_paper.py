@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from facilitation.kinds import budget as budget_kind
+from facilitation.kinds import dots as dots_kind
+from facilitation.kinds import ranking as ranking_kind
+from facilitation.kinds import rating as rating_kind
 from tests.conftest import new_client
 from tests.helpers import (
     Facilitator,
@@ -76,10 +80,14 @@ class Desk:
         return await self.facilitator.round_action(self.workshop_id, round_id, action)
 
     async def paper_people(self):
-        return [p for p in await self.app.state.store.participants(self.workshop_id) if p.paper]
+        return [
+            p
+            for p in await self.app.state.store.workshops.participants(self.workshop_id)
+            if p.paper
+        ]
 
     async def ballots(self, round_id: int):
-        return await self.app.state.store.ballots(round_id)
+        return await self.app.state.store.ballots.ballots(round_id)
 
 
 @pytest.fixture
@@ -112,7 +120,7 @@ async def test_a_dot_sheet_is_counted_and_listed_as_paper(desk):
     assert "1 paper entry in this round" in page
     (person,) = await desk.paper_people()
     (ballot,) = await desk.ballots(round_id)
-    assert (person.display_name, ballot.participant_id, ballot.dots) == (
+    assert (person.display_name, ballot.participant_id, dots_kind.placed_dots(ballot.entry)) == (
         "Table 4",
         person.id,
         {a: 3, b: 2},
@@ -147,7 +155,7 @@ async def test_a_ranked_sheet_is_read_from_the_numbers_beside_the_options(desk):
     response = await desk.enter(round_id, {f"place-{a}": "2", f"place-{b}": "3", f"place-{c}": "1"})
     assert response.status_code == 303
     (ballot,) = await desk.ballots(round_id)
-    assert ballot.ranking == (c, a, b)
+    assert ranking_kind.ranking_of(ballot.entry) == (c, a, b)
 
 
 async def test_a_top_two_sheet_may_leave_the_rest_empty(desk):
@@ -156,7 +164,7 @@ async def test_a_top_two_sheet_may_leave_the_rest_empty(desk):
     response = await desk.enter(round_id, {f"place-{a}": "", f"place-{b}": "1", f"place-{c}": "2"})
     assert response.status_code == 303
     (ballot,) = await desk.ballots(round_id)
-    assert ballot.ranking == (b, c)
+    assert ranking_kind.ranking_of(ballot.entry) == (b, c)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +198,7 @@ async def test_a_budget_sheet_counts_the_ticked_options_within_the_budget(desk, 
     round_id = await desk.round("Fund", "budget", budget="8000")
     assert (await desk.enter(round_id, {f"pick-{a}": "1", f"pick-{b}": "1"})).status_code == 303
     (ballot,) = await desk.ballots(round_id)
-    assert ballot.picks == (a, b)
+    assert budget_kind.picks_of(ballot.entry) == (a, b)
     before = db_rows(settings.data_path)
     over = await desk.enter(round_id, {f"pick-{b}": "1", f"pick-{c}": "1"}, "Over")
     assert over.status_code == 400
@@ -204,7 +212,7 @@ async def test_a_rating_sheet_counts_numbers_and_dont_know(desk):
     response = await desk.enter(round_id, {f"rate-{a}": "4", f"rate-{b}": "dk"})
     assert response.status_code == 303
     (ballot,) = await desk.ballots(round_id)
-    assert ballot.ratings == {a: 4, b: 0}
+    assert rating_kind.ratings_of(ballot.entry) == {a: 4, b: 0}
 
 
 async def test_ideas_from_paper_reach_the_desk_marked_as_paper(desk):
@@ -212,7 +220,7 @@ async def test_ideas_from_paper_reach_the_desk_marked_as_paper(desk):
     response = await desk.enter(round_id, {"text": "A pond", "category": "Green"}, "Card 1")
     assert response.status_code == 303
     assert last_flash(await desk.page(round_id)) == "Paper ballot Card 1 counted."
-    (idea,) = await desk.app.state.store.ideas(round_id)
+    (idea,) = await desk.app.state.store.ideas.ideas(round_id)
     assert (idea.text, idea.category, idea.paper) == ("A pond", "Green", True)
     console = (await desk.facilitator.client.get(f"/f/workshops/{desk.workshop_id}")).text
     assert re.search(r'<p class="idea-text">A pond <span class="badge paper">Paper</span>', console)

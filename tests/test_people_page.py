@@ -80,7 +80,7 @@ async def test_a_question_is_added_with_its_answers_one_per_line_tidied(
     )
     page = await flash_after(facilitator, response)
     assert "Added the question “Which block?”." in page
-    added = (await app.state.store.profile_questions(programme_id))[-1]
+    added = (await app.state.store.profiles.profile_questions(programme_id))[-1]
     assert added.label == "Which block?"
     assert [c.label for c in added.choices] == ["Block A", "Block B", "Block C"]
 
@@ -144,7 +144,7 @@ async def test_editing_renames_keeps_and_adds_answers(app, facilitator, programm
         },
     )
     assert "Saved “Your home”." in await flash_after(facilitator, response)
-    saved = await app.state.store.profile_question(tenure.id)
+    saved = await app.state.store.profiles.profile_question(tenure.id)
     assert saved.label == "Your home"
     assert [(c.id, c.label) for c in saved.offered][:2] == [
         (ids["Social rent"], "Council or housing association"),
@@ -168,7 +168,7 @@ async def test_an_answer_somebody_gave_is_retired_not_deleted_when_edited_away(
         f"{people(programme_id)}/questions/{tenure.id}/edit", {"label": "Tenure", **keep}
     )
     assert response.status_code == 303
-    saved = await app.state.store.profile_question(tenure.id)
+    saved = await app.state.store.profiles.profile_question(tenure.id)
     owner = saved.choice(choice(tenure, "Owner"))
     assert owner is not None and owner.retired
     assert owner not in saved.offered
@@ -189,10 +189,10 @@ async def test_questions_move_up_and_down(app, facilitator, programme):
     programme_id, questions, *_ = programme
     age = questions["Age band"]
     await facilitator.post(f"{people(programme_id)}/questions/{age.id}/move", {"direction": "up"})
-    order = [q.label for q in await app.state.store.profile_questions(programme_id)]
+    order = [q.label for q in await app.state.store.profiles.profile_questions(programme_id)]
     assert order == ["Age band", "Tenure"]
     await facilitator.post(f"{people(programme_id)}/questions/{age.id}/move", {"direction": "down"})
-    order = [q.label for q in await app.state.store.profile_questions(programme_id)]
+    order = [q.label for q in await app.state.store.profiles.profile_questions(programme_id)]
     assert order == ["Tenure", "Age band"]
 
 
@@ -213,7 +213,7 @@ async def test_an_unanswered_question_is_removed_outright(app, facilitator, prog
     age = questions["Age band"]
     response = await facilitator.post(f"{people(programme_id)}/questions/{age.id}/remove")
     assert "Removed “Age band”." in await flash_after(facilitator, response)
-    found = await app.state.store.profile_questions(programme_id, include_retired=True)
+    found = await app.state.store.profiles.profile_questions(programme_id, include_retired=True)
     assert [q.label for q in found] == ["Tenure"]
 
 
@@ -230,10 +230,12 @@ async def test_an_answered_question_is_retired_listed_and_can_be_asked_again(
     page = await flash_after(facilitator, response)
     assert "is no longer asked" in page
     assert f'data-retired="{age.id}"' in page
-    assert [q.label for q in await app.state.store.profile_questions(programme_id)] == ["Tenure"]
+    assert [q.label for q in await app.state.store.profiles.profile_questions(programme_id)] == [
+        "Tenure"
+    ]
     response = await facilitator.post(f"{people(programme_id)}/questions/{age.id}/restore")
     assert "“Age band” is asked again." in await flash_after(facilitator, response)
-    assert len(await app.state.store.profile_questions(programme_id)) == 2
+    assert len(await app.state.store.profiles.profile_questions(programme_id)) == 2
 
 
 async def test_restoring_a_question_already_asked_changes_nothing(app, facilitator, programme):
@@ -288,7 +290,7 @@ async def test_figures_for_the_place_are_saved_and_shown_as_shares(app, facilita
     page = await flash_after(facilitator, response)
     assert "Saved the figures for “Tenure”." in page
     assert "Social rent 60%" in page and "Private rent 25%" in page and "Owner 15%" in page
-    assert await app.state.store.place_makeup(programme_id) == {
+    assert await app.state.store.profiles.place_makeup(programme_id) == {
         tenure.id: {ids["Social rent"]: 1200.0, ids["Private rent"]: 500.0, ids["Owner"]: 300.0}
     }
     assert 'value="1200"' in page  # shown back as typed, for the next change
@@ -302,13 +304,13 @@ async def test_percentages_are_accepted_and_blank_fields_clear_the_figures(
     ids = [c.id for c in age.choices]
     path = f"{people(programme_id)}/questions/{age.id}/makeup"
     await facilitator.post(path, {f"amount-{ids[0]}": "22.5%", f"amount-{ids[1]}": "60%"})
-    assert (await app.state.store.place_makeup(programme_id))[age.id] == {
+    assert (await app.state.store.profiles.place_makeup(programme_id))[age.id] == {
         ids[0]: 22.5,
         ids[1]: 60.0,
     }
     response = await facilitator.post(path, {f"amount-{i}": "" for i in ids})
     assert "Cleared the figures" in await flash_after(facilitator, response)
-    assert age.id not in await app.state.store.place_makeup(programme_id)
+    assert age.id not in await app.state.store.profiles.place_makeup(programme_id)
 
 
 @pytest.mark.parametrize(
@@ -345,7 +347,7 @@ async def test_a_figure_for_another_questions_answer_is_ignored(app, facilitator
         f"{people(programme_id)}/questions/{tenure.id}/makeup",
         {f"amount-{tenure.choices[0].id}": "10", **stray},
     )
-    assert await app.state.store.place_makeup(programme_id) == {
+    assert await app.state.store.profiles.place_makeup(programme_id) == {
         tenure.id: {tenure.choices[0].id: 10.0}
     }
 
@@ -372,7 +374,7 @@ async def test_the_make_up_is_imported_from_csv(app, facilitator, programme):
     response = await upload(facilitator, programme_id, data)
     page = await flash_after(facilitator, response)
     assert "Figures for the place imported for 2 questions." in page
-    makeup = await app.state.store.place_makeup(programme_id)
+    makeup = await app.state.store.profiles.place_makeup(programme_id)
     assert makeup[tenure.id] == {
         choice(tenure, "Social rent"): 55.0,
         choice(tenure, "Private rent"): 25.0,
@@ -412,7 +414,7 @@ async def test_a_good_row_is_not_imported_beside_a_bad_one(app, facilitator, pro
     data = b"question,answer,amount\nTenure,Owner,20\nAge band,Under 30,many\n"
     response = await upload(facilitator, programme_id, data)
     assert response.status_code == 400
-    assert await app.state.store.place_makeup(programme_id) == {}
+    assert await app.state.store.profiles.place_makeup(programme_id) == {}
 
 
 async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilitator, programme):
@@ -428,11 +430,11 @@ async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilita
     lines = download.text.splitlines()
     assert lines[0] == "question,answer,amount"
     assert "Tenure,Private rent,2.5" in lines and "Age band,Under 30," in lines
-    before = await app.state.store.place_makeup(programme_id)
+    before = await app.state.store.profiles.place_makeup(programme_id)
     filled = download.text.replace("Age band,Under 30,", "Age band,Under 30,10")
     response = await upload(facilitator, programme_id, filled.encode())
     assert response.status_code == 303
-    after = await app.state.store.place_makeup(programme_id)
+    after = await app.state.store.profiles.place_makeup(programme_id)
     assert after[tenure.id] == before[tenure.id]
     assert after[questions["Age band"].id] == {choice(questions["Age band"], "Under 30"): 10.0}
 

@@ -92,7 +92,7 @@ async def test_a_workshop_can_be_taken_out_of_a_programme(app, facilitator):
         {"workshop_id": str(workshop_id), "remove": "1"},
     )
     assert response.status_code == 303
-    assert await app.state.store.programme_workshops(programme_id) == []
+    assert await app.state.store.plans.programme_workshops(programme_id) == []
 
 
 async def test_choosing_no_workshop_is_a_clear_error(facilitator):
@@ -145,7 +145,7 @@ async def voted(app, facilitator):
     await vote_round(app, facilitator, code_b, wb, [b1, b2], [{b2: 3, b1: 2}])
     response = await facilitator.post(f"/f/programmes/{programme_id}/needs/from-options")
     assert response.status_code == 303
-    needs = {n.title: n for n in await app.state.store.needs(programme_id)}
+    needs = {n.title: n for n in await app.state.store.plans.needs(programme_id)}
     return {
         "programme_id": programme_id,
         "options": {"A1": a1, "A2": a2, "A3": a3, "B1": b1, "B2": b2},
@@ -163,7 +163,7 @@ async def test_options_become_needs_each_linked_to_its_option(voted):
 async def test_adding_the_options_twice_makes_no_second_needs(app, facilitator, voted):
     response = await facilitator.post(voted["base"] + "/from-options", htmx=True)
     assert "Every option already feeds a need." in response.text
-    assert len(await app.state.store.needs(voted["programme_id"])) == 5
+    assert len(await app.state.store.plans.needs(voted["programme_id"])) == 5
 
 
 async def test_the_ranked_list_agrees_with_a_hand_computation(app, facilitator, voted):
@@ -256,7 +256,7 @@ async def test_not_possible_needs_a_reason_shown_to_residents(app, facilitator, 
         url, {"status": "not_possible", "reason": "The lawn is a fire access route"}
     )
     assert response.status_code == 303
-    stored = await app.state.store.need(need.id)
+    stored = await app.state.store.plans.need(need.id)
     assert stored.status is NeedStatus.NOT_POSSIBLE
     assert stored.status_reason == "The lawn is a fire access route"
 
@@ -274,7 +274,7 @@ async def test_a_need_can_be_reworded(app, facilitator, voted):
         f"{voted['base']}/{need.id}/edit", {"title": "Benches with backs", "description": ""}
     )
     assert response.status_code == 303
-    assert (await app.state.store.need(need.id)).title == "Benches with backs"
+    assert (await app.state.store.plans.need(need.id)).title == "Benches with backs"
 
 
 async def test_a_need_of_another_programme_is_not_found(facilitator, voted):
@@ -299,14 +299,14 @@ async def test_an_action_with_notes_puts_its_need_in_the_plan(app, facilitator, 
     programme_id = voted["programme_id"]
     need = voted["needs"]["Benches"]
     await add_action(facilitator, programme_id, need_id=str(need.id), due="2025-06-30")
-    [action] = await app.state.store.actions(programme_id)
+    [action] = await app.state.store.plans.actions(programme_id)
     assert (action.what, action.who, action.owner, action.due) == (
         "Order benches",
         Who.STAFF,
         "Sam",
         "2025-06-30",
     )
-    assert (await app.state.store.need(need.id)).status is NeedStatus.IN_PLAN
+    assert (await app.state.store.plans.need(need.id)).status is NeedStatus.IN_PLAN
     response = await facilitator.post(
         f"/f/programmes/{programme_id}/actions/{action.id}/note",
         {"note": "Quotes requested"},
@@ -315,20 +315,20 @@ async def test_an_action_with_notes_puts_its_need_in_the_plan(app, facilitator, 
     assert response.status_code == 200
     assert f'id="actions-{programme_id}"' in response.text
     assert "Quotes requested" in response.text
-    [action] = await app.state.store.actions(programme_id)
+    [action] = await app.state.store.plans.actions(programme_id)
     assert [n.note for n in action.notes] == ["Quotes requested"]
 
 
 async def test_an_action_can_be_edited(app, facilitator, voted):
     programme_id = voted["programme_id"]
     await add_action(facilitator, programme_id)
-    [action] = await app.state.store.actions(programme_id)
+    [action] = await app.state.store.plans.actions(programme_id)
     response = await facilitator.post(
         f"/f/programmes/{programme_id}/actions/{action.id}/edit",
         {"what": "Fit benches", "who": "contractor", "status": "in_progress", "due": ""},
     )
     assert response.status_code == 303
-    [saved] = await app.state.store.actions(programme_id)
+    [saved] = await app.state.store.plans.actions(programme_id)
     assert (saved.what, saved.who, saved.status) == (
         "Fit benches",
         Who.CONTRACTOR,
@@ -390,7 +390,7 @@ async def test_a_change_made_on_a_filtered_action_plan_keeps_the_filter(app, fac
     benches, meadow = voted["needs"]["Benches"], voted["needs"]["Meadow"]
     await add_action(facilitator, programme_id, what="Order benches", need_id=str(benches.id))
     await add_action(facilitator, programme_id, what="Sow seed", need_id=str(meadow.id))
-    sow = next(a for a in await app.state.store.actions(programme_id) if a.what == "Sow seed")
+    sow = next(a for a in await app.state.store.plans.actions(programme_id) if a.what == "Sow seed")
     page = f"http://testserver/f/programmes/{programme_id}/actions?need={meadow.id}"
     response = await facilitator.client.post(
         f"/f/programmes/{programme_id}/actions/{sow.id}/note",
@@ -414,7 +414,7 @@ async def test_a_change_made_on_a_filtered_action_plan_keeps_the_filter(app, fac
 
 
 async def slug_of(app, programme_id: int) -> str:
-    return (await app.state.store.programme(programme_id)).slug
+    return (await app.state.store.plans.programme(programme_id)).slug
 
 
 async def test_the_public_page_shows_needs_status_and_actions_without_login(
@@ -429,7 +429,7 @@ async def test_the_public_page_shows_needs_status_and_actions_without_login(
     await add_action(
         facilitator, programme_id, need_id=str(benches.id), due="2025-06-30", owner="Sam Jones"
     )
-    [action] = await app.state.store.actions(programme_id)
+    [action] = await app.state.store.plans.actions(programme_id)
     await facilitator.post(
         f"/f/programmes/{programme_id}/actions/{action.id}/note", {"note": "Quotes requested"}
     )
@@ -481,7 +481,7 @@ async def test_the_use_cases_refuse_a_due_date_that_is_not_a_date(app):
         await app.state.plans.save_action(
             programme, {"what": "Paint", "who": "staff", "due": "2025-02-30"}
         )
-    assert await app.state.store.actions(programme.id) == []
+    assert await app.state.store.plans.actions(programme.id) == []
 
 
 # -- the programme picker on a workshop's console -------------------------------------------------
@@ -498,14 +498,14 @@ async def test_the_console_puts_a_workshop_in_a_programme_and_takes_it_out(app, 
     assert response.status_code == 200
     assert f'<option value="{programme_id}" selected>' in response.text
     assert "now part of “Phoenix Place plan”" in html.unescape(response.text)
-    assert await app.state.store.workshop_programme(workshop_id) == programme_id
+    assert await app.state.store.plans.workshop_programme(workshop_id) == programme_id
     dashboard = (await facilitator.client.get(f"/f/programmes/{programme_id}")).text
     assert "Spring meeting" in dashboard
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/programme", {"programme_id": ""}, htmx=True
     )
     assert response.status_code == 200
-    assert await app.state.store.workshop_programme(workshop_id) is None
+    assert await app.state.store.plans.workshop_programme(workshop_id) is None
 
 
 async def test_the_console_refuses_a_programme_that_does_not_exist(app, facilitator, settings):

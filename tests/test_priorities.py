@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.core.models import ResultRow, RoundKind, RoundResult
+from facilitation.core.models import ResultRow, RoundResult
 from facilitation.workshop.summary import Priority, combine, round_scores
 
 
@@ -15,7 +15,7 @@ def result(*places: tuple[int, int]) -> RoundResult:
         ResultRow(option_id, float(len(places) - place), place, counts.count(place) > 1)
         for option_id, place in places
     )
-    return RoundResult(RoundKind.DOTS, rows, ballots=10)
+    return RoundResult("dots", rows, ballots=10)
 
 
 def in_order(*option_ids: int) -> RoundResult:
@@ -34,7 +34,7 @@ def in_order(*option_ids: int) -> RoundResult:
         (result((1, 1), (2, 2), (3, 2), (4, 4)), {1: 1.0, 2: 2 / 3, 3: 2 / 3, 4: 0.0}),
         (result((1, 1), (2, 1)), {1: 1.0, 2: 1.0}),
         (in_order(9), {9: 1.0}),
-        (RoundResult(RoundKind.DOTS, (), 0), {}),
+        (RoundResult("dots", (), 0), {}),
     ],
     ids=[
         "three",

@@ -255,7 +255,7 @@ async def test_needs_import_adds_every_row(app, facilitator, programme):
     assert response.status_code == 303
     page = await facilitator.client.get(response.headers["location"])
     assert "2 needs imported." in page.text
-    needs = await app.state.store.needs(programme["id"])
+    needs = await app.state.store.plans.needs(programme["id"])
     assert [n.title for n in needs][-2:] == ["Safer stairs", "Bike store"]
     assert needs[-2].description == "Lights on every landing"
 
@@ -265,7 +265,7 @@ async def test_options_import_adds_every_row_to_the_console(app, facilitator, pr
     path = f"/f/workshops/{programme['workshop_id']}/options/import"
     response = await upload(facilitator, path, body)
     assert response.status_code == 303
-    titles = [o.title for o in await app.state.store.options(programme["workshop_id"])]
+    titles = [o.title for o in await app.state.store.options.options(programme["workshop_id"])]
     assert titles[-2:] == ["Planters", "Shade"]
 
 

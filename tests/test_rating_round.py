@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from facilitation.kinds import rating as rating_kind
 from tests.conftest import new_client
 from tests.helpers import Phone, db_rows, signed_in_facilitator
 
@@ -78,8 +79,8 @@ async def test_ratings_from_one_to_five_and_dont_know_are_accepted(rating):
     assert reply.status_code == 200
     assert state_of(reply.text) == "saved"
     store = rating["app"].state.store
-    (ballot,) = await store.ballots(rating["round_id"])
-    assert ballot.ratings == {a: 5, b: 0, c: 1}
+    (ballot,) = await store.ballots.ballots(rating["round_id"])
+    assert rating_kind.ratings_of(ballot.entry) == {a: 5, b: 0, c: 1}
     # The phone shows the saved answers ticked when it reloads.
     page = (await phone.client.get(f"/w/{rating['code']}")).text
     assert re.search(rf'name="rate-{a}" value="5" checked', page)
@@ -92,8 +93,8 @@ async def test_skipping_a_statement_is_allowed(rating):
     phone = await rating["phone"]()
     reply = await rate(rating, phone, "", "3", "")
     assert state_of(reply.text) == "saved"
-    (ballot,) = await rating["app"].state.store.ballots(rating["round_id"])
-    assert ballot.ratings == {rating["ids"][1]: 3}
+    (ballot,) = await rating["app"].state.store.ballots.ballots(rating["round_id"])
+    assert rating_kind.ratings_of(ballot.entry) == {rating["ids"][1]: 3}
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,8 @@ async def seat(app, code: str, answers: dict[int, int | None]) -> None:
     _w, participant = await app.state.ballots.join(
         code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
     )
-    respondent = await app.state.store.link_respondent(participant.id, None)
-    await app.state.store.save_profile_answers(respondent.id, answers)
+    respondent = await app.state.store.profiles.link_respondent(participant.id, None)
+    await app.state.store.profiles.save_profile_answers(respondent.id, answers)
 
 
 async def seat_the_room(app, code, tenure, age) -> None:

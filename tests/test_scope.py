@@ -12,8 +12,11 @@ import re
 import httpx
 import pytest
 
-from facilitation.core.models import InfoCard, LimitKind, Round, RoundKind, RoundStatus, Scope
-from facilitation.kinds import voting
+from facilitation.core.errors import BallotError
+from facilitation.core.models import InfoCard, LimitKind, Round, RoundStatus, Scope
+from facilitation.kinds.base import NOT_UP_FOR_DECISION
+from facilitation.kinds.dots import read_dots, validate_dots
+from facilitation.kinds.ranking import read_ranking, validate_ranking
 from tests.conftest import new_client
 from tests.helpers import Facilitator, Phone, db_rows, signed_in_facilitator
 
@@ -76,7 +79,7 @@ async def test_the_scope_migration_is_recorded(app):
 
 async def test_an_option_keeps_its_scope_limit_kind_and_text(app, scoped):
     workshop_id, _code, (open_id, limited, _o, fixed) = scoped
-    options = {o.id: o for o in await app.state.store.options(workshop_id)}
+    options = {o.id: o for o in await app.state.store.options.options(workshop_id)}
     assert options[open_id].scope is Scope.OPEN and options[open_id].limit_text == ""
     assert options[limited].scope is Scope.WITHIN_LIMITS
     assert (options[limited].limit_kind, options[limited].limit_text) == (LimitKind.BUDGET, LIMIT)
@@ -87,7 +90,7 @@ async def test_an_option_keeps_its_scope_limit_kind_and_text(app, scoped):
 async def test_a_round_lists_not_negotiable_options_apart_from_its_ballot(app, facilitator, scoped):
     workshop_id, _code, ids = scoped
     round_id = await facilitator.create_round(workshop_id, "Priorities", ids)
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.option_ids == ids[:3]
     assert rnd.info_option_ids == (ids[3],)
 
@@ -100,7 +103,7 @@ async def test_an_option_becomes_information_only_in_its_draft_rounds(app, facil
         {"title": "Lighting", "scope": "not_negotiable", "limit_text": "Already funded."},
     )
     assert response.status_code == 303, response.text
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.option_ids == ids[:2] and rnd.info_option_ids == (ids[2], ids[3])
 
 
@@ -205,26 +208,26 @@ async def test_whether_an_option_is_voted_on_is_fixed_once_its_round_opened(
 # -- the ballot rules ----------------------------------------------------------------------------
 
 INFO_ROUND = Round(
-    1, 1, "R", RoundKind.DOTS, (1, 2), RoundStatus.OPEN, dots=5, info_option_ids=(3,)
+    1, 1, "R", "dots", (1, 2), RoundStatus.OPEN, info_option_ids=(3,), settings={"dots": 5}
 )
 
 
 def test_the_rules_refuse_dots_on_a_not_negotiable_option():
-    with pytest.raises(voting.BallotError) as caught:
-        voting.read_dots({"dots-1": "1", "dots-3": "1"}, INFO_ROUND)
-    assert caught.value.message == voting.NOT_UP_FOR_DECISION
-    with pytest.raises(voting.BallotError):
-        voting.validate_dots({1: 1, 3: 1}, INFO_ROUND)
+    with pytest.raises(BallotError) as caught:
+        read_dots({"dots-1": "1", "dots-3": "1"}, INFO_ROUND)
+    assert caught.value.message == NOT_UP_FOR_DECISION
+    with pytest.raises(BallotError):
+        validate_dots({1: 1, 3: 1}, INFO_ROUND)
 
 
 def test_the_rules_refuse_a_ranking_that_places_a_not_negotiable_option():
-    rnd = Round(1, 1, "R", RoundKind.RANK, (1, 2), RoundStatus.OPEN, info_option_ids=(3,))
-    with pytest.raises(voting.BallotError) as caught:
-        voting.read_ranking({"rank": ["1", "3", "2"]}, rnd)
-    assert caught.value.message == voting.NOT_UP_FOR_DECISION
-    with pytest.raises(voting.BallotError):
-        voting.validate_ranking((3, 1), rnd)
-    assert voting.validate_ranking((2, 1), rnd) == (2, 1)
+    rnd = Round(1, 1, "R", "rank", (1, 2), RoundStatus.OPEN, info_option_ids=(3,))
+    with pytest.raises(BallotError) as caught:
+        read_ranking({"rank": ["1", "3", "2"]}, rnd)
+    assert caught.value.message == NOT_UP_FOR_DECISION
+    with pytest.raises(BallotError):
+        validate_ranking((3, 1), rnd)
+    assert validate_ranking((2, 1), rnd) == (2, 1)
 
 
 @pytest.mark.parametrize("kind", ["dots", "rank"])
@@ -334,7 +337,7 @@ async def test_the_board_shows_not_negotiable_options_and_cards_only_when_chosen
 async def test_cards_are_saved_edited_and_removed_on_a_draft_round(app, facilitator, scoped):
     workshop_id, _code, ids = scoped
     round_id = await facilitator.create_round(workshop_id, "Priorities", ids, **CARDS)
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.cards == (
         InfoCard("How the service charge is made up", "Cleaning 40%, repairs 35%, insurance 25%."),
         InfoCard("What happens next", "The board meets in June."),
@@ -357,7 +360,7 @@ async def test_cards_are_saved_edited_and_removed_on_a_draft_round(app, facilita
         },
     )
     assert response.status_code == 303, response.text
-    rnd = await app.state.store.round(round_id)
+    rnd = await app.state.store.rounds.round(round_id)
     assert rnd.cards == (InfoCard("What happens next", "The board meets in July."),)
     assert rnd.cards_on_board
 

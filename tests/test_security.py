@@ -66,7 +66,7 @@ async def setup(app, facilitator):
         for text in ("More trees", "Brighter paths"):
             sent = await phone.send_http(idea_round, {"text": text, "category": "Green"})
             assert 'data-state="saved"' in sent.text, sent.text
-    ideas = [i.id for i in await app.state.store.ideas(idea_round)]
+    ideas = [i.id for i in await app.state.store.ideas.ideas(idea_round)]
     await facilitator.post(
         f"/f/workshops/{workshop_id}/rounds/{idea_round}/ideas/{ideas[0]}/approve"
     )
@@ -74,19 +74,19 @@ async def setup(app, facilitator):
     await facilitator.round_action(workshop_id, opened, "open")
     plans = app.state.plans
     programme = await plans.create_programme({"title": "Estate plan"})
-    await app.state.store.set_workshop_programme(workshop_id, programme.id)
+    await app.state.store.plans.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
-    question = await app.state.store.add_profile_question(
+    question = await app.state.store.profiles.add_profile_question(
         programme.id, "Tenure", ["Renter", "Owner"]
     )
     renter = question.choices[0].id
-    pool = await app.state.store.add_pool(
+    pool = await app.state.store.pools.add_pool(
         programme.id,
         "Letters",
         [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
     )
-    panel = await app.state.store.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
+    panel = await app.state.store.pools.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
     return {
         "question_id": question.id,
         "pool_id": pool.id,
@@ -160,7 +160,7 @@ async def test_a_resident_is_a_stranger_to_the_facilitator_routes(app, setup, st
 
 
 async def test_the_login_page_only_redirects_within_the_site(app, client):
-    await app.state.store.create_user("facilitator", quick_hash())
+    await app.state.store.users.create_user("facilitator", quick_hash())
     for target in ("//evil.example/", "http://evil.example/", "/\\evil.example"):
         page = await client.get("/login")
         response = await client.post(

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from facilitation.core.errors import BadRequest, Conflict
-from facilitation.core.models import Ballot, Option, Round, RoundKind, RoundStatus
+from facilitation.core.models import Ballot, Option, Round, RoundStatus
+from facilitation.kinds import dots as dots_kind
 from facilitation.people.groups import GroupKind
 from facilitation.people.profiles import read_answers, read_figures
 from facilitation.people.rules import Choice, ProfileQuestion
@@ -27,7 +28,7 @@ TENURE = question(1, "Social rent", "Private rent", "Owner", retired=("Owner",))
 AGE = question(2, "Under 30", "30 and over")
 
 
-def dot_round(kind: RoundKind = RoundKind.DOTS, status: RoundStatus = RoundStatus.CLOSED) -> Round:
+def dot_round(kind: str = "dots", status: RoundStatus = RoundStatus.CLOSED) -> Round:
     return Round(1, 1, "Priorities", kind, (100, 200), status)
 
 
@@ -36,7 +37,7 @@ def voters(*labels: str | None) -> tuple[list[Ballot], dict[int, str | None]]:
     ballots, groups = [], {}
     for pid, label in enumerate(labels, start=1):
         dots = {100: 2, 200: 3} if label == "Owner" else {100: 3, 200: 2}
-        ballots.append(Ballot(1, pid, dots=dots))
+        ballots.append(Ballot(1, pid, dots_kind.entry(dots)))
         groups[pid] = label
     return ballots, groups
 
@@ -47,13 +48,13 @@ def voters(*labels: str | None) -> tuple[list[Ballot], dict[int, str | None]]:
 @pytest.mark.parametrize(
     ("kind", "status", "expected"),
     [
-        (RoundKind.DOTS, RoundStatus.CLOSED, True),
-        (RoundKind.RANK, RoundStatus.CLOSED, True),
-        (RoundKind.BUDGET, RoundStatus.CLOSED, True),
-        (RoundKind.RATING, RoundStatus.CLOSED, True),
-        (RoundKind.IDEAS, RoundStatus.CLOSED, False),
-        (RoundKind.DOTS, RoundStatus.OPEN, False),
-        (RoundKind.DOTS, RoundStatus.DRAFT, False),
+        ("dots", RoundStatus.CLOSED, True),
+        ("rank", RoundStatus.CLOSED, True),
+        ("budget", RoundStatus.CLOSED, True),
+        ("rating", RoundStatus.CLOSED, True),
+        ("ideas", RoundStatus.CLOSED, False),
+        ("dots", RoundStatus.OPEN, False),
+        ("dots", RoundStatus.DRAFT, False),
     ],
 )
 def test_only_closed_rounds_with_ballots_are_split(kind, status, expected):

@@ -22,16 +22,18 @@ ROOM = ("Social rent",) * 6 + ("Owner",) * 5 + ("Private rent",) * 4 + (None,)
 async def seat_and_vote(app, code, workshop, round_id, tenure, label, options) -> None:
     """One more resident: joins, answers tenure (None: prefer not to say) and gives 3 dots to
     the first option and 2 to the second, or the reverse if an owner."""
-    uc, store = app.state.workshops, app.state.store
-    _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"})
-    respondent = await store.link_respondent(participant.id, None)
+    store = app.state.store
+    _w, participant = await app.state.ballots.join(
+        code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
+    )
+    respondent = await store.profiles.link_respondent(participant.id, None)
     answer = choice(tenure, label) if label else None
-    await store.save_profile_answers(respondent.id, {tenure.id: answer})
+    await store.profiles.save_profile_answers(respondent.id, {tenure.id: answer})
     a, b = options
     dots = {a: 2, b: 3} if label == "Owner" else {a: 3, b: 2}
     fields = {f"dots-{o}": str(n) for o, n in dots.items()}
     form = {"round_id": str(round_id), "client_id": uuid.uuid4().hex, **fields}
-    await uc.cast_ballot(participant, workshop, form)
+    await app.state.ballots.cast_ballot(participant, workshop, form)
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ async def voted(app, facilitator):
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    workshop = await app.state.store.workshop(workshop_id)
+    workshop = await app.state.store.workshops.workshop(workshop_id)
     for label in ROOM:
         await seat_and_vote(app, code, workshop, round_id, tenure, label, (a, b))
     await facilitator.round_action(workshop_id, round_id, "close")
@@ -99,14 +101,18 @@ async def test_a_round_with_fewer_than_five_voters_is_never_split(app, facilitat
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    store, uc = app.state.store, app.state.workshops
+    store = app.state.store
     for _ in range(4):
-        _w, participant = await uc.join(code, "", {"device": uuid.uuid4().hex, "ip": "1"})
-        respondent = await store.link_respondent(participant.id, None)
-        await store.save_profile_answers(respondent.id, {tenure.id: choice(tenure, "Owner")})
-        await uc.cast_ballot(
+        _w, participant = await app.state.ballots.join(
+            code, "", {"device": uuid.uuid4().hex, "ip": "1"}
+        )
+        respondent = await store.profiles.link_respondent(participant.id, None)
+        await store.profiles.save_profile_answers(
+            respondent.id, {tenure.id: choice(tenure, "Owner")}
+        )
+        await app.state.ballots.cast_ballot(
             participant,
-            await store.workshop(workshop_id),
+            await store.workshops.workshop(workshop_id),
             {"round_id": str(round_id), "client_id": uuid.uuid4().hex, f"dots-{a}": "1"},
         )
     await facilitator.round_action(workshop_id, round_id, "close")
@@ -248,7 +254,7 @@ async def test_answers_changed_after_a_round_closed_do_not_change_its_split(app,
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    workshop = await app.state.store.workshop(workshop_id)
+    workshop = await app.state.store.workshops.workshop(workshop_id)
     async with new_client(app) as device:
         resident = Resident(device)
         await resident.join(code)

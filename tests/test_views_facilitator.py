@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from facilitation.storage.store import CODE_ALPHABET, CODE_LENGTH
+from facilitation.storage.workshops import CODE_ALPHABET, CODE_LENGTH
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,
@@ -65,7 +65,7 @@ def option_order(console: str) -> list[str]:
 async def test_login_with_the_right_password_opens_the_workshop_list(app, client):
     from argon2 import PasswordHasher
 
-    await app.state.store.create_user("facilitator", PasswordHasher().hash(PASSWORD))
+    await app.state.store.users.create_user("facilitator", PasswordHasher().hash(PASSWORD))
     response = await Facilitator(client).login()
     assert response.status_code == 303
     assert response.headers["location"] == "/f"
@@ -78,7 +78,7 @@ async def test_login_with_the_right_password_opens_the_workshop_list(app, client
     ids=["wrong-password", "unknown-user", "empty"],
 )
 async def test_login_failure_says_so_and_keeps_you_out(app, client, username, password):
-    await app.state.store.create_user("facilitator", quick_hash())
+    await app.state.store.users.create_user("facilitator", quick_hash())
     page = await client.get("/login")
     response = await client.post(
         "/login",

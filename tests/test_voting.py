@@ -8,21 +8,30 @@ import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from facilitation.core.models import Ballot, ResultRow, Round, RoundKind, RoundStatus
-from facilitation.kinds.voting import (
-    BallotError,
-    borda_scores,
-    pairwise,
+from facilitation.core.errors import BallotError
+from facilitation.core.models import Ballot, ResultRow, Round, RoundStatus
+from facilitation.kinds import dots as dots_kind
+from facilitation.kinds import ranking as ranking_kind
+from facilitation.kinds.dots import (
+    cap_of,
+    dots_of,
+    must_use_all,
     read_dots,
-    read_ranking,
-    schulze_strengths,
-    schulze_wins,
-    tally,
     tally_dots,
     usable_dots,
     validate_dots,
+)
+from facilitation.kinds.ranking import (
+    borda_scores,
+    pairwise,
+    ranked_places,
+    read_ranking,
+    schulze_rows,
+    schulze_strengths,
+    schulze_wins,
     validate_ranking,
 )
+from tests.helpers import tally
 
 FAST = settings(max_examples=150, deadline=None)
 
@@ -32,12 +41,10 @@ def dots_round(options=(1, 2, 3, 4), dots=5, cap=3, must_use_all=False) -> Round
         id=7,
         workshop_id=1,
         title="Where to spend the garden budget",
-        kind=RoundKind.DOTS,
+        kind="dots",
         option_ids=tuple(options),
         status=RoundStatus.OPEN,
-        dots=dots,
-        max_per_option=cap,
-        must_use_all=must_use_all,
+        settings={"dots": dots, "max_per_option": cap, "must_use_all": must_use_all},
     )
 
 
@@ -46,19 +53,21 @@ def rank_round(options=(1, 2, 3, 4), top_k=None) -> Round:
         id=8,
         workshop_id=1,
         title="Rank the play areas",
-        kind=RoundKind.RANK,
+        kind="rank",
         option_ids=tuple(options),
         status=RoundStatus.OPEN,
-        top_k=top_k,
+        settings={"top_k": top_k},
     )
 
 
 def dot_ballots(rnd: Round, *dots: dict[int, int]) -> list[Ballot]:
-    return [Ballot(rnd.id, pid, dots=d) for pid, d in enumerate(dots, start=1)]
+    return [Ballot(rnd.id, pid, dots_kind.entry(d)) for pid, d in enumerate(dots, start=1)]
 
 
 def rank_ballots(rnd: Round, rankings) -> list[Ballot]:
-    return [Ballot(rnd.id, pid, ranking=tuple(r)) for pid, r in enumerate(rankings, start=1)]
+    return [
+        Ballot(rnd.id, pid, ranking_kind.entry(tuple(r))) for pid, r in enumerate(rankings, start=1)
+    ]
 
 
 def summary(rows) -> list[tuple]:
@@ -306,7 +315,7 @@ def test_tally_dots_totals_places_and_supporters():
     rnd = dots_round(options=(10, 20, 30))
     ballots = dot_ballots(rnd, {10: 2, 20: 1}, {20: 3}, {10: 1, 20: 1})
     result = tally_dots(rnd, ballots)
-    assert result.kind is RoundKind.DOTS
+    assert result.kind == "dots"
     assert result.ballots == 3
     assert result.rows == (
         ResultRow(20, 5, 1, False, 3),
@@ -377,10 +386,10 @@ def test_borda_scores(options, rankings, expected):
 def test_ranking_round_headline_is_borda_with_ballots_counted():
     rnd = rank_round(options=(1, 2, 3))
     result = tally(rnd, rank_ballots(rnd, [(2, 1, 3), (2, 3, 1), (1, 2, 3)]))
-    assert result.kind is RoundKind.RANK
+    assert result.kind == "rank"
     assert result.ballots == 3
     assert summary(result.rows) == [(2, 8, 1, False), (1, 6, 2, False), (3, 4, 3, False)]
-    assert not result.methods_disagree
+    assert not result.details["methods_disagree"]
 
 
 # -- Schulze: the 45-voter example from the Schulze method's Wikipedia page -----------------------
@@ -423,9 +432,9 @@ def test_wikipedia_example_schulze_and_borda_disagree():
     rnd = rank_round(options=(A, B, C, D, E))
     result = tally(rnd, rank_ballots(rnd, WIKIPEDIA_RANKINGS))
     assert result.ballots == 45
-    assert [r.option_id for r in result.schulze] == [E, A, C, B, D]
-    assert [r.place for r in result.schulze] == [1, 2, 3, 4, 5]
-    assert not any(r.tied for r in result.schulze)
+    assert [r.option_id for r in schulze_rows(result)] == [E, A, C, B, D]
+    assert [r.place for r in schulze_rows(result)] == [1, 2, 3, 4, 5]
+    assert not any(r.tied for r in schulze_rows(result))
     assert summary(result.rows) == [
         (E, 147, 1, False),
         (A, 143, 2, False),
@@ -433,13 +442,13 @@ def test_wikipedia_example_schulze_and_borda_disagree():
         (C, 134, 4, False),
         (D, 114, 5, False),
     ]
-    assert result.methods_disagree
+    assert result.details["methods_disagree"]
 
 
 def test_schulze_cycle_is_a_shared_first_place_in_round_order():
     rnd = rank_round(options=(3, 1, 2))
     result = tally(rnd, rank_ballots(rnd, [(1, 2, 3), (2, 3, 1), (3, 1, 2)]))
-    assert [(r.option_id, r.place, r.tied) for r in result.schulze] == [
+    assert [(r.option_id, r.place, r.tied) for r in schulze_rows(result)] == [
         (3, 1, True),
         (1, 1, True),
         (2, 1, True),
@@ -449,25 +458,25 @@ def test_schulze_cycle_is_a_shared_first_place_in_round_order():
         (1, 1, True),
         (2, 1, True),
     ]
-    assert not result.methods_disagree
+    assert not result.details["methods_disagree"]
 
 
 def test_schulze_counts_ranked_above_unranked():
     rnd = rank_round(options=(1, 2, 3), top_k=1)
     result = tally(rnd, rank_ballots(rnd, [(2,), (2,), (3,)]))
-    assert [(r.option_id, r.place, r.tied) for r in result.schulze] == [
+    assert [(r.option_id, r.place, r.tied) for r in schulze_rows(result)] == [
         (2, 1, False),
         (3, 2, False),
         (1, 3, False),
     ]
-    assert {r.option_id: r.voters for r in result.schulze} == {1: 0, 2: 2, 3: 1}
+    assert {r.option_id: r.voters for r in schulze_rows(result)} == {1: 0, 2: 2, 3: 1}
 
 
 def test_ranking_round_with_no_ballots_ties_everyone():
     rnd = rank_round(options=(1, 2))
     result = tally(rnd, [])
     assert result.ballots == 0
-    assert all(r.place == 1 and r.tied for r in (*result.rows, *result.schulze))
+    assert all(r.place == 1 and r.tied for r in (*result.rows, *schulze_rows(result)))
 
 
 # -- properties -----------------------------------------------------------------------------------
@@ -480,7 +489,7 @@ def ranking_rounds(draw, *, partial: bool = True):
     options = tuple(draw(st.lists(st.integers(1, 500), min_size=n, max_size=n, unique=True)))
     top_k = draw(st.one_of(st.none(), st.integers(1, n))) if partial else None
     rnd = rank_round(options=options, top_k=top_k)
-    perms = st.permutations(options).map(lambda p: tuple(p[: rnd.ranked_places]))
+    perms = st.permutations(options).map(lambda p: tuple(p[: ranked_places(rnd)]))
     rankings = draw(st.lists(perms, max_size=25))
     return rnd, rankings
 
@@ -491,8 +500,8 @@ def dot_rounds(draw):
     n = draw(st.integers(1, 5))
     options = tuple(draw(st.lists(st.integers(1, 500), min_size=n, max_size=n, unique=True)))
     rnd = dots_round(options=options, dots=draw(st.integers(1, 10)), cap=draw(st.integers(1, 5)))
-    ballot = st.dictionaries(st.sampled_from(options), st.integers(1, rnd.max_per_option)).filter(
-        lambda d: sum(d.values()) <= rnd.dots
+    ballot = st.dictionaries(st.sampled_from(options), st.integers(1, cap_of(rnd))).filter(
+        lambda d: sum(d.values()) <= dots_of(rnd)
     )
     return rnd, draw(st.lists(ballot, max_size=25))
 
@@ -543,9 +552,9 @@ def test_a_condorcet_winner_is_alone_in_first_place(case):
     winner = condorcet_winner(rnd.option_ids, rankings)
     assume(winner is not None)
     result = tally(rnd, rank_ballots(rnd, rankings))
-    first = [r for r in result.schulze if r.place == 1]
+    first = [r for r in schulze_rows(result) if r.place == 1]
     assert [(r.option_id, r.tied) for r in first] == [(winner, False)]
-    assert result.schulze[0].option_id == winner
+    assert schulze_rows(result)[0].option_id == winner
 
 
 @FAST
@@ -555,7 +564,7 @@ def test_schulze_wins_respect_the_strongest_paths(case):
     options = rnd.option_ids
     p = schulze_strengths(options, pairwise(options, rankings))
     wins = schulze_wins(options, rankings)
-    place = {r.option_id: r.place for r in tally(rnd, rank_ballots(rnd, rankings)).schulze}
+    place = {r.option_id: r.place for r in schulze_rows(tally(rnd, rank_ballots(rnd, rankings)))}
     for a, b in itertools.permutations(options, 2):
         if p[a][b] > p[b][a]:
             assert wins[a] > wins[b]
@@ -610,12 +619,12 @@ def dots_allowed(dots, rnd) -> bool:
     for option_id, count in dots.items():
         if option_id not in rnd.option_ids:
             return False
-        if type(count) is not int or not 0 <= count <= rnd.max_per_option:
+        if type(count) is not int or not 0 <= count <= cap_of(rnd):
             return False
     used = sum(dots.values())
-    if not 1 <= used <= rnd.dots:
+    if not 1 <= used <= dots_of(rnd):
         return False
-    return not rnd.must_use_all or used == min(rnd.dots, rnd.max_per_option * len(rnd.option_ids))
+    return not must_use_all(rnd) or used == min(dots_of(rnd), cap_of(rnd) * len(rnd.option_ids))
 
 
 @settings(max_examples=200, deadline=None)
@@ -661,7 +670,7 @@ def over_limit_cases(draw):
     cap = draw(st.integers(1, 5))
     rnd = dots_round(options=range(1, n + 1), dots=draw(st.integers(1, 10)), cap=cap)
     counts = draw(st.lists(st.integers(0, cap + 3), min_size=n, max_size=n))
-    assume(sum(counts) > rnd.dots or max(counts) > cap)
+    assume(sum(counts) > dots_of(rnd) or max(counts) > cap)
     return rnd, dict(zip(range(1, n + 1), counts, strict=True))
 
 
@@ -716,7 +725,7 @@ def ranking_cases(draw):
     if draw(st.booleans()):
         return rnd, draw(st.lists(ids, max_size=n + 2))
     # Near misses: a correct ranking, then perhaps one id dropped, added or replaced.
-    ranking = list(draw(st.permutations(options))[: rnd.ranked_places])
+    ranking = list(draw(st.permutations(options))[: ranked_places(rnd)])
     change = draw(st.sampled_from(["none", "drop", "add", "replace"]))
     if change == "drop" and ranking:
         ranking.pop(draw(st.integers(0, len(ranking) - 1)))
@@ -732,7 +741,7 @@ def ranking_cases(draw):
 def test_a_ranking_must_be_exactly_ranked_places_distinct_options(case):
     rnd, ranking = case
     allowed = (
-        len(ranking) == rnd.ranked_places
+        len(ranking) == ranked_places(rnd)
         and len(set(ranking)) == len(ranking)
         and set(ranking) <= set(rnd.option_ids)
     )

@@ -22,10 +22,10 @@ async def add_user(settings: Settings, username: str, password: str, *, reset: b
     store = await Store(settings.data_path, durability=settings.durability).open()
     try:
         if reset:
-            if not await store.set_password(username, digest):
+            if not await store.users.set_password(username, digest):
                 raise ValueError(f"There is no facilitator called {username}.")
             return f"Password changed for {username}."
-        await store.create_user(username, digest)
+        await store.users.create_user(username, digest)
         return f"Facilitator {username} added. Sign in at /login."
     except Conflict as exc:
         raise ValueError(f"{username} already exists; use --reset to change the password.") from exc

@@ -152,8 +152,10 @@ class History:
         """The PAST workshops in order, each closed before the next (the chart's order)."""
         made = []
         for past in PAST:
-            workshop = await self.store.create_workshop(past.title, past.date, past.place, user_id)
-            await self.store.set_workshop_programme(workshop.id, programme_id)
+            workshop = await self.store.workshops.create_workshop(
+                past.title, past.date, past.place, user_id
+            )
+            await self.store.plans.set_workshop_programme(workshop.id, programme_id)
             if past is PAST[0]:
                 room = counted_room(self.rng, SPRING_ROOM, SPRING_SKIPPED)
             else:
@@ -172,13 +174,13 @@ class History:
     ) -> tuple[Participant, Resident]:
         """Join the workshop; a returning resident's phone brings their respondent (and answers)
         back by its token, a new one answers "About you" or skips it."""
-        participant = await self.store.join(workshop.id, resident.name)
-        respondent = await self.store.link_respondent(participant.id, token)
+        participant = await self.store.workshops.join(workshop.id, resident.name)
+        respondent = await self.store.profiles.link_respondent(participant.id, token)
         assert respondent is not None, "the workshop is in the programme"
         if token is None:
             if resident.answers:
                 answers = answer_ids(self.ids, resident.answers)
-                await self.store.save_profile_answers(respondent.id, answers)
+                await self.store.profiles.save_profile_answers(respondent.id, answers)
             self.known.append((respondent.token, resident))
         return participant, resident
 
@@ -186,9 +188,12 @@ class History:
         self, workshop: Workshop, seated: Sequence[tuple[Participant, Resident]]
     ) -> None:
         option_ids = tuple(
-            [(await self.store.add_option(workshop.id, title, "")).id for title in SPRING_OPTIONS]
+            [
+                (await self.store.options.add_option(workshop.id, title, "")).id
+                for title in SPRING_OPTIONS
+            ]
         )
-        rnd = await self.store.save_round(
+        rnd = await self.store.rounds.save_round(
             Round(0, workshop.id, SPRING_ROUND, "dots", option_ids, RoundStatus.DRAFT,
                   settings={"dots": 5, "max_per_option": 3, "must_use_all": False})
         )  # fmt: skip
@@ -208,7 +213,7 @@ class History:
     ) -> None:
         """The ready-made health check at the end: most of the room stays to fill it in."""
         rnd = await self.health.add_to(workshop)
-        tags = {o: d for o, d in (await self.store.pact_tags(workshop.id)).items()
+        tags = {o: d for o, d in (await self.store.pact.pact_tags(workshop.id)).items()
                 if o in rnd.option_ids}  # fmt: skip
         await self.rounds.open_round(rnd)
         for participant, resident in seated:

@@ -136,10 +136,10 @@ async def seed_questions(store: Store, programme_id: int) -> list[ProfileQuestio
     """The three questions and the estate's figures for each, as the "Who takes part" tab
     saves them."""
     questions = [
-        await store.add_profile_question(programme_id, label, choices)
+        await store.profiles.add_profile_question(programme_id, label, choices)
         for label, choices in QUESTIONS
     ]
-    await store.set_place_makeup(
+    await store.profiles.set_place_makeup(
         programme_id,
         {
             q.id: {c.id: float(n) for c, n in zip(q.offered, MAKEUP[q.label], strict=True)}
@@ -209,4 +209,4 @@ def _email(rng: random.Random, first: str, last: str, taken: set[str]) -> str:
 
 
 async def seed_pool(store: Store, programme_id: int, questions: Sequence[ProfileQuestion]) -> None:
-    await store.add_pool(programme_id, POOL_TITLE, volunteers(questions))
+    await store.pools.add_pool(programme_id, POOL_TITLE, volunteers(questions))

@@ -65,13 +65,13 @@ async def seed(settings: Settings) -> dict:
             secrets.randbelow(90) + 10
         )
         digest = PasswordHasher().hash(password)
-        found = await store.user_credentials(DEMO_USER)
+        found = await store.users.user_credentials(DEMO_USER)
         if found:
-            await store.set_password(DEMO_USER, digest)
+            await store.users.set_password(DEMO_USER, digest)
             user = found[0]
         else:
-            user = await store.create_user(DEMO_USER, digest)
-        workshop = next((w for w in await store.workshops() if w.title == TITLE), None)
+            user = await store.users.create_user(DEMO_USER, digest)
+        workshop = next((w for w in await store.workshops.workshops() if w.title == TITLE), None)
         if workshop is None:
             programme_id = await _seed_programme(store)
             # The past workshops first, so the one to run today is the newest in every list.
@@ -79,7 +79,7 @@ async def seed(settings: Settings) -> dict:
             workshop = await _seed_workshop(store, user.id, programme_id)
         elif await _before_people(store, workshop.id):
             # A demo file from before "Who takes part": give its programme the people too.
-            await _seed_people(store, user.id, await store.workshop_programme(workshop.id))
+            await _seed_people(store, user.id, await store.plans.workshop_programme(workshop.id))
         return {
             "username": DEMO_USER,
             "password": password,
@@ -91,7 +91,7 @@ async def seed(settings: Settings) -> dict:
 
 
 async def _seed_programme(store: Store) -> int:
-    programme = await store.create_programme(
+    programme = await store.plans.create_programme(
         PROGRAMME,
         "Phoenix Place estate",
         "Residents and the housing team decide together how the estate's shared outdoor spaces "
@@ -110,25 +110,27 @@ async def _seed_people(store: Store, user_id: int, programme_id: int) -> None:
 
 async def _before_people(store: Store, workshop_id: int) -> bool:
     """Whether the demo workshop's programme has none of the people seeded by _seed_people."""
-    programme_id = await store.workshop_programme(workshop_id)
+    programme_id = await store.plans.workshop_programme(workshop_id)
     if programme_id is None:
         return False
-    titles = {w.title for w in await store.workshops()}
+    titles = {w.title for w in await store.workshops.workshops()}
     return not (
-        await store.profile_questions(programme_id, include_retired=True)
-        or await store.pools(programme_id)
+        await store.profiles.profile_questions(programme_id, include_retired=True)
+        or await store.pools.pools(programme_id)
         or titles & {p.title for p in demo_history.PAST}
     )
 
 
 async def _seed_workshop(store: Store, user_id: int, programme_id: int):
     """The workshop to run, its options and rounds, and its programme's needs and actions."""
-    workshop = await store.create_workshop(
+    workshop = await store.workshops.create_workshop(
         TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
     )
     ids = []
     for title, text, cost, scope, limit_kind, limit in OPTIONS:
-        option = await store.add_option(workshop.id, title, text, (scope, limit_kind, limit), cost)
+        option = await store.options.add_option(
+            workshop.id, title, text, (scope, limit_kind, limit), cost
+        )
         ids.append(option.id)
     votable = tuple(
         i for i, o in zip(ids, OPTIONS, strict=True) if o[3] is not Scope.NOT_NEGOTIABLE
@@ -147,15 +149,15 @@ async def _seed_workshop(store: Store, user_id: int, programme_id: int):
               settings={"budget": BUDGET, "rule": "equal_shares"}),
     )  # fmt: skip
     for rnd in rounds:
-        await store.save_round(rnd)
-    await store.set_workshop_programme(workshop.id, programme_id)
-    lighting = await store.add_need(
+        await store.rounds.save_round(rnd)
+    await store.plans.set_workshop_programme(workshop.id, programme_id)
+    lighting = await store.plans.add_need(
         programme_id, "Safer walk to the bus stop after dark", "Raised at the spring meeting.",
         (ids[1],),
     )  # fmt: skip
-    await store.add_need(programme_id, "Somewhere to sit in the shade", "", (ids[2],))
-    await store.add_need(programme_id, "Space for small children to play", "", (ids[3],))
-    await store.save_action(
+    await store.plans.add_need(programme_id, "Somewhere to sit in the shade", "", (ids[2],))
+    await store.plans.add_need(programme_id, "Space for small children to play", "", (ids[3],))
+    await store.plans.save_action(
         Action(0, programme_id, lighting.id, "Survey the east path lamps with the contractor",
                Who.STAFF, "Estate services team", "", ActionStatus.PLANNED)
     )  # fmt: skip

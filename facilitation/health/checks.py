@@ -11,6 +11,7 @@ from facilitation.core.forms import clean_text
 from facilitation.core.i18n import _
 from facilitation.core.models import Programme, Round, Workshop
 from facilitation.health import pact
+from facilitation.kinds import rating
 from facilitation.people import groups
 from facilitation.storage.store import Store
 
@@ -32,7 +33,7 @@ class HealthChecks:
 
     async def statements(self, programme_id: int | None) -> dict[str, str]:
         """Each dimension's statement: the programme's wording, else the default."""
-        own = await self.store.pact_statements(programme_id) if programme_id else {}
+        own = await self.store.pact.pact_statements(programme_id) if programme_id else {}
         return {d: own.get(d) or _(pact.DEFAULT_STATEMENTS[d]) for d in pact.DIMENSIONS}
 
     async def save_statements(self, programme: Programme, form: Mapping[str, Any]) -> None:
@@ -43,19 +44,20 @@ class HealthChecks:
             )
             for d in pact.DIMENSIONS
         }
-        await self.store.save_pact_statements(programme.id, fields)
+        await self.store.pact.save_pact_statements(programme.id, fields)
 
     async def add_to(self, workshop: Workshop) -> Round:
         """The ready-made health-check round, as a draft the facilitator opens at the end."""
-        programme_id = await self.store.workshop_programme(workshop.id)
+        programme_id = await self.store.plans.workshop_programme(workshop.id)
         wording = await self.statements(programme_id)
-        round_id = await self.store.add_health_check(
+        round_id = await self.store.pact.add_health_check(
             workshop.id,
             _("Health check: how did today go?"),
             [(d, wording[d]) for d in pact.DIMENSIONS],
+            (rating.KIND.name, rating.KIND.read_settings({}, [])),
         )
         self.changed(workshop.id)
-        return await self.store.round(round_id)
+        return await self.store.rounds.round(round_id)
 
     async def trend(
         self, programme: Programme, question_id: int | None = None
@@ -64,14 +66,14 @@ class HealthChecks:
         group of its answers, each health check split by the rule in groups.py."""
         points: list[pact.Point] = []
         by_group: dict[str, list[pact.Point | None]] = {}
-        checks = await self.store.programme_health_checks(programme.id)
+        checks = await self.store.pact.programme_health_checks(programme.id)
         for i, (round_id, title, workshop_id) in enumerate(checks):
-            tags = await self.store.pact_tags(workshop_id)
-            ballots = await self.store.ballots(round_id)
+            tags = await self.store.pact.pact_tags(workshop_id)
+            ballots = await self.store.ballots.ballots(round_id)
             points.append(pact.point(round_id, title, tags, ballots))
             if question_id is None:
                 continue
-            answers = await self.store.round_groups(round_id, question_id)
+            answers = await self.store.profiles.round_groups(round_id, question_id)
             mine = {b.participant_id: b for b in ballots}
             for group in groups.split(mine, answers):
                 label = _(group.label) if group.kind is not groups.GroupKind.ANSWER else group.label

@@ -87,20 +87,20 @@ class Lotteries:
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
 
     async def pool_in(self, programme: Programme, pool_id: Any) -> Pool:
-        pool = await self.store.pool(int(pool_id))
+        pool = await self.store.pools.pool(int(pool_id))
         if pool.programme_id != programme.id:
             raise NotFound("pool")
         return pool
 
     async def data(self, pool: Pool) -> PoolData:
         store = self.store
-        questions = await store.profile_questions(pool.programme_id)
+        questions = await store.profiles.profile_questions(pool.programme_id)
         return PoolData(
             pool,
-            await store.volunteers(pool.id),
+            await store.pools.volunteers(pool.id),
             questions,
-            await store.place_makeup(pool.programme_id),
-            await store.panels(pool.id),
+            await store.profiles.place_makeup(pool.programme_id),
+            await store.pools.panels(pool.id),
         )
 
     async def import_pool(
@@ -110,13 +110,13 @@ class Lotteries:
         title = " ".join(title.split()) if isinstance(title, str) else ""
         if len(title) > TITLE_MAX:
             raise BadRequest(N_("The title is too long: {n} characters at most."), n=TITLE_MAX)
-        questions = await self.store.profile_questions(programme.id)
+        questions = await self.store.profiles.profile_questions(programme.id)
         declines = {PREFER_NOT_TO_SAY, _(PREFER_NOT_TO_SAY)}
         volunteers, problems = read_volunteers(data, questions, declines)
         if problems:
             return None, problems
         title = title or _("Pool of {n} volunteers", n=len(volunteers))
-        return await self.store.add_pool(programme.id, title, volunteers), []
+        return await self.store.pools.add_pool(programme.id, title, volunteers), []
 
     async def work_out(self, data: PoolData, setup: Setup) -> Outcome:
         """The lottery for these settings, or the reasons none can meet them."""
@@ -175,12 +175,12 @@ class Lotteries:
             ],
             "groups": groups,
         }
-        return await self.store.save_panel(
+        return await self.store.pools.save_panel(
             data.pool.id, setup.seats, seed, quotas, setup.one_per_household, result
         )
 
     async def drawn(self, pool: Pool, panel_id: Any) -> Panel:
-        panel = await self.store.panel(int(panel_id))
+        panel = await self.store.pools.panel(int(panel_id))
         if panel.pool_id != pool.id:
             raise NotFound("panel")
         return panel

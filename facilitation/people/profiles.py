@@ -117,14 +117,16 @@ class Profiles:
     # -- the organiser: questions and the place ----------------------------------------------------
 
     async def question_in(self, programme: Programme, question_id: Any) -> ProfileQuestion:
-        question = await self.store.profile_question(read_id(question_id, "profile question"))
+        question = await self.store.profiles.profile_question(
+            read_id(question_id, "profile question")
+        )
         if question.programme_id != programme.id:
             raise NotFound("profile question")
         return question
 
     async def add_question(self, programme: Programme, form: Mapping[str, Any]) -> ProfileQuestion:
         label, choices = _checked_question(_text(form.get("label")), _lines(form.get("choices")))
-        return await self.store.add_profile_question(programme.id, label, choices)
+        return await self.store.profiles.add_profile_question(programme.id, label, choices)
 
     async def edit_question(
         self, question: ProfileQuestion, form: Mapping[str, Any]
@@ -135,7 +137,7 @@ class Profiles:
         added = [" ".join(line.split()) for line in _lines(form.get("new_choices"))]
         label, labels = _checked_question(_text(form.get("label")), [t for _c, t in kept] + added)
         ids = [cid for cid, _t in kept] + [None] * len(added)
-        return await self.store.update_profile_question(
+        return await self.store.profiles.update_profile_question(
             question.id, label, list(zip(ids, labels, strict=True))
         )
 
@@ -143,16 +145,16 @@ class Profiles:
         steps = {"up": -1, "down": 1}
         if not isinstance(direction, str) or direction not in steps:
             raise BadRequest("Please choose up or down.")
-        await self.store.move_profile_question(question.id, steps[direction])
+        await self.store.profiles.move_profile_question(question.id, steps[direction])
 
     async def remove_question(self, question: ProfileQuestion) -> str:
         """ "deleted" if nobody answered it, else "retired" (kept for past answers, not asked)."""
-        return await self.store.remove_profile_question(question.id)
+        return await self.store.profiles.remove_profile_question(question.id)
 
     async def restore_question(self, question: ProfileQuestion) -> None:
         if not question.retired:
             raise Conflict("“{label}” is already asked.", label=question.label)
-        await self.store.restore_profile_question(question.id)
+        await self.store.profiles.restore_profile_question(question.id)
 
     async def set_makeup(
         self, programme: Programme, question: ProfileQuestion, form: Mapping[str, Any]
@@ -161,26 +163,26 @@ class Profiles:
         if question.retired:
             raise Conflict(QUESTIONS_CHANGED)
         amounts = read_figures(question, form)
-        await self.store.set_place_makeup(programme.id, {question.id: amounts})
+        await self.store.profiles.set_place_makeup(programme.id, {question.id: amounts})
         return bool(amounts)
 
     async def import_makeup(self, programme: Programme, data: bytes) -> tuple[int, list[Problem]]:
         """The make-up from a CSV file, all or nothing: (questions given figures, problems)."""
-        questions = await self.store.profile_questions(programme.id)
+        questions = await self.store.profiles.profile_questions(programme.id)
         makeup, problems = read_makeup(data, questions)
         if problems:
             return 0, problems
-        await self.store.set_place_makeup(programme.id, makeup)
+        await self.store.profiles.set_place_makeup(programme.id, makeup)
         return len(makeup), []
 
     # -- the participant: answers ----------------------------------------------------------------
 
     async def asked(self, workshop: Workshop) -> tuple[int, list[ProfileQuestion]] | None:
         """The programme of a workshop and the questions it asks, or None if it asks none."""
-        programme_id = await self.store.workshop_programme(workshop.id)
+        programme_id = await self.store.plans.workshop_programme(workshop.id)
         if programme_id is None:
             return None
-        questions = await self.store.profile_questions(programme_id)
+        questions = await self.store.profiles.profile_questions(programme_id)
         return (programme_id, questions) if questions else None
 
     async def respondent(
@@ -189,10 +191,10 @@ class Profiles:
         """The participant's respondent in the programme: theirs, else the one this device's
         token names, else a new one. A new link may bring answers into the room, so the
         screens are told."""
-        current = await self.store.participant_respondent(participant.id)
+        current = await self.store.profiles.participant_respondent(participant.id)
         if current is not None and current.programme_id == programme_id:
             return current
-        respondent = await self.store.link_respondent(participant.id, token or None)
+        respondent = await self.store.profiles.link_respondent(participant.id, token or None)
         self.changed(participant.workshop_id)
         return respondent
 
@@ -203,35 +205,35 @@ class Profiles:
         questions: Sequence[ProfileQuestion],
         form: Mapping[str, Any],
     ) -> dict[int, int | None]:
-        before = await self.store.profile_answers(respondent.id)
+        before = await self.store.profiles.profile_answers(respondent.id)
         answers = read_answers(questions, before, form)
-        await self.store.save_profile_answers(respondent.id, answers)
+        await self.store.profiles.save_profile_answers(respondent.id, answers)
         self.changed(participant.workshop_id)
         return answers
 
     async def clear_answers(self, participant: Participant, respondent: Respondent) -> None:
-        await self.store.save_profile_answers(respondent.id, {})
+        await self.store.profiles.save_profile_answers(respondent.id, {})
         self.changed(participant.workshop_id)
 
     # -- the facilitator: the board and results by group -----------------------------------------
 
     async def set_room_on_board(self, workshop: Workshop, form: Mapping[str, Any]) -> bool:
         on = is_ticked(form.get("on"))
-        await self.store.set_room_on_board(workshop.id, on)
+        await self.store.workshops.set_room_on_board(workshop.id, on)
         self.changed(workshop.id)
         return on
 
     async def split_questions(self, workshop: Workshop) -> list[ProfileQuestion]:
         """The questions a workshop's results can be split by (retired ones too: old answers)."""
-        programme_id = await self.store.workshop_programme(workshop.id)
+        programme_id = await self.store.plans.workshop_programme(workshop.id)
         if programme_id is None:
             return []
-        return await self.store.profile_questions(programme_id, include_retired=True)
+        return await self.store.profiles.profile_questions(programme_id, include_retired=True)
 
     async def split(self, rnd: Round, question: ProfileQuestion) -> list[splitting.GroupResult]:
         """A closed round's results per group of answers to the question, under the min-5 rule."""
         if not splitting.splittable(rnd):
             raise Conflict("Results can be split by group once voting has closed.")
-        ballots = await self.store.ballots(rnd.id)
-        labels = await self.store.round_groups(rnd.id, question.id)
+        ballots = await self.store.ballots.ballots(rnd.id)
+        labels = await self.store.profiles.round_groups(rnd.id, question.id)
         return splitting.split_round(rnd, ballots, labels, question)

@@ -32,19 +32,19 @@ class RoomView:
 
 async def room_view(store: Store, workshop_id: int) -> RoomView | None:
     """The room against the place, or None when the workshop's programme asks no questions."""
-    programme_id = await store.workshop_programme(workshop_id)
+    programme_id = await store.plans.workshop_programme(workshop_id)
     if programme_id is None:
         return None
-    questions = await store.profile_questions(programme_id)
+    questions = await store.profiles.profile_questions(programme_id)
     if not questions:
         return None
-    room = await store.room_profile(workshop_id)
-    place = await store.place_makeup(programme_id)
+    room = await store.profiles.room_profile(workshop_id)
+    place = await store.profiles.place_makeup(programme_id)
     return RoomView(
         programme_id,
         room.present,
         tuple(room_against_place(questions, room, place)),
-        await store.room_on_board(workshop_id),
+        await store.workshops.room_on_board(workshop_id),
         any(place.get(q.id) for q in questions),
         room.paper,
     )
@@ -57,6 +57,6 @@ async def room_context(store: Store, workshop_id: int) -> dict[str, Any]:
 
 async def board_room(store: Store, workshop_id: int) -> RoomView | None:
     """The board's room panel, only when the facilitator turned it on (one read otherwise)."""
-    if not await store.room_on_board(workshop_id):
+    if not await store.workshops.room_on_board(workshop_id):
         return None
     return await room_view(store, workshop_id)

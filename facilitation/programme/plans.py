@@ -113,41 +113,45 @@ class Plans:
         return title, place, text
 
     async def create_programme(self, form: Mapping[str, Any]) -> Programme:
-        return await self.store.create_programme(*self._programme_fields(form))
+        return await self.store.plans.create_programme(*self._programme_fields(form))
 
     async def update_programme(self, programme: Programme, form: Mapping[str, Any]) -> None:
-        await self.store.update_programme(programme.id, *self._programme_fields(form))
+        await self.store.plans.update_programme(programme.id, *self._programme_fields(form))
 
     async def programme(self, programme_id: Any) -> Programme:
-        return await self.store.programme(read_id(programme_id, "programme"))
+        return await self.store.plans.programme(read_id(programme_id, "programme"))
 
     async def assign_workshop(self, programme: Programme, form: Mapping[str, Any]) -> Workshop:
         """Put a workshop in this programme (taking it from any other)."""
         if not form.get("workshop_id"):
             raise BadRequest("Please choose a workshop.")
-        workshop = await self.store.workshop(read_id(form.get("workshop_id"), "workshop"))
-        await self.store.set_workshop_programme(workshop.id, programme.id)
+        workshop = await self.store.workshops.workshop(read_id(form.get("workshop_id"), "workshop"))
+        await self.store.plans.set_workshop_programme(workshop.id, programme.id)
         return workshop
 
     async def place_workshop(self, workshop: Workshop, form: Mapping[str, Any]) -> Programme | None:
         """From the workshop's console: put it in the chosen programme, or in none."""
         chosen = form.get("programme_id") or ""
-        programme = await self.store.programme(read_id(chosen, "programme")) if chosen else None
-        await self.store.set_workshop_programme(workshop.id, programme.id if programme else None)
+        programme = (
+            await self.store.plans.programme(read_id(chosen, "programme")) if chosen else None
+        )
+        await self.store.plans.set_workshop_programme(
+            workshop.id, programme.id if programme else None
+        )
         return programme
 
     async def remove_workshop(self, programme: Programme, form: Mapping[str, Any]) -> Workshop:
-        workshop = await self.store.workshop(read_id(form.get("workshop_id"), "workshop"))
-        if await self.store.workshop_programme(workshop.id) != programme.id:
+        workshop = await self.store.workshops.workshop(read_id(form.get("workshop_id"), "workshop"))
+        if await self.store.plans.workshop_programme(workshop.id) != programme.id:
             raise NotFound("workshop")
-        await self.store.set_workshop_programme(workshop.id, None)
+        await self.store.plans.set_workshop_programme(workshop.id, None)
         return workshop
 
     async def options(self, programme: Programme) -> dict[int, tuple[Workshop, Option]]:
         """Every option of the programme's workshops, with its workshop, by option id."""
         out: dict[int, tuple[Workshop, Option]] = {}
-        for workshop in await self.store.programme_workshops(programme.id):
-            for option in await self.store.options(workshop.id):
+        for workshop in await self.store.plans.programme_workshops(programme.id):
+            for option in await self.store.options.options(workshop.id):
                 out[option.id] = (workshop, option)
         return out
 
@@ -157,13 +161,13 @@ class Plans:
         """The needs in priority order by the stated rule (see facilitation.programme.needs)."""
         from facilitation.workshop.results import result_from_snapshot
 
-        closed = await self.store.programme_closed_rounds(programme.id)
+        closed = await self.store.plans.programme_closed_rounds(programme.id)
         results = [(round_id, result_from_snapshot(snap)) for _w, round_id, snap in closed]
         results = [(rid, r) for rid, r in results if kinds.get(r.kind).feeds_priorities]
-        return rank_needs(await self.store.needs(programme.id), results)
+        return rank_needs(await self.store.plans.needs(programme.id), results)
 
     async def need_in(self, programme: Programme, need_id: Any) -> Need:
-        need = await self.store.need(read_id(need_id, "need"))
+        need = await self.store.plans.need(read_id(need_id, "need"))
         if need.programme_id != programme.id:
             raise NotFound("need")
         return need
@@ -176,16 +180,16 @@ class Plans:
         return title, text
 
     async def add_need(self, programme: Programme, form: Mapping[str, Any]) -> Need:
-        return await self.store.add_need(programme.id, *self._need_fields(form))
+        return await self.store.plans.add_need(programme.id, *self._need_fields(form))
 
     async def edit_need(self, need: Need, form: Mapping[str, Any]) -> None:
-        await self.store.update_need(need.id, *self._need_fields(form))
+        await self.store.plans.update_need(need.id, *self._need_fields(form))
 
     async def needs_from_options(self, programme: Programme) -> int:
         """Turn every option that feeds no need yet into a need of its own; returns how many."""
-        unlinked = await self.store.unlinked_options(programme.id)
+        unlinked = await self.store.plans.unlinked_options(programme.id)
         for option_id, title, description in unlinked:
-            await self.store.add_need(programme.id, title, description, (option_id,))
+            await self.store.plans.add_need(programme.id, title, description, (option_id,))
         return len(unlinked)
 
     async def link_option(
@@ -197,7 +201,7 @@ class Plans:
         found = (await self.options(programme)).get(read_id(form.get("option_id"), "option"))
         if found is None:
             raise NotFound("option")
-        await self.store.link_options(need.id, (found[1].id,))
+        await self.store.plans.link_options(need.id, (found[1].id,))
         return found[1]
 
     async def set_override(self, need: Need, form: Mapping[str, Any]) -> None:
@@ -206,17 +210,17 @@ class Plans:
         reason = clean_text(form.get("reason"), field="Reason", limit=REASON_MAX, required=False)
         if not reason:
             raise BadRequest("Please give a reason for changing the score: it is shown next to it.")
-        await self.store.set_need_override(need.id, score, reason)
+        await self.store.plans.set_need_override(need.id, score, reason)
 
     async def clear_override(self, need: Need) -> None:
-        await self.store.set_need_override(need.id, None, "")
+        await self.store.plans.set_need_override(need.id, None, "")
 
     async def set_status(self, need: Need, form: Mapping[str, Any]) -> NeedStatus:
         status = _choice(form.get("status"), NeedStatus, "Status")
         reason = clean_text(form.get("reason"), field="Reason", limit=REASON_MAX, required=False)
         if status is NeedStatus.NOT_POSSIBLE and not reason:
             raise BadRequest("Please say why this is not possible: residents will see the reason.")
-        await self.store.set_need_status(
+        await self.store.plans.set_need_status(
             need.id, status, reason if status is NeedStatus.NOT_POSSIBLE else ""
         )
         return status
@@ -224,7 +228,7 @@ class Plans:
     # -- actions ---------------------------------------------------------------------------------
 
     async def action_in(self, programme: Programme, action_id: Any) -> Action:
-        action = await self.store.action(read_id(action_id, "action"))
+        action = await self.store.plans.action(read_id(action_id, "action"))
         if action.programme_id != programme.id:
             raise NotFound("action")
         return action
@@ -250,16 +254,16 @@ class Plans:
             "status": status,
         }
         if existing is not None:
-            return await self.store.save_action(replace(existing, **fields))
-        return await self.store.save_action(Action(id=0, programme_id=programme.id, **fields))
+            return await self.store.plans.save_action(replace(existing, **fields))
+        return await self.store.plans.save_action(Action(id=0, programme_id=programme.id, **fields))
 
     async def add_note(self, action: Action, form: Mapping[str, Any]) -> None:
         note = clean_text(form.get("note"), field="Progress note", limit=NOTE_MAX)
-        await self.store.add_action_note(action.id, note)
+        await self.store.plans.add_action_note(action.id, note)
 
     async def progress(self, programme: Programme) -> dict[str, Any]:
         """The action plan in numbers: how many by status, and how many are overdue."""
-        actions = await self.store.actions(programme.id)
+        actions = await self.store.plans.actions(programme.id)
         today = self.today()
         counts = Counter(a.status for a in actions)
         return {

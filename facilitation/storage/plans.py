@@ -1,16 +1,13 @@
-"""Store methods and migrations for programmes, the standing needs list and the action plan.
+"""Plans repository: programmes and their workshops, the standing needs list, the action plan.
 
-Part of the storage layer (the only SQL in the project): mixed into ``storage.Store``, using its
-single writer and reader connections. The schema itself refuses an override or a "not possible"
-without a reason, so no code path can skip giving one.
+The schema itself refuses an override or a "not possible" without a reason, so no code path can
+skip giving one.
 """
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
-from typing import Any
 
 from facilitation.core.errors import NotFound
 from facilitation.core.models import (
@@ -23,73 +20,17 @@ from facilitation.core.models import (
     Who,
     Workshop,
 )
-
-PLAN_MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "0003_programmes_needs_actions",
-        """
-        CREATE TABLE programmes (
-            id INTEGER PRIMARY KEY,
-            title TEXT NOT NULL,
-            place TEXT NOT NULL DEFAULT '',
-            description TEXT NOT NULL DEFAULT '',
-            slug TEXT NOT NULL UNIQUE,
-            created_at REAL NOT NULL
-        );
-        ALTER TABLE workshops ADD COLUMN programme_id INTEGER REFERENCES programmes(id);
-        CREATE TABLE needs (
-            id INTEGER PRIMARY KEY,
-            programme_id INTEGER NOT NULL REFERENCES programmes(id),
-            title TEXT NOT NULL,
-            description TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN
-                ('proposed', 'prioritised', 'in_plan', 'done', 'not_possible')),
-            status_reason TEXT NOT NULL DEFAULT '',
-            override_score REAL CHECK (override_score IS NULL OR override_score BETWEEN 0 AND 1),
-            override_reason TEXT NOT NULL DEFAULT '',
-            position INTEGER NOT NULL,
-            created_at REAL NOT NULL,
-            CHECK (override_score IS NULL OR override_reason != ''),
-            CHECK (status != 'not_possible' OR status_reason != '')
-        );
-        CREATE INDEX needs_programme ON needs(programme_id, position);
-        -- An option feeds at most one need.
-        CREATE TABLE need_options (
-            need_id INTEGER NOT NULL REFERENCES needs(id),
-            option_id INTEGER NOT NULL UNIQUE REFERENCES options(id),
-            PRIMARY KEY (need_id, option_id)
-        );
-        CREATE TABLE actions (
-            id INTEGER PRIMARY KEY,
-            programme_id INTEGER NOT NULL REFERENCES programmes(id),
-            need_id INTEGER REFERENCES needs(id),
-            what TEXT NOT NULL,
-            who TEXT NOT NULL CHECK (who IN ('residents', 'staff', 'contractor', 'partnership')),
-            owner TEXT NOT NULL DEFAULT '',
-            due TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN
-                ('planned', 'in_progress', 'done', 'stuck')),
-            created_at REAL NOT NULL
-        );
-        CREATE INDEX actions_programme ON actions(programme_id);
-        CREATE TABLE action_notes (
-            id INTEGER PRIMARY KEY,
-            action_id INTEGER NOT NULL REFERENCES actions(id),
-            note TEXT NOT NULL,
-            at REAL NOT NULL
-        );
-        """,
-    ),
-)
+from facilitation.storage.db import Database, Row
+from facilitation.storage.workshops import workshop_from_row
 
 SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-def _programme(row: sqlite3.Row) -> Programme:
+def _programme(row: Row) -> Programme:
     return Programme(row["id"], row["title"], row["place"], row["description"], row["slug"])
 
 
-def _need(row: sqlite3.Row, option_ids: tuple[int, ...] = ()) -> Need:
+def _need(row: Row, option_ids: tuple[int, ...] = ()) -> Need:
     return Need(
         id=row["id"],
         programme_id=row["programme_id"],
@@ -103,7 +44,7 @@ def _need(row: sqlite3.Row, option_ids: tuple[int, ...] = ()) -> Need:
     )
 
 
-def _action(row: sqlite3.Row, notes: tuple[ActionNote, ...] = ()) -> Action:
+def _action(row: Row, notes: tuple[ActionNote, ...] = ()) -> Action:
     return Action(
         id=row["id"],
         programme_id=row["programme_id"],
@@ -117,73 +58,73 @@ def _action(row: sqlite3.Row, notes: tuple[ActionNote, ...] = ()) -> Action:
     )
 
 
-class PlanStore:
-    """Programmes, needs and actions; relies on Store's _write, _all and _one."""
+class Plans:
+    """Programmes, their workshops' results, needs and the action plan."""
 
-    _write: Any
-    _all: Any
-    _one: Any
-    _bump: Any
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     # -- programmes ------------------------------------------------------------------------------
 
     async def create_programme(self, title: str, place: str, description: str) -> Programme:
         """Add a programme with an unguessable public address (its slug)."""
         slug = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
-        async with self._write() as db:
-            cur = await db.execute(
+        async with self._db.transaction() as tx:
+            programme_id = await tx.insert(
                 "INSERT INTO programmes (title, place, description, slug, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (title, place, description, slug, time.time()),
             )
-            return Programme(cur.lastrowid, title, place, description, slug)
+            return Programme(programme_id, title, place, description, slug)
 
     async def update_programme(self, programme_id: int, title: str, place: str, text: str) -> None:
-        async with self._write() as db:
-            await db.execute(
+        """Change a programme's title, place and description."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE programmes SET title = ?, place = ?, description = ? WHERE id = ?",
                 (title, place, text, programme_id),
             )
 
     async def programmes(self) -> list[Programme]:
         """All programmes, newest first."""
-        rows = await self._all("SELECT * FROM programmes ORDER BY created_at DESC, id DESC")
+        rows = await self._db.all("SELECT * FROM programmes ORDER BY created_at DESC, id DESC")
         return [_programme(r) for r in rows]
 
     async def programme(self, programme_id: int) -> Programme:
-        row = await self._one("SELECT * FROM programmes WHERE id = ?", (programme_id,))
+        """A programme by id; NotFound if there is none."""
+        row = await self._db.one("SELECT * FROM programmes WHERE id = ?", (programme_id,))
         if row is None:
             raise NotFound("programme")
         return _programme(row)
 
     async def programme_by_slug(self, slug: str) -> Programme | None:
-        row = await self._one("SELECT * FROM programmes WHERE slug = ?", (slug,))
+        """The programme at this public address, if any."""
+        row = await self._db.one("SELECT * FROM programmes WHERE slug = ?", (slug,))
         return _programme(row) if row else None
 
     async def set_workshop_programme(self, workshop_id: int, programme_id: int | None) -> None:
         """Put a workshop in a programme, or take it out (None)."""
-        async with self._write() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE workshops SET programme_id = ? WHERE id = ?", (programme_id, workshop_id)
             )
 
     async def workshop_programme(self, workshop_id: int) -> int | None:
-        row = await self._one("SELECT programme_id FROM workshops WHERE id = ?", (workshop_id,))
+        """The id of the programme a workshop is in, if any."""
+        row = await self._db.one("SELECT programme_id FROM workshops WHERE id = ?", (workshop_id,))
         return row[0] if row else None
 
     async def programme_workshops(self, programme_id: int) -> list[Workshop]:
         """A programme's workshops, oldest first."""
-        from facilitation.storage.store import _workshop
-
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT * FROM workshops WHERE programme_id = ? ORDER BY created_at, id",
             (programme_id,),
         )
-        return [_workshop(r) for r in rows]
+        return [workshop_from_row(r) for r in rows]
 
     async def programme_closed_rounds(self, programme_id: int) -> list[tuple[int, int, str]]:
         """(workshop id, round id, results snapshot) for every closed round, oldest first."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT r.workshop_id, r.id, res.snapshot FROM rounds r"
             " JOIN workshops w ON w.id = r.workshop_id JOIN results res ON res.round_id = r.id"
             " WHERE w.programme_id = ? AND r.status = 'closed' ORDER BY r.closed_at, r.id",
@@ -193,7 +134,7 @@ class PlanStore:
 
     async def programme_turnout(self, programme_id: int) -> list[tuple[int, int, int]]:
         """(workshop id, participants joined, most ballots in one round) per workshop."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT w.id,"
             " (SELECT COUNT(*) FROM participants p WHERE p.workshop_id = w.id),"
             " (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM ballots b"
@@ -207,10 +148,10 @@ class PlanStore:
 
     async def needs(self, programme_id: int) -> list[Need]:
         """A programme's needs in the order they were added, with their linked options."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT * FROM needs WHERE programme_id = ? ORDER BY position, id", (programme_id,)
         )
-        links = await self._all(
+        links = await self._db.all(
             "SELECT no.need_id, no.option_id FROM need_options no"
             " JOIN needs n ON n.id = no.need_id WHERE n.programme_id = ?"
             " ORDER BY no.option_id",
@@ -222,10 +163,11 @@ class PlanStore:
         return [_need(r, tuple(linked.get(r["id"], ()))) for r in rows]
 
     async def need(self, need_id: int) -> Need:
-        row = await self._one("SELECT * FROM needs WHERE id = ?", (need_id,))
+        """A need with its linked options; NotFound if there is none."""
+        row = await self._db.one("SELECT * FROM needs WHERE id = ?", (need_id,))
         if row is None:
             raise NotFound("need")
-        links = await self._all(
+        links = await self._db.all(
             "SELECT option_id FROM need_options WHERE need_id = ? ORDER BY option_id", (need_id,)
         )
         return _need(row, tuple(r[0] for r in links))
@@ -234,57 +176,57 @@ class PlanStore:
         self, programme_id: int, title: str, description: str, option_ids: tuple[int, ...] = ()
     ) -> Need:
         """Add a need, optionally fed by existing options (each option feeds one need only)."""
-        async with self._write() as db:
-            row = await (
-                await db.execute(
-                    "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
-                    (programme_id,),
-                )
-            ).fetchone()
-            cur = await db.execute(
+        async with self._db.transaction() as tx:
+            position = await tx.value(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
+                (programme_id,),
+            )
+            need_id = await tx.insert(
                 "INSERT INTO needs (programme_id, title, description, position, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (programme_id, title, description, row[0], time.time()),
+                (programme_id, title, description, position, time.time()),
             )
-            await db.executemany(
+            await tx.executemany(
                 "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
-                [(cur.lastrowid, o) for o in option_ids],
+                [(need_id, o) for o in option_ids],
             )
-        return await self.need(cur.lastrowid)
+        return await self.need(need_id)
 
     async def update_need(self, need_id: int, title: str, description: str) -> None:
-        async with self._write() as db:
-            await db.execute(
+        """Change a need's title and description."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE needs SET title = ?, description = ? WHERE id = ?",
                 (title, description, need_id),
             )
 
     async def set_need_status(self, need_id: int, status: NeedStatus, reason: str) -> None:
-        async with self._write() as db:
-            await db.execute(
+        """Move a need on (or back); "not possible" needs a reason, which the schema insists on."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE needs SET status = ?, status_reason = ? WHERE id = ?",
                 (status.value, reason, need_id),
             )
 
     async def set_need_override(self, need_id: int, score: float | None, reason: str) -> None:
         """Set (or clear, with None) a manual score; the schema insists on a reason."""
-        async with self._write() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE needs SET override_score = ?, override_reason = ? WHERE id = ?",
                 (score, reason if score is not None else "", need_id),
             )
 
     async def link_options(self, need_id: int, option_ids: tuple[int, ...]) -> None:
         """Make these options feed this need (moving them from any other need)."""
-        async with self._write() as db:
-            await db.executemany(
+        async with self._db.transaction() as tx:
+            await tx.executemany(
                 "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
                 [(need_id, o) for o in option_ids],
             )
 
     async def unlinked_options(self, programme_id: int) -> list[tuple[int, str, str]]:
         """(option id, title, description) of the programme's options that feed no need yet."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT o.id, o.title, o.description FROM options o"
             " JOIN workshops w ON w.id = o.workshop_id"
             " WHERE w.programme_id = ? AND o.withdrawn = 0 AND o.pact = ''"
@@ -298,11 +240,11 @@ class PlanStore:
 
     async def actions(self, programme_id: int) -> list[Action]:
         """A programme's actions, soonest due first (undated last), each with its notes."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT * FROM actions WHERE programme_id = ? ORDER BY due = '', due, id",
             (programme_id,),
         )
-        notes = await self._all(
+        notes = await self._db.all(
             "SELECT n.* FROM action_notes n JOIN actions a ON a.id = n.action_id"
             " WHERE a.programme_id = ? ORDER BY n.at, n.id",
             (programme_id,),
@@ -315,7 +257,8 @@ class PlanStore:
         return [_action(r, tuple(by_action.get(r["id"], ()))) for r in rows]
 
     async def action(self, action_id: int) -> Action:
-        row = await self._one("SELECT * FROM actions WHERE id = ?", (action_id,))
+        """An action by id (without its notes); NotFound if there is none."""
+        row = await self._db.one("SELECT * FROM actions WHERE id = ?", (action_id,))
         if row is None:
             raise NotFound("action")
         return _action(row)
@@ -330,24 +273,23 @@ class PlanStore:
             action.due,
             action.status.value,
         )
-        async with self._write() as db:
+        async with self._db.transaction() as tx:
             if action.id:
-                await db.execute(
+                await tx.execute(
                     "UPDATE actions SET need_id = ?, what = ?, who = ?, owner = ?, due = ?,"
                     " status = ? WHERE id = ?",
                     (*fields, action.id),
                 )
                 action_id = action.id
             else:
-                cur = await db.execute(
+                action_id = await tx.insert(
                     "INSERT INTO actions (need_id, what, who, owner, due, status, programme_id,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (*fields, action.programme_id, time.time()),
                 )
-                action_id = cur.lastrowid
             if action.need_id is not None:
                 # A need with an action is in the plan, unless it is already done or ruled out.
-                await db.execute(
+                await tx.execute(
                     "UPDATE needs SET status = 'in_plan'"
                     " WHERE id = ? AND status IN ('proposed', 'prioritised')",
                     (action.need_id,),
@@ -356,8 +298,8 @@ class PlanStore:
 
     async def add_action_note(self, action_id: int, note: str, at: float | None = None) -> None:
         """Add a dated progress note to an action."""
-        async with self._write() as db:
-            await db.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO action_notes (action_id, note, at) VALUES (?, ?, ?)",
                 (action_id, note, at if at is not None else time.time()),
             )
@@ -366,34 +308,15 @@ class PlanStore:
 
     async def add_needs(self, programme_id: int, rows: list[tuple[str, str]]) -> int:
         """Add many needs (title, description) in one transaction: all of them or none."""
-        async with self._write() as db:
-            first = await (
-                await db.execute(
-                    "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
-                    (programme_id,),
-                )
-            ).fetchone()
+        async with self._db.transaction() as tx:
+            first = await tx.value(
+                "SELECT COALESCE(MAX(position), 0) + 1 FROM needs WHERE programme_id = ?",
+                (programme_id,),
+            )
             now = time.time()
-            await db.executemany(
+            await tx.executemany(
                 "INSERT INTO needs (programme_id, title, description, position, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [(programme_id, t, d, first[0] + i, now) for i, (t, d) in enumerate(rows)],
+                [(programme_id, t, d, first + i, now) for i, (t, d) in enumerate(rows)],
             )
-        return len(rows)
-
-    async def add_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
-        """Add many options (title, description) to a workshop in one transaction."""
-        async with self._write() as db:
-            first = await (
-                await db.execute(
-                    "SELECT COALESCE(MAX(position), 0) + 1 FROM options WHERE workshop_id = ?",
-                    (workshop_id,),
-                )
-            ).fetchone()
-            await db.executemany(
-                "INSERT INTO options (workshop_id, title, description, position)"
-                " VALUES (?, ?, ?, ?)",
-                [(workshop_id, t, d, first[0] + i) for i, (t, d) in enumerate(rows)],
-            )
-            await self._bump(db, workshop_id)
         return len(rows)

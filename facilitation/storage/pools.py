@@ -1,24 +1,22 @@
-"""Store methods for volunteer pools and the panels drawn from them by lottery.
+"""Pools repository: volunteer pools and the panels drawn from them by lottery.
 
-Part of the storage layer (the only SQL in the project), mixed into ``storage.Store`` through
-``storage_people.PeopleStore``; the tables are made by ``storage_people.PEOPLE_MIGRATIONS``. A
-pool holds people's contact details, so deleting it removes them and its panels for good.
+A pool holds people's contact details, so deleting it removes them and its panels for good.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from facilitation.core.errors import Conflict, NotFound
 from facilitation.people.rules import Panel, Pool, Volunteer
-from facilitation.storage.profiles import CHANGED_MEANWHILE, offered_map
+from facilitation.storage.db import Database, Row
+from facilitation.storage.questions import CHANGED_MEANWHILE, offered_map
 
 
-def _volunteer(row: sqlite3.Row) -> Volunteer:
+def _volunteer(row: Row) -> Volunteer:
     answers = json.loads(row["answers"])
     return Volunteer(
         row["id"],
@@ -31,7 +29,7 @@ def _volunteer(row: sqlite3.Row) -> Volunteer:
     )
 
 
-def _panel(row: sqlite3.Row) -> Panel:
+def _panel(row: Row) -> Panel:
     return Panel(
         row["id"],
         row["pool_id"],
@@ -48,34 +46,30 @@ def _answers_json(answers: Mapping[int, int | None]) -> str:
     return json.dumps({str(q): c for q, c in sorted(answers.items())})
 
 
-class PoolStore:
-    """Volunteer pools and drawn panels; relies on Store's _write, _all and _one."""
+class Pools:
+    """Volunteer pools and the panels drawn from them."""
 
-    _write: Any
-    _all: Any
-    _one: Any
-
-    # -- volunteer pools and panels --------------------------------------------------------------
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add_pool(
         self, programme_id: int, title: str, volunteers: Sequence[Volunteer]
     ) -> Pool:
         """Add a pool with all its volunteers in one transaction: all of them or none."""
         now = time.time()
-        async with self._write() as db:
-            offered = await offered_map(db, programme_id)
+        async with self._db.transaction() as tx:
+            offered = await offered_map(tx, programme_id)
             for v in volunteers:
                 for question_id, choice_id in v.answers.items():
                     if question_id not in offered or (
                         choice_id is not None and choice_id not in offered[question_id]
                     ):
                         raise Conflict(CHANGED_MEANWHILE)
-            cur = await db.execute(
+            pool_id = await tx.insert(
                 "INSERT INTO pools (programme_id, title, created_at) VALUES (?, ?, ?)",
                 (programme_id, title, now),
             )
-            pool_id = cur.lastrowid
-            await db.executemany(
+            await tx.executemany(
                 "INSERT INTO volunteers (pool_id, name, email, phone, household, answers)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -87,7 +81,7 @@ class PoolStore:
 
     async def pools(self, programme_id: int) -> list[Pool]:
         """A programme's pools, newest first, each with how many volunteers it holds."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT p.*, (SELECT COUNT(*) FROM volunteers v WHERE v.pool_id = p.id) AS n"
             " FROM pools p WHERE p.programme_id = ? ORDER BY p.created_at DESC, p.id DESC",
             (programme_id,),
@@ -95,7 +89,8 @@ class PoolStore:
         return [Pool(r["id"], r["programme_id"], r["title"], r["created_at"], r["n"]) for r in rows]
 
     async def pool(self, pool_id: int) -> Pool:
-        row = await self._one(
+        """A pool with how many volunteers it holds; NotFound if there is none."""
+        row = await self._db.one(
             "SELECT p.*, (SELECT COUNT(*) FROM volunteers v WHERE v.pool_id = p.id) AS n"
             " FROM pools p WHERE p.id = ?",
             (pool_id,),
@@ -106,16 +101,17 @@ class PoolStore:
 
     async def volunteers(self, pool_id: int) -> list[Volunteer]:
         """A pool's volunteers in the order they were imported."""
-        rows = await self._all("SELECT * FROM volunteers WHERE pool_id = ? ORDER BY id", (pool_id,))
+        rows = await self._db.all(
+            "SELECT * FROM volunteers WHERE pool_id = ? ORDER BY id", (pool_id,)
+        )
         return [_volunteer(r) for r in rows]
 
     async def delete_pool(self, pool_id: int) -> None:
         """Delete a pool, its volunteers' contact details and its panels, for good."""
-        async with self._write() as db:
-            await db.execute("DELETE FROM panels WHERE pool_id = ?", (pool_id,))
-            await db.execute("DELETE FROM volunteers WHERE pool_id = ?", (pool_id,))
-            cur = await db.execute("DELETE FROM pools WHERE id = ?", (pool_id,))
-            if cur.rowcount != 1:
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM panels WHERE pool_id = ?", (pool_id,))
+            await tx.execute("DELETE FROM volunteers WHERE pool_id = ?", (pool_id,))
+            if await tx.execute("DELETE FROM pools WHERE id = ?", (pool_id,)) != 1:
                 raise NotFound("pool")
 
     async def save_panel(
@@ -134,27 +130,22 @@ class PoolStore:
         """
         now = time.time()
         quotas_json, result_json = json.dumps(quotas), json.dumps(result)
-        async with self._write() as db:
-            found = await (
-                await db.execute("SELECT 1 FROM pools WHERE id = ?", (pool_id,))
-            ).fetchone()
+        async with self._db.transaction() as tx:
+            found = await tx.one("SELECT 1 FROM pools WHERE id = ?", (pool_id,))
             if found is None:
                 raise NotFound("pool")
-            same = await (
-                await db.execute(
-                    "SELECT * FROM panels WHERE pool_id = ? AND size = ? AND seed = ?"
-                    " AND quotas = ? AND household_rule = ? AND result = ?",
-                    (pool_id, size, seed, quotas_json, int(household_rule), result_json),
-                )
-            ).fetchone()
+            same = await tx.one(
+                "SELECT * FROM panels WHERE pool_id = ? AND size = ? AND seed = ?"
+                " AND quotas = ? AND household_rule = ? AND result = ?",
+                (pool_id, size, seed, quotas_json, int(household_rule), result_json),
+            )
             if same is not None:
                 return _panel(same)
-            cur = await db.execute(
+            panel_id = await tx.insert(
                 "INSERT INTO panels (pool_id, size, seed, quotas, household_rule, result,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (pool_id, size, seed, quotas_json, int(household_rule), result_json, now),
             )
-            panel_id = cur.lastrowid
         return Panel(
             panel_id,
             pool_id,
@@ -168,13 +159,14 @@ class PoolStore:
 
     async def panels(self, pool_id: int) -> list[Panel]:
         """A pool's drawn panels, newest first."""
-        rows = await self._all(
+        rows = await self._db.all(
             "SELECT * FROM panels WHERE pool_id = ? ORDER BY created_at DESC, id DESC", (pool_id,)
         )
         return [_panel(r) for r in rows]
 
     async def panel(self, panel_id: int) -> Panel:
-        row = await self._one("SELECT * FROM panels WHERE id = ?", (panel_id,))
+        """A drawn panel by id; NotFound if there is none."""
+        row = await self._db.one("SELECT * FROM panels WHERE id = ?", (panel_id,))
         if row is None:
             raise NotFound("panel")
         return _panel(row)

@@ -51,7 +51,7 @@ def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
 
 # Only for a signed-in facilitator; the first also loads the workshop named in the path.
 facilitator = facilitator_only(
-    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
 )
 
 

@@ -17,18 +17,18 @@ from facilitation.workshop import screens
 async def console_data(request: Request, workshop: Workshop) -> dict:
     """Everything the console page and its fragments show."""
     store = request.app.state.store
-    rounds = await store.rounds(workshop.id)
-    options = await store.options(workshop.id)
-    fresh = await store.workshop(workshop.id)
+    rounds = await store.rounds.rounds(workshop.id)
+    options = await store.options.options(workshop.id)
+    fresh = await store.workshops.workshop(workshop.id)
     current = next((r for r in rounds if r.id == fresh.current_round_id), None)
-    turnout = await store.turnout(workshop.id, current.id if current else None)
+    turnout = await store.ballots.turnout(workshop.id, current.id if current else None)
     ideas = {"desk": None}
     if current is not None and kinds.get(current.kind).collects_ideas:
         ideas = await screens.idea_context(store, current, turnout.joined)
     return {
         **ideas,
-        "programmes": await store.programmes(),
-        "programme_id": await store.workshop_programme(workshop.id),
+        "programmes": await store.plans.programmes(),
+        "programme_id": await store.plans.workshop_programme(workshop.id),
         "workshop": fresh,
         "rounds": rounds,
         "options": options,

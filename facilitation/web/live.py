@@ -92,7 +92,7 @@ class Pusher:
         consoles = self.hub.count(console_channel(workshop_id))
         if not boards and not consoles:
             return
-        state = await self.store.live_state(workshop_id)
+        state = await self.store.live.live_state(workshop_id)
         self.renders += 1
         if boards:
             url = self.join_url(state[0].code)
@@ -222,7 +222,7 @@ async def board_socket(websocket: WebSocket) -> None:
     if not same_origin(websocket, state.settings.public_url) or websocket.scope.get("user") is None:
         return await refuse(websocket)
     workshop_id = websocket.path_params["workshop_id"]
-    workshop = await state.store.workshop(workshop_id)
+    workshop = await state.store.workshops.workshop(workshop_id)
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
@@ -241,7 +241,7 @@ async def console_socket(websocket: WebSocket) -> None:
     if not same_origin(websocket, state.settings.public_url) or websocket.scope.get("user") is None:
         return await refuse(websocket)
     workshop_id = websocket.path_params["workshop_id"]
-    await state.store.workshop(workshop_id)
+    await state.store.workshops.workshop(workshop_id)
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
@@ -268,7 +268,7 @@ async def phone_socket(websocket: WebSocket) -> None:
     token = (
         websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
     )
-    participant = await state.store.participant_by_token(token) if token else None
+    participant = await state.store.workshops.participant_by_token(token) if token else None
     if workshop is None or participant is None or participant.workshop_id != workshop.id:
         return await refuse(websocket)
     activate(negotiate(websocket.headers.get("accept-language")))
@@ -355,8 +355,8 @@ async def ack_html(state: Any, participant: Any, ack: Ack) -> str:
     html = status_html(state.renderer, ack.round_id, ack=ack)
     if ack.idea is None:
         return html
-    rnd = await state.store.round(ack.round_id)
-    mine = await state.store.participant_ideas(rnd.id, participant.id)
+    rnd = await state.store.rounds.round(ack.round_id)
+    mine = await state.store.ideas.participant_ideas(rnd.id, participant.id)
     return html + state.renderer.fragment(
         "fragments/my_ideas.html", round=rnd, my_ideas=mine, oob=True
     )

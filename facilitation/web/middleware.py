@@ -29,7 +29,7 @@ class Identity:
         user = None
         sid = session.get("sid")
         if isinstance(sid, str):
-            user = await scope["app"].state.store.session_user(sid, SESSION_MAX_AGE)
+            user = await scope["app"].state.store.users.session_user(sid, SESSION_MAX_AGE)
             if user is None:  # signed out elsewhere, expired, or the account was reset
                 session.pop("sid", None)
         scope["user"] = user

@@ -55,7 +55,7 @@ async def place_of(request: Request) -> tuple[Workshop, Participant]:
     places = request.session.get("p")
     token = places.get(str(workshop.id)) if isinstance(places, dict) else None
     participant = (
-        await request.app.state.store.participant_by_token(token)
+        await request.app.state.store.workshops.participant_by_token(token)
         if isinstance(token, str)
         else None
     )

@@ -58,7 +58,7 @@ class Ballots:
     ) -> tuple[Workshop, Participant]:
         workshop = await self.find_by_code(code, who)
         name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
-        participant = await self.store.join(workshop.id, name)
+        participant = await self.store.workshops.join(workshop.id, name)
         announce(self.hub, self.changed, workshop.id)
         return workshop, participant
 
@@ -74,7 +74,7 @@ class Ballots:
                 "and try again in {seconds} seconds.",
             )
         normalised = normalise_code(code)
-        workshop = await self.store.workshop_by_code(normalised) if normalised else None
+        workshop = await self.store.workshops.workshop_by_code(normalised) if normalised else None
         if workshop is None:
             self.code_guard.fail(dict(who), now)
             raise NotFound("workshop with that code")
@@ -107,17 +107,17 @@ class Ballots:
         """Store a checked entry for a participant and tell the screens."""
         now = time.time()
         if kinds.get(rnd.kind).collects_ideas:
-            idea, revision, duplicate = await self.store.add_idea(
+            idea, revision, duplicate = await self.store.ideas.add_idea(
                 rnd.id, participant.id, entry["text"], entry["category"], client_id, now
             )
             if not duplicate:
                 self.changed(rnd.workshop_id)
             return Ack(None, revision, client_id, duplicate, idea=idea)
         ballot = Ballot(rnd.id, participant.id, entry)
-        revision, duplicate = await self.store.cast_ballot(ballot, client_id, now)
+        revision, duplicate = await self.store.ballots.cast_ballot(ballot, client_id, now)
         if not duplicate:
             self.changed(rnd.workshop_id)
-        saved = await self.store.ballot(rnd.id, participant.id) if duplicate else None
+        saved = await self.store.ballots.ballot(rnd.id, participant.id) if duplicate else None
         stored = saved or replace(ballot, submitted_at=now, revision=revision)
         return Ack(stored, revision, client_id, duplicate)
 
@@ -133,8 +133,8 @@ class Ballots:
         entry = kind.read_ballot(kind.paper_fields(rnd, form), rnd)
         label = clean_text(form.get("label"), field="Paper ballot label", limit=20, required=False)
         if not label:
-            label = next_paper_label(await self.store.paper_labels(rnd.workshop_id))
-        participant = await self.store.paper_participant(rnd.workshop_id, label)
+            label = next_paper_label(await self.store.workshops.paper_labels(rnd.workshop_id))
+        participant = await self.store.workshops.paper_participant(rnd.workshop_id, label)
         return label, await self._store(rnd, participant, entry, client_id)
 
 

@@ -67,21 +67,23 @@ class IdeaDesk:
         self.changed = changed
 
     async def idea_in(self, rnd: Round, idea_id: Any) -> Idea:
-        idea = await self.store.idea(read_id(idea_id, "idea"))
+        idea = await self.store.ideas.idea(read_id(idea_id, "idea"))
         if idea.round_id != rnd.id:
             raise NotFound("idea")
         return idea
 
     async def set_status(self, rnd: Round, idea: Idea, status: IdeaStatus) -> Idea:
-        updated = await self.store.set_idea_status(idea.id, status)
+        updated = await self.store.ideas.set_idea_status(idea.id, status)
         self.changed(rnd.workshop_id)
         return updated
 
     async def approve_pending(self, rnd: Round) -> int:
         """Approve every idea still waiting; returns how many."""
-        pending = [i for i in await self.store.ideas(rnd.id) if i.status is IdeaStatus.PENDING]
+        pending = [
+            i for i in await self.store.ideas.ideas(rnd.id) if i.status is IdeaStatus.PENDING
+        ]
         for idea in pending:
-            await self.store.set_idea_status(idea.id, IdeaStatus.APPROVED)
+            await self.store.ideas.set_idea_status(idea.id, IdeaStatus.APPROVED)
         if pending:
             self.changed(rnd.workshop_id)
         return len(pending)
@@ -91,7 +93,7 @@ class IdeaDesk:
         category = form.get("category") or ""
         if category and category not in categories_of(rnd):
             raise BadRequest("Choose one of the round's categories, or none.")
-        updated = await self.store.edit_idea(idea.id, text, category)
+        updated = await self.store.ideas.edit_idea(idea.id, text, category)
         self.changed(rnd.workshop_id)
         return updated
 
@@ -107,7 +109,7 @@ class IdeaDesk:
         if len(ticked) < 2:
             raise BadRequest("Tick at least two ideas to merge them.")
         target = min(ticked, key=lambda i: (-i.supporters, i.id))
-        merged = await self.store.merge_ideas(target.id, [i.id for i in ticked])
+        merged = await self.store.ideas.merge_ideas(target.id, [i.id for i in ticked])
         self.changed(rnd.workshop_id)
         return merged, len(ticked) - 1
 
@@ -117,6 +119,10 @@ class IdeaDesk:
         if not kinds.get(rnd.kind).collects_ideas:
             raise Conflict("Only an idea round's ideas can become options.")
         title = _("Vote on the ideas from “{title}”", title=rnd.title)[:120]
-        option_ids, new_round = await self.store.ideas_to_options(rnd.id, title, time.time())
+        # The ideas go to the room as a round of the form's first kind (dot voting), as it sets up.
+        voting = kinds.default()
+        option_ids, new_round = await self.store.ideas.ideas_to_options(
+            rnd.id, title, (voting.name, voting.read_settings({}, [])), time.time()
+        )
         self.changed(rnd.workshop_id)
         return len(option_ids), new_round

@@ -44,9 +44,9 @@ async def result_of(
     """A closed round's stored snapshot, or the live count of an open one (from ``ballots`` when
     the caller has just read them)."""
     if rnd.status is RoundStatus.CLOSED:
-        snapshot = await store.result_snapshot(rnd.id)
+        snapshot = await store.rounds.result_snapshot(rnd.id)
         if snapshot:
             return result_from_snapshot(snapshot)
     if ballots is None:
-        ballots = await store.ballots(rnd.id)
+        ballots = await store.ballots.ballots(rnd.id)
     return kinds.get(rnd.kind).tally(rnd, list(ballots))

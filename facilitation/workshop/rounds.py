@@ -20,7 +20,7 @@ from facilitation.workshop.scope import read_cards
 
 async def round_in(store: Store, workshop_id: int, round_id: Any) -> Round:
     """A round of this workshop by its id as sent; NotFound for any other."""
-    rnd = await store.round(read_id(round_id, "round"))
+    rnd = await store.rounds.round(read_id(round_id, "round"))
     if rnd.workshop_id != workshop_id:
         raise NotFound("round")
     return rnd
@@ -61,7 +61,9 @@ class Rounds:
         """Create or edit a draft round from its form; everything is checked before writing."""
         kind = kinds.get(form.get("kind") or kinds.default().name)
         title = clean_text(form.get("title"), field="Round title", limit=TITLE_MAX)
-        live = {o.id: o for o in await self.store.options(workshop_id, include_withdrawn=False)}
+        live = {
+            o.id: o for o in await self.store.options.options(workshop_id, include_withdrawn=False)
+        }
         votable, info = chosen_options(kind, form, live)
         timer_raw = form.get("timer_minutes") or ""
         timer = None
@@ -81,39 +83,39 @@ class Rounds:
             cards_on_board=is_ticked(form.get("cards_on_board")),
             settings=kind.read_settings(form, [live[o] for o in votable]),
         )
-        saved = await self.store.save_round(rnd)
+        saved = await self.store.rounds.save_round(rnd)
         announce(self.hub, self.changed, workshop_id)
         return saved
 
     async def delete_round(self, rnd: Round) -> None:
-        await self.store.delete_round(rnd.id)
+        await self.store.rounds.delete_round(rnd.id)
         announce(self.hub, self.changed, rnd.workshop_id)
 
     async def open_round(self, rnd: Round) -> int:
-        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+        options = {o.id: o for o in await self.store.options.options(rnd.workshop_id)}
         chosen = rnd.option_ids + rnd.info_option_ids
         if any(options[oid].withdrawn for oid in chosen if oid in options):
             raise Conflict("This round includes a withdrawn option. Edit the round first.")
         kinds.get(rnd.kind).check_ready(rnd, options)
-        revision = await self.store.open_round(rnd.id, time.time())
+        revision = await self.store.rounds.open_round(rnd.id, time.time())
         announce(self.hub, self.changed, rnd.workshop_id, stage=True)
         return revision
 
     async def close_round(self, rnd: Round) -> int:
-        options = {o.id: o for o in await self.store.options(rnd.workshop_id)}
+        options = {o.id: o for o in await self.store.options.options(rnd.workshop_id)}
         kind = kinds.get(rnd.kind)
 
         def snapshot(closed: Round, ballots: list[Ballot]) -> str:
             return result_snapshot(closed, kind.tally(closed, ballots), options)
 
-        revision = await self.store.close_round(rnd.id, time.time(), snapshot)
+        revision = await self.store.rounds.close_round(rnd.id, time.time(), snapshot)
         announce(self.hub, self.changed, rnd.workshop_id, stage=True)
         return revision
 
     async def reveal_round(self, rnd: Round, revealed: bool = True) -> int:
         if rnd.status is not RoundStatus.CLOSED:
             raise Conflict("Results can be revealed once the round is closed.")
-        revision = await self.store.reveal_round(rnd.id, revealed)
+        revision = await self.store.rounds.reveal_round(rnd.id, revealed)
         announce(self.hub, self.changed, rnd.workshop_id, stage=True)
         return revision
 

@@ -59,8 +59,8 @@ async def board_context(
     store: Store, workshop_id: int, join_url: str, state: tuple | None = None
 ) -> dict[str, Any]:
     """The live board: code, QR, turnout and the current round's bars or order."""
-    workshop, rnd, ballots, joined = state or await store.live_state(workshop_id)
-    options = {o.id: o for o in await store.options(workshop_id)}
+    workshop, rnd, ballots, joined = state or await store.live.live_state(workshop_id)
+    options = {o.id: o for o in await store.options.options(workshop_id)}
     turnout = Turnout(joined, len(ballots))
     context: dict[str, Any] = {
         "workshop": workshop,
@@ -86,7 +86,7 @@ async def board_context(
 
 async def idea_context(store: Store, rnd: Round, joined: int) -> dict[str, Any]:
     """An idea round's ideas sorted for the desk and the wall, and its turnout (who sent any)."""
-    ideas_now = await store.ideas(rnd.id)
+    ideas_now = await store.ideas.ideas(rnd.id)
     senders = len({i.participant_id for i in ideas_now})
     return {"desk": ideas.desk(ideas_now), "turnout": Turnout(joined, senders)}
 
@@ -94,7 +94,7 @@ async def idea_context(store: Store, rnd: Round, joined: int) -> dict[str, Any]:
 async def console_context(store: Store, workshop_id: int, state: tuple | None = None) -> dict:
     """The facilitator's live regions: current round, its state and turnout, the timer, the idea
     desk, and who is in the room against the place."""
-    workshop, rnd, ballots, joined = state or await store.live_state(workshop_id)
+    workshop, rnd, ballots, joined = state or await store.live.live_state(workshop_id)
     context = {
         "workshop": workshop,
         "round": rnd,
@@ -124,11 +124,11 @@ async def stage_reads(
 ) -> StageReads:
     """A workshop's stage, read once for all its phones (see live.phone_socket); with
     all_ballots, also every saved ballot of a round that is no longer open."""
-    fresh = await store.workshop(workshop_id)
-    rnd = await store.round(fresh.current_round_id) if fresh.current_round_id else None
-    options = {o.id: o for o in await store.options(workshop_id)}
+    fresh = await store.workshops.workshop(workshop_id)
+    rnd = await store.rounds.round(fresh.current_round_id) if fresh.current_round_id else None
+    options = {o.id: o for o in await store.options.options(workshop_id)}
     settled = all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN
-    ballots = {b.participant_id: b for b in await store.ballots(rnd.id)} if settled else {}
+    ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)} if settled else {}
     visible = rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible
     result = await result_for(rnd) if visible else None
     return StageReads(fresh, rnd, options, ballots, result)
@@ -151,7 +151,7 @@ async def phone_context(
     own: Ballot | None = None
     if rnd is not None:
         if rnd.status is RoundStatus.OPEN or shared is None:
-            own = await store.ballot(rnd.id, participant.id)
+            own = await store.ballots.ballot(rnd.id, participant.id)
         else:
             own = reads.ballots.get(participant.id)
     context: dict[str, Any] = {
@@ -169,7 +169,7 @@ async def phone_context(
         entry = own.entry if own else None
         context["kind"] = kind
         if kind.collects_ideas:
-            context["my_ideas"] = await store.participant_ideas(rnd.id, participant.id)
+            context["my_ideas"] = await store.ideas.participant_ideas(rnd.id, participant.id)
         context.update(kind.ballot_context(rnd, entry))
         context["ballot_options"] = [
             options[o] for o in kind.phone_order(rnd, entry) if o in options

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.errors import BadRequest, NotFound
 from facilitation.core.forms import TEXT_MAX, TITLE_MAX, clean_text, read_id, read_money
 from facilitation.core.hub import Hub
@@ -35,17 +36,17 @@ class Workshops:
         title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
         date = clean_text(form.get("date"), field="Date", limit=40, required=False)
         place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
-        return await self.store.create_workshop(title, date, place, user_id)
+        return await self.store.workshops.create_workshop(title, date, place, user_id)
 
     async def update_workshop(self, workshop_id: int, form: Mapping[str, Any]) -> None:
         title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
         date = clean_text(form.get("date"), field="Date", limit=40, required=False)
         place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
-        await self.store.update_workshop(workshop_id, title, date, place)
+        await self.store.workshops.update_workshop(workshop_id, title, date, place)
         self._announce(workshop_id, stage=True)
 
     async def option_in(self, workshop_id: int, option_id: Any) -> Option:
-        option = await self.store.option(read_id(option_id, "option"))
+        option = await self.store.options.option(read_id(option_id, "option"))
         if option.workshop_id != workshop_id:
             raise NotFound("option")
         return option
@@ -57,13 +58,13 @@ class Workshops:
         )
         scope = read_scope(form)
         cost = read_cost(form.get("cost"))
-        option = await self.store.add_option(workshop_id, title, description, scope, cost)
+        option = await self.store.options.add_option(workshop_id, title, description, scope, cost)
         self._announce(workshop_id)
         return option
 
     async def import_options(self, workshop_id: int, rows: list[tuple[str, str]]) -> int:
         """Add checked (title, description) rows as options, all in one transaction."""
-        n = await self.store.add_options(workshop_id, rows)
+        n = await self.store.options.add_options(workshop_id, rows)
         self._announce(workshop_id)
         return n
 
@@ -75,7 +76,7 @@ class Workshops:
         )
         scope = read_scope(form)
         # A form without the field (an older page) leaves the cost as it was.
-        supporters = await self.store.update_option(
+        await self.store.options.update_option(
             option.id,
             title,
             description,
@@ -84,21 +85,32 @@ class Workshops:
             set_cost="cost" in form,
         )
         self._announce(option.workshop_id, stage=True)
-        return supporters
+        return await self.supporters(option)
 
     async def move_option(self, option: Option, direction: Any) -> None:
         if direction not in ("up", "down"):
             raise BadRequest("Choose up or down.")
-        await self.store.move_option(option.id, -1 if direction == "up" else 1)
+        await self.store.options.move_option(option.id, -1 if direction == "up" else 1)
         self._announce(option.workshop_id)
 
     async def remove_option(self, option: Option) -> tuple[str, int]:
-        outcome = await self.store.remove_option(option.id)
+        """Delete an option never put to the room, else withdraw it; returns what happened and
+        how many ballots supported it."""
+        supporters = await self.supporters(option)
+        outcome = await self.store.options.remove_option(option.id)
         self._announce(option.workshop_id)
-        return outcome
+        return outcome, supporters if outcome == "withdrawn" else 0
+
+    async def supporters(self, option: Option) -> int:
+        """How many ballots give an option anything: dots, a place, a pick, a rating..."""
+        return sum(
+            1
+            for kind, ballot in await self.store.ballots.option_ballots(option.id)
+            if option.id in kinds.get(kind).ballot_cells(ballot.entry)
+        )
 
     async def restore_option(self, option: Option) -> None:
-        await self.store.restore_option(option.id)
+        await self.store.options.restore_option(option.id)
         self._announce(option.workshop_id)
 
 

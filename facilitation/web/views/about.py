@@ -21,7 +21,7 @@ async def about_page(request: Request) -> Response:
     if found is None:
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
     questions, respondent = found
-    answers = await request.app.state.store.profile_answers(respondent.id)
+    answers = await request.app.state.store.profiles.profile_answers(respondent.id)
     csrf_token(request)
     return request.app.state.renderer.page(
         request,

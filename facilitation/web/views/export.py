@@ -24,8 +24,10 @@ def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Re
 async def _loaded(request: Request, workshop: Workshop):
     store = request.app.state.store
     uc = request.app.state.rounds
-    options = await store.options(workshop.id)
-    rounds = [r for r in await store.rounds(workshop.id) if r.status is not RoundStatus.DRAFT]
+    options = await store.options.options(workshop.id)
+    rounds = [
+        r for r in await store.rounds.rounds(workshop.id) if r.status is not RoundStatus.DRAFT
+    ]
     return store, uc, options, {o.id: o for o in options}, rounds
 
 
@@ -40,7 +42,7 @@ async def results_csv(request: Request, workshop: Workshop) -> Response:
 @facilitator
 async def ballots_csv(request: Request, workshop: Workshop) -> Response:
     store, _uc, _options, by_id, rounds = await _loaded(request, workshop)
-    pairs = [(r, await store.ballots(r.id)) for r in rounds]
+    pairs = [(r, await store.ballots.ballots(r.id)) for r in rounds]
     secret = request.app.state.secret
     body = exports.to_csv(exports.BALLOT_HEADER, exports.ballot_rows(pairs, by_id, secret))
     return _download(body, workshop, "ballots.csv", "text/csv; charset=utf-8")
@@ -50,10 +52,12 @@ async def ballots_csv(request: Request, workshop: Workshop) -> Response:
 async def workshop_json(request: Request, workshop: Workshop) -> Response:
     store, uc, options, _by_id, _rounds = await _loaded(request, workshop)
     everything = []
-    for r in await store.rounds(workshop.id):
+    for r in await store.rounds.rounds(workshop.id):
         result = None if r.status is RoundStatus.DRAFT else await uc.result(r)
-        everything.append((r, result, await store.ballots(r.id), await store.ideas(r.id)))
-    participants = len(await store.participants(workshop.id))
+        everything.append(
+            (r, result, await store.ballots.ballots(r.id), await store.ideas.ideas(r.id))
+        )
+    participants = len(await store.workshops.participants(workshop.id))
     body = exports.workshop_json(
         workshop, options, everything, participants, request.app.state.secret
     )

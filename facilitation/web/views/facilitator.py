@@ -83,7 +83,7 @@ async def login(request: Request) -> Response:
                 minutes=max(1, round(wait / 60)),
             ),
         )
-    found = await store.user_credentials(username) if username else None
+    found = await store.users.user_credentials(username) if username else None
     try:
         hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
         ok = found is not None
@@ -96,7 +96,7 @@ async def login(request: Request) -> Response:
     kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
     request.session.update(kept)  # this device keeps its place in any workshop it joined
-    request.session["sid"] = await store.start_session(found[0].id)
+    request.session["sid"] = await store.users.start_session(found[0].id)
     csrf_token(request)
     return RedirectResponse(_safe_next(form.get("next")), status_code=303)
 
@@ -105,7 +105,7 @@ async def logout(request: Request) -> Response:
     await read_form(request)
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        await request.app.state.store.end_session(sid)
+        await request.app.state.store.users.end_session(sid)
     kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
     request.session.update(kept)  # signing out keeps this device's place in any workshop
@@ -120,7 +120,7 @@ async def logout(request: Request) -> Response:
 async def workshops_page(request: Request) -> Response:
     store = request.app.state.store
     return request.app.state.renderer.page(
-        request, "pages/workshops.html", workshops=await store.workshops()
+        request, "pages/workshops.html", workshops=await store.workshops.workshops()
     )
 
 
@@ -223,7 +223,7 @@ async def create_round(request: Request, workshop: Workshop) -> Response:
 async def edit_round_page(request: Request, workshop: Workshop) -> Response:
     uc = request.app.state.rounds
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
-    options = await request.app.state.store.options(workshop.id, include_withdrawn=False)
+    options = await request.app.state.store.options.options(workshop.id, include_withdrawn=False)
     return request.app.state.renderer.page(
         request, "pages/round_edit.html", workshop=workshop, round=rnd, live_options=options
     )
@@ -267,15 +267,15 @@ async def results_page(request: Request, workshop: Workshop) -> Response:
     uc = request.app.state.rounds
     store = request.app.state.store
     rnd = await uc.round_in(workshop.id, request.path_params["round_id"])
-    options = {o.id: o for o in await store.options(workshop.id)}
+    options = {o.id: o for o in await store.options.options(workshop.id)}
     result = await uc.result(rnd)
-    turnout = await store.turnout(workshop.id, rnd.id)
-    ballots = await store.ballots(rnd.id)
-    paper_ids = {p.id for p in await store.participants(workshop.id) if p.paper}
+    turnout = await store.ballots.turnout(workshop.id, rnd.id)
+    ballots = await store.ballots.ballots(rnd.id)
+    paper_ids = {p.id for p in await store.workshops.participants(workshop.id) if p.paper}
     extra: dict = {"desk": None}
     if kinds.get(rnd.kind).collects_ideas:
         extra.update(await screens.idea_context(store, rnd, turnout.joined))
-        paper = sum(1 for i in await store.ideas(rnd.id) if i.participant_id in paper_ids)
+        paper = sum(1 for i in await store.ideas.ideas(rnd.id) if i.participant_id in paper_ids)
     else:
         paper = sum(1 for b in ballots if b.participant_id in paper_ids)
     extra.update(await split_context(request, workshop, rnd))
@@ -294,11 +294,11 @@ async def summary_page(request: Request, workshop: Workshop) -> Response:
     store = request.app.state.store
     rounds = [
         r
-        for r in await store.rounds(workshop.id)
+        for r in await store.rounds.rounds(workshop.id)
         if r.status is RoundStatus.CLOSED and kinds.get(r.kind).feeds_priorities
     ]
     results = [(r.id, await uc.result(r)) for r in rounds]
-    options = await store.options(workshop.id)
+    options = await store.options.options(workshop.id)
     ranked = priorities.combine(results, [o.id for o in options])
     return request.app.state.renderer.page(
         request,

@@ -38,7 +38,7 @@ async def _desk_reply(request: Request, workshop: Workshop, rnd: Round, message:
     """The refreshed desk and the flash for htmx; a redirect to the console otherwise."""
     context: dict = {}
     if is_htmx(request):
-        joined = (await request.app.state.store.turnout(workshop.id, rnd.id)).joined
+        joined = (await request.app.state.store.ballots.turnout(workshop.id, rnd.id)).joined
         context = {"workshop": workshop, "round": rnd, "kind": kinds.get(rnd.kind)}
         context.update(await screens.idea_context(request.app.state.store, rnd, joined))
     return reply(
@@ -108,7 +108,7 @@ async def _paper_page(
     request: Request, workshop: Workshop, rnd: Round, status: int = 200, **extra
 ) -> Response:
     store = request.app.state.store
-    options = {o.id: o for o in await store.options(workshop.id)}
+    options = {o.id: o for o in await store.options.options(workshop.id)}
     return request.app.state.renderer.page(
         request,
         "pages/paper.html",
@@ -118,8 +118,8 @@ async def _paper_page(
         kind=kinds.get(rnd.kind),
         options=options,
         ballot_options=[options[o] for o in rnd.option_ids if o in options],
-        entries=await store.paper_entries(rnd.id),
-        next_label=next_paper_label(await store.paper_labels(workshop.id)),
+        entries=await store.ballots.paper_entries(rnd.id),
+        next_label=next_paper_label(await store.workshops.paper_labels(workshop.id)),
         **extra,
     )
 

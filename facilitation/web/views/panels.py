@@ -164,9 +164,9 @@ def pool_context(programme: Programme, data: PoolData) -> dict[str, Any]:
 @programme_view
 async def panels_page(request: Request, programme: Programme) -> Response:
     store = request.app.state.store
-    pools = await store.pools(programme.id)
-    draws = {pool.id: await store.panels(pool.id) for pool in pools}
-    questions = await store.profile_questions(programme.id)
+    pools = await store.pools.pools(programme.id)
+    draws = {pool.id: await store.pools.panels(pool.id) for pool in pools}
+    questions = await store.profiles.profile_questions(programme.id)
     return page(
         request,
         "pages/panels.html",
@@ -181,7 +181,7 @@ async def panels_page(request: Request, programme: Programme) -> Response:
 @programme_view
 async def pool_template(request: Request, programme: Programme) -> Response:
     """An empty pool file with the columns the import reads, one per profile question."""
-    questions = await request.app.state.store.profile_questions(programme.id)
+    questions = await request.app.state.store.profiles.profile_questions(programme.id)
     header = ["name", "email", "phone", "household"] + [q.label for q in questions]
     return download(to_csv(header, []), programme, "volunteers.csv", "text/csv; charset=utf-8")
 
@@ -277,7 +277,7 @@ async def delete_pool(request: Request, programme: Programme) -> Response:
     form = await read_form(request)
     if form.get("confirm") != "yes":
         raise BadRequest("Please tick the box to confirm that the pool should be deleted.")
-    await request.app.state.store.delete_pool(pool.id)
+    await request.app.state.store.pools.delete_pool(pool.id)
     flash(
         request,
         _(

@@ -46,7 +46,7 @@ async def _participant(request: Request, workshop: Workshop) -> Participant | No
     token = request.session.get("p", {}).get(str(workshop.id))
     if not token:
         return None
-    participant = await request.app.state.store.participant_by_token(token)
+    participant = await request.app.state.store.workshops.participant_by_token(token)
     return participant if participant and participant.workshop_id == workshop.id else None
 
 

@@ -47,8 +47,8 @@ def back(programme: Programme, question_id: int | None = None) -> str:
 
 async def people_data(request: Request, programme: Programme) -> dict[str, Any]:
     store = request.app.state.store
-    questions = await store.profile_questions(programme.id, include_retired=True)
-    makeup = await store.place_makeup(programme.id)
+    questions = await store.profiles.profile_questions(programme.id, include_retired=True)
+    makeup = await store.profiles.place_makeup(programme.id)
     return {
         "programme": programme,
         "questions": [q for q in questions if not q.retired],

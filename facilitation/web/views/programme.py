@@ -46,7 +46,9 @@ def public_url(request: Request, programme: Programme) -> str:
 @facilitator_only()
 async def programmes_page(request: Request) -> Response:
     return page(
-        request, "pages/programmes.html", programmes=await request.app.state.store.programmes()
+        request,
+        "pages/programmes.html",
+        programmes=await request.app.state.store.plans.programmes(),
     )
 
 
@@ -61,13 +63,13 @@ async def create_programme(request: Request) -> Response:
 async def dashboard_data(request: Request, programme: Programme) -> dict[str, Any]:
     store = request.app.state.store
     uc = plans(request)
-    workshops = await store.programme_workshops(programme.id)
+    workshops = await store.plans.programme_workshops(programme.id)
     mine = {w.id for w in workshops}
-    bars = turnout_chart(workshops, await store.programme_turnout(programme.id))
+    bars = turnout_chart(workshops, await store.plans.programme_turnout(programme.id))
     return {
         "programme": programme,
         "workshops": workshops,
-        "other_workshops": [w for w in await store.workshops() if w.id not in mine],
+        "other_workshops": [w for w in await store.workshops.workshops() if w.id not in mine],
         "top_needs": (await uc.ranked_needs(programme))[:TOP_NEEDS],
         "progress": await uc.progress(programme),
         "bars": bars,
@@ -88,7 +90,7 @@ async def health_data(request: Request, programme: Programme) -> dict[str, Any]:
     """The PACT health check over time, split by the question chosen in ``?split=``."""
     store = request.app.state.store
     health = request.app.state.health
-    questions = await store.profile_questions(programme.id)
+    questions = await store.profiles.profile_questions(programme.id)
     raw = request.query_params.get("split", "")
     split = next((q for q in questions if raw.isdigit() and q.id == int(raw)), None)
     points, by_group = await health.trend(programme, split.id if split else None)
@@ -141,7 +143,9 @@ async def programme_workshops(request: Request, programme: Programme) -> Respons
 async def needs_data(request: Request, programme: Programme) -> dict[str, Any]:
     uc = plans(request)
     options = await uc.options(programme)
-    unlinked = {o for o, _t, _d in await request.app.state.store.unlinked_options(programme.id)}
+    unlinked = {
+        o for o, _t, _d in await request.app.state.store.plans.unlinked_options(programme.id)
+    }
     return {
         "programme": programme,
         "ranked": await uc.ranked_needs(programme),
@@ -221,7 +225,7 @@ async def actions_data(request: Request, programme: Programme, need_filter: Any 
     uc = plans(request)
     ranked = await uc.ranked_needs(programme)
     needs = {r.need.id: r.need for r in ranked}
-    actions = await store.actions(programme.id)
+    actions = await store.plans.actions(programme.id)
     chosen = None
     if isinstance(need_filter, str) and need_filter.isdigit() and int(need_filter) in needs:
         chosen = int(need_filter)
@@ -292,7 +296,9 @@ async def action_action(request: Request, programme: Programme) -> Response:
 
 async def public_programme(request: Request) -> Programme:
     slug = request.path_params["slug"]
-    programme = await request.app.state.store.programme_by_slug(slug) if len(slug) < 40 else None
+    programme = (
+        await request.app.state.store.plans.programme_by_slug(slug) if len(slug) < 40 else None
+    )
     if programme is None:
         raise NotFound("programme")
     return programme
@@ -302,7 +308,7 @@ async def public_page(request: Request) -> Response:
     programme = await public_programme(request)
     uc = plans(request)
     ranked = await uc.ranked_needs(programme)
-    actions = await request.app.state.store.actions(programme.id)
+    actions = await request.app.state.store.plans.actions(programme.id)
     grouped = by_need(actions, {r.need.id: r.need for r in ranked})
     return page(
         request,
@@ -311,7 +317,7 @@ async def public_page(request: Request) -> Response:
         ranked=ranked,
         actions=grouped,
         today=uc.today(),
-        workshops=await request.app.state.store.programme_workshops(programme.id),
+        workshops=await request.app.state.store.plans.programme_workshops(programme.id),
     )
 
 

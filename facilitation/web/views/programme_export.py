@@ -24,22 +24,22 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
     """Read everything the exports and the report show."""
     store = request.app.state.store
     uc = request.app.state.rounds
-    workshops = await store.programme_workshops(programme.id)
+    workshops = await store.plans.programme_workshops(programme.id)
     options = {}
     rounds = []
     for w in workshops:
-        options.update({o.id: o for o in await store.options(w.id)})
-        for r in await store.rounds(w.id):
+        options.update({o.id: o for o in await store.options.options(w.id)})
+        for r in await store.rounds.rounds(w.id):
             if r.status is RoundStatus.DRAFT:
                 continue
-            ballots = tuple(await store.ballots(r.id))
-            ideas = tuple(await store.ideas(r.id))
+            ballots = tuple(await store.ballots.ballots(r.id))
+            ideas = tuple(await store.ideas.ideas(r.id))
             rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots, ideas))
-    joined = {w: j for w, j, _v in await store.programme_turnout(programme.id)}
+    joined = {w: j for w, j, _v in await store.plans.programme_turnout(programme.id)}
     return px.ProgrammeData(
         programme=programme,
         ranked=tuple(await plans(request).ranked_needs(programme)),
-        actions=tuple(await store.actions(programme.id)),
+        actions=tuple(await store.plans.actions(programme.id)),
         workshops=tuple(workshops),
         joined=joined,
         options=options,
@@ -127,7 +127,7 @@ async def import_needs(request: Request, programme: Programme) -> Response:
     rows, problems = read_titles(await read_upload(request))
     if problems:
         return import_problems(request, back, problems)
-    n = await request.app.state.store.add_needs(programme.id, rows)
+    n = await request.app.state.store.plans.add_needs(programme.id, rows)
     flash(request, ngettext("{n} need imported.", "{n} needs imported.", n))
     return RedirectResponse(back, status_code=303)
 

@@ -16,7 +16,7 @@ from facilitation.web.results import chosen_question, group_label
 from facilitation.workshop.exports import to_csv
 
 workshop_view = facilitator_only(
-    lambda request: request.app.state.store.workshop(request.path_params["workshop_id"])
+    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
 )
 
 
@@ -29,9 +29,9 @@ async def results_by_group_csv(request: Request, workshop: Workshop) -> Response
     question = chosen_question(questions, request.query_params.get("question"))
     if question is None:
         raise NotFound("profile question")
-    options = {o.id: o for o in await store.options(workshop.id)}
+    options = {o.id: o for o in await store.options.options(workshop.id)}
     rows: list[tuple] = []
-    for rnd in await store.rounds(workshop.id):
+    for rnd in await store.rounds.rounds(workshop.id):
         if splitting.splittable(rnd):
             groups = await profiles.split(rnd, question)
             rows += splitting.split_rows(rnd, question, groups, options, group_label)

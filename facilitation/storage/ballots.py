@@ -1,0 +1,136 @@
+"""Ballots repository: ballots cast once per client id, how many took part, paper entries."""
+
+from __future__ import annotations
+
+import json
+
+from facilitation.core.errors import NotFound, RoundNotOpen
+from facilitation.core.models import Ballot, Turnout
+from facilitation.storage.db import Database, Reader, Row
+from facilitation.storage.workshops import bump
+
+# A ballot with whether it was copied from paper, which is a fact about its participant.
+BALLOT_SELECT = "SELECT b.*, p.paper FROM ballots b JOIN participants p ON p.id = b.participant_id"
+
+
+def ballot_payload(ballot: Ballot) -> str:
+    """The stored JSON form of a ballot: its entry, in its round kind's own shape."""
+    return json.dumps(dict(ballot.entry))
+
+
+def ballot_from_row(row: Row) -> Ballot:
+    """A ballot from its row (read with BALLOT_SELECT to know whether it came on paper)."""
+    payload = json.loads(row["payload"])
+    return Ballot(
+        round_id=row["round_id"],
+        participant_id=row["participant_id"],
+        entry=payload,
+        submitted_at=row["submitted_at"],
+        revision=row["revision"],
+        paper=bool(row["paper"]) if "paper" in row.keys() else False,  # noqa: SIM118 (a Row)
+    )
+
+
+async def round_ballots_in(db: Reader, round_id: int) -> list[Ballot]:
+    """A round's ballots in participant order, as counted when it closes (paper not told)."""
+    rows = await db.all(
+        "SELECT * FROM ballots WHERE round_id = ? ORDER BY participant_id", (round_id,)
+    )
+    return [ballot_from_row(r) for r in rows]
+
+
+class Ballots:
+    """Participants' ballots and the figures the room sees about them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def cast_ballot(self, ballot: Ballot, client_id: str, now: float) -> tuple[int, bool]:
+        """Store a participant's ballot, replacing their earlier one, once per client id.
+
+        Returns (revision, duplicate). The round must still be open when the transaction runs, so
+        a ballot racing the facilitator's close is refused rather than counted after the snapshot.
+        """
+        async with self._db.transaction() as tx:
+            row = await tx.one(
+                "SELECT status, workshop_id FROM rounds WHERE id = ?", (ballot.round_id,)
+            )
+            if row is None:
+                raise NotFound("round")
+            seen = await tx.one(
+                "SELECT revision FROM submissions WHERE participant_id = ? AND client_id = ?",
+                (ballot.participant_id, client_id),
+            )
+            if seen:
+                return seen[0], True
+            if row["status"] != "open":
+                raise RoundNotOpen()
+            revision = await bump(tx, row["workshop_id"])
+            await tx.execute(
+                "INSERT INTO ballots (round_id, participant_id, payload, submitted_at, revision)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (round_id, participant_id) DO UPDATE SET"
+                " payload = excluded.payload, submitted_at = excluded.submitted_at,"
+                " revision = excluded.revision",
+                (ballot.round_id, ballot.participant_id, ballot_payload(ballot), now, revision),
+            )
+            await tx.execute(
+                "INSERT INTO submissions (participant_id, client_id, round_id, revision, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (ballot.participant_id, client_id, ballot.round_id, revision, now),
+            )
+            return revision, False
+
+    async def ballot(self, round_id: int, participant_id: int) -> Ballot | None:
+        """A participant's last committed ballot in a round."""
+        row = await self._db.one(
+            BALLOT_SELECT + " WHERE b.round_id = ? AND b.participant_id = ?",
+            (round_id, participant_id),
+        )
+        return ballot_from_row(row) if row else None
+
+    async def ballots(self, round_id: int) -> list[Ballot]:
+        """A round's ballots in participant order."""
+        rows = await self._db.all(
+            BALLOT_SELECT + " WHERE b.round_id = ? ORDER BY b.participant_id", (round_id,)
+        )
+        return [ballot_from_row(r) for r in rows]
+
+    async def option_ballots(self, option_id: int) -> list[tuple[str, Ballot]]:
+        """Every ballot of every round an option is in, each with its round's kind."""
+        rows = await self._db.all(
+            "SELECT b.*, p.paper, r.kind FROM ballots b"
+            " JOIN participants p ON p.id = b.participant_id"
+            " JOIN rounds r ON r.id = b.round_id"
+            " JOIN round_options ro ON ro.round_id = b.round_id WHERE ro.option_id = ?"
+            " ORDER BY b.round_id, b.participant_id",
+            (option_id,),
+        )
+        return [(r["kind"], ballot_from_row(r)) for r in rows]
+
+    async def turnout(self, workshop_id: int, round_id: int | None) -> Turnout:
+        """How many joined the workshop, and how many of them took part in the round."""
+        joined = await self._db.value(
+            "SELECT COUNT(*) FROM participants WHERE workshop_id = ?", (workshop_id,)
+        )
+        voted = 0
+        if round_id is not None:
+            # An idea round has no ballots: whoever sent an idea has taken part.
+            voted = await self._db.value(
+                "SELECT (SELECT COUNT(*) FROM ballots WHERE round_id = ?)"
+                " + (SELECT COUNT(DISTINCT participant_id) FROM ideas WHERE round_id = ?)",
+                (round_id, round_id),
+            )
+        return Turnout(joined, voted)
+
+    async def paper_entries(self, round_id: int) -> list[tuple[str, float]]:
+        """(label, when) of each paper ballot or idea entered in a round, newest first."""
+        rows = await self._db.all(
+            "SELECT p.display_name, b.submitted_at AS at FROM ballots b"
+            " JOIN participants p ON p.id = b.participant_id"
+            " WHERE b.round_id = ? AND p.paper = 1"
+            " UNION ALL SELECT p.display_name, i.created_at FROM ideas i"
+            " JOIN participants p ON p.id = i.participant_id"
+            " WHERE i.round_id = ? AND p.paper = 1 ORDER BY at DESC",
+            (round_id, round_id),
+        )
+        return [(r[0], r[1]) for r in rows]

@@ -1,0 +1,227 @@
+"""Database: the SQLite connections, the single writer, transactions and the migration runner.
+
+Writes go through one connection guarded by an asyncio.Lock, because aiosqlite serialises
+statements but not transactions: the lock is what keeps two coroutines from interleaving inside
+one ``BEGIN IMMEDIATE ... COMMIT``. Autocommit reads use a second connection, which in WAL mode
+sees the last committed state without waiting for the writer; a third holds the read
+transactions of ``snapshot()``, so a consistent read never leaks into other reads.
+
+Repositories speak only to ``Database``, ``ReadTx`` and ``Tx``, with ``?`` placeholders, so another
+engine can stand behind the same interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import aiosqlite
+
+# A result row, read by column name or by position.
+Row = sqlite3.Row
+
+# What a statement raises when the schema refuses it (a UNIQUE, CHECK or foreign key clash).
+IntegrityError = sqlite3.IntegrityError
+
+Params = Sequence[Any]
+
+
+class Reader(Protocol):
+    """Anything that answers queries: the Database itself (autocommit) or a transaction."""
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row the query returns."""
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row the query returns, or None."""
+
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+
+
+class ReadTx:
+    """Queries inside one transaction on one connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row the query returns."""
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row the query returns, or None."""
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
+
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        row = await self.one(sql, params)
+        return row[0] if row is not None else None
+
+
+class Tx(ReadTx):
+    """A write transaction: everything in it commits together or not at all."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        self._savepoints = 0
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        cur = await self._conn.execute(sql, tuple(params))
+        return cur.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement once per row of parameters."""
+        await self._conn.executemany(sql, [tuple(r) for r in rows])
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; returns the new row's id."""
+        cur = await self._conn.execute(sql, tuple(params))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Statements that may fail and be tried again without losing the transaction."""
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self._conn.execute(f"ROLLBACK TO {name}")
+            await self._conn.execute(f"RELEASE {name}")
+            raise
+        await self._conn.execute(f"RELEASE {name}")
+
+
+class Database:
+    """The SQLite file: open() it once, then read, write in transactions, close()."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        durability: str = "normal",
+        migrations: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.path = path
+        self.durability = durability
+        self.migrations = tuple(migrations)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._snapshot: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        # The snapshot connection can hold one transaction at a time.
+        self._snapshot_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Connect, switch to WAL, apply pending migrations."""
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._migrate()
+        self._reader = await self._connect()
+        self._snapshot = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA synchronous = {self.durability.upper()}")
+        return conn
+
+    async def close(self) -> None:
+        """Close every connection; the Database can be opened again."""
+        for conn in (self._snapshot, self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._snapshot = self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One write transaction on the single writer; rolled back if the block raises."""
+        conn = self._writer
+        assert conn is not None, "Store.open() was not awaited"
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[ReadTx]:
+        """Several reads that all see the same committed state."""
+        conn = self._snapshot
+        assert conn is not None, "Store.open() was not awaited"
+        async with self._snapshot_lock:
+            await conn.execute("BEGIN")
+            try:
+                yield ReadTx(conn)
+            finally:
+                await conn.execute("COMMIT")
+
+    def _autocommit(self) -> ReadTx:
+        conn = self._reader or self._writer
+        assert conn is not None, "Store.open() was not awaited"
+        return ReadTx(conn)
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query on the reader connection (autocommit)."""
+        return await self._autocommit().all(sql, params)
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query on the reader connection, or None."""
+        return await self._autocommit().one(sql, params)
+
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of a query's first row on the reader connection, or None."""
+        return await self._autocommit().value(sql, params)
+
+    # -- migrations ------------------------------------------------------------------------------
+
+    async def _migrate(self) -> None:
+        # A migration may rebuild a table that others refer to; SQLite's procedure for that is to
+        # turn foreign keys off (outside the transaction), then check them all before committing.
+        assert self._writer is not None
+        await self._writer.execute("PRAGMA foreign_keys = OFF")
+        try:
+            await self._apply_migrations()
+        finally:
+            await self._writer.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply_migrations(self) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+            )
+            done = {row[0] for row in await tx.all("SELECT name FROM migrations")}
+            for name, sql in self.migrations:
+                if name in done:
+                    continue
+                for statement in _statements(sql):
+                    await tx.execute(statement)
+                broken = await tx.all("PRAGMA foreign_key_check")
+                if broken:
+                    raise RuntimeError(f"migration {name} broke foreign keys: {list(broken)[:5]}")
+                await tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (aiosqlite has no executescript inside a transaction)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s]

@@ -1,0 +1,415 @@
+"""The schema's history: every migration step, by name, in the order it is applied.
+
+A step's name is recorded in the database once it has run, so an existing database upgrades by
+running only the steps it lacks; a step is never edited or reordered once released (the SQL below
+is what each step ran when it was written, even where the code has moved on since). The runner is
+``Database._migrate``, which turns foreign keys off around the steps, as SQLite's procedure for
+rebuilding a table asks, and checks them all before committing.
+"""
+
+from __future__ import annotations
+
+# 0005: SQLite cannot change a CHECK constraint in place, so the rounds table is rebuilt with the
+# new kinds; these are the columns it had before.
+_ROUND_COLUMNS = (
+    "id, workshop_id, title, kind, status, dots, max_per_option, must_use_all, top_k, hidden,"
+    " revealed, timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board"
+)
+
+# 0009: each voter's answers against the rounds already closed (as profiles.FREEZE_SELECT read
+# them when the step was written).
+_FREEZE_SELECT = """
+    SELECT b.round_id, b.participant_id, a.question_id, a.choice_id FROM rounds r
+    JOIN workshops w ON w.id = r.workshop_id
+    JOIN ballots b ON b.round_id = r.id
+    JOIN participants p ON p.id = b.participant_id
+    JOIN profile_answers a ON a.respondent_id = p.respondent_id
+    JOIN profile_questions q ON q.id = a.question_id AND q.programme_id = w.programme_id
+"""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_initial",
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE workshops (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            date TEXT NOT NULL DEFAULT '',
+            place TEXT NOT NULL DEFAULT '',
+            revision INTEGER NOT NULL DEFAULT 0,
+            current_round_id INTEGER REFERENCES rounds(id),
+            created_by INTEGER REFERENCES users(id),
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE options (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            withdrawn INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX options_workshop ON options(workshop_id, position);
+        CREATE TABLE rounds (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('dots', 'rank')),
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            dots INTEGER NOT NULL DEFAULT 5 CHECK (dots BETWEEN 1 AND 100),
+            max_per_option INTEGER NOT NULL DEFAULT 3 CHECK (max_per_option >= 1),
+            must_use_all INTEGER NOT NULL DEFAULT 0,
+            top_k INTEGER CHECK (top_k IS NULL OR top_k >= 1),
+            hidden INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            timer_seconds INTEGER,
+            ends_at REAL,
+            opened_at REAL,
+            closed_at REAL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX rounds_workshop ON rounds(workshop_id);
+        CREATE TABLE round_options (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            option_id INTEGER NOT NULL REFERENCES options(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (round_id, option_id)
+        );
+        CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            token TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL DEFAULT '',
+            joined_at REAL NOT NULL
+        );
+        CREATE INDEX participants_workshop ON participants(workshop_id);
+        -- One row per participant and round: the schema, not only the code, keeps it single.
+        CREATE TABLE ballots (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            payload TEXT NOT NULL,
+            submitted_at REAL NOT NULL,
+            revision INTEGER NOT NULL,
+            PRIMARY KEY (round_id, participant_id)
+        );
+        -- Submissions already applied, so a ballot re-sent after a reconnect is stored once.
+        CREATE TABLE submissions (
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            client_id TEXT NOT NULL,
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            revision INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (participant_id, client_id)
+        );
+        CREATE TABLE results (
+            round_id INTEGER PRIMARY KEY REFERENCES rounds(id),
+            snapshot TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_sessions",
+        """
+        -- Facilitator sign-ins held on the server, so signing out ends a copied cookie too.
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX sessions_user ON sessions(user_id);
+        """,
+    ),
+    (
+        "0003_programmes_needs_actions",
+        """
+        CREATE TABLE programmes (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            place TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            slug TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        ALTER TABLE workshops ADD COLUMN programme_id INTEGER REFERENCES programmes(id);
+        CREATE TABLE needs (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN
+                ('proposed', 'prioritised', 'in_plan', 'done', 'not_possible')),
+            status_reason TEXT NOT NULL DEFAULT '',
+            override_score REAL CHECK (override_score IS NULL OR override_score BETWEEN 0 AND 1),
+            override_reason TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            CHECK (override_score IS NULL OR override_reason != ''),
+            CHECK (status != 'not_possible' OR status_reason != '')
+        );
+        CREATE INDEX needs_programme ON needs(programme_id, position);
+        -- An option feeds at most one need.
+        CREATE TABLE need_options (
+            need_id INTEGER NOT NULL REFERENCES needs(id),
+            option_id INTEGER NOT NULL UNIQUE REFERENCES options(id),
+            PRIMARY KEY (need_id, option_id)
+        );
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            need_id INTEGER REFERENCES needs(id),
+            what TEXT NOT NULL,
+            who TEXT NOT NULL CHECK (who IN ('residents', 'staff', 'contractor', 'partnership')),
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'planned' CHECK (status IN
+                ('planned', 'in_progress', 'done', 'stuck')),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX actions_programme ON actions(programme_id);
+        CREATE TABLE action_notes (
+            id INTEGER PRIMARY KEY,
+            action_id INTEGER NOT NULL REFERENCES actions(id),
+            note TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """,
+    ),
+    (
+        "0004_option_scope_and_cards",
+        """
+        ALTER TABLE options ADD COLUMN scope TEXT NOT NULL DEFAULT 'open'
+            CHECK (scope IN ('open', 'within_limits', 'not_negotiable'));
+        ALTER TABLE options ADD COLUMN limit_kind TEXT NOT NULL DEFAULT ''
+            CHECK (limit_kind IN ('', 'budget', 'statutory', 'health_safety', 'lease', 'other'));
+        ALTER TABLE options ADD COLUMN limit_text TEXT NOT NULL DEFAULT '';
+        ALTER TABLE rounds ADD COLUMN cards_on_board INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE round_cards (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            position INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (round_id, position)
+        );
+        """,
+    ),
+    (
+        "0005_round_kinds",
+        f"""
+        CREATE TABLE rounds_new (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('dots', 'rank', 'budget', 'ideas', 'rating')),
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            dots INTEGER NOT NULL DEFAULT 5 CHECK (dots BETWEEN 1 AND 100),
+            max_per_option INTEGER NOT NULL DEFAULT 3 CHECK (max_per_option >= 1),
+            must_use_all INTEGER NOT NULL DEFAULT 0,
+            top_k INTEGER CHECK (top_k IS NULL OR top_k >= 1),
+            hidden INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            timer_seconds INTEGER,
+            ends_at REAL,
+            opened_at REAL,
+            closed_at REAL,
+            created_at REAL NOT NULL,
+            cards_on_board INTEGER NOT NULL DEFAULT 0,
+            budget INTEGER CHECK (budget IS NULL OR budget >= 1),
+            budget_rule TEXT NOT NULL DEFAULT 'equal_shares'
+                CHECK (budget_rule IN ('equal_shares', 'greedy')),
+            categories TEXT NOT NULL DEFAULT '[]',
+            CHECK (kind != 'budget' OR budget IS NOT NULL)
+        );
+        INSERT INTO rounds_new ({_ROUND_COLUMNS}) SELECT {_ROUND_COLUMNS} FROM rounds;
+        DROP TABLE rounds;
+        ALTER TABLE rounds_new RENAME TO rounds;
+        CREATE INDEX rounds_workshop ON rounds(workshop_id);
+        ALTER TABLE options ADD COLUMN cost INTEGER CHECK (cost IS NULL OR cost >= 0);
+        ALTER TABLE participants ADD COLUMN paper INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX participants_paper ON participants(workshop_id, paper, display_name);
+        CREATE TABLE ideas (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            text TEXT NOT NULL,
+            original TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'hidden', 'merged')),
+            merged_into INTEGER REFERENCES ideas(id),
+            option_id INTEGER REFERENCES options(id),
+            client_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            -- A merged idea always says which idea it joined, and only a merged one does.
+            CHECK ((status = 'merged') = (merged_into IS NOT NULL))
+        );
+        CREATE INDEX ideas_round ON ideas(round_id, status);
+        """,
+    ),
+    (
+        "0006_people",
+        """
+        CREATE TABLE respondents (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            token TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX respondents_programme ON respondents(programme_id);
+        ALTER TABLE participants ADD COLUMN respondent_id INTEGER REFERENCES respondents(id);
+        CREATE INDEX participants_respondent ON participants(respondent_id);
+        CREATE TABLE profile_questions (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            label TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX profile_questions_programme ON profile_questions(programme_id, position);
+        CREATE TABLE profile_choices (
+            id INTEGER PRIMARY KEY,
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            label TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            retired INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (question_id, id)
+        );
+        -- The pair keys below make the schema refuse an answer with another question's choice.
+        -- No row: the question was skipped. A row with no choice: "prefer not to say".
+        CREATE TABLE profile_answers (
+            respondent_id INTEGER NOT NULL REFERENCES respondents(id),
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            choice_id INTEGER,
+            answered_at REAL NOT NULL,
+            PRIMARY KEY (respondent_id, question_id),
+            FOREIGN KEY (question_id, choice_id) REFERENCES profile_choices(question_id, id)
+        );
+        CREATE INDEX profile_answers_question ON profile_answers(question_id, choice_id);
+        -- Head counts or percentages as the organiser gave them; shares are worked out on reading.
+        CREATE TABLE place_makeup (
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            choice_id INTEGER NOT NULL,
+            amount REAL NOT NULL CHECK (amount >= 0),
+            PRIMARY KEY (question_id, choice_id),
+            FOREIGN KEY (question_id, choice_id) REFERENCES profile_choices(question_id, id)
+        );
+        CREATE TABLE pools (
+            id INTEGER PRIMARY KEY,
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            title TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX pools_programme ON pools(programme_id);
+        CREATE TABLE volunteers (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            name TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            household TEXT NOT NULL DEFAULT '',
+            answers TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(answers))
+        );
+        CREATE INDEX volunteers_pool ON volunteers(pool_id);
+        CREATE TABLE panels (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            size INTEGER NOT NULL CHECK (size >= 1),
+            seed TEXT NOT NULL,
+            quotas TEXT NOT NULL CHECK (json_valid(quotas)),
+            household_rule INTEGER NOT NULL,
+            result TEXT NOT NULL CHECK (json_valid(result)),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX panels_pool ON panels(pool_id);
+        """,
+    ),
+    (
+        "0007_room_on_board",
+        """
+        CREATE TABLE room_on_board (
+            workshop_id INTEGER PRIMARY KEY REFERENCES workshops(id)
+        );
+        """,
+    ),
+    (
+        "0008_pact",
+        """
+        ALTER TABLE options ADD COLUMN pact TEXT NOT NULL DEFAULT ''
+            CHECK (pact IN ('', 'power', 'accountability', 'connection', 'trust'));
+        CREATE TABLE pact_statements (
+            programme_id INTEGER NOT NULL REFERENCES programmes(id),
+            dimension TEXT NOT NULL
+                CHECK (dimension IN ('power', 'accountability', 'connection', 'trust')),
+            statement TEXT NOT NULL CHECK (statement != ''),
+            PRIMARY KEY (programme_id, dimension)
+        );
+        """,
+    ),
+    (
+        "0009_round_answers",
+        f"""
+        CREATE TABLE round_answers (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            choice_id INTEGER,
+            PRIMARY KEY (round_id, participant_id, question_id),
+            FOREIGN KEY (question_id, choice_id) REFERENCES profile_choices(question_id, id)
+        );
+        CREATE INDEX round_answers_question ON round_answers(question_id, choice_id);
+        -- Rounds closed before this step are frozen as their voters answer now: the nearest
+        -- there is to the moment they closed, and from here on it holds still.
+        INSERT INTO round_answers (round_id, participant_id, question_id, choice_id)
+        {_FREEZE_SELECT} WHERE r.status = 'closed';
+        """,
+    ),
+    (
+        "0010_round_kinds_registered",
+        """
+        -- The kinds of round are the registry's business (facilitation.kinds), not the schema's:
+        -- the CHECK on kind goes, and each kind's own settings move into one JSON column, so a
+        -- new kind of round needs no migration. Rebuilt by SQLite's procedure, as in 0005.
+        CREATE TABLE rounds_new (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind != ''),
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            hidden INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            timer_seconds INTEGER,
+            ends_at REAL,
+            opened_at REAL,
+            closed_at REAL,
+            created_at REAL NOT NULL,
+            cards_on_board INTEGER NOT NULL DEFAULT 0,
+            settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))
+        );
+        INSERT INTO rounds_new (id, workshop_id, title, kind, status, hidden, revealed,
+            timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board, settings)
+        SELECT id, workshop_id, title, kind, status, hidden, revealed, timer_seconds, ends_at,
+            opened_at, closed_at, created_at, cards_on_board,
+            CASE kind
+                WHEN 'dots' THEN json_object('dots', dots, 'max_per_option', max_per_option,
+                    'must_use_all', json(CASE WHEN must_use_all THEN 'true' ELSE 'false' END))
+                WHEN 'rank' THEN json_object('top_k', top_k)
+                WHEN 'budget' THEN json_object('budget', budget, 'rule', budget_rule)
+                WHEN 'ideas' THEN json_object('categories', json(categories))
+                ELSE '{}'
+            END
+        FROM rounds;
+        DROP TABLE rounds;
+        ALTER TABLE rounds_new RENAME TO rounds;
+        CREATE INDEX rounds_workshop ON rounds(workshop_id);
+        """,
+    ),
+)
