@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,6 +45,7 @@ from facilitation.views import (
     programme,
     programme_export,
     split,
+    status,
 )
 from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
@@ -168,7 +169,7 @@ def routes(static_dir: str) -> list:
         Route(pr + "/report.pdf", px.report_pdf),
         Route("/p/{slug}", p.public_page),
         Route("/p/{slug}/poster", p.public_poster),
-        Route("/healthz", lambda request: PlainTextResponse("ok")),
+        Route("/healthz", status.healthz),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
 

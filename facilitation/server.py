@@ -30,12 +30,16 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
 
 
 def serve(settings: Settings) -> int:
-    """Serve until interrupted."""
+    """Serve until interrupted; 1 if the app could not start."""
+    from facilitation.backups import refuse_newer_database
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Checked before uvicorn starts, so the refusal reads as a message rather than a traceback.
+    refuse_newer_database(settings.data_path)
     server = uvicorn.Server(uvicorn_config(settings))
     print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
     server.run()
-    return 0
+    return 0 if server.started else 1
 
 
 def get(settings: Settings, path: str) -> tuple[int, str]:

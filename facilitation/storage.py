@@ -33,6 +33,7 @@ from facilitation.models import (
     User,
     Workshop,
 )
+from facilitation.storage_guard import BUSY_TIMEOUT_MS, GuardStore
 from facilitation.storage_ideas import KIND_MIGRATIONS, IdeaStore
 from facilitation.storage_pact import PACT_MIGRATIONS, PactStore
 from facilitation.storage_people import (
@@ -257,8 +258,10 @@ def ballot_payload(ballot: Ballot) -> str:
     return json.dumps({"dots": {str(k): v for k, v in sorted(ballot.dots.items())}})
 
 
-class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
+class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore, GuardStore):
     """The database: open() it in the app's lifespan, close() it on the way out."""
+
+    migration_names = tuple(name for name, _sql in MIGRATIONS)
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self.path = path
@@ -272,23 +275,34 @@ class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
         # The current round's decoded ballots per workshop, as of a revision, kept between live
         # renders so that each render reads and decodes only the ballots saved since the last.
         self._live: dict[int, tuple[int, int, dict[int, Ballot]]] = {}
+        # The copy taken before this open() applied migrations, if it did.
+        self.upgrade_backup: str | None = None
+        # Why the last write failed, until one succeeds: the health probe reports it.
+        self._write_failure: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def open(self) -> Store:
-        """Connect, switch to WAL, apply pending migrations."""
+        """Connect, switch to WAL, refuse a database from a newer release, back up one with
+        pending migrations, apply them."""
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._migrate()
-        self._reader = await self._connect()
-        self._snapshot = await self._connect()
+        try:
+            # Fetched to the end, so that the statement lets go of its lock on the file.
+            await self._writer.execute_fetchall("PRAGMA journal_mode = WAL")
+            await self._prepare_upgrade()
+            await self._migrate()
+            self._reader = await self._connect()
+            self._snapshot = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute(f"PRAGMA synchronous = {self.durability.upper()}")
         return conn
 
@@ -331,14 +345,24 @@ class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore):
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         assert self._writer is not None, "Store.open() was not awaited"
+        db = self._writer
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    await db.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT can leave the transaction open, and some errors (a full
+                    # disk) end it already; either way the next write must start afresh.
+                    if db.in_transaction:
+                        await db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if not isinstance(exc, sqlite3.IntegrityError):
+                    self._write_failure = str(exc)
                 raise
-            await self._writer.execute("COMMIT")
+            self._write_failure = None
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         conn = self._reader or self._writer
