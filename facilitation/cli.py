@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         "backup", help="copy the database, even while the server runs, and check the copy"
     )
     backup.add_argument("path", help="new file to write, or a folder to put a dated file in")
-    backup.add_argument("--data", dest="data_path", help=_help("data_path"))
+    backup.add_argument(
+        "--data", dest="data_path", help=f"database to copy (default {_default('data_path')})"
+    )
     backup.add_argument(
         "--step-pages",
         type=_at_least(1, int),
@@ -91,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="put a backup in place of the database (stop the server first)"
     )
     restore.add_argument("backup", help="the backup file")
-    restore.add_argument("--data", dest="data_path", help=_help("data_path"))
+    restore.add_argument(
+        "--data", dest="data_path", help=f"database to replace (default {_default('data_path')})"
+    )
     return parser
 
 
@@ -102,6 +106,7 @@ def _at_least(low: float, kind: type) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"must be at least {low}")
         return value
 
+    read.__name__ = kind.__name__  # argparse names it in "invalid int value"
     return read
 
 

@@ -184,8 +184,9 @@ def inspect(path: str, *, read_only: bool = False) -> Inspection:
 def held_exclusively(path: str) -> Iterator[None]:
     """Hold a database so that no server can open it meanwhile; DatabaseRefused if one has it.
 
-    Every connection to a WAL database holds a shared lock for as long as it is open, so leaving
-    WAL mode, which needs the only lock, fails while a server (or a backup) uses the file. Leaving
+    Every connection to a WAL database holds a shared lock from its first read until it closes,
+    so leaving WAL mode, which needs the only lock, fails while a server (or a backup) has the
+    file open. Leaving
     it also folds the WAL into the main file and removes the -wal and -shm files, so that what is
     set aside is the whole database in one file.
     """
