@@ -122,7 +122,7 @@ async def test_a_backup_taken_while_the_room_votes_holds_everything_committed_be
             began = time.monotonic()
             code_, out, err = await cli(
                 "backup", str(backup), "--data", server.data_path,
-                "--step-pages", "1", "--pause", "0.02",
+                "--step-pages", "1", "--pause", "0.05",
             )  # fmt: skip
             ended = time.monotonic()
         finally:
