@@ -283,3 +283,19 @@ def test_restore_refuses_what_is_not_a_good_backup_and_changes_nothing(tmp_path)
         assert message in result.stderr, (backup, result.stderr)
         assert files_in(tmp_path) == before
         assert db_rows(str(data)) == rows
+
+
+def test_restore_over_a_damaged_database_sets_it_aside(tmp_path):
+    """The file SQLite can no longer read is the usual reason to restore: it is kept, not lost."""
+    data = tmp_path / "site.sqlite3"
+    add_user(str(data))
+    backup = tmp_path / "copy.sqlite3"
+    assert run("backup", str(backup), "--data", str(data), cwd=tmp_path).returncode == 0
+    damaged = b"this was a database until the disk failed" * 100
+    data.write_bytes(damaged)
+
+    result = run("restore", str(backup), "--data", str(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [aside] = [p for p in tmp_path.iterdir() if ".before-restore-" in p.name]
+    assert aside.read_bytes() == damaged
+    assert db_query(str(data), "SELECT username FROM users") == [("facilitator",)]
