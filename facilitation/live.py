@@ -224,7 +224,8 @@ async def board_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
-        ctx = await render.board_context(state.store, workshop_id, state.join_url(workshop.code))
+        url = state.join_url(workshop.code, websocket)
+        ctx = await render.board_context(state.store, workshop_id, url)
         return state.renderer.fragment("fragments/board.html", **ctx)
 
     async def passthrough(html: str) -> str:

@@ -60,6 +60,7 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     extra_env: dict | None = None
+    public_url: str | None = None  # None: the server's own address; "": none
 
     @property
     def url(self) -> str:
@@ -73,7 +74,8 @@ class Server:
         import os
 
         env = {**os.environ, **(self.extra_env or {})}
-        env.setdefault("FACILITATION_PUBLIC_URL", self.url)
+        public_url = self.url if self.public_url is None else self.public_url
+        env.setdefault("FACILITATION_PUBLIC_URL", public_url)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -85,7 +87,7 @@ class Server:
                 "--data",
                 self.data_path,
                 "--public-url",
-                self.url,
+                public_url,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
