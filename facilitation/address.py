@@ -118,7 +118,7 @@ def local_addresses() -> list[str]:
                 found.append(udp.getsockname()[0])
         except OSError:  # no route to that network: try the next
             continue
-    return found
+    return list(dict.fromkeys(found))
 
 
 def choose(

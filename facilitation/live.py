@@ -124,7 +124,8 @@ def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
 
 
 def same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """True if the handshake's Origin is this server (by Host header) or its public URL."""
+    """True if the handshake's Origin is this server (its scheme and Host header, as a trusted
+    proxy forwards them) or its public URL."""
     origin = websocket.headers.get("origin")
     if not origin:
         return False

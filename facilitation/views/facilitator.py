@@ -58,7 +58,7 @@ async def login_page(request: Request) -> Response:
 
 
 def client_ip(request) -> str:
-    """The client's address as the server sees it (behind a proxy: the proxy's forwarded one)."""
+    """The client's address: the peer's, or the one a trusted proxy forwards (trusted_proxies)."""
     return request.client.host if request.client else "unknown"
 
 
