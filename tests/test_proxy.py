@@ -129,7 +129,8 @@ def start_stack(folder: Path, trusted: str) -> Stack:
     data = str(folder / "site.sqlite3")
     add_user(data)
     app = Server(data, public_url="", extra_env={"FACILITATION_TRUSTED_PROXIES": trusted}).start()
-    https_port, http_port = free_port(), free_port()
+    https_port = other_port(app.port)
+    http_port = other_port(app.port, https_port)
     site = folder / "facilitation.conf"
     site.write_text(site_config(app.port, http_port, https_port, cert, key))
     conf = folder / "nginx.conf"
@@ -148,6 +149,15 @@ def start_stack(folder: Path, trusted: str) -> Stack:
         stack.stop()
         raise
     return stack
+
+
+def other_port(*taken: int) -> int:
+    """A free loopback port that is none of ``taken``."""
+    for _attempt in range(20):
+        port = free_port()
+        if port not in taken:
+            return port
+    raise RuntimeError("no free port")
 
 
 def wait_until_served(stack: Stack, timeout: float = WAIT) -> None:
