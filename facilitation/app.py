@@ -6,7 +6,7 @@ This is the only module that wires the parts together.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -18,8 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facilitation import live
+from facilitation.address import JoinAddresses, local_addresses
 from facilitation.errors import FacilitationError, error_response
 from facilitation.health import HealthChecks
 from facilitation.hub import Hub
@@ -174,17 +176,19 @@ def routes(static_dir: str) -> list:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the application; the database opens in the lifespan, not here."""
+def create_app(
+    settings: Settings | None = None, addresses: Callable[[], list[str]] = local_addresses
+) -> Starlette:
+    """Build the application; the database opens in the lifespan, not here. ``addresses`` lists
+    this machine's network addresses, for join links when it listens on all of them."""
     settings = settings or Settings.from_env()
     renderer = Renderer(settings.templates_dir, currency=settings.currency)
     hub = Hub(maxsize=settings.client_queue)
     store = Store(settings.data_path, durability=settings.durability)
     session_box: dict[str, str] = {}
 
-    def join_url(code: str) -> str:
-        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
-        return f"{base}/w/{code}"
+    join = JoinAddresses(settings.public_url, settings.host, settings.port, addresses)
+    join_url = join.url
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -213,6 +217,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes(settings.static_dir),
         middleware=[
+            *proxy_headers(settings.trusted_proxies),
             Middleware(LazySession, box=session_box, https_only=settings.https_only),
             Middleware(Identity),
         ],
@@ -225,31 +230,44 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.renderer = renderer
     app.state.join_url = join_url
+    app.state.join_address = join.address
     # Guessing passwords: per account and per address.
     app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
     return app
 
 
+def proxy_headers(trusted: str) -> list[Middleware]:
+    """Believe X-Forwarded-For and X-Forwarded-Proto from these proxies only, and none by default,
+    so that rate limits count the real client and cookies know the request came over HTTPS."""
+    if not trusted.strip():
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
+
+
 class LazySession:
     """SessionMiddleware whose secret is read from the database when the app starts, so it is
-    made once, kept with the data and never written in code or configuration."""
+    made once, kept with the data and never written in code or configuration.
+
+    Its cookie is Secure whenever the request came over HTTPS (directly or through a trusted
+    proxy), and always with ``https_only``: one inner middleware for each, same secret."""
 
     def __init__(self, app: ASGIApp, box: dict[str, str], https_only: bool) -> None:
         self.app = app
         self.box = box
         self.https_only = https_only
-        self._inner: SessionMiddleware | None = None
+        self._inner: dict[bool, SessionMiddleware] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             return await self.app(scope, receive, send)
-        if self._inner is None:
-            self._inner = SessionMiddleware(
+        secure = self.https_only or scope.get("scheme") in ("https", "wss")
+        if secure not in self._inner:
+            self._inner[secure] = SessionMiddleware(
                 self.app,
                 secret_key=self.box["secret"],
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_MAX_AGE,
                 same_site="lax",
-                https_only=self.https_only,
+                https_only=secure,
             )
-        await self._inner(scope, receive, send)
+        await self._inner[secure](scope, receive, send)

@@ -36,6 +36,7 @@ def _server_options(parser: argparse.ArgumentParser, data_default: str | None = 
     parser.add_argument(
         "--durability", choices=("normal", "full"), help=_help("durability") + " (default normal)"
     )
+    parser.add_argument("--trusted-proxies", dest="trusted_proxies", help=_help("trusted_proxies"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,14 +112,19 @@ def _at_least(low: float, kind: type) -> Callable[[str], float]:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("host", "port", "data_path", "public_url", "durability")
+    keys = ("host", "port", "data_path", "public_url", "durability", "trusted_proxies")
     return Settings.from_env(**{k: getattr(args, k, None) for k in keys})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run(args, settings_from(args))
+        settings = settings_from(args)
+    except ValueError as exc:
+        print(f"facilitation: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run(args, settings)
     except DatabaseRefused as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -130,11 +136,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve(settings)
     if args.command == "demo":
+        from facilitation.address import JoinAddresses
         from facilitation.demo import seed
         from facilitation.server import serve
 
         info = asyncio.run(seed(settings))
-        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
+        base = join.base
         print(
             "\nDemo workshop ready.\n"
             f"  Open           {base}/\n"

@@ -124,7 +124,8 @@ def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
 
 
 def same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """True if the handshake's Origin is this server (by Host header) or its public URL."""
+    """True if the handshake's Origin is this server (its scheme and Host header, as a trusted
+    proxy forwards them) or its public URL."""
     origin = websocket.headers.get("origin")
     if not origin:
         return False
@@ -224,7 +225,8 @@ async def board_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
-        ctx = await render.board_context(state.store, workshop_id, state.join_url(workshop.code))
+        url = state.join_url(workshop.code, websocket)
+        ctx = await render.board_context(state.store, workshop_id, url)
         return state.renderer.fragment("fragments/board.html", **ctx)
 
     async def passthrough(html: str) -> str:

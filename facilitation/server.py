@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from facilitation.address import JoinAddresses
 from facilitation.settings import Settings
 
 
@@ -23,6 +24,9 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         ws_ping_interval=settings.heartbeat,
         ws_ping_timeout=settings.heartbeat,
         ws_per_message_deflate=False,
+        # The app reads forwarded headers itself, from the trusted_proxies setting only: uvicorn's
+        # own default would believe anyone connecting from 127.0.0.1.
+        proxy_headers=False,
         lifespan="on",
         log_level="warning",
         timeout_graceful_shutdown=5,
@@ -38,6 +42,10 @@ def serve(settings: Settings) -> int:
     refuse_newer_database(settings.data_path)
     server = uvicorn.Server(uvicorn_config(settings))
     print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
+    join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
+    print(f"Join links and QR codes point to {join.base}/", flush=True)
+    if not join.reachable:
+        print(join.advice, flush=True)
     server.run()
     return 0 if server.started else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -24,6 +25,12 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("currency", "£", "currency symbol shown before costs and budgets"),
     ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
     ("static_dir", str(ROOT / "static"), "folder of static files"),
+    (
+        "trusted_proxies",
+        "",
+        "addresses or networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed, comma-separated (127.0.0.1 for nginx on this machine); empty: none",
+    ),
 )
 
 
@@ -43,10 +50,19 @@ class Settings:
     currency: str = "£"
     templates_dir: str = str(ROOT / "templates")
     static_dir: str = str(ROOT / "static")
+    trusted_proxies: str = ""
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):
             raise ValueError("durability must be 'normal' or 'full'")
+        for item in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {item!r} is not an IP address or network "
+                    "(for example 127.0.0.1 or 10.0.0.0/8)"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -523,7 +523,8 @@ def _client_id(value: Any) -> str:
 def who(conn: Any) -> dict[str, str]:
     """The device (its session's CSRF token) and the address asking, for limits on guessing.
 
-    ``conn`` is a Starlette request or websocket; only its scope and client are read.
+    ``conn`` is a Starlette request or websocket; only its scope and client are read (the client
+    a trusted proxy forwards, when there is one: see trusted_proxies).
     """
     session = conn.scope.get("session") or {}
     client = conn.scope.get("client")

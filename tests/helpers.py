@@ -63,6 +63,7 @@ class Server:
     extra_env: dict | None = None
     # Run in the server's process before it starts (e.g. to set a resource limit).
     preexec_fn: Callable[[], None] | None = None
+    public_url: str | None = None  # None: the server's own address; "": none
 
     @property
     def url(self) -> str:
@@ -76,7 +77,8 @@ class Server:
         import os
 
         env = {**os.environ, **(self.extra_env or {})}
-        env.setdefault("FACILITATION_PUBLIC_URL", self.url)
+        public_url = self.url if self.public_url is None else self.public_url
+        env.setdefault("FACILITATION_PUBLIC_URL", public_url)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -88,7 +90,7 @@ class Server:
                 "--data",
                 self.data_path,
                 "--public-url",
-                self.url,
+                public_url,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -13,5 +13,6 @@ from facilitation.views.facilitator import facilitator
 @facilitator
 async def board_page(request: Request, workshop: Workshop) -> Response:
     state = request.app.state
-    ctx = await render.board_context(state.store, workshop.id, state.join_url(workshop.code))
+    url = state.join_url(workshop.code, request)
+    ctx = await render.board_context(state.store, workshop.id, url)
     return state.renderer.page(request, "pages/board.html", **ctx)

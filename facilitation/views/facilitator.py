@@ -58,7 +58,7 @@ async def login_page(request: Request) -> Response:
 
 
 def client_ip(request) -> str:
-    """The client's address as the server sees it (behind a proxy: the proxy's forwarded one)."""
+    """The client's address: the peer's, or the one a trusted proxy forwards (trusted_proxies)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -159,7 +159,8 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         "options_by_id": {o.id: o for o in options},
         "round": current,
         "turnout": turnout,
-        "join_url": request.app.state.join_url(fresh.code),
+        "join_url": request.app.state.join_url(fresh.code, request),
+        "join": request.app.state.join_address(request),
         "now": time.time(),
         **await room.room_context(store, workshop.id),
     }
@@ -371,5 +372,6 @@ async def qr_page(request: Request, workshop: Workshop) -> Response:
         request,
         "pages/qr.html",
         workshop=workshop,
-        join_url=request.app.state.join_url(workshop.code),
+        join_url=request.app.state.join_url(workshop.code, request),
+        join=request.app.state.join_address(request),
     )
