@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import uvicorn
 
+from facilitation import logs
 from facilitation.settings import Settings
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    """The server configuration: websocket size limit, heartbeats, graceful restarts."""
+    """The server configuration: websocket size limit, heartbeats, graceful restarts, and the
+    logging (timestamped, with our access log in place of uvicorn's)."""
     from facilitation.app import create_app
 
     return uvicorn.Config(
-        create_app(settings),
+        logs.AccessLog(create_app(settings)),
         host=settings.host,
         port=settings.port,
         ws="websockets-sansio",
@@ -24,14 +25,15 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         ws_ping_timeout=settings.heartbeat,
         ws_per_message_deflate=False,
         lifespan="on",
-        log_level="warning",
+        log_config=logs.config(),
+        log_level=None,
+        access_log=False,
         timeout_graceful_shutdown=5,
     )
 
 
 def serve(settings: Settings) -> int:
     """Serve until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     server = uvicorn.Server(uvicorn_config(settings))
     print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
     server.run()
