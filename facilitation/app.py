@@ -12,20 +12,22 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from facilitation import live
+from facilitation.assets import VersionedStatic
 from facilitation.errors import FacilitationError, error_response
 from facilitation.health import HealthChecks
 from facilitation.hub import Hub
 from facilitation.i18n import activate, negotiate
 from facilitation.ideas import IdeaDesk
 from facilitation.limits import FailureLimit, Guard
+from facilitation.metrics import Metrics
 from facilitation.panels import Lotteries
 from facilitation.plans import Plans
 from facilitation.profiles import Profiles
@@ -39,6 +41,7 @@ from facilitation.views import (
     facilitator,
     health,
     ideas,
+    metrics,
     panels,
     participant,
     people,
@@ -50,6 +53,11 @@ from facilitation.views.common import csrf_token
 from facilitation.workshop import Workshops
 
 SESSION_COOKIE = "facilitation"
+# Downloads that are compressed already: gzip would spend time to make them no smaller.
+COMPRESSED = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 # A month: a phone keeps its place from one workshop evening to the next.
 SESSION_MAX_AGE = 30 * 24 * 3600
 
@@ -80,7 +88,7 @@ class Identity:
         await self.app(scope, receive, send)
 
 
-def routes(static_dir: str) -> list:
+def routes(static: VersionedStatic) -> list:
     f = facilitator
     w = "/f/workshops/{workshop_id:int}"
     r = w + "/rounds/{round_id:int}"
@@ -169,15 +177,18 @@ def routes(static_dir: str) -> list:
         Route("/p/{slug}", p.public_page),
         Route("/p/{slug}/poster", p.public_poster),
         Route("/healthz", lambda request: PlainTextResponse("ok")),
-        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+        Route("/metrics", metrics.metrics),
+        Mount("/static", static, name="static"),
     ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the database opens in the lifespan, not here."""
     settings = settings or Settings.from_env()
-    renderer = Renderer(settings.templates_dir, currency=settings.currency)
-    hub = Hub(maxsize=settings.client_queue)
+    static = VersionedStatic(settings.static_dir)
+    renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
+    counts = Metrics()
+    hub = Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
     store = Store(settings.data_path, durability=settings.durability)
     session_box: dict[str, str] = {}
 
@@ -194,7 +205,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
         app.state.secret = secret
         app.state.pusher = pusher
-        app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
+        app.state.workshops = Workshops(store, hub, pusher.mark_dirty, counts)
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(app.state.workshops)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
@@ -210,8 +221,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return await error_response(request, exc)
 
     app = Starlette(
-        routes=routes(settings.static_dir),
+        routes=routes(static),
         middleware=[
+            # Websockets pass through untouched; a small response gains nothing from it.
+            Middleware(
+                GZipMiddleware,
+                minimum_size=1024,
+                compresslevel=6,
+                exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
+            ),
             Middleware(LazySession, box=session_box, https_only=settings.https_only),
             Middleware(Identity),
         ],
@@ -222,6 +240,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.store = store
     app.state.hub = hub
+    app.state.metrics = counts
     app.state.renderer = renderer
     app.state.join_url = join_url
     # Guessing passwords: per account and per address.

@@ -24,6 +24,7 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("currency", "£", "currency symbol shown before costs and budgets"),
     ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
     ("static_dir", str(ROOT / "static"), "folder of static files"),
+    ("metrics_token", "", "bearer token to read /metrics from elsewhere (empty: loopback only)"),
 )
 
 
@@ -43,6 +44,7 @@ class Settings:
     currency: str = "£"
     templates_dir: str = str(ROOT / "templates")
     static_dir: str = str(ROOT / "static")
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):
