@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -60,9 +61,15 @@ class AccessLog:
     """ASGI middleware writing one line per HTTP request (and per websocket, when it ends):
     client address, method and path, status, and how long it took."""
 
-    def __init__(self, app: ASGIApp, logger: logging.Logger = access_log) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        logger: logging.Logger = access_log,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.logger = logger
+        self.clock = clock
         # Refused join codes: ten at once, then one a minute.
         self.refusals = TokenBucket(rate=1 / 60, burst=10)
         self.unlogged = 0
@@ -91,7 +98,7 @@ class AccessLog:
         path = scope["path"]
         note = ""
         if status in REFUSED and (path == "/join" or JOIN_PATH.match(path)):
-            if not self.refusals.allow(time.monotonic()):
+            if not self.refusals.allow(self.clock()):
                 self.unlogged += 1
                 return
             path = JOIN_PATH.sub("/w/*", path)
