@@ -20,7 +20,8 @@ from facilitation.limits import TokenBucket
 
 access_log = logging.getLogger("facilitation.access")
 
-# WeasyPrint reports each step of every PDF at INFO, and fontTools its font subsetting.
+# At INFO, WeasyPrint reports each step of every PDF, fontTools its font subsetting, and uvicorn
+# every websocket opening and closing with its join code in the path (the access log says it once).
 QUIET = ("weasyprint", "fontTools", "uvicorn", "uvicorn.error")
 
 
