@@ -191,23 +191,25 @@ async def run_socket(
     state = websocket.app.state
     sock = Socket(websocket, state.settings.ws_max_bytes)
     await websocket.accept()
-    async with state.hub.subscribe(channel) as sub:
-        pump = asyncio.create_task(sock.pump(sub, to_text))
-        try:
-            await sock.send(await first())
-            while not pump.done():
-                text = await sock.receive()
-                if text is None:
-                    break
-                if on_message is None:
-                    continue
-                await on_message(sock, text)
-        except WebSocketDisconnect:
-            pass  # the peer left while being answered (a phone closed or lost its network)
-        finally:
-            pump.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await pump
+    # A channel is named for its audience first: phones, board or console.
+    with state.metrics.connected(channel[0]):
+        async with state.hub.subscribe(channel) as sub:
+            pump = asyncio.create_task(sock.pump(sub, to_text))
+            try:
+                await sock.send(await first())
+                while not pump.done():
+                    text = await sock.receive()
+                    if text is None:
+                        break
+                    if on_message is None:
+                        continue
+                    await on_message(sock, text)
+            except WebSocketDisconnect:
+                pass  # the peer left while being answered (a phone closed or lost its network)
+            finally:
+                pump.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await pump
 
 
 async def refuse(websocket: WebSocket, code: int = CLOSE_POLICY) -> None:
@@ -333,6 +335,7 @@ async def phone_socket(websocket: WebSocket) -> None:
             )
             return
         await sock.send(await ack_html(state, participant, ack))
+        state.metrics.ack_sent("socket", time.monotonic() - now)
 
     await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
 

@@ -31,6 +31,7 @@ TABLE: tuple[tuple[str, object, str], ...] = (
         "addresses or networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
         "are believed, comma-separated (127.0.0.1 for nginx on this machine); empty: none",
     ),
+    ("metrics_token", "", "bearer token to read /metrics from elsewhere (empty: loopback only)"),
 )
 
 
@@ -51,6 +52,7 @@ class Settings:
     templates_dir: str = str(ROOT / "templates")
     static_dir: str = str(ROOT / "static")
     trusted_proxies: str = ""
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):

@@ -690,6 +690,11 @@ class Store(PlanStore, IdeaStore, PeopleStore, RoomStore, PactStore, GuardStore)
             raise NotFound("round")
         return _round(row, (await self._round_parts([round_id]))[round_id])
 
+    async def open_round_count(self) -> int:
+        """How many rounds are open for voting, over all workshops."""
+        row = await self._one("SELECT count(*) FROM rounds WHERE status = 'open'")
+        return row[0]
+
     async def save_round(self, rnd: Round) -> Round:
         """Insert a new round (id 0) or update a draft one, with its options in order."""
         fields = (

@@ -26,6 +26,7 @@ from facilitation.hub import Hub
 from facilitation.i18n import _
 from facilitation.kinds import read_budget, read_categories, read_cost
 from facilitation.limits import Buckets, FailureLimit, Guard
+from facilitation.metrics import Metrics
 from facilitation.models import (
     Ballot,
     BudgetRule,
@@ -152,10 +153,17 @@ def result_from_snapshot(data: str) -> RoundResult:
 class Workshops:
     """Use cases over one store; ``changed`` is called with a workshop id after each commit."""
 
-    def __init__(self, store: Store, hub: Hub, changed: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hub: Hub,
+        changed: Callable[[int], None],
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
         self.hub = hub
         self.changed = changed
+        self.metrics = metrics or Metrics()
         # Guessing join codes: a device may get a few wrong, a whole venue's address many more,
         # so a room sharing one Wi-Fi is not blocked by one person's typos.
         self.code_guard = Guard(((FailureLimit(8, 600), "device"), (FailureLimit(60, 600), "ip")))
@@ -423,7 +431,9 @@ class Workshops:
             raise RoundNotOpen()
         # A closed round is refused by the store, after it has checked for a re-sent submission
         # that was already saved: that one is acknowledged again, never reported as lost.
-        return await self._store(rnd, participant, read_entry(rnd, fields), client_id)
+        ack = await self._store(rnd, participant, read_entry(rnd, fields), client_id)
+        self.metrics.acknowledged()
+        return ack
 
     async def _store(
         self, rnd: Round, participant: Participant, entry: dict[str, Any], client_id: str
