@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import uvicorn
 
 from facilitation import logs
 from facilitation.address import JoinAddresses
 from facilitation.settings import Settings
+
+log = logging.getLogger("facilitation.server")
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
@@ -44,11 +47,11 @@ def serve(settings: Settings) -> int:
     # Checked before uvicorn starts, so the refusal reads as a message rather than a traceback.
     refuse_newer_database(settings.data_path)
     server = uvicorn.Server(config)
-    print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
+    log.info("Serving on http://%s:%s/", settings.host, settings.port)
     join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
-    print(f"Join links and QR codes point to {join.base}/", flush=True)
+    log.info("Join links and QR codes point to %s/", join.base)
     if not join.reachable:
-        print(join.advice, flush=True)
+        log.warning("%s", join.advice)
     server.run()
     return 0 if server.started else 1
 
