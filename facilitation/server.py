@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
+from starlette.types import ASGIApp, Message
 
 from facilitation import logs
 from facilitation.address import JoinAddresses
@@ -58,16 +60,56 @@ def serve(settings: Settings) -> int:
 
 def get(settings: Settings, path: str) -> tuple[int, str]:
     """Request one path from the app in-process, lifespan included; return status and body."""
-    import httpx
-
     from facilitation.app import create_app
 
     async def run() -> tuple[int, str]:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                response = await c.get(path)
-                return response.status_code, response.text
+            return await _asgi_get(app, path)
 
     return asyncio.run(run())
+
+
+async def _asgi_get(app: ASGIApp, path: str) -> tuple[int, str]:
+    """One GET through the ASGI interface, as a server would make it; no HTTP client needed."""
+    target = urlsplit(path)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 0),
+        "root_path": "",
+        "path": unquote(target.path) or "/",
+        "raw_path": (target.path or "/").encode(),
+        "query_string": target.query.encode(),
+        "headers": [(b"host", b"localhost")],
+    }
+    status, body, done = 0, bytearray(), asyncio.Event()
+    requested = False
+
+    async def receive() -> Message:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # Like a server: nothing more arrives until the response is over and the client leaves.
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    return status, body.decode("utf-8", errors="replace")

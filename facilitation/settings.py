@@ -7,7 +7,16 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _folder(name: str) -> str:
+    """A folder shipped inside the installed package, else the repository's own (a checkout)."""
+    shipped = PACKAGE / name
+    return str(shipped if shipped.is_dir() else PACKAGE.parent / name)
+
+
+TEMPLATES, STATIC = _folder("templates"), _folder("static")
 
 # (name, default, help): the single source for defaults, the environment and the CLI's help text.
 TABLE: tuple[tuple[str, object, str], ...] = (
@@ -23,8 +32,8 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("max_body_bytes", 262144, "largest HTTP request body accepted, in bytes"),
     ("heartbeat", 20.0, "seconds between websocket pings; a silent screen is dropped after two"),
     ("currency", "£", "currency symbol shown before costs and budgets"),
-    ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
-    ("static_dir", str(ROOT / "static"), "folder of static files"),
+    ("templates_dir", TEMPLATES, "folder of Jinja templates"),
+    ("static_dir", STATIC, "folder of static files"),
     (
         "trusted_proxies",
         "",
@@ -49,8 +58,8 @@ class Settings:
     max_body_bytes: int = 262144
     heartbeat: float = 20.0
     currency: str = "£"
-    templates_dir: str = str(ROOT / "templates")
-    static_dir: str = str(ROOT / "static")
+    templates_dir: str = TEMPLATES
+    static_dir: str = STATIC
     trusted_proxies: str = ""
     metrics_token: str = ""
 
