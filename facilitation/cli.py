@@ -1,4 +1,5 @@
-"""The command line: serve, demo, add-user, get PATH. Parsing only; the work happens elsewhere."""
+"""The command line: serve, demo, add-user, backup, restore, get PATH. Parsing only; the work
+happens elsewhere."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from facilitation.settings import TABLE, Settings
+from facilitation.storage.copies import STEP_PAGES, DatabaseRefused
 from facilitation.version import __version__
 
 
@@ -34,6 +36,7 @@ def _server_options(parser: argparse.ArgumentParser, data_default: str | None = 
     parser.add_argument(
         "--durability", choices=("normal", "full"), help=_help("durability") + " (default normal)"
     )
+    parser.add_argument("--trusted-proxies", dest="trusted_proxies", help=_help("trusted_proxies"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,17 +69,68 @@ def build_parser() -> argparse.ArgumentParser:
     get = sub.add_parser("get", help="request a path from the app in-process and print it")
     get.add_argument("path")
     get.add_argument("--data", dest="data_path", help=_help("data_path"))
+
+    backup = sub.add_parser(
+        "backup", help="copy the database, even while the server runs, and check the copy"
+    )
+    backup.add_argument("path", help="new file to write, or a folder to put a dated file in")
+    backup.add_argument(
+        "--data", dest="data_path", help=f"database to copy (default {_default('data_path')})"
+    )
+    backup.add_argument(
+        "--step-pages",
+        type=_at_least(1, int),
+        default=STEP_PAGES,
+        help=f"pages copied per step (default {STEP_PAGES})",
+    )
+    backup.add_argument(
+        "--pause",
+        type=_at_least(0, float),
+        default=0.0,
+        help="seconds to rest between steps, leaving the disk to the server (default 0)",
+    )
+
+    restore = sub.add_parser(
+        "restore", help="put a backup in place of the database (stop the server first)"
+    )
+    restore.add_argument("backup", help="the backup file")
+    restore.add_argument(
+        "--data", dest="data_path", help=f"database to replace (default {_default('data_path')})"
+    )
     return parser
 
 
+def _at_least(low: float, kind: type) -> Callable[[str], float]:
+    def read(text: str) -> float:
+        value = kind(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        return value
+
+    read.__name__ = kind.__name__  # argparse names it in "invalid int value"
+    return read
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("host", "port", "data_path", "public_url", "durability")
+    keys = ("host", "port", "data_path", "public_url", "durability", "trusted_proxies")
     return Settings.from_env(**{k: getattr(args, k, None) for k in keys})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        print(f"facilitation: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run(args, settings)
+    except DatabaseRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from facilitation.server import serve
 
@@ -84,9 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from facilitation.demo.workshop import seed
         from facilitation.server import serve
+        from facilitation.web.address import JoinAddresses
 
         info = asyncio.run(seed(settings))
-        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
+        base = join.base
         print(
             "\nDemo workshop ready.\n"
             f"  Open           {base}/\n"
@@ -121,4 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         status, body = get(settings, args.path)
         sys.stdout.write(body)
         return 0 if status < 400 else 1
+    if args.command in ("backup", "restore"):
+        from facilitation.storage import backup as backups
+
+        if args.command == "backup":
+            print(backups.backup(settings, args.path, step_pages=args.step_pages, pause=args.pause))
+        else:
+            print(backups.restore(settings, args.backup))
+        return 0
     return 2

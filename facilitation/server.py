@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
+from starlette.types import ASGIApp, Message
 
 from facilitation.settings import Settings
+from facilitation.web import logs
+from facilitation.web.address import JoinAddresses
+
+log = logging.getLogger("facilitation.server")
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    """The server configuration: websocket size limit, heartbeats, graceful restarts."""
+    """The server configuration: websocket size limit, heartbeats, graceful restarts, and the
+    logging (timestamped, with our access log in place of uvicorn's)."""
     from facilitation.app import create_app
 
     return uvicorn.Config(
-        create_app(settings),
+        logs.AccessLog(create_app(settings)),
         host=settings.host,
         port=settings.port,
         ws="websockets-sansio",
@@ -23,33 +30,86 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         ws_ping_interval=settings.heartbeat,
         ws_ping_timeout=settings.heartbeat,
         ws_per_message_deflate=False,
+        # The app reads forwarded headers itself, from the trusted_proxies setting only: uvicorn's
+        # own default would believe anyone connecting from 127.0.0.1.
+        proxy_headers=False,
         lifespan="on",
-        log_level="warning",
+        log_config=logs.config(),
+        log_level=None,
+        access_log=False,
         timeout_graceful_shutdown=5,
     )
 
 
 def serve(settings: Settings) -> int:
-    """Serve until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    server = uvicorn.Server(uvicorn_config(settings))
-    print(f"Serving on http://{settings.host}:{settings.port}/", flush=True)
+    """Serve until interrupted; 1 if the app could not start."""
+    from facilitation.storage.backup import refuse_newer_database
+
+    config = uvicorn_config(settings)  # also sets up logging, timestamped
+    # Checked before uvicorn starts, so the refusal reads as a message rather than a traceback.
+    refuse_newer_database(settings.data_path)
+    server = uvicorn.Server(config)
+    log.info("Serving on http://%s:%s/", settings.host, settings.port)
+    join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
+    log.info("Join links and QR codes point to %s/", join.base)
+    if not join.reachable:
+        log.warning("%s", join.advice)
     server.run()
-    return 0
+    return 0 if server.started else 1
 
 
 def get(settings: Settings, path: str) -> tuple[int, str]:
     """Request one path from the app in-process, lifespan included; return status and body."""
-    import httpx
-
     from facilitation.app import create_app
 
     async def run() -> tuple[int, str]:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                response = await c.get(path)
-                return response.status_code, response.text
+            return await _asgi_get(app, path)
 
     return asyncio.run(run())
+
+
+async def _asgi_get(app: ASGIApp, path: str) -> tuple[int, str]:
+    """One GET through the ASGI interface, as a server would make it; no HTTP client needed."""
+    target = urlsplit(path)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 0),
+        "root_path": "",
+        "path": unquote(target.path) or "/",
+        "raw_path": (target.path or "/").encode(),
+        "query_string": target.query.encode(),
+        "headers": [(b"host", b"localhost")],
+    }
+    status, body, done = 0, bytearray(), asyncio.Event()
+    requested = False
+
+    async def receive() -> Message:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # Like a server: nothing more arrives until the response is over and the client leaves.
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    return status, body.decode("utf-8", errors="replace")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _folder(name: str) -> str:
+    """A folder shipped inside the installed package, else the repository's own (a checkout)."""
+    shipped = PACKAGE / name
+    return str(shipped if shipped.is_dir() else PACKAGE.parent / name)
+
+
+TEMPLATES, STATIC = _folder("templates"), _folder("static")
 
 # (name, default, help): the single source for defaults, the environment and the CLI's help text.
 TABLE: tuple[tuple[str, object, str], ...] = (
@@ -22,8 +32,15 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("max_body_bytes", 262144, "largest HTTP request body accepted, in bytes"),
     ("heartbeat", 20.0, "seconds between websocket pings; a silent screen is dropped after two"),
     ("currency", "£", "currency symbol shown before costs and budgets"),
-    ("templates_dir", str(ROOT / "templates"), "folder of Jinja templates"),
-    ("static_dir", str(ROOT / "static"), "folder of static files"),
+    ("templates_dir", TEMPLATES, "folder of Jinja templates"),
+    ("static_dir", STATIC, "folder of static files"),
+    (
+        "trusted_proxies",
+        "",
+        "addresses or networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed, comma-separated (127.0.0.1 for nginx on this machine); empty: none",
+    ),
+    ("metrics_token", "", "bearer token to read /metrics from elsewhere (empty: loopback only)"),
 )
 
 
@@ -41,12 +58,22 @@ class Settings:
     max_body_bytes: int = 262144
     heartbeat: float = 20.0
     currency: str = "£"
-    templates_dir: str = str(ROOT / "templates")
-    static_dir: str = str(ROOT / "static")
+    templates_dir: str = TEMPLATES
+    static_dir: str = STATIC
+    trusted_proxies: str = ""
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):
             raise ValueError("durability must be 'normal' or 'full'")
+        for item in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {item!r} is not an IP address or network "
+                    "(for example 127.0.0.1 or 10.0.0.0/8)"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

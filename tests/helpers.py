@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,9 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     extra_env: dict | None = None
+    # Run in the server's process before it starts (e.g. to set a resource limit).
+    preexec_fn: Callable[[], None] | None = None
+    public_url: str | None = None  # None: the server's own address; "": none
 
     @property
     def url(self) -> str:
@@ -73,7 +77,8 @@ class Server:
         import os
 
         env = {**os.environ, **(self.extra_env or {})}
-        env.setdefault("FACILITATION_PUBLIC_URL", self.url)
+        public_url = self.url if self.public_url is None else self.public_url
+        env.setdefault("FACILITATION_PUBLIC_URL", public_url)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -85,11 +90,12 @@ class Server:
                 "--data",
                 self.data_path,
                 "--public-url",
-                self.url,
+                public_url,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=self.preexec_fn,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

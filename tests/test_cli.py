@@ -45,7 +45,7 @@ async def can_sign_in(data_path: str, username: str, password: str) -> bool:
 def test_help_lists_the_commands(tmp_path):
     result = run("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "demo", "add-user", "get"):
+    for command in ("serve", "demo", "add-user", "get", "backup", "restore"):
         assert command in result.stdout
 
 

@@ -121,6 +121,16 @@ async def test_an_overflowing_subscriber_is_told_and_others_keep_up():
             await frozen.get()
 
 
+async def test_each_dropped_subscriber_is_reported_once():
+    dropped = []
+    hub = Hub(maxsize=1, on_drop=lambda: dropped.append(1))
+    async with hub.subscribe(BOARD_1) as frozen, hub.subscribe(BOARD_1) as other:
+        for n in range(5):
+            hub.publish(BOARD_1, n)
+        assert frozen.overflowed and other.overflowed
+    assert dropped == [1, 1]
+
+
 async def test_an_overflowed_subscriber_receives_nothing_more():
     hub = Hub(maxsize=1)
     async with hub.subscribe(BOARD_1) as sub:

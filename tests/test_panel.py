@@ -259,6 +259,42 @@ def test_a_fresh_process_draws_the_same_panel(lottery):
     assert (ticket, tuple(panel), tuple(reserves)) == (here.ticket, here.panel, here.reserves)
 
 
+def test_a_lottery_in_a_fresh_process_writes_nothing_to_its_output():
+    # The server runs lotteries in a worker thread; a solver banner there lands in its log.
+    code = textwrap.dedent(
+        f"""
+        import threading
+        from facilitation.panel import draw, select_panel
+        from facilitation.panel_quotas import Quota, Volunteer, check_quotas
+        rows, quota_rows = {json.dumps(POOL_ROWS)}, {json.dumps(QUOTA_ROWS)}
+        pool = [Volunteer(i, {{"age": a, "gender": g, "tenure": t}}, h) for i, a, g, t, h in rows]
+        outcome = []
+
+        def work():
+            lottery = select_panel(pool, {SEATS}, [Quota(*q) for q in quota_rows])
+            outcome.append(draw(lottery, "seed", reserves=2).panel)
+            outcome.append(check_quotas(pool, {SEATS}, [Quota("tenure", "renter", 4, 5)]))
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+        panel, problem = outcome
+        print(len(panel), bool(problem.relaxations))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert (out.stdout, out.stderr) == (f"{SEATS} True\n", "")
+
+
 def test_draws_over_many_seeds_match_the_reported_chances(lottery):
     runs = 2000
     seen = dict.fromkeys(lottery.probabilities, 0)

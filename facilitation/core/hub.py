@@ -8,7 +8,7 @@ publisher wait or hold back the rest of the room; its owner notices and drops th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,10 +18,11 @@ _OVERFLOW = object()
 class Subscription:
     """One subscriber's bounded inbox."""
 
-    def __init__(self, channel: Hashable, maxsize: int) -> None:
+    def __init__(self, channel: Hashable, maxsize: int, on_drop: Callable[[], object]) -> None:
         self.channel = channel
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
         self.overflowed = False
+        self.on_drop = on_drop
 
     def offer(self, message: Any) -> None:
         """Queue a message without waiting; on a full queue mark the subscriber overflowed."""
@@ -35,6 +36,7 @@ class Subscription:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(_OVERFLOW)
+            self.on_drop()
 
     async def get(self) -> Any:
         """The next message; raises Overflowed once the subscriber has fallen too far behind."""
@@ -49,16 +51,18 @@ class Overflowed(Exception):
 
 
 class Hub:
-    """Channels of subscribers; publish() never blocks."""
+    """Channels of subscribers; publish() never blocks. ``on_drop`` is called once for each
+    subscriber that overflows (an operator counts the slow clients dropped)."""
 
-    def __init__(self, maxsize: int = 32) -> None:
+    def __init__(self, maxsize: int = 32, on_drop: Callable[[], object] = lambda: None) -> None:
         self.maxsize = maxsize
+        self.on_drop = on_drop
         self._channels: dict[Hashable, set[Subscription]] = {}
 
     @asynccontextmanager
     async def subscribe(self, channel: Hashable) -> AsyncIterator[Subscription]:
         """Subscribe for the duration of a with-block; always unsubscribes, even on error."""
-        sub = Subscription(channel, self.maxsize)
+        sub = Subscription(channel, self.maxsize, self.on_drop)
         self._channels.setdefault(channel, set()).add(sub)
         try:
             yield sub

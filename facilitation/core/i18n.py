@@ -2,7 +2,8 @@
 
 Templates and Python code both call ``_``; the active catalog is chosen per request from the
 Accept-Language header. English is the source language, so it needs no catalog; adding a language
-means adding ``facilitation/locale/<lang>/LC_MESSAGES/messages.mo`` (see the README), nothing more.
+means adding ``facilitation/locale/<lang>/LC_MESSAGES/messages.po`` (see the README); the build
+compiles it into the ``messages.mo`` read here.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ from facilitation.panel.quotas import (
     explain_infeasible,
     panel_meets_quotas,
 )
+from facilitation.panel.solver import quiet_solver
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**9  # the distribution is published as whole tickets out of about this many
@@ -270,8 +271,7 @@ class _Master:
         self.n = len(self.sizes)
         self.columns: list[Composition] = []
         self.settled = dict(fixed)
-        h = highspy.Highs()
-        h.silent()
+        h = quiet_solver()
         h.setOptionValue("run_crossover", "off")
         h.setOptionValue("presolve", "off")
         self.solver = "choose"
@@ -414,8 +414,7 @@ def _basic(pool: Pool, panels: dict[frozenset[str], float]) -> dict[frozenset[st
     for panel in order:
         starts.append(len(index))
         index.extend([*sorted(row[v] for v in panel), len(row)])
-    h = highspy.Highs()
-    h.silent()
+    h = quiet_solver()
     h.setOptionValue("solver", "simplex")
     h.setOptionValue("primal_feasibility_tolerance", 1e-9)
     empty = (0, np.array([0]), np.array([], np.int32), np.array([]))

@@ -19,6 +19,8 @@ from typing import Any, Literal
 import highspy
 import numpy as np
 
+from facilitation.panel.solver import quiet_solver
+
 INF = highspy.kHighsInf
 _EMPTY_MATRIX = (np.array([0]), np.array([], dtype=np.int32), np.array([]))
 
@@ -259,8 +261,7 @@ class CompositionModel:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
         self.possible = all(q.min <= q.max for q in pool.quotas)
-        h = highspy.Highs()
-        h.silent()
+        h = quiet_solver()
         # Pricing must be exact: a near-optimal panel could end column generation too early.
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1e-9)
@@ -419,8 +420,7 @@ def _relax(pool: Pool) -> list[Relaxation]:
     upper = [float(len(g.members)) for g in pool.groups]
     for q in pool.quotas:
         upper += [float(q.min), float(pool.seats)]
-    h = highspy.Highs()
-    h.silent()
+    h = quiet_solver()
     costs = np.array([0.0] * n + [1.0] * (2 * m))
     h.addCols(cols, costs, np.zeros(cols), np.array(upper), 0, *_EMPTY_MATRIX)
     integer = np.array([highspy.HighsVarType.kInteger] * cols)

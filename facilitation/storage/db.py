@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from facilitation.storage import guard
+
 # A result row, read by column name or by position.
 Row = sqlite3.Row
 
@@ -120,20 +122,37 @@ class Database:
         self._lock = asyncio.Lock()
         # The snapshot connection can hold one transaction at a time.
         self._snapshot_lock = asyncio.Lock()
+        # The copy taken before this open() applied migrations, if it did.
+        self.upgrade_backup: str | None = None
+        # Why the last write failed, until one succeeds: the health probe reports it.
+        self._write_failure: str | None = None
+
+    @property
+    def migration_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _sql in self.migrations)
 
     async def open(self) -> None:
-        """Connect, switch to WAL, apply pending migrations."""
+        """Connect, switch to WAL, refuse a database from a newer release, back up one with
+        pending migrations, apply them."""
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._migrate()
-        self._reader = await self._connect()
-        self._snapshot = await self._connect()
+        try:
+            # Fetched to the end, so that the statement lets go of its lock on the file.
+            await self._writer.execute_fetchall("PRAGMA journal_mode = WAL")
+            self.upgrade_backup = await guard.prepare_upgrade(
+                self._writer, self.path, self.migration_names
+            )
+            await self._migrate()
+            self._reader = await self._connect()
+            self._snapshot = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute(f"PRAGMA busy_timeout = {guard.BUSY_TIMEOUT_MS}")
         await conn.execute(f"PRAGMA synchronous = {self.durability.upper()}")
         return conn
 
@@ -150,13 +169,22 @@ class Database:
         conn = self._writer
         assert conn is not None, "Store.open() was not awaited"
         async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(conn)
-            except BaseException:
-                await conn.execute("ROLLBACK")
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(conn)
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT can leave the transaction open, and some errors (a full
+                    # disk) end it already; either way the next write must start afresh.
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if not isinstance(exc, sqlite3.IntegrityError):
+                    self._write_failure = str(exc)
                 raise
-            await conn.execute("COMMIT")
+            self._write_failure = None
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[ReadTx]:
@@ -186,6 +214,21 @@ class Database:
     async def value(self, sql: str, params: Params = ()) -> Any:
         """The first column of a query's first row on the reader connection, or None."""
         return await self._autocommit().value(sql, params)
+
+    async def health(self) -> guard.Health:
+        """Whether the database can be read and written, at this release's migration level
+        (see guard.probe: it writes nothing while writes succeed)."""
+        if self._writer is None:
+            return guard.Health(False, "", "the database is not open")
+        async with self._lock:
+            health, self._write_failure = await guard.probe(
+                self._writer,
+                self._autocommit(),
+                self.path,
+                self.migration_names,
+                self._write_failure,
+            )
+        return health
 
     # -- migrations ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
+from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
 from facilitation.storage.live import Live
 from facilitation.storage.migrations import MIGRATIONS
@@ -23,6 +24,8 @@ from facilitation.storage.workshops import Workshops
 
 class Store:
     """The database: open() it in the app's lifespan, close() it on the way out."""
+
+    migration_names = tuple(name for name, _sql in MIGRATIONS)
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self._db = Database(path, durability=durability, migrations=MIGRATIONS)
@@ -50,6 +53,15 @@ class Store:
     async def applied_migrations(self) -> list[str]:
         """Names of the migrations recorded in the database, in order."""
         return [r[0] for r in await self._db.all("SELECT name FROM migrations ORDER BY name")]
+
+    @property
+    def upgrade_backup(self) -> str | None:
+        """The copy taken before open() applied migrations, if it did."""
+        return self._db.upgrade_backup
+
+    async def health(self) -> Health:
+        """Whether the database can be read and written at this release's migration level."""
+        return await self._db.health()
 
     async def integrity_check(self) -> str:
         """SQLite's own check of the file: "ok" when it is sound."""

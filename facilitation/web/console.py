@@ -36,7 +36,8 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         "options_by_id": {o.id: o for o in options},
         "round": current,
         "turnout": turnout,
-        "join_url": request.app.state.join_url(fresh.code),
+        "join_url": request.app.state.join_url(fresh.code, request),
+        "join": request.app.state.join_address(request),
         "now": time.time(),
         **await room.room_context(store, workshop.id),
     }

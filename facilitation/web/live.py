@@ -126,7 +126,8 @@ def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
 
 
 def same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """True if the handshake's Origin is this server (by Host header) or its public URL."""
+    """True if the handshake's Origin is this server (its scheme and Host header, as a trusted
+    proxy forwards them) or its public URL."""
     origin = websocket.headers.get("origin")
     if not origin:
         return False
@@ -192,23 +193,25 @@ async def run_socket(
     state = websocket.app.state
     sock = Socket(websocket, state.settings.ws_max_bytes)
     await websocket.accept()
-    async with state.hub.subscribe(channel) as sub:
-        pump = asyncio.create_task(sock.pump(sub, to_text))
-        try:
-            await sock.send(await first())
-            while not pump.done():
-                text = await sock.receive()
-                if text is None:
-                    break
-                if on_message is None:
-                    continue
-                await on_message(sock, text)
-        except WebSocketDisconnect:
-            pass  # the peer left while being answered (a phone closed or lost its network)
-        finally:
-            pump.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await pump
+    # A channel is named for its audience first: phones, board or console.
+    with state.metrics.connected(channel[0]):
+        async with state.hub.subscribe(channel) as sub:
+            pump = asyncio.create_task(sock.pump(sub, to_text))
+            try:
+                await sock.send(await first())
+                while not pump.done():
+                    text = await sock.receive()
+                    if text is None:
+                        break
+                    if on_message is None:
+                        continue
+                    await on_message(sock, text)
+            except WebSocketDisconnect:
+                pass  # the peer left while being answered (a phone closed or lost its network)
+            finally:
+                pump.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await pump
 
 
 async def refuse(websocket: WebSocket, code: int = CLOSE_POLICY) -> None:
@@ -226,7 +229,8 @@ async def board_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
-        ctx = await screens.board_context(state.store, workshop_id, state.join_url(workshop.code))
+        url = state.join_url(workshop.code, websocket)
+        ctx = await screens.board_context(state.store, workshop_id, url)
         return state.renderer.fragment("fragments/board.html", **ctx)
 
     async def passthrough(html: str) -> str:
@@ -334,6 +338,7 @@ async def phone_socket(websocket: WebSocket) -> None:
             )
             return
         await sock.send(await ack_html(state, participant, ack))
+        state.metrics.ack_sent("socket", time.monotonic() - now)
 
     await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
 

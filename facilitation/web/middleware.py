@@ -1,10 +1,13 @@
-"""Middleware: the session cookie (its secret read from the database at start) and who is asking."""
+"""Middleware: the session cookie (its secret read from the database at start), who is asking,
+and which proxies are believed about the client's address and scheme."""
 
 from __future__ import annotations
 
+from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facilitation.core.i18n import activate, negotiate
 from facilitation.web.common import csrf_token
@@ -44,24 +47,36 @@ class Identity:
 
 class LazySession:
     """SessionMiddleware whose secret is read from the database when the app starts, so it is
-    made once, kept with the data and never written in code or configuration."""
+    made once, kept with the data and never written in code or configuration.
+
+    Its cookie is Secure whenever the request came over HTTPS (directly or through a trusted
+    proxy), and always with ``https_only``: one inner middleware for each, same secret."""
 
     def __init__(self, app: ASGIApp, box: dict[str, str], https_only: bool) -> None:
         self.app = app
         self.box = box
         self.https_only = https_only
-        self._inner: SessionMiddleware | None = None
+        self._inner: dict[bool, SessionMiddleware] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             return await self.app(scope, receive, send)
-        if self._inner is None:
-            self._inner = SessionMiddleware(
+        secure = self.https_only or scope.get("scheme") in ("https", "wss")
+        if secure not in self._inner:
+            self._inner[secure] = SessionMiddleware(
                 self.app,
                 secret_key=self.box["secret"],
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_MAX_AGE,
                 same_site="lax",
-                https_only=self.https_only,
+                https_only=secure,
             )
-        await self._inner(scope, receive, send)
+        await self._inner[secure](scope, receive, send)
+
+
+def proxy_headers(trusted: str) -> list[Middleware]:
+    """Believe X-Forwarded-For and X-Forwarded-Proto from these proxies only, and none by default,
+    so that rate limits count the real client and cookies know the request came over HTTPS."""
+    if not trusted.strip():
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]

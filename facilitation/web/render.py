@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -39,7 +39,13 @@ def qr_svg(url: str) -> Markup:
 class Renderer:
     """Renders templates from one folder with autoescaping always on."""
 
-    def __init__(self, templates_dir: str, *, currency: str = "£") -> None:
+    def __init__(
+        self,
+        templates_dir: str,
+        *,
+        currency: str = "£",
+        static_url: Callable[[str], str] = lambda path: f"/static/{path}",
+    ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(templates_dir),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -50,7 +56,7 @@ class Renderer:
         self.env.globals.update(
             _=_,
             ngettext=ngettext,
-            static=lambda path: f"/static/{path}?v={__version__}",
+            static=static_url,
             version=__version__,
             RoundStatus=RoundStatus,
             currency=currency,

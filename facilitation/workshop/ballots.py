@@ -42,10 +42,17 @@ class Ack:
 class Ballots:
     """Joining and voting; ``changed`` is called with a workshop id after each commit."""
 
-    def __init__(self, store: Store, hub: Hub, changed: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hub: Hub,
+        changed: Callable[[int], None],
+        on_ack: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self.hub = hub
         self.changed = changed
+        self.on_ack = on_ack  # counts each acknowledgement, for the operator's figures
         # Guessing join codes: a device may get a few wrong, a whole venue's address many more,
         # so a room sharing one Wi-Fi is not blocked by one person's typos.
         self.code_guard = Guard(((FailureLimit(8, 600), "device"), (FailureLimit(60, 600), "ip")))
@@ -99,7 +106,9 @@ class Ballots:
         # A closed round is refused by the store, after it has checked for a re-sent submission
         # that was already saved: that one is acknowledged again, never reported as lost.
         entry = kinds.get(rnd.kind).read_ballot(fields, rnd)
-        return await self._store(rnd, participant, entry, client_id)
+        ack = await self._store(rnd, participant, entry, client_id)
+        self.on_ack()
+        return ack
 
     async def _store(
         self, rnd: Round, participant: Participant, entry: dict[str, Any], client_id: str
@@ -148,7 +157,8 @@ def next_paper_label(used: list[str]) -> str:
 def who(conn: Any) -> dict[str, str]:
     """The device (its session's CSRF token) and the address asking, for limits on guessing.
 
-    ``conn`` is a Starlette request or websocket; only its scope and client are read.
+    ``conn`` is a Starlette request or websocket; only its scope and client are read (the client
+    a trusted proxy forwards, when there is one: see trusted_proxies).
     """
     session = conn.scope.get("session") or {}
     client = conn.scope.get("client")

@@ -13,5 +13,6 @@ from facilitation.workshop import screens
 @facilitator
 async def board_page(request: Request, workshop: Workshop) -> Response:
     state = request.app.state
-    ctx = await screens.board_context(state.store, workshop.id, state.join_url(workshop.code))
+    url = state.join_url(workshop.code, request)
+    ctx = await screens.board_context(state.store, workshop.id, url)
     return state.renderer.page(request, "pages/board.html", **ctx)

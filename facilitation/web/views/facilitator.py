@@ -53,7 +53,7 @@ async def login_page(request: Request) -> Response:
 
 
 def client_ip(request) -> str:
-    """The client's address as the server sees it (behind a proxy: the proxy's forwarded one)."""
+    """The client's address: the peer's, or the one a trusted proxy forwards (trusted_proxies)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -318,5 +318,6 @@ async def qr_page(request: Request, workshop: Workshop) -> Response:
         request,
         "pages/qr.html",
         workshop=workshop,
-        join_url=request.app.state.join_url(workshop.code),
+        join_url=request.app.state.join_url(workshop.code, request),
+        join=request.app.state.join_address(request),
     )

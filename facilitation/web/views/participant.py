@@ -3,6 +3,8 @@ plain-HTTP ballot that stands in when the phone's websocket is down."""
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -106,6 +108,7 @@ async def stage(request: Request) -> Response:
 
 async def ballot(request: Request) -> Response:
     """A ballot over plain HTTP: the same form and rules as the websocket, acknowledged alike."""
+    received = time.monotonic()
     form = await read_form(request)
     workshop = await _workshop(request)
     participant = await _participant(request, workshop)
@@ -125,7 +128,10 @@ async def ballot(request: Request) -> Response:
             client_id=form.get("client_id"),
         )
         return HTMLResponse(html, status_code=exc.status)
-    if not is_htmx(request):
+    if is_htmx(request):
+        response: Response = HTMLResponse(await ack_html(request.app.state, participant, ack))
+    else:
         flash(request, _("Saved. You can change your vote until the round closes."))
-        return RedirectResponse(f"/w/{workshop.code}", status_code=303)
-    return HTMLResponse(await ack_html(request.app.state, participant, ack))
+        response = RedirectResponse(f"/w/{workshop.code}", status_code=303)
+    request.app.state.metrics.ack_sent("http", time.monotonic() - received)
+    return response

@@ -35,9 +35,8 @@ View = Callable[[Request], Awaitable[Response]]
 
 
 def public_url(request: Request, programme: Programme) -> str:
-    """The address residents are given: the configured public URL, else this request's own."""
-    base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}/p/{programme.slug}"
+    """The address residents are given: the same one as the workshops' join links."""
+    return f"{request.app.state.join_address(request).base}/p/{programme.slug}"
 
 
 # -- programmes ---------------------------------------------------------------------------------

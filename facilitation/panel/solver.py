@@ -1,0 +1,29 @@
+"""The HiGHS solver the panel lottery uses, quiet from the moment it exists."""
+
+from __future__ import annotations
+
+import highspy
+
+
+class QuietHighs(highspy.Highs):
+    """A HiGHS solver that never writes to stdout or stderr.
+
+    highspy's constructor wires up its callbacks before a caller can set any option, and HiGHS
+    prints its banner on that first call unless logging is already off; highspy offers no
+    constructor option or environment variable for it. Turning the log off as the first step of
+    that wiring keeps the banner out of a process's output, per instance, with no shared state,
+    so solvers built in worker threads stay independent.
+    """
+
+    def enableCallbacks(self) -> None:
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
+def quiet_solver() -> highspy.Highs:
+    """A new solver with logging off."""
+    h = QuietHighs()
+    # Versions whose constructor does not go through enableCallbacks still start silent here,
+    # before any model is passed.
+    h.setOptionValue("output_flag", False)
+    return h
