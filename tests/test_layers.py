@@ -23,6 +23,7 @@ PURE = (
     "facilitation.people.groups",
     "facilitation.people.split",
     "facilitation.panel.lottery",
+    "facilitation.panel.solver",
     "facilitation.panel.quotas",
     "facilitation.panel.setup",
     "facilitation.panel.pool_import",

@@ -264,8 +264,8 @@ def test_a_lottery_in_a_fresh_process_writes_nothing_to_its_output():
     code = textwrap.dedent(
         f"""
         import threading
-        from facilitation.panel import draw, select_panel
-        from facilitation.panel_quotas import Quota, Volunteer, check_quotas
+        from facilitation.panel.lottery import draw, select_panel
+        from facilitation.panel.quotas import Quota, Volunteer, check_quotas
         rows, quota_rows = {json.dumps(POOL_ROWS)}, {json.dumps(QUOTA_ROWS)}
         pool = [Volunteer(i, {{"age": a, "gender": g, "tenure": t}}, h) for i, a, g, t, h in rows]
         outcome = []

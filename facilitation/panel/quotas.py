@@ -19,15 +19,11 @@ from typing import Any, Literal
 import highspy
 import numpy as np
 
+from facilitation.core.i18n import N_
 from facilitation.panel.solver import quiet_solver
 
 INF = highspy.kHighsInf
 _EMPTY_MATRIX = (np.array([0]), np.array([], dtype=np.int32), np.array([]))
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation without translating it here (this module has no locale)."""
-    return message
 
 
 MESSAGES = {

@@ -320,14 +320,7 @@ def programme_json(data: ProgrammeData) -> str:
                 "place": w.place,
                 "joined": data.joined.get(w.id, 0),
                 "options": [
-                    {
-                        "id": o.id,
-                        "title": o.title,
-                        "description": o.description,
-                        "position": o.position,
-                        "withdrawn": o.withdrawn,
-                        "cost": o.cost,
-                    }
+                    exports.option_json(o)
                     for o in sorted(data.options.values(), key=lambda o: (o.position, o.id))
                     if o.workshop_id == w.id
                 ],

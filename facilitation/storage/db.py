@@ -103,6 +103,30 @@ class Tx(ReadTx):
         await self._conn.execute(f"RELEASE {name}")
 
 
+async def move_in_order(
+    tx: Tx, table: str, parent: str, parent_id: int, item_id: int, step: int
+) -> bool:
+    """Swap a row of ``table`` with its neighbour above (step -1) or below (step +1) among the
+    rows with the same ``parent``, renumbering their positions from 1; False if at an end.
+    ``table`` and ``parent`` are the caller's own names, never user input."""
+    ordered = [
+        row[0]
+        for row in await tx.all(
+            f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,)
+        )
+    ]
+    i = ordered.index(item_id)
+    j = i + step
+    if not 0 <= j < len(ordered):
+        return False
+    ordered[i], ordered[j] = ordered[j], ordered[i]
+    await tx.executemany(
+        f"UPDATE {table} SET position = ? WHERE id = ?",
+        [(position, row_id) for position, row_id in enumerate(ordered, start=1)],
+    )
+    return True
+
+
 class Database:
     """The SQLite file: open() it once, then read, write in transactions, close()."""
 

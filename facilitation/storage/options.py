@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from facilitation.core.errors import Conflict, NotFound
 from facilitation.core.models import LimitKind, Option, Scope
-from facilitation.storage.db import Database, Reader, Row, Tx
+from facilitation.storage.db import Database, Reader, Row, Tx, move_in_order
 from facilitation.storage.rounds import in_opened_round
 from facilitation.storage.workshops import bump
 
@@ -157,21 +157,9 @@ class Options:
         """Swap an option with its neighbour above (step -1) or below (step +1)."""
         async with self._db.transaction() as tx:
             option = await option_in(tx, option_id)
-            ordered = [
-                r[0]
-                for r in await tx.all(
-                    "SELECT id FROM options WHERE workshop_id = ? ORDER BY position, id",
-                    (option.workshop_id,),
-                )
-            ]
-            i = ordered.index(option_id)
-            j = i + step
-            if 0 <= j < len(ordered):
-                ordered[i], ordered[j] = ordered[j], ordered[i]
-                await tx.executemany(
-                    "UPDATE options SET position = ? WHERE id = ?",
-                    [(pos, oid) for pos, oid in enumerate(ordered, start=1)],
-                )
+            if await move_in_order(
+                tx, "options", "workshop_id", option.workshop_id, option_id, step
+            ):
                 await bump(tx, option.workshop_id)
 
     async def remove_option(self, option_id: int) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from facilitation.core.errors import Conflict, NotFound
 from facilitation.people.rules import ProfileQuestion, Respondent, RoomProfile, label_key
-from facilitation.storage.db import Database, Tx
+from facilitation.storage.db import Database, Tx, move_in_order
 from facilitation.storage.questions import (
     CHANGED_MEANWHILE,
     QUESTION_NOT_FOUND,
@@ -150,21 +150,9 @@ class Profiles:
         """Swap a question with its neighbour above (step -1) or below (step +1)."""
         async with self._db.transaction() as tx:
             question = await question_in(tx, question_id)
-            ordered = [
-                r[0]
-                for r in await tx.all(
-                    "SELECT id FROM profile_questions WHERE programme_id = ? ORDER BY position, id",
-                    (question.programme_id,),
-                )
-            ]
-            i = ordered.index(question_id)
-            j = i + step
-            if 0 <= j < len(ordered):
-                ordered[i], ordered[j] = ordered[j], ordered[i]
-                await tx.executemany(
-                    "UPDATE profile_questions SET position = ? WHERE id = ?",
-                    [(pos, qid) for pos, qid in enumerate(ordered, start=1)],
-                )
+            await move_in_order(
+                tx, "profile_questions", "programme_id", question.programme_id, question_id, step
+            )
 
     async def remove_profile_question(self, question_id: int) -> str:
         """Remove a question: "deleted" if nobody answered it, else "retired" (kept, not asked)."""

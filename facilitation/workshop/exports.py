@@ -157,26 +157,28 @@ def workshop_json(
             "place": workshop.place,
             "participants": participants,
         },
-        "options": [
-            {
-                "id": o.id,
-                "title": o.title,
-                "description": o.description,
-                "position": o.position,
-                "withdrawn": o.withdrawn,
-                "scope": o.scope.value,
-                "limit_kind": o.limit_kind.value if o.limit_kind else None,
-                "limit": o.limit_text,
-                "cost": o.cost,
-            }
-            for o in options
-        ],
+        "options": [option_json(o) for o in options],
         "rounds": [
             {**round_json(rnd, result, ballots, secret, ideas), **_round_information(rnd)}
             for rnd, result, ballots, ideas in rounds
         ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def option_json(option: Option) -> dict[str, Any]:
+    """An option as every JSON export writes it."""
+    return {
+        "id": option.id,
+        "title": option.title,
+        "description": option.description,
+        "position": option.position,
+        "withdrawn": option.withdrawn,
+        "scope": option.scope.value,
+        "limit_kind": option.limit_kind.value if option.limit_kind else None,
+        "limit": option.limit_text,
+        "cost": option.cost,
+    }
 
 
 def _round_information(rnd: Round) -> dict:
