@@ -29,7 +29,7 @@ from facilitation.core.models import (
 from facilitation.programme.needs import RankedNeed
 from facilitation.workshop import exports
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
