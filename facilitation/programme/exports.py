@@ -29,7 +29,7 @@ from facilitation.core.models import (
 from facilitation.programme.needs import RankedNeed
 from facilitation.workshop import exports
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = exports.SCHEMA_VERSION  # one version for every JSON export
 
 
 @dataclass(frozen=True, slots=True)
