@@ -170,9 +170,9 @@ RANK_RESULT = RoundResult(
 
 def test_result_rows_one_row_per_option_and_method():
     rows = result_rows([(DOTS, DOT_RESULT), (RANK, RANK_RESULT)], BY_ID)
-    # Scope, limit kind, limit, cost and funded: the last two are blank outside budget rounds.
-    open_ = ("open", "", "", "", "")
-    limited = ("within_limits", "budget", "=up to £5,000", "", "")
+    # Scope, limit kind, limit, cost, then the kinds' own columns (funded, verdict), blank here.
+    open_ = ("open", "", "", "", "", "")
+    limited = ("within_limits", "budget", "=up to £5,000", "", "", "")
     assert rows == [
         (10, "@first round", "dots", 1, "yes", 1, '=HYPERLINK("x")', 2, 1, 2, *open_),
         (10, "@first round", "dots", 1, "yes", 3, "Benches", 2, 1, 2, *open_),
@@ -188,7 +188,7 @@ def test_result_rows_one_row_per_option_and_method():
 def test_result_rows_keep_fractional_scores_and_blank_unknown_titles():
     res = RoundResult("dots", (ResultRow(99, 2.5, 1, False, 1),), ballots=1)
     assert result_rows([(DOTS, res)], BY_ID) == [
-        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "", "", "")
+        (10, "@first round", "dots", 1, "no", 99, "", 2.5, 1, 1, "", "", "", "", "", "")
     ]
 
 
@@ -196,13 +196,13 @@ def test_ballot_rows_list_each_supported_option_under_a_pseudonym():
     rows = ballot_rows([(DOTS, DOT_BALLOTS), (RANK, RANK_BALLOTS)], BY_ID, SECRET)
     p1, p2 = pseudonym(SECRET, 501), pseudonym(SECRET, 502)
     assert rows == [
-        (10, "@first round", p1, 1, '=HYPERLINK("x")', 2, "", "", "", "phone"),
-        (10, "@first round", p1, 2, "<script>alert(1)</script>", 1, "", "", "", "phone"),
-        (10, "@first round", p2, 3, "Benches", 2, "", "", "", "paper"),
-        (11, "Rank", p1, 2, "<script>alert(1)</script>", "", 1, "", "", "phone"),
-        (11, "Rank", p1, 1, '=HYPERLINK("x")', "", 2, "", "", "phone"),
-        (11, "Rank", p2, 1, '=HYPERLINK("x")', "", 1, "", "", "phone"),
-        (11, "Rank", p2, 2, "<script>alert(1)</script>", "", 2, "", "", "phone"),
+        (10, "@first round", p1, 1, '=HYPERLINK("x")', 2, "", "", "", "", "phone"),
+        (10, "@first round", p1, 2, "<script>alert(1)</script>", 1, "", "", "", "", "phone"),
+        (10, "@first round", p2, 3, "Benches", 2, "", "", "", "", "paper"),
+        (11, "Rank", p1, 2, "<script>alert(1)</script>", "", 1, "", "", "", "phone"),
+        (11, "Rank", p1, 1, '=HYPERLINK("x")', "", 2, "", "", "", "phone"),
+        (11, "Rank", p2, 1, '=HYPERLINK("x")', "", 1, "", "", "", "phone"),
+        (11, "Rank", p2, 2, "<script>alert(1)</script>", "", 2, "", "", "", "phone"),
     ]
     assert len(rows[0]) == len(BALLOT_HEADER)
 

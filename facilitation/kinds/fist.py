@@ -24,9 +24,9 @@ MEANINGS = {
 }
 CONSENSUS, CONCERNS, BLOCKED, NO_ANSWERS = "consensus", "concerns", "blocked", "none"
 VERDICTS = {
-    CONSENSUS: N_("Consensus: everyone shows 3 or more"),
-    CONCERNS: N_("Concerns to hear before going on"),
-    BLOCKED: N_("Blocked: someone shows a fist"),
+    CONSENSUS: N_("Consensus"),
+    CONCERNS: N_("Concerns to hear"),
+    BLOCKED: N_("Blocked"),
     NO_ANSWERS: N_("No answers yet"),
 }
 # The board's badge for each verdict, in the house's tones.
