@@ -195,6 +195,7 @@ async def test_the_board_and_results_give_each_proposal_its_verdict(room):
             )
             assert response.status_code == 303
     assert "Results, saved when voting closed" in page
+    assert "Ties:" not in page  # proposals keep the order asked; nothing is placed
 
 
 async def test_a_paper_sheet_counts_with_the_phones(room):

@@ -102,6 +102,7 @@ class FistOfFive(Kind):
     hint = N_("check for consensus, 0 to 5 fingers")
     order = 60
     min_options = 1
+    ranks_options = False  # a verdict per proposal, in the order asked: not a contest
     method = "mean_fingers"
     ballot_columns = ("fingers",)
     result_columns = ("verdict",)
