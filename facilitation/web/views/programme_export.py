@@ -79,8 +79,8 @@ async def programme_json(request: Request, programme: Programme) -> Response:
 async def report_html(request: Request, programme: Programme) -> str:
     data = await load(request, programme)
     charts = []
-    for rec in px.closed_rounds(data):
-        bars = px.result_bars(rec.result, data.options)
+    for rec, result in px.closed_rounds(data):
+        bars = px.result_bars(result, data.options)
         charts.append((rec, bars, px.chart_height(bars)))
     by_need = {r.need.id: r.need for r in data.ranked}
     return request.app.state.renderer.fragment(
