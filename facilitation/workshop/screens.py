@@ -127,8 +127,9 @@ async def stage_reads(
     fresh = await store.workshops.workshop(workshop_id)
     rnd = await store.rounds.round(fresh.current_round_id) if fresh.current_round_id else None
     options = {o.id: o for o in await store.options.options(workshop_id)}
-    settled = all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN
-    ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)} if settled else {}
+    ballots: dict[int, Ballot] = {}
+    if all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN:
+        ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)}
     visible = rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible
     result = await result_for(rnd) if visible else None
     return StageReads(fresh, rnd, options, ballots, result)
