@@ -77,9 +77,9 @@ async def seed(settings: Settings) -> dict:
             # The past workshops first, so the one to run today is the newest in every list.
             await _seed_people(store, user.id, programme_id)
             workshop = await _seed_workshop(store, user.id, programme_id)
-        elif await _before_people(store, workshop.id):
+        elif (unpeopled := await _programme_without_people(store, workshop.id)) is not None:
             # A demo file from before "Who takes part": give its programme the people too.
-            await _seed_people(store, user.id, await store.plans.workshop_programme(workshop.id))
+            await _seed_people(store, user.id, unpeopled)
         return {
             "username": DEMO_USER,
             "password": password,
@@ -108,17 +108,18 @@ async def _seed_people(store: Store, user_id: int, programme_id: int) -> None:
     await demo_people.seed_pool(store, programme_id, questions)
 
 
-async def _before_people(store: Store, workshop_id: int) -> bool:
-    """Whether the demo workshop's programme has none of the people seeded by _seed_people."""
+async def _programme_without_people(store: Store, workshop_id: int) -> int | None:
+    """The demo workshop's programme if it has none of the people seeded by _seed_people."""
     programme_id = await store.plans.workshop_programme(workshop_id)
     if programme_id is None:
-        return False
+        return None
     titles = {w.title for w in await store.workshops.workshops()}
-    return not (
+    seeded = (
         await store.profiles.profile_questions(programme_id, include_retired=True)
         or await store.pools.pools(programme_id)
         or titles & {p.title for p in demo_history.PAST}
     )
+    return None if seeded else programme_id
 
 
 async def _seed_workshop(store: Store, user_id: int, programme_id: int):
