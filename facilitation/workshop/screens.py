@@ -9,7 +9,7 @@ source the phones, the board, the results page and the exports all read.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,10 @@ async def console_context(store: Store, workshop_id: int, state: tuple | None = 
     return context
 
 
+# How a screen gets a round's results: the rounds use case's result (stored, or counted live).
+ResultFor = Callable[[Round], Awaitable[RoundResult]]
+
+
 @dataclass(frozen=True, slots=True)
 class StageReads:
     """What every phone's stage shows alike, read once for all the phones of a workshop."""
@@ -120,7 +124,7 @@ class StageReads:
 
 
 async def stage_reads(
-    store: Store, workshop_id: int, result_for: Any, *, all_ballots: bool = True
+    store: Store, workshop_id: int, result_for: ResultFor, *, all_ballots: bool = True
 ) -> StageReads:
     """A workshop's stage, read once for all its phones (see live.phone_socket); with
     all_ballots, also every saved ballot of a round that is no longer open."""
@@ -130,8 +134,9 @@ async def stage_reads(
     ballots: dict[int, Ballot] = {}
     if all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN:
         ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)}
-    visible = rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible
-    result = await result_for(rnd) if visible else None
+    result = None
+    if rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible:
+        result = await result_for(rnd)
     return StageReads(fresh, rnd, options, ballots, result)
 
 
@@ -139,7 +144,7 @@ async def phone_context(
     store: Store,
     workshop: Workshop,
     participant: Participant,
-    result_for: Any,
+    result_for: ResultFor,
     csrf_token: str = "",
     shared: StageReads | None = None,
 ) -> dict[str, Any]:
