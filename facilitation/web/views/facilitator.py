@@ -52,7 +52,7 @@ async def login_page(request: Request) -> Response:
     )
 
 
-def client_ip(request) -> str:
+def client_ip(request: Request) -> str:
     """The client's address: the peer's, or the one a trusted proxy forwards (trusted_proxies)."""
     return request.client.host if request.client else "unknown"
 
