@@ -4,6 +4,7 @@ with past workshops, profile questions and a volunteer pool (demo_people, demo_h
 from __future__ import annotations
 
 import secrets
+from typing import TypedDict
 
 from argon2 import PasswordHasher
 
@@ -16,6 +17,7 @@ from facilitation.core.models import (
     RoundStatus,
     Scope,
     Who,
+    Workshop,
 )
 from facilitation.demo import history as demo_history
 from facilitation.demo import people as demo_people
@@ -57,7 +59,16 @@ BUDGET_CARD = InfoCard(
 WORDS = ("maple", "river", "garden", "lantern", "meadow", "harbour", "orchard", "willow")
 
 
-async def seed(settings: Settings) -> dict:
+class DemoLogin(TypedDict):
+    """What `facilitation demo` prints: the facilitator's login and the workshop to join."""
+
+    username: str
+    password: str
+    code: str
+    workshop_id: int
+
+
+async def seed(settings: Settings) -> DemoLogin:
     """Make sure the demo facilitator and workshop exist; the password is new on every run."""
     store = await Store(settings.data_path, durability=settings.durability).open()
     try:
@@ -122,7 +133,7 @@ async def _programme_without_people(store: Store, workshop_id: int) -> int | Non
     return None if seeded else programme_id
 
 
-async def _seed_workshop(store: Store, user_id: int, programme_id: int):
+async def _seed_workshop(store: Store, user_id: int, programme_id: int) -> Workshop:
     """The workshop to run, its options and rounds, and its programme's needs and actions."""
     workshop = await store.workshops.create_workshop(
         TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
