@@ -32,11 +32,17 @@ class Ack:
 
     @property
     def round_id(self) -> int:
-        return self.ballot.round_id if self.ballot else self.idea.round_id  # type: ignore[union-attr]
+        if self.ballot is not None:
+            return self.ballot.round_id
+        assert self.idea is not None, "an Ack carries a ballot or an idea"
+        return self.idea.round_id
 
     @property
     def submitted_at(self) -> float:
-        return self.ballot.submitted_at if self.ballot else self.idea.created_at  # type: ignore[union-attr]
+        if self.ballot is not None:
+            return self.ballot.submitted_at
+        assert self.idea is not None, "an Ack carries a ballot or an idea"
+        return self.idea.created_at
 
 
 class Ballots:
