@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -194,7 +195,7 @@ def create_app(
             await pusher.aclose()
             await store.close()
 
-    async def handle(request, exc: Exception) -> Response:
+    async def handle(request: Request, exc: Exception) -> Response:
         return await error_response(request, exc)
 
     app = Starlette(

@@ -6,6 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -79,7 +80,8 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Read FACILITATION_<NAME> variables, then apply explicit overrides (from the CLI)."""
         environ = dict(os.environ if environ is None else environ)
-        values: dict[str, object] = {}
+        # Each value has the type of its row's default (_coerce); the table matches the fields.
+        values: dict[str, Any] = {}
         for name, default, _help in TABLE:
             raw = environ.get("FACILITATION_" + name.upper())
             if raw is not None:

@@ -64,7 +64,7 @@ def read_titles(data: bytes) -> tuple[list[tuple[str, str]], list[Problem]]:
             )
         ]
     rows: list[tuple[str, str]] = []
-    problems: list[Problem] = []
+    problems = []
     seen: dict[str, int] = {}
     body = [(n, cells) for n, cells in records[1:] if any(c.strip() for c in cells)]
     if len(body) > MAX_ROWS:

@@ -58,7 +58,7 @@ def negotiate(accept_language: str | None) -> str:
     return DEFAULT
 
 
-def activate(locale: str) -> contextvars.Token:
+def activate(locale: str) -> contextvars.Token[_gettext.NullTranslations | None]:
     """Make a locale current for this task (a request or a websocket connection)."""
     return _current.set(translations(locale))
 

@@ -57,9 +57,9 @@ class FailureLimit:
     limit: int
     window: float
     max_keys: int = 10_000
-    _seen: OrderedDict = field(default_factory=OrderedDict)
+    _seen: OrderedDict[Hashable, deque[float]] = field(default_factory=OrderedDict)
 
-    def _recent(self, key: Hashable, now: float) -> deque:
+    def _recent(self, key: Hashable, now: float) -> deque[float]:
         times = self._seen.get(key)
         if times is None:
             return deque()

@@ -44,7 +44,7 @@ SPRING_OPTIONS = (
     "Secure bike storage",
 )
 # The spring room, answer by answer: every split of its dot round shows groups of 5 or more.
-SPRING_ROOM = {
+SPRING_ROOM: dict[str, dict[str | None, int]] = {
     AGE: {"Under 25": 2, "25–44": 7, "45–64": 10, "65 and over": 8, PREFER: 1},
     HOME: {
         "Council tenant": 13,

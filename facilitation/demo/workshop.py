@@ -4,6 +4,7 @@ with past workshops, profile questions and a volunteer pool (demo_people, demo_h
 from __future__ import annotations
 
 import secrets
+from typing import TypedDict
 
 from argon2 import PasswordHasher
 
@@ -16,6 +17,7 @@ from facilitation.core.models import (
     RoundStatus,
     Scope,
     Who,
+    Workshop,
 )
 from facilitation.demo import history as demo_history
 from facilitation.demo import people as demo_people
@@ -57,7 +59,16 @@ BUDGET_CARD = InfoCard(
 WORDS = ("maple", "river", "garden", "lantern", "meadow", "harbour", "orchard", "willow")
 
 
-async def seed(settings: Settings) -> dict:
+class DemoLogin(TypedDict):
+    """What `facilitation demo` prints: the facilitator's login and the workshop to join."""
+
+    username: str
+    password: str
+    code: str
+    workshop_id: int
+
+
+async def seed(settings: Settings) -> DemoLogin:
     """Make sure the demo facilitator and workshop exist; the password is new on every run."""
     store = await Store(settings.data_path, durability=settings.durability).open()
     try:
@@ -77,9 +88,9 @@ async def seed(settings: Settings) -> dict:
             # The past workshops first, so the one to run today is the newest in every list.
             await _seed_people(store, user.id, programme_id)
             workshop = await _seed_workshop(store, user.id, programme_id)
-        elif await _before_people(store, workshop.id):
+        elif (unpeopled := await _programme_without_people(store, workshop.id)) is not None:
             # A demo file from before "Who takes part": give its programme the people too.
-            await _seed_people(store, user.id, await store.plans.workshop_programme(workshop.id))
+            await _seed_people(store, user.id, unpeopled)
         return {
             "username": DEMO_USER,
             "password": password,
@@ -108,20 +119,21 @@ async def _seed_people(store: Store, user_id: int, programme_id: int) -> None:
     await demo_people.seed_pool(store, programme_id, questions)
 
 
-async def _before_people(store: Store, workshop_id: int) -> bool:
-    """Whether the demo workshop's programme has none of the people seeded by _seed_people."""
+async def _programme_without_people(store: Store, workshop_id: int) -> int | None:
+    """The demo workshop's programme if it has none of the people seeded by _seed_people."""
     programme_id = await store.plans.workshop_programme(workshop_id)
     if programme_id is None:
-        return False
+        return None
     titles = {w.title for w in await store.workshops.workshops()}
-    return not (
+    seeded = (
         await store.profiles.profile_questions(programme_id, include_retired=True)
         or await store.pools.pools(programme_id)
         or titles & {p.title for p in demo_history.PAST}
     )
+    return None if seeded else programme_id
 
 
-async def _seed_workshop(store: Store, user_id: int, programme_id: int):
+async def _seed_workshop(store: Store, user_id: int, programme_id: int) -> Workshop:
     """The workshop to run, its options and rounds, and its programme's needs and actions."""
     workshop = await store.workshops.create_workshop(
         TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id

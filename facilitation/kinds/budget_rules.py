@@ -101,7 +101,7 @@ def equal_shares(
     backers = {o: [i for i, b in enumerate(voters) if o in b] for o in order}
     funded: list[int] = []
     while True:
-        best: tuple | None = None
+        best: tuple[tuple[Fraction, int, int], int] | None = None
         for option_id in order:
             if option_id in funded or not backers[option_id] or costs[option_id] <= 0:
                 continue
@@ -125,7 +125,7 @@ def equal_shares(
     return Outcome(done.funded, done.spent, counts, by_shares)
 
 
-def _price(option_id: int, cost: int, backers: list[int], money: list[Fraction]):
+def _price(option_id: int, cost: int, backers: list[int], money: list[Fraction]) -> Fraction | None:
     """The smallest rho such that the backers, each paying min(money, rho * cost), cover the cost;
     None if all their money together is not enough."""
     total = sum(money[i] for i in backers)

@@ -9,7 +9,7 @@ from typing import Any
 from facilitation.core.errors import BadRequest
 from facilitation.core.forms import clean_text
 from facilitation.core.i18n import N_
-from facilitation.core.models import Ballot, Option, Round, RoundResult
+from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
 from facilitation.kinds.base import Kind
 
 IDEA_MAX = 120  # an idea may become an option, whose title has this limit
@@ -75,7 +75,7 @@ class Ideas(Kind):
     def tally(self, rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
         return RoundResult(self.name, (), 0)
 
-    def result_tables(self, result: RoundResult) -> list:
+    def result_tables(self, result: RoundResult) -> list[tuple[str, Sequence[ResultRow]]]:
         return []  # an idea round's outcome is its ideas (see the JSON), not scores
 
 

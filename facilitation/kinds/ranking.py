@@ -78,7 +78,9 @@ def borda_scores(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> d
     return scores
 
 
-def pairwise(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> dict:
+def pairwise(
+    options: Sequence[int], rankings: Iterable[Sequence[int]]
+) -> dict[int, dict[int, int]]:
     """d[a][b]: how many ballots prefer a to b (ranked beats unranked; unranked are level)."""
     d = {a: dict.fromkeys(options, 0) for a in options}
     for ranking in rankings:
@@ -92,7 +94,9 @@ def pairwise(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> dict:
     return d
 
 
-def schulze_strengths(options: Sequence[int], d: Mapping) -> dict:
+def schulze_strengths(
+    options: Sequence[int], d: Mapping[int, Mapping[int, int]]
+) -> dict[int, dict[int, int]]:
     """Strongest path strengths p[a][b] (winning votes), by the Floyd-Warshall widest path."""
     p = {a: dict.fromkeys(options, 0) for a in options}
     for a in options:

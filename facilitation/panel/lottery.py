@@ -410,7 +410,8 @@ def _basic(pool: Pool, panels: dict[frozenset[str], float]) -> dict[frozenset[st
             target[row[v]] += p
     target[-1] = 1.0
     order = list(panels)
-    starts, index = [], []
+    starts: list[int] = []
+    index: list[int] = []
     for panel in order:
         starts.append(len(index))
         index.extend([*sorted(row[v] for v in panel), len(row)])

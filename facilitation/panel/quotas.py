@@ -181,7 +181,8 @@ def build_pool(
         raise ValueError("each feature value may have one quota only")
     if any(q.min < 0 or q.max < 0 for q in quotas):
         raise ValueError("quotas cannot be negative")
-    index = {key: i for i, key in enumerate(keys)}
+    # A volunteer may leave a feature unanswered: the None value then matches no quota.
+    index: dict[tuple[str, str | None], int] = {key: i for i, key in enumerate(keys)}
     profiles = {v.id: dict(v.profile) for v in volunteers}
     # A volunteer without a household key lives alone; keys are prefixed so an id never
     # collides with a household key.
@@ -190,7 +191,7 @@ def build_pool(
     for key in households.values():
         size[key] = size.get(key, 0) + 1
     features = sorted({q.feature for q in quotas})
-    by_kind: dict[tuple, list[str]] = {}
+    by_kind: dict[tuple[tuple[int, ...], str], list[str]] = {}
     for v in volunteers:
         counted = tuple(
             sorted(i for f in features if (i := index.get((f, v.profile.get(f)))) is not None)
@@ -367,6 +368,7 @@ def _conflicts(pool: Pool) -> list[QuotaConflict]:
     out: list[QuotaConflict] = []
     households = pool.one_per_household
     available = _available(pool, pool.ids)
+    params: dict[str, object]
     if available < pool.seats:
         params = {"available": available, "seats": pool.seats}
         out.append(QuotaConflict("pool_households" if households else "pool", params))

@@ -243,7 +243,7 @@ def rows(
         for choice in question.choices:
             if choice.retired and not counts.get(choice.id):
                 continue
-            key = (question.id, choice.id)
+            key: Key = (question.id, choice.id)
             limit = setup.limits.get(key) if setup else None
             share = shares.get(choice.id, 0.0) if shares else None
             answers.append(Answer(key, choice.label, counts.get(choice.id, 0), share, limit))

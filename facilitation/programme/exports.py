@@ -372,9 +372,10 @@ def result_bars(result: RoundResult, options: Mapping[int, Option]) -> list[Bar]
     return bars
 
 
-def closed_rounds(data: ProgrammeData) -> list[RoundRecord]:
+def closed_rounds(data: ProgrammeData) -> list[tuple[RoundRecord, RoundResult]]:
+    """Each closed round that has been counted, with its count."""
     return [
-        rec
+        (rec, rec.result)
         for rec in data.rounds
         if rec.round.status is RoundStatus.CLOSED and rec.result is not None
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from facilitation.core.models import Need, RoundResult
+from facilitation.core.models import Action, Need, RoundResult
 from facilitation.workshop.summary import round_scores
 
 
@@ -36,8 +36,8 @@ def rank_needs(
     """Order needs by score, best first; unscored needs last in their own order."""
     per_option: dict[int, list[tuple[float, int]]] = {}
     for _round_id, result in results:
-        for option_id, score in round_scores(result).items():
-            per_option.setdefault(option_id, []).append((score, result.ballots))
+        for option_id, option_score in round_scores(result).items():
+            per_option.setdefault(option_id, []).append((option_score, result.ballots))
     ranked = []
     for need in needs:
         pairs = [pair for o in need.option_ids for pair in per_option.get(o, [])]
@@ -64,9 +64,9 @@ def rank_needs(
     return out
 
 
-def by_need(actions: Sequence, needs: Mapping[int, Need]) -> dict[int | None, list]:
+def by_need(actions: Sequence[Action], needs: Mapping[int, Need]) -> dict[int | None, list[Action]]:
     """Group actions under their need (None for actions not tied to one)."""
-    grouped: dict[int | None, list] = {}
+    grouped: dict[int | None, list[Action]] = {}
     for action in actions:
         key = action.need_id if action.need_id in needs else None
         grouped.setdefault(key, []).append(action)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from facilitation.core.errors import Conflict, NotFound
 from facilitation.core.models import LimitKind, Option, Scope
@@ -162,8 +163,8 @@ class Options:
             ):
                 await bump(tx, option.workshop_id)
 
-    async def remove_option(self, option_id: int) -> tuple[str, int]:
-        """Remove an option: ("deleted", 0) if unused, ("withdrawn", ballots) if rounds used it.
+    async def remove_option(self, option_id: int) -> Literal["deleted", "withdrawn"]:
+        """Remove an option: "deleted" if no round used it, "withdrawn" if a closed round did.
 
         An option already put to the room is withdrawn rather than deleted, so past results and
         exports still name it; it leaves every draft round either way. Refused while a round that

@@ -79,7 +79,7 @@ class Profiles:
         check_choices(choices)
         async with self._db.transaction() as tx:
             await check_label(tx, programme_id, label)
-            row = await tx.one(
+            position = await tx.value(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM profile_questions"
                 " WHERE programme_id = ?",
                 (programme_id,),
@@ -87,7 +87,7 @@ class Profiles:
             question_id = await tx.insert(
                 "INSERT INTO profile_questions (programme_id, label, position, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (programme_id, label, row[0], time.time()),
+                (programme_id, label, position, time.time()),
             )
             await tx.executemany(
                 "INSERT INTO profile_choices (question_id, label, position) VALUES (?, ?, ?)",
@@ -309,6 +309,7 @@ class Profiles:
             "SELECT COUNT(*), COALESCE(SUM(paper), 0) FROM participants WHERE workshop_id = ?",
             (workshop_id,),
         )
+        assert present is not None  # an aggregate without GROUP BY always has its one row
         rows = await self._db.all(
             "SELECT a.question_id, a.choice_id, COUNT(*) FROM participants p"
             " JOIN workshops w ON w.id = p.workshop_id"

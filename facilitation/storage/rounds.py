@@ -264,8 +264,12 @@ class Rounds:
 
     async def open_round_count(self) -> int:
         """How many rounds are open for voting, over all workshops."""
-        return await self._db.value("SELECT count(*) FROM rounds WHERE status = 'open'")
+        count: int = await self._db.value("SELECT count(*) FROM rounds WHERE status = 'open'")
+        return count
 
     async def result_snapshot(self, round_id: int) -> str | None:
         """The JSON results stored when the round last closed."""
-        return await self._db.value("SELECT snapshot FROM results WHERE round_id = ?", (round_id,))
+        snapshot: str | None = await self._db.value(
+            "SELECT snapshot FROM results WHERE round_id = ?", (round_id,)
+        )
+        return snapshot

@@ -65,4 +65,5 @@ class Store:
 
     async def integrity_check(self) -> str:
         """SQLite's own check of the file: "ok" when it is sound."""
-        return await self._db.value("PRAGMA integrity_check")
+        verdict: str = await self._db.value("PRAGMA integrity_check")
+        return verdict

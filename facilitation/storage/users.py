@@ -21,7 +21,8 @@ class Users:
         async with self._db.transaction() as tx:
             row = await tx.one("SELECT value FROM meta WHERE key = 'secret'")
             if row:
-                return row[0]
+                secret: str = row[0]
+                return secret
             value = secrets.token_urlsafe(48)
             await tx.execute("INSERT INTO meta VALUES ('secret', ?)", (value,))
             return value

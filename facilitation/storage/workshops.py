@@ -44,7 +44,8 @@ async def bump(tx: Tx, workshop_id: int) -> int:
     )
     if row is None:
         raise NotFound("workshop")
-    return row[0]
+    revision: int = row[0]
+    return revision
 
 
 class Workshops:

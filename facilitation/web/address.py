@@ -14,9 +14,12 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from facilitation.core.i18n import N_
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
 
 WILDCARDS = frozenset({"", "0.0.0.0", "::", "*"})
 # Private addresses to "connect" a UDP socket to: that only asks the kernel which route and local
@@ -142,7 +145,7 @@ def choose(
     return JoinAddress(f"http://{authority(loopback, port)}", False, "loopback")
 
 
-def browser_base(conn: Any) -> str | None:
+def browser_base(conn: HTTPConnection) -> str | None:
     """scheme://host as a request or websocket reached the server (through a trusted proxy, as
     the client saw it), or None when that is a loopback or wildcard address or not a host."""
     raw = conn.headers.get("host", "")
@@ -185,15 +188,17 @@ class JoinAddresses:
             self._addresses, self._looked = self.discover(), now
         return self._addresses
 
-    def address(self, conn: Any = None) -> JoinAddress:
+    def address(self, conn: HTTPConnection | None = None) -> JoinAddress:
         """The address for a page (``conn`` is its request or websocket) or, without one, for a
         push. Only a signed-in facilitator's address is remembered: anyone else could send a
         made-up Host header."""
-        seen = browser_base(conn) if conn is not None else None
-        if seen and conn.scope.get("user") is not None:
-            self._browser = seen
+        seen = None
+        if conn is not None:
+            seen = browser_base(conn)
+            if seen and conn.scope.get("user") is not None:
+                self._browser = seen
         return choose(self.public_url, self.host, self.port, self._local(), seen or self._browser)
 
-    def url(self, code: str, conn: Any = None) -> str:
+    def url(self, code: str, conn: HTTPConnection | None = None) -> str:
         """The link a phone opens to join the workshop with this code."""
         return f"{self.address(conn).base}/w/{code}"

@@ -47,7 +47,11 @@ class VersionedStatic(StaticFiles):
         return f"{self.prefix}/{path}?v={version}" if version else f"{self.prefix}/{path}"
 
     def file_response(
-        self, full_path, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         asked = QueryParams(scope.get("query_string", b"")).get("v")

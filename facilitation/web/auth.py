@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation.core.errors import Forbidden
 from facilitation.core.i18n import _
-from facilitation.core.models import User
+from facilitation.core.models import Programme, User, Workshop
 from facilitation.programme.plans import Plans
 from facilitation.web.common import flash
 
@@ -29,11 +29,27 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
-def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
+Record = TypeVar("Record")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@overload
+def facilitator_only(load: None = None) -> Callable[[Endpoint], Endpoint]: ...
+
+
+@overload
+def facilitator_only(
+    load: Callable[[Request], Awaitable[Record]],
+) -> Callable[[Callable[[Request, Record], Awaitable[Response]]], Endpoint]: ...
+
+
+def facilitator_only(
+    load: Callable[[Request], Awaitable[Any]] | None = None,
+) -> Callable[[Callable[..., Awaitable[Response]]], Endpoint]:
     """A view decorator: refuse anonymous users (GET: to the sign-in page; else 403), then call
     the view, with whatever ``load`` finds for the request (a workshop, a programme) if given."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., Awaitable[Response]]) -> Endpoint:
         @functools.wraps(view)
         async def wrapped(request: Request) -> Response:
             if request.scope.get("user") is None:
@@ -49,10 +65,12 @@ def facilitator_only(load: Callable[[Request], Awaitable[Any]] | None = None):
     return decorate
 
 
+async def _workshop(request: Request) -> Workshop:
+    return await request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
+
+
 # Only for a signed-in facilitator; the first also loads the workshop named in the path.
-facilitator = facilitator_only(
-    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
-)
+facilitator = facilitator_only(_workshop)
 
 
 signed_in = facilitator_only()
@@ -62,7 +80,9 @@ def plans(request: Request) -> Plans:
     return request.app.state.plans
 
 
+async def _programme(request: Request) -> Programme:
+    return await plans(request).programme(request.path_params["programme_id"])
+
+
 # Only for a signed-in facilitator; loads the programme named in the path.
-programme_view = facilitator_only(
-    lambda request: plans(request).programme(request.path_params["programme_id"])
-)
+programme_view = facilitator_only(_programme)

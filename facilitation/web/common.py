@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from facilitation.core.csv_files import Problem
 from facilitation.core.errors import BadRequest, Forbidden
 from facilitation.core.i18n import _
 from facilitation.core.models import Programme
@@ -141,7 +143,7 @@ def download(body: str | bytes, programme: Programme, suffix: str, media_type: s
     )
 
 
-def import_problems(request: Request, back: str, problems) -> Response:
+def import_problems(request: Request, back: str, problems: Sequence[Problem]) -> Response:
     """Every problem with its line number; nothing was imported."""
     return page(
         request,

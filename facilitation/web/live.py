@@ -16,12 +16,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
+from starlette.datastructures import State
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from facilitation.core.errors import FacilitationError
-from facilitation.core.hub import Hub, Overflowed
+from facilitation.core.hub import Hub, Overflowed, Subscription
 from facilitation.core.i18n import N_, _, activate, negotiate
 from facilitation.core.limits import TokenBucket
+from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
 from facilitation.workshop import screens
@@ -151,7 +153,9 @@ class Socket:
         async with self._send_lock:
             await self.ws.send_text(text)
 
-    async def pump(self, sub, to_text: Callable[[Any], Awaitable[str | None]]) -> None:
+    async def pump(
+        self, sub: Subscription, to_text: Callable[[Any], Awaitable[str | None]]
+    ) -> None:
         """Forward hub messages to the socket until the subscriber overflows."""
         try:
             while True:
@@ -278,7 +282,7 @@ async def phone_socket(websocket: WebSocket) -> None:
     activate(negotiate(websocket.headers.get("accept-language")))
     csrf = websocket.scope.get("csrf_token", "")
 
-    async def stage(message: Any = None) -> str:
+    async def stage(message: object = None) -> str:
         if not isinstance(message, StageChange):
             ctx = await screens.phone_context(
                 state.store, workshop, participant, rounds.result, csrf_token=csrf
@@ -355,7 +359,7 @@ BAD_MESSAGE = N_(
 )
 
 
-async def ack_html(state: Any, participant: Any, ack: Ack) -> str:
+async def ack_html(state: State, participant: Participant, ack: Ack) -> str:
     """The status line for an ack; for an idea, also the phone's refreshed list of its ideas."""
     html = status_html(state.renderer, ack.round_id, ack=ack)
     if ack.idea is None:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from facilitation.core.errors import NotFound
 from facilitation.core.models import Participant, Workshop
 from facilitation.people.profiles import Profiles
-from facilitation.people.rules import Respondent
+from facilitation.people.rules import ProfileQuestion, Respondent
 from facilitation.workshop.ballots import who
 
 # The session key holding this device's respondent token per programme: {programme id: token}.
@@ -64,7 +64,9 @@ async def place_of(request: Request) -> tuple[Workshop, Participant]:
     return workshop, participant
 
 
-async def respondent_of(request: Request, workshop: Workshop, participant: Participant):
+async def respondent_of(
+    request: Request, workshop: Workshop, participant: Participant
+) -> tuple[list[ProfileQuestion], Respondent] | None:
     """The programme's questions and this participant's respondent, or None if none are asked."""
     uc = profiles(request)
     asked = await uc.asked(workshop)

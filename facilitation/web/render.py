@@ -99,7 +99,9 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def render_error(request: Request, status: int, message: str, params: Mapping[str, Any]) -> Any:
+def render_error(
+    request: Request, status: int, message: str, params: Mapping[str, Any]
+) -> HTMLResponse:
     """An error as the flash fragment for htmx, or as a whole page otherwise."""
     renderer: Renderer = request.app.state.renderer
     text = _(message, **params)

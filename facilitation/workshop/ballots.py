@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from facilitation import kinds
 from facilitation.core.errors import Conflict, Forbidden, NotFound, RoundNotOpen, TooManyRequests
@@ -32,11 +32,17 @@ class Ack:
 
     @property
     def round_id(self) -> int:
-        return self.ballot.round_id if self.ballot else self.idea.round_id  # type: ignore[union-attr]
+        if self.ballot is not None:
+            return self.ballot.round_id
+        assert self.idea is not None, "an Ack carries a ballot or an idea"
+        return self.idea.round_id
 
     @property
     def submitted_at(self) -> float:
-        return self.ballot.submitted_at if self.ballot else self.idea.created_at  # type: ignore[union-attr]
+        if self.ballot is not None:
+            return self.ballot.submitted_at
+        assert self.idea is not None, "an Ack carries a ballot or an idea"
+        return self.idea.created_at
 
 
 class Ballots:
@@ -154,7 +160,14 @@ def next_paper_label(used: list[str]) -> str:
     return next(label for n in range(1, len(taken) + 2) if (label := _("P{n}", n=n)) not in taken)
 
 
-def who(conn: Any) -> dict[str, str]:
+class Asker(Protocol):
+    """What limits on guessing read of a request or websocket: its ASGI scope."""
+
+    @property
+    def scope(self) -> Mapping[str, Any]: ...
+
+
+def who(conn: Asker) -> dict[str, str]:
     """The device (its session's CSRF token) and the address asking, for limits on guessing.
 
     ``conn`` is a Starlette request or websocket; only its scope and client are read (the client

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+from facilitation.core.hub import Hub
+
+if TYPE_CHECKING:
+    from facilitation.workshop.screens import StageReads
 
 
 def phones_channel(workshop_id: int) -> tuple[str, int]:
@@ -21,12 +26,12 @@ class StageChange:
 
     def __init__(self, workshop_id: int) -> None:
         self.workshop_id = workshop_id
-        self.shared: Any = None
+        self.shared: asyncio.Future[StageReads] | None = None
         self.turns = asyncio.Lock()
 
 
 def announce(
-    hub: Any, changed: Callable[[int], None], workshop_id: int, *, stage: bool = False
+    hub: Hub, changed: Callable[[int], None], workshop_id: int, *, stage: bool = False
 ) -> None:
     """After a commit: mark the workshop's screens for a fresh render, and if what the phones
     show has moved (a round opened or closed, a result revealed), tell them too."""

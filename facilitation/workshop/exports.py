@@ -181,7 +181,7 @@ def option_json(option: Option) -> dict[str, Any]:
     }
 
 
-def _round_information(rnd: Round) -> dict:
+def _round_information(rnd: Round) -> dict[str, Any]:
     """What a round showed beside its ballot: options not up for decision and its cards."""
     return {
         "information_option_ids": list(rnd.info_option_ids),
@@ -191,8 +191,12 @@ def _round_information(rnd: Round) -> dict:
 
 
 def round_json(
-    rnd: Round, result: RoundResult | None, ballots, secret: str, ideas: Sequence[Idea] = ()
-) -> dict:
+    rnd: Round,
+    result: RoundResult | None,
+    ballots: Sequence[Ballot],
+    secret: str,
+    ideas: Sequence[Idea] = (),
+) -> dict[str, Any]:
     """One round as JSON: its kind's rules, its results (None until counted) with the kind's own
     figures, and pseudonymous ballots in the kind's own shape."""
     kind = kinds.get(rnd.kind)
@@ -222,7 +226,7 @@ def round_json(
     }
 
 
-def idea_json(idea: Idea, secret: str) -> dict:
+def idea_json(idea: Idea, secret: str) -> dict[str, Any]:
     """An idea as sent and as moderated; who sent it only as a pseudonym."""
     return {
         "id": idea.id,

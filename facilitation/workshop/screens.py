@@ -9,7 +9,7 @@ source the phones, the board, the results page and the exports all read.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,10 @@ async def console_context(store: Store, workshop_id: int, state: tuple | None = 
     return context
 
 
+# How a screen gets a round's results: the rounds use case's result (stored, or counted live).
+ResultFor = Callable[[Round], Awaitable[RoundResult]]
+
+
 @dataclass(frozen=True, slots=True)
 class StageReads:
     """What every phone's stage shows alike, read once for all the phones of a workshop."""
@@ -120,17 +124,19 @@ class StageReads:
 
 
 async def stage_reads(
-    store: Store, workshop_id: int, result_for: Any, *, all_ballots: bool = True
+    store: Store, workshop_id: int, result_for: ResultFor, *, all_ballots: bool = True
 ) -> StageReads:
     """A workshop's stage, read once for all its phones (see live.phone_socket); with
     all_ballots, also every saved ballot of a round that is no longer open."""
     fresh = await store.workshops.workshop(workshop_id)
     rnd = await store.rounds.round(fresh.current_round_id) if fresh.current_round_id else None
     options = {o.id: o for o in await store.options.options(workshop_id)}
-    settled = all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN
-    ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)} if settled else {}
-    visible = rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible
-    result = await result_for(rnd) if visible else None
+    ballots: dict[int, Ballot] = {}
+    if all_ballots and rnd is not None and rnd.status is not RoundStatus.OPEN:
+        ballots = {b.participant_id: b for b in await store.ballots.ballots(rnd.id)}
+    result = None
+    if rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible:
+        result = await result_for(rnd)
     return StageReads(fresh, rnd, options, ballots, result)
 
 
@@ -138,7 +144,7 @@ async def phone_context(
     store: Store,
     workshop: Workshop,
     participant: Participant,
-    result_for: Any,
+    result_for: ResultFor,
     csrf_token: str = "",
     shared: StageReads | None = None,
 ) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from facilitation.core.models import RoundStatus, Workshop
+from facilitation.core.models import Option, Round, RoundStatus, Workshop
 from facilitation.web.auth import facilitator
 from facilitation.workshop import exports
+from facilitation.workshop.rounds import Rounds
 
 
 def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Response:
@@ -21,7 +23,10 @@ def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Re
     )
 
 
-async def _loaded(request: Request, workshop: Workshop):
+async def _loaded(
+    request: Request, workshop: Workshop
+) -> tuple[Any, Rounds, list[Option], dict[int, Option], list[Round]]:
+    """The store (untyped on app.state), the rounds use case, the options and the opened rounds."""
     store = request.app.state.store
     uc = request.app.state.rounds
     options = await store.options.options(workshop.id)

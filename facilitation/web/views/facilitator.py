@@ -52,7 +52,7 @@ async def login_page(request: Request) -> Response:
     )
 
 
-def client_ip(request) -> str:
+def client_ip(request: Request) -> str:
     """The client's address: the peer's, or the one a trusted proxy forwards (trusted_proxies)."""
     return request.client.host if request.client else "unknown"
 
@@ -61,9 +61,9 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     store = request.app.state.store
     guard = request.app.state.login_guard
-    username = form.get("username") if isinstance(form.get("username"), str) else ""
-    password = form.get("password") if isinstance(form.get("password"), str) else ""
-    username = username.strip()[:80]
+    given_name, given_password = form.get("username"), form.get("password")
+    username = given_name.strip()[:80] if isinstance(given_name, str) else ""
+    password = given_password if isinstance(given_password, str) else ""
     keys = {"user": username.casefold(), "ip": client_ip(request)}
     now = time.monotonic()
 
@@ -89,7 +89,7 @@ async def login(request: Request) -> Response:
         ok = found is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok:
+    if not ok or found is None:
         guard.fail(keys, now)
         return page(400, _("That username and password do not match. Please try again."))
     guard.forget({"user": keys["user"]})

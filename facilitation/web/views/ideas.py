@@ -105,7 +105,7 @@ async def to_options(request: Request, workshop: Workshop) -> Response:
 
 
 async def _paper_page(
-    request: Request, workshop: Workshop, rnd: Round, status: int = 200, **extra
+    request: Request, workshop: Workshop, rnd: Round, status: int = 200, **extra: object
 ) -> Response:
     store = request.app.state.store
     options = {o.id: o for o in await store.options.options(workshop.id)}

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation.core.errors import Forbidden, NotFound
 from facilitation.core.i18n import N_, _, ngettext
-from facilitation.core.models import ActionStatus, NeedStatus, Programme, Who
+from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, Programme, Who
 from facilitation.health import pact
 from facilitation.programme.labels import LABELS, NEED_STATUS
 from facilitation.programme.needs import by_need
@@ -230,7 +230,9 @@ async def actions_data(request: Request, programme: Programme, need_filter: Any 
         chosen = int(need_filter)
         actions = [a for a in actions if a.need_id == chosen]
     grouped = by_need(actions, needs)
-    groups = [(r.need, grouped[r.need.id]) for r in ranked if r.need.id in grouped]
+    groups: list[tuple[Need | None, list[Action]]] = [
+        (r.need, grouped[r.need.id]) for r in ranked if r.need.id in grouped
+    ]
     if None in grouped:
         groups.append((None, grouped[None]))
     return {

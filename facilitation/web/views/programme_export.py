@@ -4,6 +4,7 @@ CSV imports of needs and options."""
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,7 +14,7 @@ from facilitation.core.i18n import ngettext
 from facilitation.core.models import Programme, RoundStatus, Workshop
 from facilitation.programme import exports as px
 from facilitation.programme.labels import LABELS
-from facilitation.web.auth import facilitator, plans, programme_view
+from facilitation.web.auth import Endpoint, facilitator, plans, programme_view
 from facilitation.web.common import download, flash, import_problems, read_upload
 
 TABLES = px.TABLES
@@ -55,7 +56,7 @@ async def workbook(request: Request, programme: Programme) -> Response:
     return download(await asyncio.to_thread(px.workbook, data), programme, "programme.xlsx", XLSX)
 
 
-def table_csv(table: str):
+def table_csv(table: str) -> Endpoint:
     """The view that downloads one table as CSV (one route per table, so each is listed)."""
 
     @programme_view
@@ -79,8 +80,8 @@ async def programme_json(request: Request, programme: Programme) -> Response:
 async def report_html(request: Request, programme: Programme) -> str:
     data = await load(request, programme)
     charts = []
-    for rec in px.closed_rounds(data):
-        bars = px.result_bars(rec.result, data.options)
+    for rec, result in px.closed_rounds(data):
+        bars = px.result_bars(result, data.options)
         charts.append((rec, bars, px.chart_height(bars)))
     by_need = {r.need.id: r.need for r in data.ranked}
     return request.app.state.renderer.fragment(
@@ -105,7 +106,7 @@ def render_pdf(html: str) -> bytes:
     """The report's HTML as PDF (WeasyPrint; no resources are fetched from anywhere)."""
     from weasyprint import HTML
 
-    def refuse(url: str, *args, **kwargs):
+    def refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
         raise ValueError(f"the report loads nothing from outside: {url}")
 
     return HTML(string=html, url_fetcher=refuse).write_pdf()

@@ -11,16 +11,12 @@ from starlette.responses import Response
 from facilitation.core.errors import NotFound
 from facilitation.core.models import Workshop
 from facilitation.people import split as splitting
-from facilitation.web.auth import facilitator_only
+from facilitation.web.auth import facilitator
 from facilitation.web.results import chosen_question, group_label
 from facilitation.workshop.exports import to_csv
 
-workshop_view = facilitator_only(
-    lambda request: request.app.state.store.workshops.workshop(request.path_params["workshop_id"])
-)
 
-
-@workshop_view
+@facilitator
 async def results_by_group_csv(request: Request, workshop: Workshop) -> Response:
     """Every closed round's results split by one question (``?question=<id>``)."""
     profiles = request.app.state.profiles
