@@ -400,3 +400,8 @@ def tally(rnd, ballots):
     from facilitation import kinds
 
     return kinds.get(rnd.kind).tally(rnd, list(ballots))
+
+
+def summary(rows) -> list[tuple]:
+    """A tally's rows as (option, score, place, tied), to compare with a table."""
+    return [(r.option_id, r.score, r.place, r.tied) for r in rows]

@@ -28,8 +28,8 @@ from tests.helpers import (
     free_port,
     read_only,
 )
+from tests.storage.test_migration_kinds import OLD_MIGRATIONS, build_old_database, table_rows
 from tests.test_cli import run
-from tests.test_migration_kinds import OLD_MIGRATIONS, build_old_database, table_rows
 
 FUTURE = "0010_from_the_future"
 LEVEL = MIGRATIONS[-1][0]

@@ -504,7 +504,7 @@ FORMS = [
             "category": "Green",
         },
     ),
-    # Without a file these are always refused; tests/test_programme_exports.py sends files.
+    # Without a file these are always refused; tests/programme/test_exports.py sends files.
     ("import-needs", P + "/needs/import", "facilitator", lambda ids: {}),
     ("import-options", W + "/options/import", "facilitator", lambda ids: {}),
     (
@@ -544,10 +544,10 @@ FORMS = [
         "facilitator",
         lambda ids: {},
     ),
-    # Without a file this is always refused; tests/test_people_page.py sends files.
+    # Without a file this is always refused; tests/people/test_people_page.py sends files.
     ("import-makeup", P + "/people/makeup/import", "facilitator", lambda ids: {}),
     ("room-on-board", W + "/room-on-board", "facilitator", lambda ids: {"on": "1"}),
-    # Without a file this is always refused; tests/test_panels_page.py sends files.
+    # Without a file this is always refused; tests/panel/test_panels_page.py sends files.
     ("import-pool", P + "/panels/import", "facilitator", lambda ids: {"title": "Letters"}),
     (
         "draw-panel",

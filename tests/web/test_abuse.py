@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from facilitation.web.live import FLOOD_LIMIT
 from tests.conftest import new_client
 from tests.helpers import PASSWORD, Phone, Server, add_user, browser_socket, csrf_of, quick_hash
-from tests.test_live import WAIT, opened_room, receive_until, status_of
+from tests.web.test_live import WAIT, opened_room, receive_until, status_of
 
 
 @pytest.fixture(scope="module")

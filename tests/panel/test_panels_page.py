@@ -17,7 +17,7 @@ from facilitation import create_app
 from facilitation.settings import Settings
 from tests.conftest import new_client
 from tests.helpers import PASSWORD, Facilitator, csrf_of, db_rows, quick_hash
-from tests.people_scene import AGE, TENURE, choice, programme_asking
+from tests.people.scene import AGE, TENURE, choice, programme_asking
 
 # 30 volunteers, skewed the way replies to a letter are: older, more owners, few under 30.
 # (name, tenure, age, household)

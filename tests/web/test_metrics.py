@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from facilitation import create_app
 from facilitation.settings import Settings
 from tests.helpers import Phone, browser_socket
-from tests.test_live import WAIT, opened_room, receive_until
+from tests.web.test_live import WAIT, opened_room, receive_until
 
 TOKEN = "a long scrape token for the tests"
 

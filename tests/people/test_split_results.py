@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 from tests.conftest import new_client
-from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking
-from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
+from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
+from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
 
 # Six social renters, five owners, four private renters and one who preferred not to say: the
 # four private renters and the one are merged into "Other" (5), never shown apart.

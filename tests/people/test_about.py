@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from tests.conftest import new_client
+from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 from tests.helpers import csrf_of, db_rows
-from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking
-from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
+from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
 
 
 @pytest.fixture

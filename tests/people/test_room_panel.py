@@ -12,9 +12,9 @@ import pytest
 from facilitation.web.live import console_channel
 from facilitation.workshop import screens
 from tests.conftest import new_client
+from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 from tests.helpers import db_rows
-from tests.people_scene import AGE, TENURE, Resident, choice, programme_asking
-from tests.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
+from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
 
 WAIT = 15.0
 

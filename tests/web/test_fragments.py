@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from starlette.requests import Request
@@ -14,7 +13,7 @@ from facilitation.web.live import status_html
 from facilitation.web.views.facilitator import console_data
 from facilitation.workshop import screens
 from tests.conftest import new_client
-from tests.helpers import Phone, signed_in_facilitator
+from tests.helpers import ROOT, Phone, signed_in_facilitator
 
 
 @pytest.fixture
@@ -320,7 +319,7 @@ async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, ask
 
 
 def test_every_fragment_file_is_covered():
-    folder = Path(__file__).resolve().parent.parent / "templates" / "fragments"
+    folder = ROOT / "templates" / "fragments"
     covered = {"board", "stage", "console_live", "console_main", "ballot_status", "flash"}
     covered |= {"needs_list", "action_plan", "idea_desk", "my_ideas"}
     covered |= {"room_panel"}
