@@ -4,21 +4,15 @@ template changes: a pseudo-translation must reach every visible word of a page."
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 
-import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from facilitation.core import i18n
 from tests.conftest import new_client
 from tests.helpers import ROOT
-
-POT = ROOT / "facilitation" / "locale" / "messages.pot"
+from tests.translation import POT, untranslated
 
 
 def msgids(path) -> set:
@@ -36,62 +30,6 @@ def test_message_template_is_current(tmp_path):
         env={**os.environ, "PYTHON": sys.executable},
     )
     assert msgids(fresh) == msgids(POT), "run scripts/extract-messages"
-
-
-@pytest.fixture
-def pseudo_locale(tmp_path, monkeypatch):
-    """A compiled catalog for Esperanto in which every message is wrapped in ⟦ ⟧."""
-    catalog = Catalog(locale="eo")
-    with open(POT, "rb") as f:
-        for message in read_po(f):
-            if not message.id:
-                continue
-            if isinstance(message.id, tuple | list):
-                catalog.add(message.id, tuple(f"⟦{m}⟧" for m in message.id))
-            else:
-                catalog.add(message.id, f"⟦{message.id}⟧")
-    target = tmp_path / "eo" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with open(target / "messages.mo", "wb") as f:
-        write_mo(f, catalog)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
-    i18n.translations.cache_clear()
-    yield "eo"
-    i18n.translations.cache_clear()
-
-
-class TextNodes(HTMLParser):
-    """Visible text of <main>, skipping user data marked by the caller."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.depth = 0
-        self.texts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "main" or self.depth:
-            self.depth += 1
-
-    def handle_endtag(self, tag):
-        if self.depth:
-            self.depth -= 1
-
-    def handle_data(self, data):
-        if self.depth and data.strip():
-            self.texts.append(data.strip())
-
-
-def untranslated(html: str, user_text: set[str]) -> list[str]:
-    parser = TextNodes()
-    parser.feed(html)
-    leftovers = []
-    for text in parser.texts:
-        rest = re.sub(r"⟦[^⟧]*⟧", "", text)
-        for known in user_text:
-            rest = rest.replace(known, "")
-        if re.search(r"[A-Za-z]{2,}", rest):
-            leftovers.append(text)
-    return leftovers
 
 
 async def test_negotiation_prefers_an_available_catalog(pseudo_locale):

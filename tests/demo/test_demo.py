@@ -28,7 +28,7 @@ async def seeded(tmp_path) -> tuple[Settings, dict]:
 
 
 @pytest.fixture
-async def store(seeded):
+async def demo_store(seeded):
     opened = await Store(seeded[0].data_path).open()
     yield opened
     await opened.close()
@@ -62,31 +62,31 @@ async def spring(store: Store):
     return workshop, rnd
 
 
-async def test_the_people_page_lists_the_questions_and_the_estates_figures(store, organiser):
-    pid = await programme_id(store)
+async def test_the_people_page_lists_the_questions_and_the_estates_figures(demo_store, organiser):
+    pid = await programme_id(demo_store)
     page = (await organiser.client.get(f"/f/programmes/{pid}/people")).text
     for label, choices in demo_people.QUESTIONS:
         assert f">{label}<" in page
         for choice in choices:
             assert choice in page
-    makeup = await store.profiles.place_makeup(pid)
-    questions = await store.profiles.profile_questions(pid)
+    makeup = await demo_store.profiles.place_makeup(pid)
+    questions = await demo_store.profiles.profile_questions(pid)
     assert [q.label for q in questions] == [label for label, _c in demo_people.QUESTIONS]
     for q in questions:
         assert [makeup[q.id][c.id] for c in q.offered] == list(demo_people.MAKEUP[q.label])
 
 
-async def test_the_pool_holds_sixty_made_up_volunteers_skewed_older_and_towards_owners(store):
-    pid = await programme_id(store)
-    (pool,) = await store.pools.pools(pid)
+async def test_the_pool_holds_sixty_made_up_volunteers_skewed_older_and_towards_owners(demo_store):
+    pid = await programme_id(demo_store)
+    (pool,) = await demo_store.pools.pools(pid)
     assert (pool.title, pool.volunteers) == (demo_people.POOL_TITLE, 60)
-    people = await store.pools.volunteers(pool.id)
+    people = await demo_store.pools.volunteers(pool.id)
     assert all(v.email.endswith("@example.org") for v in people if v.email)
     assert len({v.email for v in people if v.email}) == len([v for v in people if v.email])
     shared = [h for h, n in Counter(v.household for v in people).items() if n > 1]
     assert shared, "some volunteers share a household"
-    questions = {q.label: q for q in await store.profiles.profile_questions(pid)}
-    makeup = await store.profiles.place_makeup(pid)
+    questions = {q.label: q for q in await demo_store.profiles.profile_questions(pid)}
+    makeup = await demo_store.profiles.place_makeup(pid)
 
     def pool_share(label: str, answer: str) -> float:
         q = questions[label]
@@ -105,28 +105,28 @@ async def test_the_pool_holds_sixty_made_up_volunteers_skewed_older_and_towards_
     assert decline and blank
 
 
-async def test_the_demo_is_the_same_every_time(tmp_path, store):
+async def test_the_demo_is_the_same_every_time(tmp_path, demo_store):
     other = Settings(data_path=str(tmp_path / "again.sqlite3"))
     await demo.seed(other)
     again = await Store(other.data_path).open()
     try:
-        first = await store.pools.volunteers(
-            (await store.pools.pools(await programme_id(store)))[0].id
+        first = await demo_store.pools.volunteers(
+            (await demo_store.pools.pools(await programme_id(demo_store)))[0].id
         )
         second = await again.pools.volunteers(
             (await again.pools.pools(await programme_id(again)))[0].id
         )
         assert first == second
-        (_w, r1), (_w, r2) = await spring(store), await spring(again)
-        assert [dots_kind.placed_dots(b.entry) for b in await store.ballots.ballots(r1.id)] == [
-            dots_kind.placed_dots(b.entry) for b in await again.ballots.ballots(r2.id)
-        ]
+        (_w, r1), (_w, r2) = await spring(demo_store), await spring(again)
+        assert [
+            dots_kind.placed_dots(b.entry) for b in await demo_store.ballots.ballots(r1.id)
+        ] == [dots_kind.placed_dots(b.entry) for b in await again.ballots.ballots(r2.id)]
     finally:
         await again.close()
 
 
-async def test_the_spring_consoles_room_panel_shows_who_came(store, organiser):
-    workshop, _rnd = await spring(store)
+async def test_the_spring_consoles_room_panel_shows_who_came(demo_store, organiser):
+    workshop, _rnd = await spring(demo_store)
     page = (await organiser.client.get(f"/f/workshops/{workshop.id}")).text
     present = re.search(rf'id="room-{workshop.id}".*?data-present="(\d+)"', page, re.S)
     assert present and int(present[1]) == 30
@@ -134,10 +134,10 @@ async def test_the_spring_consoles_room_panel_shows_who_came(store, organiser):
 
 
 @pytest.mark.parametrize("label", [label for label, _c in demo_people.QUESTIONS])
-async def test_the_spring_round_splits_into_groups_of_five_or_more(store, organiser, label):
-    workshop, rnd = await spring(store)
-    question = next(q for q in await store.profiles.profile_questions(await programme_id(store))
-                    if q.label == label)  # fmt: skip
+async def test_the_spring_round_splits_into_groups_of_five_or_more(demo_store, organiser, label):
+    workshop, rnd = await spring(demo_store)
+    asked = await demo_store.profiles.profile_questions(await programme_id(demo_store))
+    question = next(q for q in asked if q.label == label)
     page = await organiser.client.get(
         f"/f/workshops/{workshop.id}/rounds/{rnd.id}?split={question.id}"
     )
@@ -146,11 +146,11 @@ async def test_the_spring_round_splits_into_groups_of_five_or_more(store, organi
                                         page.text)]  # fmt: skip
     assert len(sizes) >= 3, "a split with several groups to compare"
     assert min(sizes) >= MIN_SIZE
-    assert sum(sizes) == len(await store.ballots.ballots(rnd.id)) == 30
+    assert sum(sizes) == len(await demo_store.ballots.ballots(rnd.id)) == 30
 
 
-async def test_the_dashboard_charts_three_health_checks(store, organiser):
-    pid = await programme_id(store)
+async def test_the_dashboard_charts_three_health_checks(demo_store, organiser):
+    pid = await programme_id(demo_store)
     page = (await organiser.client.get(f"/f/programmes/{pid}")).text
     table = page.split("data-health>", 1)[1].split("</table>", 1)[0]
     rows = re.findall(r'<tr data-round="\d+"><td>\d+</td><td>([^<]*)</td>', table)
@@ -158,7 +158,7 @@ async def test_the_dashboard_charts_three_health_checks(store, organiser):
     assert page.count('<polyline points="') == 4
     for dimension in ("power", "accountability", "connection", "trust"):
         assert len(re.findall(rf'<circle [^>]*class="pact-dot pact-{dimension}"', page)) == 3
-    checks = await store.pact.programme_health_checks(pid)
+    checks = await demo_store.pact.programme_health_checks(pid)
     assert [title for _r, title, _w in checks] == [p.title for p in demo_history.PAST]
 
 

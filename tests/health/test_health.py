@@ -11,7 +11,7 @@ from facilitation.core.models import Ballot
 from facilitation.health import pact
 from facilitation.kinds import rating as rating_kind
 from tests.helpers import db_rows
-from tests.programme.test_plans import assign, create_programme, text_of
+from tests.programme.scene import assign, create_programme, text_of
 
 # -- pure ---------------------------------------------------------------------------------------
 

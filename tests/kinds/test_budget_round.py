@@ -16,14 +16,13 @@ import html
 import io
 import json
 import re
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from facilitation.kinds import budget as budget_kind
-from tests.conftest import new_client
-from tests.helpers import Facilitator, Phone, Server, add_user, db_rows, signed_in_facilitator
+from tests.helpers import Facilitator, Phone, Server, add_user, db_rows
+from tests.room import Room
 
 WAIT = 15.0
 
@@ -63,76 +62,42 @@ def budget_line(page: str) -> tuple[int, int, list[str]]:
     return int(found.group(1)), int(found.group(2)), [html.unescape(t) for t in titles]
 
 
-@dataclass
-class BudgetRoom:
-    app: object
-    facilitator: Facilitator
-    workshop_id: int
-    code: str
-    devices: list = field(default_factory=list)
-    options: dict[str, int] = field(default_factory=dict)
+class BudgetRoom(Room):
+    """A room with costed options, asked for budget rounds over them by title."""
 
-    @property
-    def console(self) -> str:
-        return f"/f/workshops/{self.workshop_id}"
-
-    async def add_option(self, title: str, cost: str = "") -> httpx.Response:
-        response = await self.facilitator.post(
-            f"{self.console}/options", {"title": title, "cost": cost}
-        )
-        if response.status_code == 303:
-            self.options[title] = max(await self.facilitator.option_ids(self.workshop_id))
-        return response
-
-    async def create_round(self, titles, budget: str = "£9,000", **fields) -> httpx.Response:
+    async def budget_round(self, titles, budget: str = "£9,000", **fields) -> httpx.Response:
         return await self.facilitator.post(
             f"{self.console}/rounds",
             {
                 "title": "Spend the estate fund",
                 "kind": "budget",
-                "options": [str(self.options[t]) for t in titles],
+                "options": [str(self.option(t)) for t in titles],
                 "budget": budget,
                 **fields,
             },
         )
 
-    async def round_id(self) -> int:
+    async def latest_round(self) -> int:
         return (await self.app.state.store.rounds.rounds(self.workshop_id))[-1].id
 
-    async def act(self, round_id: int, action: str) -> None:
-        response = await self.facilitator.round_action(self.workshop_id, round_id, action)
-        assert response.status_code == 303, response.text
-
-    async def phone(self) -> Phone:
-        device = new_client(self.app)
-        self.devices.append(device)
-        phone = Phone(device)
-        await phone.join(self.code)
-        return phone
-
     async def pick(self, phone: Phone, round_id: int, *titles: str) -> httpx.Response:
-        return await phone.send_http(round_id, {f"pick-{self.options[t]}": "1" for t in titles})
+        return await phone.send_http(round_id, {f"pick-{self.option(t)}": "1" for t in titles})
 
 
 @pytest.fixture
-async def room(app, client):
-    facilitator = await signed_in_facilitator(app, client)
-    workshop_id, code = await facilitator.create_workshop("Estate fund")
-    made = BudgetRoom(app, facilitator, workshop_id, code)
-    for title, cost in (("Play area", "£6,000"), ("Benches", "3000"), ("Bike store", "3 000")):
-        assert (await made.add_option(title, cost)).status_code == 303
-    yield made
-    for device in made.devices:
-        await device.aclose()
+async def budget_room(room) -> BudgetRoom:
+    """The estate fund: a workshop of its own with a play area, benches and a bike store, costed."""
+    costs = {"Play area": "£6,000", "Benches": "3000", "Bike store": "3 000"}
+    return await room.another("Estate fund", costs, BudgetRoom)
 
 
 async def voted_room(room: BudgetRoom, **fields) -> int:
     """The room's budget round, opened, with the three ballots described in the module."""
     assert (
-        await room.create_round(["Play area", "Benches", "Bike store"], **fields)
+        await room.budget_round(["Play area", "Benches", "Bike store"], **fields)
     ).status_code == 303
-    round_id = await room.round_id()
-    await room.act(round_id, "open")
+    round_id = await room.latest_round()
+    await room.act("open", round_id)
     for picks in (("Play area", "Benches"), ("Play area", "Benches"), ("Bike store",)):
         reply = await room.pick(await room.phone(), round_id, *picks)
         assert state_of(reply.text) == "saved", reply.text
@@ -143,11 +108,13 @@ async def voted_room(room: BudgetRoom, **fields) -> int:
 
 
 @pytest.mark.parametrize("typed", ["£12,500", "12500", "12 500", " £12,500 ", "12_500"])
-async def test_a_cost_typed_as_money_is_read_as_a_whole_amount(room, typed):
-    assert (await room.add_option("Community garden", typed)).status_code == 303
-    console = html.unescape((await room.facilitator.client.get(room.console)).text)
+async def test_a_cost_typed_as_money_is_read_as_a_whole_amount(budget_room, typed):
+    assert (await budget_room.add_option("Community garden", typed)).status_code == 303
+    console = html.unescape((await budget_room.facilitator.client.get(budget_room.console)).text)
     assert 'data-cost="12500">Estimated cost: £12,500<' in console
-    option = await room.app.state.store.options.option(room.options["Community garden"])
+    option = await budget_room.app.state.store.options.option(
+        budget_room.option("Community garden")
+    )
     assert option.cost == 12500
 
 
@@ -166,9 +133,9 @@ async def test_a_cost_typed_as_money_is_read_as_a_whole_amount(room, typed):
         ("£2,000,000,000", "“Estimated cost” is too large."),
     ],
 )
-async def test_a_bad_cost_is_refused_and_nothing_is_added(room, settings, typed, message):
+async def test_a_bad_cost_is_refused_and_nothing_is_added(budget_room, settings, typed, message):
     before = db_rows(settings.data_path)
-    response = await room.add_option("Community garden", typed)
+    response = await budget_room.add_option("Community garden", typed)
     assert response.status_code == 400
     assert shown_error(response) == message
     assert db_rows(settings.data_path) == before
@@ -193,40 +160,43 @@ async def test_a_bad_cost_is_refused_and_nothing_is_added(room, settings, typed,
     ],
 )
 async def test_a_budget_round_that_could_not_work_is_refused(
-    room, settings, titles, budget, message
+    budget_room, settings, titles, budget, message
 ):
-    await room.add_option("Not costed")
+    await budget_room.add_option("Not costed")
     before = db_rows(settings.data_path)
-    response = await room.create_round(titles, budget)
+    response = await budget_room.budget_round(titles, budget)
     assert response.status_code == 400
     assert shown_error(response) == message
     assert db_rows(settings.data_path) == before
 
 
-async def test_a_budget_round_keeps_its_budget_rule_and_costs(room):
-    response = await room.create_round(["Play area", "Benches"], "£9,000", rule="greedy")
+async def test_a_budget_round_keeps_its_budget_rule_and_costs(budget_room):
+    response = await budget_room.budget_round(["Play area", "Benches"], "£9,000", rule="greedy")
     assert response.status_code == 303
-    rnd = (await room.app.state.store.rounds.rounds(room.workshop_id))[-1]
+    rnd = (await budget_room.app.state.store.rounds.rounds(budget_room.workshop_id))[-1]
     assert (rnd.kind, rnd.settings["budget"], rnd.settings["rule"]) == ("budget", 9000, "greedy")
-    assert rnd.cost_of == {room.options["Play area"]: 6000, room.options["Benches"]: 3000}
-    console = html.unescape((await room.facilitator.client.get(room.console)).text)
+    assert rnd.cost_of == {
+        budget_room.option("Play area"): 6000,
+        budget_room.option("Benches"): 3000,
+    }
+    console = html.unescape((await budget_room.facilitator.client.get(budget_room.console)).text)
     assert "Budget: £9,000 to share, Greedy by support" in console
 
 
-async def test_a_cost_can_change_until_the_round_opens_and_not_after(room, settings):
-    assert (await room.create_round(["Play area", "Benches"])).status_code == 303
-    round_id = await room.round_id()
-    edit = f"{room.console}/options/{room.options['Benches']}/edit"
+async def test_a_cost_can_change_until_the_round_opens_and_not_after(budget_room, settings):
+    assert (await budget_room.budget_round(["Play area", "Benches"])).status_code == 303
+    round_id = await budget_room.latest_round()
+    edit = f"{budget_room.console}/options/{budget_room.option('Benches')}/edit"
     assert (
-        await room.facilitator.post(edit, {"title": "Benches", "cost": "£2,500"})
+        await budget_room.facilitator.post(edit, {"title": "Benches", "cost": "£2,500"})
     ).status_code == 303
-    assert (await room.app.state.store.rounds.round(round_id)).cost_of[
-        room.options["Benches"]
+    assert (await budget_room.app.state.store.rounds.round(round_id)).cost_of[
+        budget_room.option("Benches")
     ] == 2500
 
-    await room.act(round_id, "open")
+    await budget_room.act("open", round_id)
     before = db_rows(settings.data_path)
-    refused = await room.facilitator.post(edit, {"title": "Benches", "cost": "£2,000"})
+    refused = await budget_room.facilitator.post(edit, {"title": "Benches", "cost": "£2,000"})
     assert refused.status_code == 409
     assert shown_error(refused) == (
         "This option has already been put to the room, so its cost can no longer change. "
@@ -234,34 +204,37 @@ async def test_a_cost_can_change_until_the_round_opens_and_not_after(room, setti
     )
     assert db_rows(settings.data_path) == before
     # Rewording it is still fine, and a form without the cost field leaves the cost alone.
-    reworded = await room.facilitator.post(edit, {"title": "Wooden benches"})
+    reworded = await budget_room.facilitator.post(edit, {"title": "Wooden benches"})
     assert reworded.status_code == 303
-    option = await room.app.state.store.options.option(room.options["Benches"])
+    option = await budget_room.app.state.store.options.option(budget_room.option("Benches"))
     assert (option.title, option.cost) == ("Wooden benches", 2500)
 
 
 # -- ballots ---------------------------------------------------------------------------------------
 
 
-async def test_picks_within_the_budget_are_saved_and_shown_on_the_phone(room):
-    assert (await room.create_round(["Play area", "Benches", "Bike store"])).status_code == 303
-    round_id = await room.round_id()
-    await room.act(round_id, "open")
-    phone = await room.phone()
-    page = html.unescape((await phone.client.get(f"/w/{room.code}")).text)
+async def test_picks_within_the_budget_are_saved_and_shown_on_the_phone(budget_room):
+    assert (
+        await budget_room.budget_round(["Play area", "Benches", "Bike store"])
+    ).status_code == 303
+    round_id = await budget_room.latest_round()
+    await budget_room.act("open", round_id)
+    phone = await budget_room.phone()
+    page = html.unescape((await phone.client.get(f"/w/{budget_room.code}")).text)
     assert 'data-kind="budget" data-budget="9000"' in page
     assert "You have £9,000 to spend." in page
-    reply = await room.pick(phone, round_id, "Play area", "Bike store")  # exactly the budget
+    reply = await budget_room.pick(phone, round_id, "Play area", "Bike store")  # exactly the budget
     assert reply.status_code == 200
     assert state_of(reply.text) == "saved"
-    ballot = await room.app.state.store.ballots.ballot(
-        round_id, (await room.app.state.store.workshops.participants(room.workshop_id))[0].id
+    ballot = await budget_room.app.state.store.ballots.ballot(
+        round_id,
+        (await budget_room.app.state.store.workshops.participants(budget_room.workshop_id))[0].id,
     )
     assert budget_kind.picks_of(ballot.entry) == (
-        room.options["Play area"],
-        room.options["Bike store"],
+        budget_room.option("Play area"),
+        budget_room.option("Bike store"),
     )
-    page = html.unescape((await phone.client.get(f"/w/{room.code}")).text)
+    page = html.unescape((await phone.client.get(f"/w/{budget_room.code}")).text)
     assert "£0 left of £9,000" in page
 
 
@@ -275,27 +248,31 @@ async def test_picks_within_the_budget_are_saved_and_shown_on_the_phone(room):
         ((), "Pick at least one option before sending."),
     ],
 )
-async def test_picks_over_the_budget_are_refused_with_the_amounts(room, settings, picks, message):
-    assert (await room.create_round(["Play area", "Benches", "Bike store"])).status_code == 303
-    round_id = await room.round_id()
-    await room.act(round_id, "open")
-    phone = await room.phone()
+async def test_picks_over_the_budget_are_refused_with_the_amounts(
+    budget_room, settings, picks, message
+):
+    assert (
+        await budget_room.budget_round(["Play area", "Benches", "Bike store"])
+    ).status_code == 303
+    round_id = await budget_room.latest_round()
+    await budget_room.act("open", round_id)
+    phone = await budget_room.phone()
     before = db_rows(settings.data_path)
-    reply = await room.pick(phone, round_id, *picks)
+    reply = await budget_room.pick(phone, round_id, *picks)
     assert reply.status_code == 400
     assert state_of(reply.text) == "error"
     assert status_text(reply.text) == "⚠ " + message
     assert db_rows(settings.data_path) == before
 
 
-async def test_an_option_outside_the_round_cannot_be_picked(room, settings):
-    await room.add_option("Elsewhere", "£10")
-    assert (await room.create_round(["Play area", "Benches"])).status_code == 303
-    round_id = await room.round_id()
-    await room.act(round_id, "open")
-    phone = await room.phone()
+async def test_an_option_outside_the_round_cannot_be_picked(budget_room, settings):
+    await budget_room.add_option("Elsewhere", "£10")
+    assert (await budget_room.budget_round(["Play area", "Benches"])).status_code == 303
+    round_id = await budget_room.latest_round()
+    await budget_room.act("open", round_id)
+    phone = await budget_room.phone()
     before = db_rows(settings.data_path)
-    reply = await room.pick(phone, round_id, "Benches", "Elsewhere")
+    reply = await budget_room.pick(phone, round_id, "Benches", "Elsewhere")
     assert state_of(reply.text) == "error"
     assert "That option is not part of this round." in status_text(reply.text)
     assert db_rows(settings.data_path) == before
@@ -304,10 +281,14 @@ async def test_an_option_outside_the_round_cannot_be_picked(room, settings):
 # -- results ---------------------------------------------------------------------------------------
 
 
-async def test_the_results_page_shows_the_funded_set_the_budget_line_and_the_other_rule(room):
-    round_id = await voted_room(room)
-    play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
-    page = (await room.facilitator.client.get(f"{room.console}/rounds/{round_id}")).text
+async def test_the_results_page_shows_the_funded_set_the_budget_line_and_the_other_rule(
+    budget_room,
+):
+    round_id = await voted_room(budget_room)
+    play, benches, bikes = (budget_room.option(t) for t in ("Play area", "Benches", "Bike store"))
+    page = (
+        await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
+    ).text
     text = html.unescape(page)
     assert "Budget of £9,000, shared out by the Method of Equal Shares" in text
     assert funded_rows(page) == {play: "yes", benches: "no", bikes: "yes"}
@@ -318,10 +299,12 @@ async def test_the_results_page_shows_the_funded_set_the_budget_line_and_the_oth
     assert [(int(o), int(p)) for o, p in picked_by] == [(play, 1), (benches, 1), (bikes, 3)]
 
 
-async def test_the_greedy_rule_funds_by_support(room):
-    round_id = await voted_room(room, rule="greedy")
-    play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
-    page = (await room.facilitator.client.get(f"{room.console}/rounds/{round_id}")).text
+async def test_the_greedy_rule_funds_by_support(budget_room):
+    round_id = await voted_room(budget_room, rule="greedy")
+    play, benches, bikes = (budget_room.option(t) for t in ("Play area", "Benches", "Bike store"))
+    page = (
+        await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
+    ).text
     assert funded_rows(page) == {play: "yes", benches: "yes", bikes: "no"}
     assert budget_line(page) == (9000, 9000, ["Play area", "Benches"])
     assert "The other rule (Method of Equal Shares) would fund a different set" in html.unescape(
@@ -329,45 +312,47 @@ async def test_the_greedy_rule_funds_by_support(room):
     )
 
 
-async def test_the_board_shows_the_funded_set_and_the_budget_line(room):
-    await voted_room(room)
-    play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
-    board = (await room.facilitator.client.get(f"{room.console}/board")).text
+async def test_the_board_shows_the_funded_set_and_the_budget_line(budget_room):
+    await voted_room(budget_room)
+    play, benches, bikes = (budget_room.option(t) for t in ("Play area", "Benches", "Bike store"))
+    board = (await budget_room.facilitator.client.get(f"{budget_room.console}/board")).text
     assert funded_rows(board) == {play: "yes", benches: "no", bikes: "yes"}
     assert budget_line(board) == (9000, 9000, ["Play area", "Bike store"])
     assert re.search(r"<dd data-voted>3</dd>", board)
 
 
-async def test_the_closing_snapshot_keeps_what_was_funded(room, settings):
-    round_id = await voted_room(room)
-    play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
-    await room.act(round_id, "close")
-    snapshot = json.loads(await room.app.state.store.rounds.result_snapshot(round_id))
+async def test_the_closing_snapshot_keeps_what_was_funded(budget_room, settings):
+    round_id = await voted_room(budget_room)
+    play, benches, bikes = (budget_room.option(t) for t in ("Play area", "Benches", "Bike store"))
+    await budget_room.act("close", round_id)
+    snapshot = json.loads(await budget_room.app.state.store.rounds.result_snapshot(round_id))
     assert (snapshot["funded"], snapshot["spent"], snapshot["budget"]) == (
         [play, bikes],
         9000,
         9000,
     )
     assert snapshot["other_funded"] == [play, benches]
-    page = (await room.facilitator.client.get(f"{room.console}/rounds/{round_id}")).text
+    page = (
+        await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
+    ).text
     assert "Results, saved when voting closed" in page
     assert funded_rows(page) == {play: "yes", benches: "no", bikes: "yes"}
     assert budget_line(page) == (9000, 9000, ["Play area", "Bike store"])
     # The phones see the same funded set once the results are shown.
-    phone = room.devices[0]
-    stage = (await phone.get(f"/w/{room.code}")).text
+    phone = budget_room.devices[0]
+    stage = (await phone.get(f"/w/{budget_room.code}")).text
     assert funded_rows(stage) == {play: "yes", benches: "no", bikes: "yes"}
 
 
 # -- exports ---------------------------------------------------------------------------------------
 
 
-async def test_the_exports_carry_costs_picks_and_the_funded_set(room):
-    round_id = await voted_room(room)
-    await room.act(round_id, "close")
-    play, benches, bikes = (room.options[t] for t in ("Play area", "Benches", "Bike store"))
-    base = f"{room.console}/export"
-    client = room.facilitator.client
+async def test_the_exports_carry_costs_picks_and_the_funded_set(budget_room):
+    round_id = await voted_room(budget_room)
+    await budget_room.act("close", round_id)
+    play, benches, bikes = (budget_room.option(t) for t in ("Play area", "Benches", "Bike store"))
+    base = f"{budget_room.console}/export"
+    client = budget_room.facilitator.client
 
     results = await client.get(f"{base}/results.csv")
     assert results.status_code == 200
@@ -451,9 +436,11 @@ async def test_picks_sent_over_the_websocket_are_checked_against_the_budget(live
         assert re.search(rf'<tr data-option="{ids[1]}" data-funded="no">', page)
 
 
-async def test_a_form_with_two_rules_is_refused_in_plain_words(room, settings):
+async def test_a_form_with_two_rules_is_refused_in_plain_words(budget_room, settings):
     before = db_rows(settings.data_path)
-    response = await room.create_round(["Play area", "Benches"], rule=["greedy", "equal_shares"])
+    response = await budget_room.budget_round(
+        ["Play area", "Benches"], rule=["greedy", "equal_shares"]
+    )
     assert response.status_code == 400
     assert shown_error(response) == "Choose how the budget is shared out."
     assert db_rows(settings.data_path) == before

@@ -14,8 +14,8 @@ from facilitation import kinds
 from facilitation.core.errors import BallotError
 from facilitation.core.models import Ballot, Round, RoundStatus
 from facilitation.kinds import fist
-from tests.conftest import new_client
-from tests.helpers import Phone, db_rows, signed_in_facilitator
+from tests.helpers import Phone, db_rows
+from tests.room import Room
 
 PROPOSALS = ("Close the car park gate at night", "Move the bins to the back", "Paint the hall")
 
@@ -97,58 +97,38 @@ def test_a_ballot_outside_zero_to_five_or_the_round_is_refused(fields):
 
 
 @pytest.fixture
-async def room(app, client):
-    """Three proposals in an open fist-of-five round, and a way to add phones."""
-    facilitator = await signed_in_facilitator(app, client)
-    workshop_id, code = await facilitator.create_workshop("Estate decisions")
-    ids = [await facilitator.add_option(workshop_id, title) for title in PROPOSALS]
-    round_id = await facilitator.create_round(workshop_id, "Can we agree?", ids, kind="fist")
-    assert (await facilitator.round_action(workshop_id, round_id, "open")).status_code == 303
-    devices = []
-
-    async def phone() -> Phone:
-        devices.append(new_client(app))
-        made = Phone(devices[-1])
-        await made.join(code)
-        return made
-
-    yield {
-        "app": app,
-        "facilitator": facilitator,
-        "workshop_id": workshop_id,
-        "code": code,
-        "round_id": round_id,
-        "ids": ids,
-        "phone": phone,
-    }
-    for device in devices:
-        await device.aclose()
+async def fist_room(room) -> Room:
+    """Three proposals in an open fist-of-five round, in a workshop of their own."""
+    made = await room.another("Estate decisions", PROPOSALS)
+    await made.create_round("Can we agree?", kind="fist")
+    await made.act("open")
+    return made
 
 
-async def show(room: dict, phone: Phone, *fingers: str):
-    fields = {f"fist-{o}": v for o, v in zip(room["ids"], fingers, strict=False) if v}
-    return await phone.send_http(room["round_id"], fields)
+async def show(room: Room, phone: Phone, *fingers: str):
+    fields = {f"fist-{o}": v for o, v in zip(room.options, fingers, strict=False) if v}
+    return await phone.send_http(room.round_id, fields)
 
 
-async def test_the_console_offers_fist_of_five_and_the_phone_shows_its_ballot(room):
-    console = (await room["facilitator"].client.get(f"/f/workshops/{room['workshop_id']}")).text
+async def test_the_console_offers_fist_of_five_and_the_phone_shows_its_ballot(fist_room):
+    console = (await fist_room.facilitator.client.get(f"/f/workshops/{fist_room.workshop_id}")).text
     assert 'name="kind" value="fist"' in console
     assert "Fist of five, 0 to 5 fingers" in html.unescape(console)
-    phone = await room["phone"]()
-    page = html.unescape((await phone.client.get(f"/w/{room['code']}")).text)
+    phone = await fist_room.phone()
+    page = html.unescape((await phone.client.get(f"/w/{fist_room.code}")).text)
     assert 'data-kind="fist"' in page
     assert "No: I block this" in page and "Full support: I will help" in page
     assert page.count('type="radio" name="fist-') == 6 * len(PROPOSALS)
 
 
-async def test_fingers_are_saved_and_shown_ticked_again(room):
-    phone = await room["phone"]()
-    a, b, _c = room["ids"]
-    reply = await show(room, phone, "4", "0")
+async def test_fingers_are_saved_and_shown_ticked_again(fist_room):
+    phone = await fist_room.phone()
+    a, b, _c = fist_room.options
+    reply = await show(fist_room, phone, "4", "0")
     assert reply.status_code == 200 and state_of(reply.text) == "saved"
-    (ballot,) = await room["app"].state.store.ballots.ballots(room["round_id"])
+    (ballot,) = await fist_room.app.state.store.ballots.ballots(fist_room.round_id)
     assert fist.fingers_of(ballot.entry) == {a: 4, b: 0}
-    page = (await phone.client.get(f"/w/{room['code']}")).text
+    page = (await phone.client.get(f"/w/{fist_room.code}")).text
     assert f'name="fist-{a}" value="4" checked' in page
     assert f'name="fist-{b}" value="0" checked' in page
 
@@ -161,24 +141,26 @@ async def test_fingers_are_saved_and_shown_ticked_again(room):
         (("", "", ""), "Show your fingers for at least one proposal before sending."),
     ],
 )
-async def test_a_refused_answer_stores_nothing(room, settings, fingers, message):
-    phone = await room["phone"]()
+async def test_a_refused_answer_stores_nothing(fist_room, settings, fingers, message):
+    phone = await fist_room.phone()
     before = db_rows(settings.data_path)
-    reply = await show(room, phone, *fingers)
+    reply = await show(fist_room, phone, *fingers)
     assert reply.status_code == 400 and state_of(reply.text) == "error"
     assert status_text(reply.text) == "⚠ " + message
     assert db_rows(settings.data_path) == before
 
 
-async def test_the_board_and_results_give_each_proposal_its_verdict(room):
-    a, b, c = room["ids"]
+async def test_the_board_and_results_give_each_proposal_its_verdict(fist_room):
+    a, b, c = fist_room.options
     for fingers in (("5", "2", "0"), ("4", "3", "5"), ("3", "", "4")):
-        assert state_of((await show(room, await room["phone"](), *fingers)).text) == "saved"
-    board = (await room["facilitator"].client.get(f"/f/workshops/{room['workshop_id']}/board")).text
+        assert state_of((await show(fist_room, await fist_room.phone(), *fingers)).text) == "saved"
+    board = (
+        await fist_room.facilitator.client.get(f"/f/workshops/{fist_room.workshop_id}/board")
+    ).text
     assert verdicts(board) == {a: "consensus", b: "concerns", c: "blocked"}
-    url = f"/f/workshops/{room['workshop_id']}/rounds/{room['round_id']}"
+    url = f"/f/workshops/{fist_room.workshop_id}/rounds/{fist_room.round_id}"
     for closed in (False, True):  # the live count, then the snapshot saved when it closed
-        page = html.unescape((await room["facilitator"].client.get(url)).text)
+        page = html.unescape((await fist_room.facilitator.client.get(url)).text)
         assert "Fist of five: 0 to 5 fingers on each proposal" in page
         assert verdicts(page) == {a: "consensus", b: "concerns", c: "blocked"}
         assert spread_table(page) == {
@@ -188,17 +170,17 @@ async def test_the_board_and_results_give_each_proposal_its_verdict(room):
             c: ["1", "0", "0", "0", "1", "1", "3.0", "Blocked: someone shows a fist"],
         }
         if not closed:
-            response = await room["facilitator"].round_action(
-                room["workshop_id"], room["round_id"], "close"
+            response = await fist_room.facilitator.round_action(
+                fist_room.workshop_id, fist_room.round_id, "close"
             )
             assert response.status_code == 303
     assert "Results, saved when voting closed" in page
 
 
-async def test_a_paper_sheet_counts_with_the_phones(room):
-    a, b, _c = room["ids"]
-    facilitator = room["facilitator"]
-    paper = f"/f/workshops/{room['workshop_id']}/rounds/{room['round_id']}/paper"
+async def test_a_paper_sheet_counts_with_the_phones(fist_room):
+    a, b, _c = fist_room.options
+    facilitator = fist_room.facilitator
+    paper = f"/f/workshops/{fist_room.workshop_id}/rounds/{fist_room.round_id}/paper"
     form = (await facilitator.client.get(paper)).text
     assert f'name="fist-{a}" value="0"' in form
     client_id = re.search(r'name="client_id" value="(\w+)"', form)[1]
@@ -206,15 +188,15 @@ async def test_a_paper_sheet_counts_with_the_phones(room):
         paper, {"label": "Sheet 1", "client_id": client_id, f"fist-{a}": "2", f"fist-{b}": "5"}
     )
     assert response.status_code == 303
-    (ballot,) = await room["app"].state.store.ballots.ballots(room["round_id"])
+    (ballot,) = await fist_room.app.state.store.ballots.ballots(fist_room.round_id)
     assert (ballot.paper, fist.fingers_of(ballot.entry)) == (True, {a: 2, b: 5})
 
 
-async def test_the_exports_carry_each_proposals_fingers_and_verdict(room):
-    a, b, _c = room["ids"]
-    await show(room, await room["phone"](), "5", "0")
-    base = f"/f/workshops/{room['workshop_id']}/export"
-    client = room["facilitator"].client
+async def test_the_exports_carry_each_proposals_fingers_and_verdict(fist_room):
+    a, b, _c = fist_room.options
+    await show(fist_room, await fist_room.phone(), "5", "0")
+    base = f"/f/workshops/{fist_room.workshop_id}/export"
+    client = fist_room.facilitator.client
     rows = list(csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text)))
     assert [(int(r["option_id"]), r["fingers"], r["source"]) for r in rows] == [
         (a, "5", "phone"),
@@ -224,7 +206,7 @@ async def test_the_exports_carry_each_proposals_fingers_and_verdict(room):
     assert [(int(r["option_id"]), r["method"], r["verdict"]) for r in results] == [
         (a, "mean_fingers", "consensus"),
         (b, "mean_fingers", "blocked"),
-        (room["ids"][2], "mean_fingers", "none"),
+        (fist_room.options[2], "mean_fingers", "none"),
     ]
     data = (await client.get(f"{base}/workshop.json")).json()
     (exported,) = data["rounds"]

@@ -54,7 +54,7 @@ def pool_csv(rows=POOL) -> bytes:
 
 
 @pytest.fixture
-async def scene(app, facilitator):
+async def pool_scene(app, facilitator):
     return await make_scene(app, facilitator)
 
 
@@ -121,8 +121,8 @@ async def draw(facilitator, scene, params: dict[str, str], seed: str):
 # -- the list and the import ----------------------------------------------------------------------
 
 
-async def test_the_tab_lists_the_pool_with_its_size_and_draws(facilitator, scene):
-    programme_id, pool_id, _q = scene
+async def test_the_tab_lists_the_pool_with_its_size_and_draws(facilitator, pool_scene):
+    programme_id, pool_id, _q = pool_scene
     page = await facilitator.client.get(f"/f/programmes/{programme_id}/panels")
     assert page.status_code == 200
     assert f'data-pool="{pool_id}"' in page.text
@@ -132,15 +132,15 @@ async def test_the_tab_lists_the_pool_with_its_size_and_draws(facilitator, scene
     assert f'href="/f/programmes/{programme_id}/panels"' in dashboard.text
 
 
-async def test_the_import_names_the_pool_and_counts_households(facilitator, scene):
-    page = await facilitator.client.get(pool_path(scene))
+async def test_the_import_names_the_pool_and_counts_households(facilitator, pool_scene):
+    page = await facilitator.client.get(pool_path(pool_scene))
     assert "Imported 30 volunteers into “Spring letter”." in page.text
     # 30 volunteers; Young 1 and Quiet 3 share homes, Quiet 1, 2 and 4 give none: 28 homes
     assert "from 28 households" in page.text
 
 
-async def test_a_bad_pool_file_is_refused_by_line_and_stores_nothing(app, facilitator, scene):
-    programme_id, _pool_id, _q = scene
+async def test_a_bad_pool_file_is_refused_by_line_and_stores_nothing(app, facilitator, pool_scene):
+    programme_id, _pool_id, _q = pool_scene
     before = db_rows(app.state.settings.data_path)
     bad = pool_csv([*POOL[:3], ("Bad", "Castle", "65 and over", "")])
     response = await upload(facilitator, programme_id, bad)
@@ -150,24 +150,24 @@ async def test_a_bad_pool_file_is_refused_by_line_and_stores_nothing(app, facili
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_the_empty_pool_file_has_a_column_per_question(facilitator, scene):
-    programme_id, _pool_id, _q = scene
+async def test_the_empty_pool_file_has_a_column_per_question(facilitator, pool_scene):
+    programme_id, _pool_id, _q = pool_scene
     response = await facilitator.client.get(f"/f/programmes/{programme_id}/panels/volunteers.csv")
     assert response.status_code == 200
     assert response.text.splitlines()[0] == "name,email,phone,household,Tenure,Age band"
     assert "attachment" in response.headers["content-disposition"]
 
 
-async def test_the_pages_are_for_signed_in_facilitators_only(app, scene):
+async def test_the_pages_are_for_signed_in_facilitators_only(app, pool_scene):
     async with new_client(app) as stranger:
-        page = await stranger.get(pool_path(scene))
+        page = await stranger.get(pool_path(pool_scene))
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
-        refused = await stranger.post(pool_path(scene) + "/draw", data={"seed": "1"})
+        refused = await stranger.post(pool_path(pool_scene) + "/draw", data={"seed": "1"})
         assert refused.status_code == 403
 
 
-async def test_a_pool_of_another_programme_is_not_found(app, facilitator, scene):
-    _programme_id, pool_id, _q = scene
+async def test_a_pool_of_another_programme_is_not_found(app, facilitator, pool_scene):
+    _programme_id, pool_id, _q = pool_scene
     other, _ = await programme_asking(facilitator, app, Street=("A", "B"))
     page = await facilitator.client.get(f"/f/programmes/{other}/panels/{pool_id}")
     assert page.status_code == 404
@@ -177,9 +177,9 @@ async def test_a_pool_of_another_programme_is_not_found(app, facilitator, scene)
 # -- chances ---------------------------------------------------------------------------------------
 
 
-async def test_everyone_gets_a_chance_that_adds_up_to_the_seats(facilitator, scene):
-    _p, _pool, questions = scene
-    page = await work_out(facilitator, scene, settings(questions))
+async def test_everyone_gets_a_chance_that_adds_up_to_the_seats(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
+    page = await work_out(facilitator, pool_scene, settings(questions))
     assert page.status_code == 200, page.text
     shown = chances(page.text)
     assert sorted(shown) == list(range(1, 31))
@@ -192,10 +192,10 @@ async def test_everyone_gets_a_chance_that_adds_up_to_the_seats(facilitator, sce
     assert smallest == min(shown.values())
 
 
-async def test_a_volunteer_all_but_sure_of_a_seat_is_flagged(facilitator, scene):
-    _p, _pool, questions = scene
+async def test_a_volunteer_all_but_sure_of_a_seat_is_flagged(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     params = settings(questions, **quota(questions, "Age band", "Under 30", 2, 2))
-    page = await work_out(facilitator, scene, params)
+    page = await work_out(facilitator, pool_scene, params)
     shown = chances(page.text)
     assert shown[YOUNG[0]] == shown[YOUNG[1]] == 100.0
     flagged = re.findall(r'data-volunteer="(\d+)" class="flagged"', page.text)
@@ -204,9 +204,9 @@ async def test_a_volunteer_all_but_sure_of_a_seat_is_flagged(facilitator, scene)
     assert "2 volunteers are all but sure of a seat" in page.text
 
 
-async def test_groups_show_expected_seats_within_their_quota(facilitator, scene):
-    _p, _pool, questions = scene
-    page = await work_out(facilitator, scene, settings(questions))
+async def test_groups_show_expected_seats_within_their_quota(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
+    page = await work_out(facilitator, pool_scene, settings(questions))
     table = page.text.split(f'data-groups="{questions["Tenure"].id}"', 1)[1].split("</table>")[0]
     row = table.split("Social rent", 1)[1].split("</tr>")[0]
     assert "2–3" in row
@@ -214,10 +214,10 @@ async def test_groups_show_expected_seats_within_their_quota(facilitator, scene)
     assert 2.0 <= expected <= 3.0
 
 
-async def test_quotas_that_cannot_be_met_are_named_with_a_fix_that_works(facilitator, scene):
-    _p, _pool, questions = scene
+async def test_quotas_that_cannot_be_met_are_named_with_a_fix_that_works(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     params = settings(questions, **quota(questions, "Age band", "Under 30", 3, 3))
-    page = await work_out(facilitator, scene, params)
+    page = await work_out(facilitator, pool_scene, params)
     assert page.status_code == 200
     assert 'data-lottery="infeasible"' in page.text
     assert "No panel of 6 seats can meet these quotas" in page.text
@@ -230,9 +230,9 @@ async def test_quotas_that_cannot_be_met_are_named_with_a_fix_that_works(facilit
     assert sum(chances(fixed.text).values()) == pytest.approx(600, abs=1.5)
 
 
-async def test_a_pool_too_small_says_so_without_a_fix(facilitator, scene):
-    _p, _pool, _questions = scene
-    page = await work_out(facilitator, scene, {"seats": "30", "household": "1"})
+async def test_a_pool_too_small_says_so_without_a_fix(facilitator, pool_scene):
+    _p, _pool, _questions = pool_scene
+    page = await work_out(facilitator, pool_scene, {"seats": "30", "household": "1"})
     assert "With one person per household, the pool has 28 households" in page.text
     assert "No change to the quotas can help" in page.text
 
@@ -248,30 +248,30 @@ async def test_a_pool_too_small_says_so_without_a_fix(facilitator, scene):
         ({"seats": "6", "min-999-1": "1"}, "The questions have changed since this page"),
     ],
 )
-async def test_bad_settings_get_a_clear_message(facilitator, scene, params, message):
-    page = await work_out(facilitator, scene, params)
+async def test_bad_settings_get_a_clear_message(facilitator, pool_scene, params, message):
+    page = await work_out(facilitator, pool_scene, params)
     assert page.status_code == 400
     assert message in page.text
     assert "data-chances" not in page.text
 
 
-async def test_a_bad_quota_names_its_answer(facilitator, scene):
-    _p, _pool, questions = scene
+async def test_a_bad_quota_names_its_answer(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     params = {"seats": "6", **quota(questions, "Tenure", None, "x")}
-    page = await work_out(facilitator, scene, params)
+    page = await work_out(facilitator, pool_scene, params)
     assert page.status_code == 400
     assert "The quotas for Tenure “Prefer not to say” must be whole numbers" in page.text
 
 
-async def test_quotas_can_be_set_from_the_place(app, facilitator, scene):
-    programme_id, _pool, questions = scene
+async def test_quotas_can_be_set_from_the_place(app, facilitator, pool_scene):
+    programme_id, _pool, questions = pool_scene
     tenure = questions["Tenure"]
     figures = {"Social rent": "50", "Private rent": "20", "Owner": "30"}
     await facilitator.post(
         f"/f/programmes/{programme_id}/people/questions/{tenure.id}/makeup",
         {f"amount-{choice(tenure, k)}": v for k, v in figures.items()},
     )
-    page = await work_out(facilitator, scene, {"seats": "6", "suggest": "1"})
+    page = await work_out(facilitator, pool_scene, {"seats": "6", "suggest": "1"})
     assert page.status_code == 200
     values = dict(re.findall(r'name="((?:min|max)-[\d]+-[\dnone]+)" value="(\d*)"', page.text))
     social = f"{tenure.id}-{choice(tenure, 'Social rent')}"
@@ -285,11 +285,11 @@ async def test_quotas_can_be_set_from_the_place(app, facilitator, scene):
 
 
 async def test_a_draw_meets_the_quotas_and_can_be_checked_from_the_lottery_file(
-    app, facilitator, scene
+    app, facilitator, pool_scene
 ):
-    _p, _pool, questions = scene
+    _p, _pool, questions = pool_scene
     params = settings(questions)
-    response = await draw(facilitator, scene, params, "  4 17  23 31 ")
+    response = await draw(facilitator, pool_scene, params, "  4 17  23 31 ")
     assert response.status_code == 303, response.text
     page = await facilitator.client.get(response.headers["location"])
     assert "The panel is drawn with the seed “4 17 23 31”." in page.text
@@ -315,16 +315,16 @@ async def test_a_draw_meets_the_quotas_and_can_be_checked_from_the_lottery_file(
 
 
 async def test_the_same_draw_sent_twice_is_kept_once_and_a_new_seed_is_listed(
-    app, facilitator, scene
+    app, facilitator, pool_scene
 ):
-    _p, _pool, questions = scene
+    _p, _pool, questions = pool_scene
     params = settings(questions)
-    first = await draw(facilitator, scene, params, "dice 3 5 6")
-    again = await draw(facilitator, scene, params, "dice 3 5 6")
+    first = await draw(facilitator, pool_scene, params, "dice 3 5 6")
+    again = await draw(facilitator, pool_scene, params, "dice 3 5 6")
     assert first.headers["location"] == again.headers["location"]
-    other = await draw(facilitator, scene, params, "dice 1 1 2")
+    other = await draw(facilitator, pool_scene, params, "dice 1 1 2")
     assert other.headers["location"] != first.headers["location"]
-    pool_page = await facilitator.client.get(pool_path(scene))
+    pool_page = await facilitator.client.get(pool_path(pool_scene))
     assert pool_page.text.count("data-draw=") == 2
     assert "“dice 3 5 6”" in pool_page.text and "“dice 1 1 2”" in pool_page.text
     second = await facilitator.client.get(other.headers["location"])
@@ -357,18 +357,18 @@ async def test_the_same_seed_draws_the_same_panel_in_a_new_app(tmp_path):
     assert panels[0] == panels[1]
 
 
-async def test_the_household_rule_keeps_housemates_apart(facilitator, scene):
-    _p, _pool, questions = scene
+async def test_the_household_rule_keeps_housemates_apart(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     # Young 1 shares a home with Renter 1; with two under-30 seats both young are needed, so
     # under the rule Renter 1 can never sit.
     params = {
         **settings(questions, household="1"),
         **quota(questions, "Age band", "Under 30", 2, 2),
     }
-    page = await work_out(facilitator, scene, params)
+    page = await work_out(facilitator, pool_scene, params)
     shown = chances(page.text)
     assert shown[number("Young 1")] == 100.0 and shown[number("Renter 1")] == 0.0
-    response = await draw(facilitator, scene, params, "7")
+    response = await draw(facilitator, pool_scene, params, "7")
     drawn = await facilitator.client.get(response.headers["location"])
     panel = members(drawn.text, "data-members")
     homes = [POOL[n - 1][3] for n in panel if POOL[n - 1][3]]
@@ -376,9 +376,9 @@ async def test_the_household_rule_keeps_housemates_apart(facilitator, scene):
     assert "at most one person per household" in drawn.text
 
 
-async def test_the_panel_file_has_the_contacts_of_those_drawn(facilitator, scene):
-    _p, _pool, questions = scene
-    response = await draw(facilitator, scene, settings(questions), "42")
+async def test_the_panel_file_has_the_contacts_of_those_drawn(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
+    response = await draw(facilitator, pool_scene, settings(questions), "42")
     page = await facilitator.client.get(response.headers["location"])
     download = await facilitator.client.get(response.headers["location"] + "/panel.csv")
     rows = list(csv.DictReader(io.StringIO(download.text)))
@@ -402,48 +402,52 @@ async def test_the_panel_file_has_the_contacts_of_those_drawn(facilitator, scene
         ({"csrf": "stale"}, 403, "This page had expired"),
     ],
 )
-async def test_a_refused_draw_records_nothing(app, facilitator, scene, change, status, message):
-    _p, _pool, questions = scene
+async def test_a_refused_draw_records_nothing(
+    app, facilitator, pool_scene, change, status, message
+):
+    _p, _pool, questions = pool_scene
     before = db_rows(app.state.settings.data_path)
     data = {"csrf": facilitator.token, **settings(questions), "seed": "1", **change}
-    response = await facilitator.client.post(pool_path(scene) + "/draw", data=data)
+    response = await facilitator.client.post(pool_path(pool_scene) + "/draw", data=data)
     assert response.status_code == status
     assert message in response.text
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_quotas_that_cannot_be_met_draw_nothing(app, facilitator, scene):
-    _p, _pool, questions = scene
+async def test_quotas_that_cannot_be_met_draw_nothing(app, facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     before = db_rows(app.state.settings.data_path)
     params = settings(questions, **quota(questions, "Age band", "Under 30", 3, 3))
-    response = await draw(facilitator, scene, params, "1")
+    response = await draw(facilitator, pool_scene, params, "1")
     assert response.status_code == 400
     assert "No panel can meet these quotas, so nothing was drawn." in response.text
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_deleting_a_pool_needs_the_box_ticked_and_removes_everyone(app, facilitator, scene):
-    _programme_id, pool_id, questions = scene
-    response = await draw(facilitator, scene, settings(questions), "1")
+async def test_deleting_a_pool_needs_the_box_ticked_and_removes_everyone(
+    app, facilitator, pool_scene
+):
+    _programme_id, pool_id, questions = pool_scene
+    response = await draw(facilitator, pool_scene, settings(questions), "1")
     draw_path = response.headers["location"]
-    refused = await facilitator.post(pool_path(scene) + "/delete", {})
+    refused = await facilitator.post(pool_path(pool_scene) + "/delete", {})
     assert refused.status_code == 400
     assert await app.state.store.pools.volunteers(pool_id)
-    done = await facilitator.post(pool_path(scene) + "/delete", {"confirm": "yes"})
+    done = await facilitator.post(pool_path(pool_scene) + "/delete", {"confirm": "yes"})
     assert done.status_code == 303
     page = await facilitator.client.get(done.headers["location"])
     assert "Deleted “Spring letter”" in page.text
     assert await app.state.store.pools.volunteers(pool_id) == []
     assert (await facilitator.client.get(draw_path)).status_code == 404
-    stale = await draw(facilitator, scene, settings(questions), "2")
+    stale = await draw(facilitator, pool_scene, settings(questions), "2")
     assert stale.status_code == 404
 
 
-async def test_the_draw_form_carries_the_settings_it_was_worked_out_with(facilitator, scene):
-    _p, _pool, questions = scene
+async def test_the_draw_form_carries_the_settings_it_was_worked_out_with(facilitator, pool_scene):
+    _p, _pool, questions = pool_scene
     params = settings(questions, household="1")
-    page = await work_out(facilitator, scene, params)
-    form = page.text.split('action="' + pool_path(scene) + '/draw"', 1)[1].split("</form>")[0]
+    page = await work_out(facilitator, pool_scene, params)
+    form = page.text.split('action="' + pool_path(pool_scene) + '/draw"', 1)[1].split("</form>")[0]
     hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
     hidden.pop("csrf")
     assert hidden == {k: v for k, v in params.items() if v != ""}

@@ -1,11 +1,15 @@
-"""Who takes part, in tests: a programme that asks profile questions, and residents who answer."""
+"""Who takes part, in tests: a programme that asks profile questions, a room in it, and residents
+who answer."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import httpx
 
 from facilitation.people.rules import ProfileQuestion
 from tests.helpers import Facilitator, Phone, csrf_of
+from tests.room import Room
 
 TENURE = ("Social rent", "Private rent", "Owner")
 AGE = ("Under 30", "30 to 64", "65 and over")
@@ -35,6 +39,22 @@ async def programme_asking(
 
 def choice(question: ProfileQuestion, label: str) -> int:
     return next(c.id for c in question.choices if c.label == label)
+
+
+@dataclass
+class AskingRoom(Room):
+    """A room whose workshop belongs to a programme asking tenure and age band."""
+
+    programme_id: int = 0
+    questions: dict[str, ProfileQuestion] = field(default_factory=dict)
+
+    @property
+    def tenure(self) -> ProfileQuestion:
+        return self.questions["Tenure"]
+
+    @property
+    def age(self) -> ProfileQuestion:
+        return self.questions["Age band"]
 
 
 class Resident:

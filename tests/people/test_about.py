@@ -8,19 +8,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from tests.conftest import new_client
-from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 from tests.helpers import csrf_of, db_rows
 from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
-
-
-@pytest.fixture
-async def room(app, facilitator):
-    """A workshop in a programme that asks tenure and age band; returns (code, questions, id)."""
-    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
-    _programme, questions = await programme_asking(
-        facilitator, app, workshop_id, Tenure=TENURE, Age_band=AGE
-    )
-    return code, questions, workshop_id
+from tests.translation import untranslated
 
 
 async def answers_of(app, workshop_id: int) -> list[dict[int, int | None]]:
@@ -36,8 +26,8 @@ async def answers_of(app, workshop_id: int) -> list[dict[int, int | None]]:
 # -- being asked ---------------------------------------------------------------------------------
 
 
-async def test_joining_a_programme_that_asks_leads_to_about_you_first(app, room):
-    code, questions, _w = room
+async def test_joining_a_programme_that_asks_leads_to_about_you_first(app, asking_room):
+    code, questions = asking_room.code, asking_room.questions
     async with new_client(app) as device:
         response = await Resident(device).join(code)
         assert response.status_code == 303
@@ -54,8 +44,8 @@ async def test_joining_a_programme_that_asks_leads_to_about_you_first(app, room)
     assert "kept apart from your votes" in page.text
 
 
-async def test_joining_from_the_workshop_link_also_asks(app, room):
-    code, _q, _w = room
+async def test_joining_from_the_workshop_link_also_asks(app, asking_room):
+    code = asking_room.code
     async with new_client(app) as device:
         join = await device.get(f"/w/{code}")
         response = await device.post(
@@ -81,8 +71,8 @@ async def test_a_programme_with_no_questions_asks_nothing(app, facilitator):
     assert response.headers["location"] == f"/w/{code}"
 
 
-async def test_the_about_page_needs_a_place_in_the_workshop(app, room):
-    code, _q, _w = room
+async def test_the_about_page_needs_a_place_in_the_workshop(app, asking_room):
+    code = asking_room.code
     async with new_client(app) as device:
         assert (await device.get(f"/w/{code}/about")).status_code == 404
 
@@ -90,8 +80,8 @@ async def test_the_about_page_needs_a_place_in_the_workshop(app, room):
 # -- answering -----------------------------------------------------------------------------------
 
 
-async def test_answers_are_saved_and_the_phone_offers_to_change_them(app, room):
-    code, questions, workshop_id = room
+async def test_answers_are_saved_and_the_phone_offers_to_change_them(app, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure, age = questions["Tenure"], questions["Age band"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -111,8 +101,8 @@ async def test_answers_are_saved_and_the_phone_offers_to_change_them(app, room):
     assert "Remove my answers" in again.text
 
 
-async def test_skipping_saves_nothing_and_answers_can_come_later(app, room):
-    code, questions, workshop_id = room
+async def test_skipping_saves_nothing_and_answers_can_come_later(app, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -124,8 +114,8 @@ async def test_skipping_saves_nothing_and_answers_can_come_later(app, room):
     assert await answers_of(app, workshop_id) == [{tenure.id: choice(tenure, "Private rent")}]
 
 
-async def test_an_answer_changes_and_a_blank_question_is_skipped(app, room):
-    code, questions, workshop_id = room
+async def test_an_answer_changes_and_a_blank_question_is_skipped(app, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure, age = questions["Tenure"], questions["Age band"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -135,8 +125,8 @@ async def test_an_answer_changes_and_a_blank_question_is_skipped(app, room):
     assert await answers_of(app, workshop_id) == [{tenure.id: choice(tenure, "Social rent")}]
 
 
-async def test_answers_can_be_removed(app, room):
-    code, questions, workshop_id = room
+async def test_answers_can_be_removed(app, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -147,8 +137,8 @@ async def test_answers_can_be_removed(app, room):
     assert await answers_of(app, workshop_id) == [{}]
 
 
-async def test_answers_never_go_on_ballots_or_into_ballot_exports(app, facilitator, room):
-    code, questions, workshop_id = room
+async def test_answers_never_go_on_ballots_or_into_ballot_exports(app, facilitator, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     a = await facilitator.add_option(workshop_id, "Benches")
     b = await facilitator.add_option(workshop_id, "Lighting")
@@ -165,8 +155,10 @@ async def test_answers_never_go_on_ballots_or_into_ballot_exports(app, facilitat
     assert "Private rent" not in export.text
 
 
-async def test_a_later_workshop_of_the_same_programme_does_not_ask_again(app, facilitator, room):
-    code, questions, first_id = room
+async def test_a_later_workshop_of_the_same_programme_does_not_ask_again(
+    app, facilitator, asking_room
+):
+    code, questions, first_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     programme_id = await app.state.store.plans.workshop_programme(first_id)
     second_id, second_code = await facilitator.create_workshop("Second evening")
@@ -184,8 +176,8 @@ async def test_a_later_workshop_of_the_same_programme_does_not_ask_again(app, fa
     assert room_now.counts[tenure.id] == {choice(tenure, "Owner"): 1}
 
 
-async def test_another_device_is_asked_in_its_own_right(app, room):
-    code, questions, workshop_id = room
+async def test_another_device_is_asked_in_its_own_right(app, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     async with new_client(app) as first, new_client(app) as second:
         resident = Resident(first)
@@ -214,8 +206,8 @@ async def answered(app, code: str, questions):
     "case",
     ["unknown-question", "other-programme", "other-question-choice", "unknown-choice", "text"],
 )
-async def test_an_answer_that_is_not_on_offer_changes_nothing(app, facilitator, room, case):
-    code, questions, _w = room
+async def test_an_answer_that_is_not_on_offer_changes_nothing(app, facilitator, asking_room, case):
+    code, questions = asking_room.code, asking_room.questions
     tenure, age = questions["Tenure"], questions["Age band"]
     _other, theirs = await programme_asking(facilitator, app, None, Street=("High St", "Low St"))
     street = theirs["Street"]
@@ -247,8 +239,8 @@ async def test_an_answer_that_is_not_on_offer_changes_nothing(app, facilitator, 
     ],
     ids=["repeated-answer", "unknown-action", "repeated-action"],
 )
-async def test_a_malformed_form_changes_nothing(app, room, fields):
-    code, questions, _w = room
+async def test_a_malformed_form_changes_nothing(app, asking_room, fields):
+    code, questions = asking_room.code, asking_room.questions
     async with answered(app, code, questions) as (device, resident):
         before = db_rows(app.state.settings.data_path)
         page = await resident.about()
@@ -260,8 +252,8 @@ async def test_a_malformed_form_changes_nothing(app, room, fields):
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_answers_without_the_pages_token_change_nothing(app, room):
-    code, questions, _w = room
+async def test_answers_without_the_pages_token_change_nothing(app, asking_room):
+    code, questions = asking_room.code, asking_room.questions
     tenure = questions["Tenure"]
     async with answered(app, code, questions) as (device, _resident):
         before = db_rows(app.state.settings.data_path)
@@ -272,8 +264,8 @@ async def test_answers_without_the_pages_token_change_nothing(app, room):
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_a_device_that_has_not_joined_cannot_answer(app, room):
-    code, questions, _w = room
+async def test_a_device_that_has_not_joined_cannot_answer(app, asking_room):
+    code, questions = asking_room.code, asking_room.questions
     async with new_client(app) as device:
         home = await device.get("/")
         before = db_rows(app.state.settings.data_path)
@@ -289,8 +281,8 @@ async def test_a_device_that_has_not_joined_cannot_answer(app, room):
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilitator, room):
-    code, questions, workshop_id = room
+async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilitator, asking_room):
+    code, questions, workshop_id = asking_room.code, asking_room.questions, asking_room.workshop_id
     tenure = questions["Tenure"]
     owner = choice(tenure, "Owner")
     programme_id = await app.state.store.plans.workshop_programme(workshop_id)
@@ -313,8 +305,8 @@ async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilita
 # -- every word translatable ---------------------------------------------------------------------
 
 
-async def test_every_word_on_the_about_page_is_translatable(app, room, pseudo_locale):  # noqa: F811
-    code, _q, _w = room
+async def test_every_word_on_the_about_page_is_translatable(app, asking_room, pseudo_locale):
+    code = asking_room.code
     user_text = {"Courtyard evening", "Tenure", "Age band", *TENURE, *AGE}
     async with new_client(app) as device:
         await Resident(device).join(code)

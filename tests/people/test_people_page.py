@@ -6,19 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import new_client
-from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 from tests.helpers import db_rows
 from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
-
-
-@pytest.fixture
-async def programme(app, facilitator):
-    """A programme holding one workshop, asking tenure and age band."""
-    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
-    programme_id, questions = await programme_asking(
-        facilitator, app, workshop_id, Tenure=TENURE, Age_band=AGE
-    )
-    return programme_id, questions, workshop_id, code
+from tests.translation import untranslated
 
 
 def people(programme_id: int) -> str:
@@ -35,9 +25,9 @@ async def flash_after(facilitator, response) -> str:
 
 
 async def test_the_tab_lists_each_question_with_prefer_not_to_say_and_explains_why(
-    facilitator, programme
+    facilitator, asking_room
 ):
-    programme_id, questions, _w, _c = programme
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     page = await facilitator.client.get(people(programme_id))
     assert page.status_code == 200
     assert f'href="{people(programme_id)}" aria-current="page"' in page.text
@@ -48,8 +38,8 @@ async def test_the_tab_lists_each_question_with_prefer_not_to_say_and_explains_w
     assert "fewer than 5 people is never shown" in page.text
 
 
-async def test_the_tab_is_for_signed_in_facilitators_only(app, programme):
-    programme_id, _questions, _w, _c = programme
+async def test_the_tab_is_for_signed_in_facilitators_only(app, asking_room):
+    programme_id = asking_room.programme_id
     async with new_client(app) as stranger:
         page = await stranger.get(people(programme_id))
         assert page.status_code == 303
@@ -60,8 +50,8 @@ async def test_the_tab_is_for_signed_in_facilitators_only(app, programme):
         assert refused.status_code == 403
 
 
-async def test_each_programme_page_links_to_the_tab(facilitator, programme):
-    programme_id, *_ = programme
+async def test_each_programme_page_links_to_the_tab(facilitator, asking_room):
+    programme_id = asking_room.programme_id
     for path in ("", "/needs", "/actions"):
         page = await facilitator.client.get(f"/f/programmes/{programme_id}{path}")
         assert f'href="{people(programme_id)}"' in page.text
@@ -71,9 +61,9 @@ async def test_each_programme_page_links_to_the_tab(facilitator, programme):
 
 
 async def test_a_question_is_added_with_its_answers_one_per_line_tidied(
-    app, facilitator, programme
+    app, facilitator, asking_room
 ):
-    programme_id, *_ = programme
+    programme_id = asking_room.programme_id
     response = await facilitator.post(
         people(programme_id) + "/questions",
         {"label": "  Which   block? ", "choices": "Block A\r\n\r\n  Block   B \nBlock C\n"},
@@ -100,9 +90,9 @@ async def test_a_question_is_added_with_its_answers_one_per_line_tidied(
     ],
 )
 async def test_a_question_the_rules_refuse_is_explained_and_changes_nothing(
-    app, facilitator, programme, label, choices, message
+    app, facilitator, asking_room, label, choices, message
 ):
-    programme_id, *_ = programme
+    programme_id = asking_room.programme_id
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.post(
         people(programme_id) + "/questions", {"label": label, "choices": choices}
@@ -114,9 +104,9 @@ async def test_a_question_the_rules_refuse_is_explained_and_changes_nothing(
 
 
 async def test_a_malformed_question_form_is_refused_and_changes_nothing(
-    app, facilitator, programme
+    app, facilitator, asking_room
 ):
-    programme_id, *_ = programme
+    programme_id = asking_room.programme_id
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.post(
         people(programme_id) + "/questions", {"label": ["Street", "Road"], "choices": "A"}
@@ -129,8 +119,8 @@ async def test_a_malformed_question_form_is_refused_and_changes_nothing(
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_editing_renames_keeps_and_adds_answers(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_editing_renames_keeps_and_adds_answers(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure = questions["Tenure"]
     ids = {c.label: c.id for c in tenure.choices}
     response = await facilitator.post(
@@ -155,9 +145,13 @@ async def test_editing_renames_keeps_and_adds_answers(app, facilitator, programm
 
 
 async def test_an_answer_somebody_gave_is_retired_not_deleted_when_edited_away(
-    app, facilitator, programme
+    app, facilitator, asking_room
 ):
-    programme_id, questions, _w, code = programme
+    programme_id, questions, code = (
+        asking_room.programme_id,
+        asking_room.questions,
+        asking_room.code,
+    )
     tenure = questions["Tenure"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -174,8 +168,10 @@ async def test_an_answer_somebody_gave_is_retired_not_deleted_when_edited_away(
     assert owner not in saved.offered
 
 
-async def test_an_edit_naming_another_questions_answer_changes_nothing(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_an_edit_naming_another_questions_answer_changes_nothing(
+    app, facilitator, asking_room
+):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure, age = questions["Tenure"], questions["Age band"]
     before = db_rows(app.state.settings.data_path)
     stray = {f"choice-{c.id}": "Mine now" for c in age.choices}
@@ -185,8 +181,8 @@ async def test_an_edit_naming_another_questions_answer_changes_nothing(app, faci
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_questions_move_up_and_down(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_questions_move_up_and_down(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     age = questions["Age band"]
     await facilitator.post(f"{people(programme_id)}/questions/{age.id}/move", {"direction": "up"})
     order = [q.label for q in await app.state.store.profiles.profile_questions(programme_id)]
@@ -197,8 +193,8 @@ async def test_questions_move_up_and_down(app, facilitator, programme):
 
 
 @pytest.mark.parametrize("direction", ["sideways", "", "UP", ["up", "down"]])
-async def test_a_move_in_no_direction_changes_nothing(app, facilitator, programme, direction):
-    programme_id, questions, *_ = programme
+async def test_a_move_in_no_direction_changes_nothing(app, facilitator, asking_room, direction):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.post(
         f"{people(programme_id)}/questions/{questions['Tenure'].id}/move",
@@ -208,8 +204,8 @@ async def test_a_move_in_no_direction_changes_nothing(app, facilitator, programm
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_an_unanswered_question_is_removed_outright(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_an_unanswered_question_is_removed_outright(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     age = questions["Age band"]
     response = await facilitator.post(f"{people(programme_id)}/questions/{age.id}/remove")
     assert "Removed “Age band”." in await flash_after(facilitator, response)
@@ -218,9 +214,13 @@ async def test_an_unanswered_question_is_removed_outright(app, facilitator, prog
 
 
 async def test_an_answered_question_is_retired_listed_and_can_be_asked_again(
-    app, facilitator, programme
+    app, facilitator, asking_room
 ):
-    programme_id, questions, _w, code = programme
+    programme_id, questions, code = (
+        asking_room.programme_id,
+        asking_room.questions,
+        asking_room.code,
+    )
     age = questions["Age band"]
     async with new_client(app) as device:
         resident = Resident(device)
@@ -238,8 +238,8 @@ async def test_an_answered_question_is_retired_listed_and_can_be_asked_again(
     assert len(await app.state.store.profiles.profile_questions(programme_id)) == 2
 
 
-async def test_restoring_a_question_already_asked_changes_nothing(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_restoring_a_question_already_asked_changes_nothing(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.post(
         f"{people(programme_id)}/questions/{questions['Tenure'].id}/restore"
@@ -249,8 +249,8 @@ async def test_restoring_a_question_already_asked_changes_nothing(app, facilitat
 
 
 @pytest.mark.parametrize("action", ["edit", "move", "remove", "restore", "makeup"])
-async def test_another_programmes_question_is_not_found_here(app, facilitator, programme, action):
-    programme_id, *_ = programme
+async def test_another_programmes_question_is_not_found_here(app, facilitator, asking_room, action):
+    programme_id = asking_room.programme_id
     _other, theirs = await programme_asking(facilitator, app, None, Street=("High St", "Low St"))
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.post(
@@ -261,8 +261,8 @@ async def test_another_programmes_question_is_not_found_here(app, facilitator, p
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_an_unknown_action_or_question_changes_nothing(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_an_unknown_action_or_question_changes_nothing(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     before = db_rows(app.state.settings.data_path)
     bad = await facilitator.post(f"{people(programme_id)}/questions/{questions['Tenure'].id}/drop")
     assert bad.status_code == 403
@@ -275,8 +275,8 @@ async def test_an_unknown_action_or_question_changes_nothing(app, facilitator, p
 # -- the make-up of the place ---------------------------------------------------------------------
 
 
-async def test_figures_for_the_place_are_saved_and_shown_as_shares(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_figures_for_the_place_are_saved_and_shown_as_shares(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure = questions["Tenure"]
     ids = {c.label: c.id for c in tenure.choices}
     response = await facilitator.post(
@@ -297,9 +297,9 @@ async def test_figures_for_the_place_are_saved_and_shown_as_shares(app, facilita
 
 
 async def test_percentages_are_accepted_and_blank_fields_clear_the_figures(
-    app, facilitator, programme
+    app, facilitator, asking_room
 ):
-    programme_id, questions, *_ = programme
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     age = questions["Age band"]
     ids = [c.id for c in age.choices]
     path = f"{people(programme_id)}/questions/{age.id}/makeup"
@@ -324,9 +324,9 @@ async def test_percentages_are_accepted_and_blank_fields_clear_the_figures(
     ],
 )
 async def test_figures_the_rules_refuse_change_nothing(
-    app, facilitator, programme, figures, message
+    app, facilitator, asking_room, figures, message
 ):
-    programme_id, questions, *_ = programme
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     age = questions["Age band"]
     ids = [c.id for c in age.choices]
     path = f"{people(programme_id)}/questions/{age.id}/makeup"
@@ -339,8 +339,8 @@ async def test_figures_the_rules_refuse_change_nothing(
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_a_figure_for_another_questions_answer_is_ignored(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_a_figure_for_another_questions_answer_is_ignored(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure, age = questions["Tenure"], questions["Age band"]
     stray = {f"amount-{c.id}": "99" for c in age.choices}
     await facilitator.post(
@@ -363,8 +363,8 @@ async def upload(facilitator, programme_id: int, data: bytes):
     )
 
 
-async def test_the_make_up_is_imported_from_csv(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_the_make_up_is_imported_from_csv(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure, age = questions["Tenure"], questions["Age band"]
     data = (
         b"question,answer,amount\n"
@@ -397,9 +397,9 @@ async def test_the_make_up_is_imported_from_csv(app, facilitator, programme):
     ],
 )
 async def test_a_make_up_file_with_problems_lists_them_and_imports_nothing(
-    app, facilitator, programme, data, line, message
+    app, facilitator, asking_room, data, line, message
 ):
-    programme_id, *_ = programme
+    programme_id = asking_room.programme_id
     before = db_rows(app.state.settings.data_path)
     response = await upload(facilitator, programme_id, data)
     assert response.status_code == 400
@@ -409,16 +409,16 @@ async def test_a_make_up_file_with_problems_lists_them_and_imports_nothing(
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_a_good_row_is_not_imported_beside_a_bad_one(app, facilitator, programme):
-    programme_id, *_ = programme
+async def test_a_good_row_is_not_imported_beside_a_bad_one(app, facilitator, asking_room):
+    programme_id = asking_room.programme_id
     data = b"question,answer,amount\nTenure,Owner,20\nAge band,Under 30,many\n"
     response = await upload(facilitator, programme_id, data)
     assert response.status_code == 400
     assert await app.state.store.profiles.place_makeup(programme_id) == {}
 
 
-async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilitator, programme):
-    programme_id, questions, *_ = programme
+async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilitator, asking_room):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure = questions["Tenure"]
     await facilitator.post(
         f"{people(programme_id)}/questions/{tenure.id}/makeup",
@@ -439,8 +439,8 @@ async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilita
     assert after[questions["Age band"].id] == {choice(questions["Age band"], "Under 30"): 10.0}
 
 
-async def test_a_formula_in_a_label_is_neutralised_in_the_download(app, facilitator, programme):
-    programme_id, *_ = programme
+async def test_a_formula_in_a_label_is_neutralised_in_the_download(app, facilitator, asking_room):
+    programme_id = asking_room.programme_id
     await facilitator.post(
         people(programme_id) + "/questions", {"label": "=HYPERLINK(1)", "choices": "+A\n@B"}
     )
@@ -449,8 +449,8 @@ async def test_a_formula_in_a_label_is_neutralised_in_the_download(app, facilita
     assert "\n=" not in download.text
 
 
-async def test_every_word_on_the_tab_is_translatable(app, facilitator, programme, pseudo_locale):  # noqa: F811
-    programme_id, questions, *_ = programme
+async def test_every_word_on_the_tab_is_translatable(app, facilitator, asking_room, pseudo_locale):
+    programme_id, questions = asking_room.programme_id, asking_room.questions
     tenure = questions["Tenure"]
     await facilitator.post(
         f"{people(programme_id)}/questions/{tenure.id}/makeup",

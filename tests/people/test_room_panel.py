@@ -12,29 +12,25 @@ import pytest
 from facilitation.web.live import console_channel
 from facilitation.workshop import screens
 from tests.conftest import new_client
-from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
 from tests.helpers import db_rows
 from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
+from tests.translation import untranslated
 
 WAIT = 15.0
 
 
 @pytest.fixture
-async def room(app, facilitator):
-    """A workshop whose programme asks tenure and age band, with figures for the place."""
-    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
-    programme_id, questions = await programme_asking(
-        facilitator, app, workshop_id, Tenure=TENURE, Age_band=AGE
-    )
-    tenure, age = questions["Tenure"], questions["Age band"]
-    path = f"/f/programmes/{programme_id}/people/questions"
-    figures = {tenure: (50, 30, 20), age: ("30%", "50%", "20%")}
+async def place_room(asking_room):
+    """The asking room, with figures for the place: tenure 50, 30, 20 (social rent, private rent,
+    owner) and age band 30%, 50%, 20%."""
+    path = f"/f/programmes/{asking_room.programme_id}/people/questions"
+    figures = {asking_room.tenure: (50, 30, 20), asking_room.age: ("30%", "50%", "20%")}
     for question, amounts in figures.items():
-        await facilitator.post(
+        await asking_room.facilitator.post(
             f"{path}/{question.id}/makeup",
             {f"amount-{c.id}": str(a) for c, a in zip(question.choices, amounts, strict=True)},
         )
-    return workshop_id, code, tenure, age
+    return asking_room
 
 
 async def seat(app, code: str, answers: dict[int, int | None]) -> None:
@@ -64,9 +60,14 @@ def panel(html: str, workshop_id: int) -> str:
 
 
 async def test_the_console_shows_the_room_against_the_place_widest_gap_first(
-    app, facilitator, room
+    app, facilitator, place_room
 ):
-    workshop_id, code, tenure, age = room
+    workshop_id, code, tenure, age = (
+        place_room.workshop_id,
+        place_room.code,
+        place_room.tenure,
+        place_room.age,
+    )
     await seat_the_room(app, code, tenure, age)
     page = await facilitator.client.get(f"/f/workshops/{workshop_id}")
     html = panel(page.text, workshop_id)
@@ -100,8 +101,13 @@ async def enter_paper(facilitator, workshop_id: int, labels: tuple[str, ...]) ->
         assert entered.status_code == 303, entered.text
 
 
-async def test_paper_sheets_show_as_on_paper_not_as_unanswered(app, facilitator, room):
-    workshop_id, code, tenure, age = room
+async def test_paper_sheets_show_as_on_paper_not_as_unanswered(app, facilitator, place_room):
+    workshop_id, code, tenure, age = (
+        place_room.workshop_id,
+        place_room.code,
+        place_room.tenure,
+        place_room.age,
+    )
     await seat_the_room(app, code, tenure, age)
     await enter_paper(facilitator, workshop_id, ("Table 1", "Table 2"))
     html = panel((await facilitator.client.get(f"/f/workshops/{workshop_id}")).text, workshop_id)
@@ -130,8 +136,8 @@ async def test_the_panel_is_hidden_when_the_programme_asks_nothing(facilitator):
     assert f'<section id="room-{workshop_id}" class="card room-panel" hidden' in page.text
 
 
-async def test_the_panel_updates_live_when_someone_answers(app, room):
-    workshop_id, code, tenure, _age = room
+async def test_the_panel_updates_live_when_someone_answers(app, place_room):
+    workshop_id, code, tenure = place_room.workshop_id, place_room.code, place_room.tenure
     async with (
         app.state.hub.subscribe(console_channel(workshop_id)) as sub,
         new_client(app) as device,
@@ -151,8 +157,15 @@ async def test_the_panel_updates_live_when_someone_answers(app, room):
     assert 'data-present="1"' in html
 
 
-async def test_the_console_push_and_the_console_page_carry_the_same_panel(app, facilitator, room):
-    workshop_id, code, tenure, age = room
+async def test_the_console_push_and_the_console_page_carry_the_same_panel(
+    app, facilitator, place_room
+):
+    workshop_id, code, tenure, age = (
+        place_room.workshop_id,
+        place_room.code,
+        place_room.tenure,
+        place_room.age,
+    )
     await seat_the_room(app, code, tenure, age)
     ctx = await screens.console_context(app.state.store, workshop_id)
     pushed = app.state.renderer.fragment("fragments/room_panel.html", **ctx)
@@ -171,8 +184,15 @@ async def board(facilitator, workshop_id: int) -> str:
     return (await facilitator.client.get(f"/f/workshops/{workshop_id}/board")).text
 
 
-async def test_the_board_shows_the_room_only_once_the_facilitator_chooses(app, facilitator, room):
-    workshop_id, code, tenure, age = room
+async def test_the_board_shows_the_room_only_once_the_facilitator_chooses(
+    app, facilitator, place_room
+):
+    workshop_id, code, tenure, age = (
+        place_room.workshop_id,
+        place_room.code,
+        place_room.tenure,
+        place_room.age,
+    )
     await seat_the_room(app, code, tenure, age)
     await seat(app, code, {tenure.id: choice(tenure, "Social rent")})
     assert "board-room" not in await board(facilitator, workshop_id)
@@ -195,8 +215,8 @@ async def test_the_board_shows_the_room_only_once_the_facilitator_chooses(app, f
     assert "board-room" not in await board(facilitator, workshop_id)
 
 
-async def test_the_board_push_carries_the_room_when_it_is_on(app, facilitator, room):
-    workshop_id, code, tenure, _age = room
+async def test_the_board_push_carries_the_room_when_it_is_on(app, facilitator, place_room):
+    workshop_id, code, tenure = place_room.workshop_id, place_room.code, place_room.tenure
     for label in ("Owner", "Owner", "Social rent", "Private rent", "Owner"):
         await seat(app, code, {tenure.id: choice(tenure, label)})
     url = app.state.join_url(code)
@@ -209,8 +229,8 @@ async def test_the_board_push_carries_the_room_when_it_is_on(app, facilitator, r
     assert "60%" in html and "place 20%" in html  # owners: 3 of 5 here, a fifth of the place
 
 
-async def test_only_a_facilitator_can_put_the_room_on_the_board(app, room):
-    workshop_id, _code, _t, _a = room
+async def test_only_a_facilitator_can_put_the_room_on_the_board(app, place_room):
+    workshop_id = place_room.workshop_id
     async with new_client(app) as stranger:
         before = db_rows(app.state.settings.data_path)
         response = await stranger.post(
@@ -220,8 +240,8 @@ async def test_only_a_facilitator_can_put_the_room_on_the_board(app, room):
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_the_switch_without_the_pages_token_changes_nothing(app, facilitator, room):
-    workshop_id, *_ = room
+async def test_the_switch_without_the_pages_token_changes_nothing(app, facilitator, place_room):
+    workshop_id = place_room.workshop_id
     before = db_rows(app.state.settings.data_path)
     response = await facilitator.client.post(
         f"/f/workshops/{workshop_id}/room-on-board", data={"on": "1"}
@@ -238,10 +258,15 @@ async def test_the_switch_for_an_unknown_workshop_is_not_found(facilitator):
 async def test_every_word_of_the_room_panel_is_translatable(
     app,
     facilitator,
-    room,
-    pseudo_locale,  # noqa: F811
+    place_room,
+    pseudo_locale,
 ):
-    workshop_id, code, tenure, age = room
+    workshop_id, code, tenure, age = (
+        place_room.workshop_id,
+        place_room.code,
+        place_room.tenure,
+        place_room.age,
+    )
     await seat_the_room(app, code, tenure, age)
     await enter_paper(facilitator, workshop_id, ("Table 1",))
     page = await facilitator.client.get(

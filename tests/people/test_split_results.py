@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 from tests.conftest import new_client
-from tests.core.test_i18n import pseudo_locale, untranslated  # noqa: F401 (a fixture)
-from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
+from tests.people.scene import TENURE, Resident, choice, programme_asking
+from tests.translation import untranslated
 
 # Six social renters, five owners, four private renters and one who preferred not to say: the
 # four private renters and the one are merged into "Other" (5), never shown apart.
@@ -37,23 +37,26 @@ async def seat_and_vote(app, code, workshop, round_id, tenure, label, options) -
 
 
 @pytest.fixture
-async def voted(app, facilitator):
-    """A closed dot round in a workshop whose programme asks tenure and age band; each voter
-    gives 3 dots to the first option and 2 to the second, except owners, who reverse that."""
-    workshop_id, code = await facilitator.create_workshop("Courtyard evening")
-    _p, questions = await programme_asking(
-        facilitator, app, workshop_id, Tenure=TENURE, Age_band=AGE
-    )
-    tenure = questions["Tenure"]
-    a = await facilitator.add_option(workshop_id, "Benches")
-    b = await facilitator.add_option(workshop_id, "Lighting")
-    round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
-    await facilitator.round_action(workshop_id, round_id, "open")
-    workshop = await app.state.store.workshops.workshop(workshop_id)
+async def voted_by_group(app, asking_room):
+    """A closed dot round in the asking room, on Benches and Lighting; each voter gives 3 dots to
+    the first option and 2 to the second, except owners, who reverse that."""
+    for title in ("Benches", "Lighting"):
+        assert (await asking_room.add_option(title)).status_code == 303
+    round_id = await asking_room.create_round("Priorities")
+    await asking_room.act("open")
+    workshop = await app.state.store.workshops.workshop(asking_room.workshop_id)
     for label in ROOM:
-        await seat_and_vote(app, code, workshop, round_id, tenure, label, (a, b))
-    await facilitator.round_action(workshop_id, round_id, "close")
-    return workshop_id, round_id, questions, (a, b)
+        await seat_and_vote(
+            app,
+            asking_room.code,
+            workshop,
+            round_id,
+            asking_room.tenure,
+            label,
+            asking_room.options,
+        )
+    await asking_room.act("close")
+    return asking_room
 
 
 def results(workshop_id: int, round_id: int) -> str:
@@ -67,8 +70,12 @@ def cell(html: str, option_id: int, group: str) -> str:
     return re.search(rf'<td data-group="{re.escape(group)}" data-score="([^"]*)"', row).group(1)
 
 
-async def test_the_results_page_offers_the_programmes_questions(facilitator, voted):
-    workshop_id, round_id, questions, _o = voted
+async def test_the_results_page_offers_the_programmes_questions(facilitator, voted_by_group):
+    workshop_id, round_id, questions = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+    )
     page = await facilitator.client.get(results(workshop_id, round_id))
     assert 'name="split"' in page.text
     for question in questions.values():
@@ -76,8 +83,15 @@ async def test_the_results_page_offers_the_programmes_questions(facilitator, vot
     assert "split-table" not in page.text
 
 
-async def test_a_split_shows_each_group_of_five_or_more_and_merges_the_rest(facilitator, voted):
-    workshop_id, round_id, questions, (a, b) = voted
+async def test_a_split_shows_each_group_of_five_or_more_and_merges_the_rest(
+    facilitator, voted_by_group
+):
+    workshop_id, round_id, questions, (a, b) = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+        voted_by_group.options,
+    )
     tenure = questions["Tenure"]
     page = await facilitator.client.get(results(workshop_id, round_id), params={"split": tenure.id})
     html = page.text
@@ -129,8 +143,12 @@ async def test_a_round_with_fewer_than_five_voters_is_never_split(app, facilitat
     assert "Owner" not in download.text
 
 
-async def test_an_open_round_is_split_only_once_voting_has_closed(app, facilitator, voted):
-    workshop_id, round_id, questions, _o = voted
+async def test_an_open_round_is_split_only_once_voting_has_closed(app, facilitator, voted_by_group):
+    workshop_id, round_id, questions = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+    )
     await facilitator.round_action(workshop_id, round_id, "open")
     page = await facilitator.client.get(
         results(workshop_id, round_id), params={"split": questions["Tenure"].id}
@@ -139,8 +157,8 @@ async def test_an_open_round_is_split_only_once_voting_has_closed(app, facilitat
     assert "split-table" not in page.text
 
 
-async def test_an_idea_round_offers_no_split(app, facilitator, voted):
-    workshop_id, _r, questions, _o = voted
+async def test_an_idea_round_offers_no_split(app, facilitator, voted_by_group):
+    workshop_id, questions = voted_by_group.workshop_id, voted_by_group.questions
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/rounds", {"title": "Ideas", "kind": "ideas"}
     )
@@ -157,14 +175,16 @@ async def test_an_idea_round_offers_no_split(app, facilitator, voted):
 
 
 @pytest.mark.parametrize("value", ["999999", "abc", "-1", "1" * 30])
-async def test_splitting_by_an_unknown_question_is_not_found(facilitator, voted, value):
-    workshop_id, round_id, _q, _o = voted
+async def test_splitting_by_an_unknown_question_is_not_found(facilitator, voted_by_group, value):
+    workshop_id, round_id = voted_by_group.workshop_id, voted_by_group.round_id
     page = await facilitator.client.get(results(workshop_id, round_id), params={"split": value})
     assert page.status_code == 404
 
 
-async def test_splitting_by_another_programmes_question_is_not_found(app, facilitator, voted):
-    workshop_id, round_id, _q, _o = voted
+async def test_splitting_by_another_programmes_question_is_not_found(
+    app, facilitator, voted_by_group
+):
+    workshop_id, round_id = voted_by_group.workshop_id, voted_by_group.round_id
     _other, theirs = await programme_asking(facilitator, app, None, Street=("High St", "Low St"))
     street = theirs["Street"].id
     page = await facilitator.client.get(results(workshop_id, round_id), params={"split": street})
@@ -178,8 +198,13 @@ async def test_splitting_by_another_programmes_question_is_not_found(app, facili
 # -- the CSV download ---------------------------------------------------------------------------
 
 
-async def test_the_csv_obeys_the_same_rule(facilitator, voted):
-    workshop_id, round_id, questions, (a, b) = voted
+async def test_the_csv_obeys_the_same_rule(facilitator, voted_by_group):
+    workshop_id, round_id, questions, (a, b) = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+        voted_by_group.options,
+    )
     tenure = questions["Tenure"]
     download = await facilitator.client.get(
         f"/f/workshops/{workshop_id}/export/results-by-group.csv", params={"question": tenure.id}
@@ -201,8 +226,8 @@ async def test_the_csv_obeys_the_same_rule(facilitator, voted):
     assert "Not said" not in download.text
 
 
-async def test_the_csv_needs_a_question_and_a_facilitator(app, facilitator, voted):
-    workshop_id, _r, questions, _o = voted
+async def test_the_csv_needs_a_question_and_a_facilitator(app, facilitator, voted_by_group):
+    workshop_id, questions = voted_by_group.workshop_id, voted_by_group.questions
     path = f"/f/workshops/{workshop_id}/export/results-by-group.csv"
     assert (await facilitator.client.get(path)).status_code == 404
     async with new_client(app) as stranger:
@@ -211,8 +236,12 @@ async def test_the_csv_needs_a_question_and_a_facilitator(app, facilitator, vote
     assert response.headers["location"].startswith("/login")
 
 
-async def test_a_question_nobody_answered_puts_everyone_in_not_said(facilitator, voted):
-    workshop_id, round_id, questions, _o = voted
+async def test_a_question_nobody_answered_puts_everyone_in_not_said(facilitator, voted_by_group):
+    workshop_id, round_id, questions = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+    )
     age = questions["Age band"]
     page = await facilitator.client.get(results(workshop_id, round_id), params={"split": age.id})
     headers = re.findall(r'<th scope="col" data-group="([^"]+)" data-size="(\d+)"', page.text)
@@ -221,10 +250,14 @@ async def test_a_question_nobody_answered_puts_everyone_in_not_said(facilitator,
 
 async def test_every_word_of_the_split_is_translatable(
     facilitator,
-    voted,
-    pseudo_locale,  # noqa: F811
+    voted_by_group,
+    pseudo_locale,
 ):
-    workshop_id, round_id, questions, _o = voted
+    workshop_id, round_id, questions = (
+        voted_by_group.workshop_id,
+        voted_by_group.round_id,
+        voted_by_group.questions,
+    )
     page = await facilitator.client.get(
         results(workshop_id, round_id),
         params={"split": questions["Tenure"].id},

@@ -29,7 +29,7 @@ SHEETS = ["needs", "actions", "workshops", "rounds", "results", "ballots"]
 
 
 @pytest.fixture
-async def programme(app, facilitator):
+async def recorded_programme(app, facilitator):
     """A programme with one workshop, a closed dot round voted by two named residents, a need
     with an override, a ruled-out need, and an overdue action with a note."""
     response = await facilitator.post("/f/programmes", {"title": "Phoenix Place plan"})
@@ -92,9 +92,9 @@ def sheet_rows(book, name: str) -> list[list[str]]:
 
 
 async def test_the_workbook_has_one_sheet_per_table_with_bold_frozen_headers(
-    facilitator, programme
+    facilitator, recorded_programme
 ):
-    response = await get(facilitator, programme, "/export/programme.xlsx")
+    response = await get(facilitator, recorded_programme, "/export/programme.xlsx")
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == SHEETS
@@ -107,11 +107,13 @@ async def test_the_workbook_has_one_sheet_per_table_with_bold_frozen_headers(
     assert [c.value for c in book["ballots"][1]] == list(px.BALLOTS_HEADER)
 
 
-async def test_the_workbook_holds_a_known_row_and_neutralises_formulas(facilitator, programme):
-    response = await get(facilitator, programme, "/export/programme.xlsx")
+async def test_the_workbook_holds_a_known_row_and_neutralises_formulas(
+    facilitator, recorded_programme
+):
+    response = await get(facilitator, recorded_programme, "/export/programme.xlsx")
     book = load_workbook(io.BytesIO(response.content))
     workshops = sheet_rows(book, "workshops")
-    assert workshops[1][:3] == [str(programme["workshop_id"]), "Courtyard", "2025-03-01"]
+    assert workshops[1][:3] == [str(recorded_programme["workshop_id"]), "Courtyard", "2025-03-01"]
     assert workshops[1][5] == "2"  # joined
     needs = {row[2]: row for row in sheet_rows(book, "needs")[1:]}
     assert needs["Benches"][10:] == ["not_possible", "No space"]
@@ -125,15 +127,15 @@ async def test_the_workbook_holds_a_known_row_and_neutralises_formulas(facilitat
                 assert not (isinstance(c.value, str) and c.value.startswith("="))
 
 
-async def test_no_participant_name_appears_in_any_export(facilitator, programme):
+async def test_no_participant_name_appears_in_any_export(facilitator, recorded_programme):
     book = load_workbook(
-        io.BytesIO((await get(facilitator, programme, "/export/programme.xlsx")).content)
+        io.BytesIO((await get(facilitator, recorded_programme, "/export/programme.xlsx")).content)
     )
     texts = [str(v) for s in book.worksheets for r in s.iter_rows(values_only=True) for v in r]
     for table in SHEETS:
-        texts.append((await get(facilitator, programme, f"/export/{table}.csv")).text)
-    texts.append((await get(facilitator, programme, "/export/programme.json")).text)
-    texts.append((await get(facilitator, programme, "/report")).text)
+        texts.append((await get(facilitator, recorded_programme, f"/export/{table}.csv")).text)
+    texts.append((await get(facilitator, recorded_programme, "/export/programme.json")).text)
+    texts.append((await get(facilitator, recorded_programme, "/report")).text)
     for name in NAMES:
         for word in name.split():
             assert not any(word in t for t in texts), word
@@ -145,18 +147,20 @@ async def test_no_participant_name_appears_in_any_export(facilitator, programme)
 
 
 @pytest.mark.parametrize("table", SHEETS)
-async def test_each_csv_matches_its_sheet(facilitator, programme, table):
+async def test_each_csv_matches_its_sheet(facilitator, recorded_programme, table):
     book = load_workbook(
-        io.BytesIO((await get(facilitator, programme, "/export/programme.xlsx")).content)
+        io.BytesIO((await get(facilitator, recorded_programme, "/export/programme.xlsx")).content)
     )
-    response = await get(facilitator, programme, f"/export/{table}.csv")
+    response = await get(facilitator, recorded_programme, f"/export/{table}.csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert csv_rows(response.text) == sheet_rows(book, table)
     assert len(csv_rows(response.text)) > 1
 
 
-async def test_an_unknown_table_is_not_found(facilitator, programme):
-    response = await facilitator.client.get(f"/f/programmes/{programme['id']}/export/users.csv")
+async def test_an_unknown_table_is_not_found(facilitator, recorded_programme):
+    response = await facilitator.client.get(
+        f"/f/programmes/{recorded_programme['id']}/export/users.csv"
+    )
     assert response.status_code == 404
 
 
@@ -178,8 +182,8 @@ def key_paths(value, prefix: str = "") -> set[str]:
     return paths
 
 
-async def test_every_json_key_is_documented(facilitator, programme):
-    doc = json.loads((await get(facilitator, programme, "/export/programme.json")).text)
+async def test_every_json_key_is_documented(facilitator, recorded_programme):
+    doc = json.loads((await get(facilitator, recorded_programme, "/export/programme.json")).text)
     assert doc["schema_version"] == px.SCHEMA_VERSION
     schema = (ROOT / "docs" / "export-schema.md").read_text()
     paths = key_paths(doc)
@@ -193,9 +197,9 @@ async def test_every_json_key_is_documented(facilitator, programme):
 
 
 async def test_the_report_lists_needs_in_order_with_a_chart_per_closed_round(
-    facilitator, programme
+    facilitator, recorded_programme
 ):
-    page = (await get(facilitator, programme, "/report")).text
+    page = (await get(facilitator, recorded_programme, "/report")).text
     assert "@page" in page and "size: A4" in page
     assert page.count("<svg") == 1 and page.count("<rect") == 2
     assert str(escape(FORMULA)) in page  # escaped, never raw
@@ -221,9 +225,9 @@ def png_pixels(path: Path) -> tuple[int, int, bytes]:
     return width, height, zlib.decompress(idat)
 
 
-async def test_the_pdf_renders_four_non_blank_a4_pages(facilitator, programme, tmp_path):
+async def test_the_pdf_renders_four_non_blank_a4_pages(facilitator, recorded_programme, tmp_path):
     assert shutil.which("pdftoppm"), "pdftoppm (Debian's poppler-utils) is needed for this test"
-    response = await get(facilitator, programme, "/report.pdf")
+    response = await get(facilitator, recorded_programme, "/report.pdf")
     assert response.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(response.content)
@@ -249,32 +253,38 @@ async def upload(facilitator, path: str, content: bytes):
     )
 
 
-async def test_needs_import_adds_every_row(app, facilitator, programme):
+async def test_needs_import_adds_every_row(app, facilitator, recorded_programme):
     body = b"title,description\nSafer stairs,Lights on every landing\nBike store,\n"
-    response = await upload(facilitator, f"/f/programmes/{programme['id']}/needs/import", body)
+    response = await upload(
+        facilitator, f"/f/programmes/{recorded_programme['id']}/needs/import", body
+    )
     assert response.status_code == 303
     page = await facilitator.client.get(response.headers["location"])
     assert "2 needs imported." in page.text
-    needs = await app.state.store.plans.needs(programme["id"])
+    needs = await app.state.store.plans.needs(recorded_programme["id"])
     assert [n.title for n in needs][-2:] == ["Safer stairs", "Bike store"]
     assert needs[-2].description == "Lights on every landing"
 
 
-async def test_options_import_adds_every_row_to_the_console(app, facilitator, programme):
+async def test_options_import_adds_every_row_to_the_console(app, facilitator, recorded_programme):
     body = b"\xef\xbb\xbftitle,description\nPlanters,Raised beds\nShade,\n"
-    path = f"/f/workshops/{programme['workshop_id']}/options/import"
+    path = f"/f/workshops/{recorded_programme['workshop_id']}/options/import"
     response = await upload(facilitator, path, body)
     assert response.status_code == 303
-    titles = [o.title for o in await app.state.store.options.options(programme["workshop_id"])]
+    titles = [
+        o.title for o in await app.state.store.options.options(recorded_programme["workshop_id"])
+    ]
     assert titles[-2:] == ["Planters", "Shade"]
 
 
 async def test_a_file_with_one_bad_row_imports_nothing_and_names_the_line(
-    facilitator, programme, settings
+    facilitator, recorded_programme, settings
 ):
     before = db_rows(settings.data_path)
     body = ("title,description\nGood one,\n,no title\nGood two,\n" + "x" * 121 + ",\n").encode()
-    response = await upload(facilitator, f"/f/programmes/{programme['id']}/needs/import", body)
+    response = await upload(
+        facilitator, f"/f/programmes/{recorded_programme['id']}/needs/import", body
+    )
     assert response.status_code == 400
     assert re.findall(r'data-line="(\d+)"', response.text) == ["3", "5"]
     assert "The title is missing." in response.text
@@ -301,10 +311,12 @@ def test_read_titles_reports_each_problem_with_its_line(content, line, fragment)
     assert fragment in problems[0].message.format(**dict(problems[0].params))
 
 
-async def test_an_upload_without_its_csrf_token_is_refused(facilitator, programme, settings):
+async def test_an_upload_without_its_csrf_token_is_refused(
+    facilitator, recorded_programme, settings
+):
     before = db_rows(settings.data_path)
     response = await facilitator.client.post(
-        f"/f/programmes/{programme['id']}/needs/import",
+        f"/f/programmes/{recorded_programme['id']}/needs/import",
         files={"file": ("list.csv", b"title\nA\n", "text/csv")},
     )
     assert response.status_code == 403

@@ -13,25 +13,9 @@ from facilitation.core.models import ActionStatus, NeedStatus, Who
 from facilitation.programme.plans import turnout_chart
 from tests.conftest import new_client
 from tests.helpers import Phone, db_rows
+from tests.programme.scene import assign, create_programme, text_of
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-def text_of(page: str) -> str:
-    """A page's visible words, tags dropped and whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-async def create_programme(facilitator, title: str = "Phoenix Place plan", **fields) -> int:
-    response = await facilitator.post("/f/programmes", {"title": title, **fields})
-    assert response.status_code == 303, response.text
-    return int(response.headers["location"].rsplit("/", 1)[1])
-
-
-async def assign(facilitator, programme_id: int, workshop_id: int):
-    return await facilitator.post(
-        f"/f/programmes/{programme_id}/workshops", {"workshop_id": str(workshop_id)}
-    )
 
 
 async def vote_round(app, facilitator, code, workshop_id, options, ballots) -> int:
@@ -123,7 +107,7 @@ def test_the_turnout_chart_scales_to_the_busiest_workshop():
 
 
 @pytest.fixture
-async def voted(app, facilitator):
+async def voted_programme(app, facilitator):
     """A programme with two workshops, one closed dot round each, and every option a need.
 
     Workshop A, two ballots: A1 = 3 + 3 = 6 dots, A2 = 2 + 1 = 3, A3 = 0 + 1 = 1, so places
@@ -154,28 +138,28 @@ async def voted(app, facilitator):
     }
 
 
-async def test_options_become_needs_each_linked_to_its_option(voted):
-    needs = voted["needs"]
+async def test_options_become_needs_each_linked_to_its_option(voted_programme):
+    needs = voted_programme["needs"]
     assert set(needs) == {"Benches", "Lighting", "Meadow", "Brighter bin store", "Cycle storage"}
-    assert needs["Benches"].option_ids == (voted["options"]["A1"],)
+    assert needs["Benches"].option_ids == (voted_programme["options"]["A1"],)
 
 
-async def test_adding_the_options_twice_makes_no_second_needs(app, facilitator, voted):
-    response = await facilitator.post(voted["base"] + "/from-options", htmx=True)
+async def test_adding_the_options_twice_makes_no_second_needs(app, facilitator, voted_programme):
+    response = await facilitator.post(voted_programme["base"] + "/from-options", htmx=True)
     assert "Every option already feeds a need." in response.text
-    assert len(await app.state.store.plans.needs(voted["programme_id"])) == 5
+    assert len(await app.state.store.plans.needs(voted_programme["programme_id"])) == 5
 
 
-async def test_the_ranked_list_agrees_with_a_hand_computation(app, facilitator, voted):
-    needs = voted["needs"]
+async def test_the_ranked_list_agrees_with_a_hand_computation(app, facilitator, voted_programme):
+    needs = voted_programme["needs"]
     # Lighting also takes the bin store option: (0.5 x 2 ballots + 0.0 x 1 ballot) / 3 = 1/3.
     response = await facilitator.post(
-        f"{voted['base']}/{needs['Lighting'].id}/link",
-        {"option_id": str(voted["options"]["B1"])},
+        f"{voted_programme['base']}/{needs['Lighting'].id}/link",
+        {"option_id": str(voted_programme["options"]["B1"])},
     )
     assert response.status_code == 303
-    await facilitator.post(voted["base"], {"title": "Dog-free lawn"})
-    programme = await app.state.plans.programme(voted["programme_id"])
+    await facilitator.post(voted_programme["base"], {"title": "Dog-free lawn"})
+    programme = await app.state.plans.programme(voted_programme["programme_id"])
     ranked = await app.state.plans.ranked_needs(programme)
     table = [(r.need.title, r.score, r.rounds, r.ballots, r.place) for r in ranked]
     assert table == [
@@ -187,7 +171,7 @@ async def test_the_ranked_list_agrees_with_a_hand_computation(app, facilitator, 
         ("Brighter bin store", None, 0, 0, None),
         ("Dog-free lawn", None, 0, 0, None),
     ]
-    raw = (await facilitator.client.get(voted["base"])).text
+    raw = (await facilitator.client.get(voted_programme["base"])).text
     shown = re.findall(
         r'class="need-place"[^>]*>([^<]*)</div>\s*<div class="need-body">\s*<h3>([^<]+?) <', raw
     )
@@ -206,9 +190,9 @@ async def test_the_ranked_list_agrees_with_a_hand_computation(app, facilitator, 
 
 
 async def test_an_override_needs_a_reason_and_changes_nothing_without_one(
-    facilitator, voted, settings
+    facilitator, voted_programme, settings
 ):
-    url = f"{voted['base']}/{voted['needs']['Meadow'].id}/override"
+    url = f"{voted_programme['base']}/{voted_programme['needs']['Meadow'].id}/override"
     before = db_rows(settings.data_path)
     response = await facilitator.post(url, {"score": "0.9", "reason": " "})
     assert response.status_code == 400
@@ -220,18 +204,20 @@ async def test_an_override_needs_a_reason_and_changes_nothing_without_one(
     assert db_rows(settings.data_path) == before
 
 
-async def test_an_override_with_a_reason_reorders_and_shows_both_scores(app, facilitator, voted):
-    meadow = voted["needs"]["Meadow"]
+async def test_an_override_with_a_reason_reorders_and_shows_both_scores(
+    app, facilitator, voted_programme
+):
+    meadow = voted_programme["needs"]["Meadow"]
     response = await facilitator.post(
-        f"{voted['base']}/{meadow.id}/override",
+        f"{voted_programme['base']}/{meadow.id}/override",
         {"score": "0.95", "reason": "Flooding makes it urgent"},
         htmx=True,
     )
     assert response.status_code == 200
-    assert f'id="needs-{voted["programme_id"]}"' in response.text
+    assert f'id="needs-{voted_programme["programme_id"]}"' in response.text
     page = text_of(response.text)
     assert "Set by hand (the rounds say 0.00). Reason: Flooding makes it urgent" in page
-    programme = await app.state.plans.programme(voted["programme_id"])
+    programme = await app.state.plans.programme(voted_programme["programme_id"])
     ranked = await app.state.plans.ranked_needs(programme)
     assert [(r.need.title, r.place) for r in ranked][:4] == [
         ("Benches", 1),
@@ -239,14 +225,16 @@ async def test_an_override_with_a_reason_reorders_and_shows_both_scores(app, fac
         ("Meadow", 3),
         ("Lighting", 4),
     ]
-    await facilitator.post(f"{voted['base']}/{meadow.id}/clear-override")
+    await facilitator.post(f"{voted_programme['base']}/{meadow.id}/clear-override")
     ranked = {r.need.title: r for r in await app.state.plans.ranked_needs(programme)}
     assert ranked["Meadow"].score == 0.0 and not ranked["Meadow"].overridden
 
 
-async def test_not_possible_needs_a_reason_shown_to_residents(app, facilitator, voted, settings):
-    need = voted["needs"]["Meadow"]
-    url = f"{voted['base']}/{need.id}/status"
+async def test_not_possible_needs_a_reason_shown_to_residents(
+    app, facilitator, voted_programme, settings
+):
+    need = voted_programme["needs"]["Meadow"]
+    url = f"{voted_programme['base']}/{need.id}/status"
     before = db_rows(settings.data_path)
     response = await facilitator.post(url, {"status": "not_possible", "reason": ""})
     assert response.status_code == 400
@@ -261,25 +249,26 @@ async def test_not_possible_needs_a_reason_shown_to_residents(app, facilitator, 
     assert stored.status_reason == "The lawn is a fire access route"
 
 
-async def test_an_unknown_status_is_refused(facilitator, voted):
-    url = f"{voted['base']}/{voted['needs']['Meadow'].id}/status"
+async def test_an_unknown_status_is_refused(facilitator, voted_programme):
+    url = f"{voted_programme['base']}/{voted_programme['needs']['Meadow'].id}/status"
     response = await facilitator.post(url, {"status": "forgotten"})
     assert response.status_code == 400
     assert "Please choose one of the listed values for “Status”." in html.unescape(response.text)
 
 
-async def test_a_need_can_be_reworded(app, facilitator, voted):
-    need = voted["needs"]["Benches"]
+async def test_a_need_can_be_reworded(app, facilitator, voted_programme):
+    need = voted_programme["needs"]["Benches"]
     response = await facilitator.post(
-        f"{voted['base']}/{need.id}/edit", {"title": "Benches with backs", "description": ""}
+        f"{voted_programme['base']}/{need.id}/edit",
+        {"title": "Benches with backs", "description": ""},
     )
     assert response.status_code == 303
     assert (await app.state.store.plans.need(need.id)).title == "Benches with backs"
 
 
-async def test_a_need_of_another_programme_is_not_found(facilitator, voted):
+async def test_a_need_of_another_programme_is_not_found(facilitator, voted_programme):
     other = await create_programme(facilitator, "Another estate")
-    need = voted["needs"]["Benches"]
+    need = voted_programme["needs"]["Benches"]
     response = await facilitator.post(
         f"/f/programmes/{other}/needs/{need.id}/edit", {"title": "Hijacked"}
     )
@@ -295,9 +284,9 @@ async def add_action(facilitator, programme_id: int, **fields) -> None:
     assert response.status_code == 303, response.text
 
 
-async def test_an_action_with_notes_puts_its_need_in_the_plan(app, facilitator, voted):
-    programme_id = voted["programme_id"]
-    need = voted["needs"]["Benches"]
+async def test_an_action_with_notes_puts_its_need_in_the_plan(app, facilitator, voted_programme):
+    programme_id = voted_programme["programme_id"]
+    need = voted_programme["needs"]["Benches"]
     await add_action(facilitator, programme_id, need_id=str(need.id), due="2025-06-30")
     [action] = await app.state.store.plans.actions(programme_id)
     assert (action.what, action.who, action.owner, action.due) == (
@@ -319,8 +308,8 @@ async def test_an_action_with_notes_puts_its_need_in_the_plan(app, facilitator, 
     assert [n.note for n in action.notes] == ["Quotes requested"]
 
 
-async def test_an_action_can_be_edited(app, facilitator, voted):
-    programme_id = voted["programme_id"]
+async def test_an_action_can_be_edited(app, facilitator, voted_programme):
+    programme_id = voted_programme["programme_id"]
     await add_action(facilitator, programme_id)
     [action] = await app.state.store.plans.actions(programme_id)
     response = await facilitator.post(
@@ -346,18 +335,20 @@ async def test_an_action_can_be_edited(app, facilitator, voted):
     ],
 )
 async def test_a_bad_action_is_refused_with_a_clear_message(
-    facilitator, voted, settings, fields, message
+    facilitator, voted_programme, settings, fields, message
 ):
     before = db_rows(settings.data_path)
     data = {"what": "Order benches", "who": "staff", **fields}
-    response = await facilitator.post(f"/f/programmes/{voted['programme_id']}/actions", data)
+    response = await facilitator.post(
+        f"/f/programmes/{voted_programme['programme_id']}/actions", data
+    )
     assert response.status_code == 400
     assert message in html.unescape(response.text)
     assert db_rows(settings.data_path) == before
 
 
-async def test_overdue_actions_stand_out_with_a_fixed_today(app, facilitator, voted):
-    programme_id = voted["programme_id"]
+async def test_overdue_actions_stand_out_with_a_fixed_today(app, facilitator, voted_programme):
+    programme_id = voted_programme["programme_id"]
     app.state.plans.today = lambda: "2025-05-01"
     await add_action(facilitator, programme_id, what="Late one", due="2025-04-30")
     await add_action(facilitator, programme_id, what="Due today", due="2025-05-01")
@@ -372,9 +363,9 @@ async def test_overdue_actions_stand_out_with_a_fixed_today(app, facilitator, vo
     assert "Overdue 1" in dashboard
 
 
-async def test_the_action_plan_filters_by_need(facilitator, voted):
-    programme_id = voted["programme_id"]
-    benches, meadow = voted["needs"]["Benches"], voted["needs"]["Meadow"]
+async def test_the_action_plan_filters_by_need(facilitator, voted_programme):
+    programme_id = voted_programme["programme_id"]
+    benches, meadow = voted_programme["needs"]["Benches"], voted_programme["needs"]["Meadow"]
     await add_action(facilitator, programme_id, what="Order benches", need_id=str(benches.id))
     await add_action(facilitator, programme_id, what="Sow seed", need_id=str(meadow.id))
     page = (await facilitator.client.get(f"/f/programmes/{programme_id}/actions")).text
@@ -385,9 +376,11 @@ async def test_the_action_plan_filters_by_need(facilitator, voted):
     assert "Sow seed" in filtered.text and "<strong>Order benches</strong>" not in filtered.text
 
 
-async def test_a_change_made_on_a_filtered_action_plan_keeps_the_filter(app, facilitator, voted):
-    programme_id = voted["programme_id"]
-    benches, meadow = voted["needs"]["Benches"], voted["needs"]["Meadow"]
+async def test_a_change_made_on_a_filtered_action_plan_keeps_the_filter(
+    app, facilitator, voted_programme
+):
+    programme_id = voted_programme["programme_id"]
+    benches, meadow = voted_programme["needs"]["Benches"], voted_programme["needs"]["Meadow"]
     await add_action(facilitator, programme_id, what="Order benches", need_id=str(benches.id))
     await add_action(facilitator, programme_id, what="Sow seed", need_id=str(meadow.id))
     sow = next(a for a in await app.state.store.plans.actions(programme_id) if a.what == "Sow seed")
@@ -418,12 +411,12 @@ async def slug_of(app, programme_id: int) -> str:
 
 
 async def test_the_public_page_shows_needs_status_and_actions_without_login(
-    app, facilitator, voted
+    app, facilitator, voted_programme
 ):
-    programme_id = voted["programme_id"]
-    meadow, benches = voted["needs"]["Meadow"], voted["needs"]["Benches"]
+    programme_id = voted_programme["programme_id"]
+    meadow, benches = voted_programme["needs"]["Meadow"], voted_programme["needs"]["Benches"]
     await facilitator.post(
-        f"{voted['base']}/{meadow.id}/status",
+        f"{voted_programme['base']}/{meadow.id}/status",
         {"status": "not_possible", "reason": "The lawn is a fire access route"},
     )
     await add_action(

@@ -28,9 +28,9 @@ from tests.helpers import (
     add_user,
     db_query,
     db_rows,
+    run,
     stage_of,
 )
-from tests.test_cli import run
 
 WAIT = 30.0  # seconds: a bound on every wait, generous for a loaded machine
 PHONES = 10

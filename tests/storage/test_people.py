@@ -17,18 +17,6 @@ from facilitation.storage.store import Store
 from tests.helpers import tally
 
 
-@pytest.fixture
-def path(tmp_path) -> str:
-    return str(tmp_path / "store.sqlite3")
-
-
-@pytest.fixture
-async def store(path):
-    opened = await Store(path).open()
-    yield opened
-    await opened.close()
-
-
 def raw(path: str):
     """A plain sqlite3 connection beside the store, as another process would have."""
     return closing(sqlite3.connect(path, timeout=5))

@@ -27,9 +27,9 @@ from tests.helpers import (
     db_rows,
     free_port,
     read_only,
+    run,
 )
 from tests.storage.test_migration_kinds import OLD_MIGRATIONS, build_old_database, table_rows
-from tests.test_cli import run
 
 FUTURE = "0010_from_the_future"
 LEVEL = MIGRATIONS[-1][0]

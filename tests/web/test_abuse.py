@@ -16,23 +16,18 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from facilitation.web.live import FLOOD_LIMIT
 from tests.conftest import new_client
-from tests.helpers import PASSWORD, Phone, Server, add_user, browser_socket, csrf_of, quick_hash
-from tests.web.test_live import WAIT, opened_room, receive_until, status_of
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    data = str(tmp_path_factory.mktemp("abuse") / "abuse.sqlite3")
-    add_user(data)
-    srv = Server(data).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-async def room(shared_server):
-    async with opened_room(shared_server) as made:
-        yield made
+from tests.helpers import (
+    PASSWORD,
+    WAIT,
+    Phone,
+    Server,
+    add_user,
+    browser_socket,
+    csrf_of,
+    quick_hash,
+    receive_until,
+    status_of,
+)
 
 
 def ballot_rows(data_path: str, round_id: int) -> list[tuple]:
@@ -53,26 +48,26 @@ def round_state(data_path: str, round_id: int) -> tuple:
 
 
 @pytest.mark.parametrize("action", ["open", "close", "reveal", "hide", "delete", "edit"])
-async def test_a_phone_cannot_send_facilitator_commands(room, action):
-    await room.act("open")
-    before = round_state(room.server.data_path, room.round_id)
-    phone = await room.phone()
+async def test_a_phone_cannot_send_facilitator_commands(live_room, action):
+    await live_room.act("open")
+    before = round_state(live_room.server.data_path, live_room.round_id)
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(json.dumps({"action": action, "round_id": str(room.round_id)}))
+        await ws.send(json.dumps({"action": action, "round_id": str(live_room.round_id)}))
         reply, _seen = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
     assert status_of(reply) == "error"
     assert "could not be understood" in reply
-    assert round_state(room.server.data_path, room.round_id) == before
+    assert round_state(live_room.server.data_path, live_room.round_id) == before
 
 
 # -- floods -------------------------------------------------------------------------------------
 
 
-async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffected(room):
-    a, b, _c = room.options
-    await room.act("open")
-    flooder, honest = await room.phone("Flood"), await room.phone("Honest")
+async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffected(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    flooder, honest = await live_room.phone("Flood"), await live_room.phone("Honest")
     async with flooder.socket() as bad, honest.socket() as good:
         await asyncio.wait_for(bad.recv(), WAIT)
         await asyncio.wait_for(good.recv(), WAIT)
@@ -80,12 +75,12 @@ async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffec
         closed_with = None
         try:
             for i in range(1000):
-                await bad.send(Phone.ballot_message(room.round_id, {a: 1 + i % 3, b: 1}))
+                await bad.send(Phone.ballot_message(live_room.round_id, {a: 1 + i % 3, b: 1}))
         except ConnectionClosed as exc:
             closed_with = exc.rcvd.code if exc.rcvd else None
         # The honest phone, voting in the middle of the flood, is answered promptly.
         sent = time.monotonic()
-        await good.send(Phone.ballot_message(room.round_id, {b: 2}))
+        await good.send(Phone.ballot_message(live_room.round_id, {b: 2}))
         reply, _ = await receive_until(good, lambda m: 'id="ballot-status"' in m)
         answered_in = time.monotonic() - sent
         assert status_of(reply) == "saved"
@@ -100,9 +95,9 @@ async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffec
     assert closed_with == 1008
     assert time.monotonic() - started < WAIT
     assert answered_in < 2.0
-    rows = ballot_rows(room.server.data_path, room.round_id)
+    rows = ballot_rows(live_room.server.data_path, live_room.round_id)
     assert len(rows) == 2  # one row for each phone, however many messages the flood sent
-    with closing(sqlite3.connect(room.server.data_path)) as db:
+    with closing(sqlite3.connect(live_room.server.data_path)) as db:
         stored = db.execute(
             "SELECT COUNT(*) FROM submissions s JOIN participants p ON p.id = s.participant_id"
             " WHERE p.display_name = 'Flood'"
@@ -116,63 +111,67 @@ async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffec
 # -- cookies --------------------------------------------------------------------------------------
 
 
-async def test_a_forged_cookie_is_refused_on_every_door(room):
+async def test_a_forged_cookie_is_refused_on_every_door(live_room):
     forged = "facilitation=eyJ1aWQiOiAxLCAic2lkIjogIngifQ==.Zm9yZ2Vk.c2lnbmF0dXJl"
-    headers = {"Cookie": forged, "Origin": room.server.url}
-    for path in (f"/w/{room.code}/ws", f"/f/workshops/{room.workshop_id}/board/ws"):
+    headers = {"Cookie": forged, "Origin": live_room.server.url}
+    for path in (f"/w/{live_room.code}/ws", f"/f/workshops/{live_room.workshop_id}/board/ws"):
         with pytest.raises(InvalidStatus) as caught:
-            async with websockets.connect(room.server.ws_url + path, additional_headers=headers):
+            async with websockets.connect(
+                live_room.server.ws_url + path, additional_headers=headers
+            ):
                 pass
         assert caught.value.response.status_code == 403
-    async with httpx.AsyncClient(base_url=room.server.url) as anyone:
-        page = await anyone.get(f"/f/workshops/{room.workshop_id}", headers={"Cookie": forged})
+    async with httpx.AsyncClient(base_url=live_room.server.url) as anyone:
+        page = await anyone.get(f"/f/workshops/{live_room.workshop_id}", headers={"Cookie": forged})
     assert page.status_code == 303
     assert page.headers["location"].startswith("/login")
 
 
-async def test_a_facilitator_cookie_copied_before_signing_out_stops_working(room):
-    staff = room.facilitator.client
+async def test_a_facilitator_cookie_copied_before_signing_out_stops_working(live_room):
+    staff = live_room.facilitator.client
     copied = "; ".join(f"{k}={v}" for k, v in staff.cookies.items())
-    console = await staff.get(f"/f/workshops/{room.workshop_id}")
+    console = await staff.get(f"/f/workshops/{live_room.workshop_id}")
     assert console.status_code == 200
     await staff.post("/logout", data={"csrf": csrf_of(console.text)})
-    async with httpx.AsyncClient(base_url=room.server.url) as thief:
-        replay = await thief.get(f"/f/workshops/{room.workshop_id}", headers={"Cookie": copied})
+    async with httpx.AsyncClient(base_url=live_room.server.url) as thief:
+        replay = await thief.get(
+            f"/f/workshops/{live_room.workshop_id}", headers={"Cookie": copied}
+        )
         assert replay.status_code == 303
         with pytest.raises(InvalidStatus) as caught:
             async with websockets.connect(
-                f"{room.server.ws_url}/f/workshops/{room.workshop_id}/board/ws",
-                additional_headers={"Cookie": copied, "Origin": room.server.url},
+                f"{live_room.server.ws_url}/f/workshops/{live_room.workshop_id}/board/ws",
+                additional_headers={"Cookie": copied, "Origin": live_room.server.url},
             ):
                 pass
         assert caught.value.response.status_code == 403
 
 
-async def test_a_replayed_participant_cookie_still_counts_as_one_person(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
-    async with httpx.AsyncClient(base_url=room.server.url) as copy:
+async def test_a_replayed_participant_cookie_still_counts_as_one_person(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
+    async with httpx.AsyncClient(base_url=live_room.server.url) as copy:
         copy.cookies.update(phone.client.cookies)
-        twin = Phone(copy, ws_base=room.server.ws_url)
-        twin.code = room.code
+        twin = Phone(copy, ws_base=live_room.server.ws_url)
+        twin.code = live_room.code
         async with phone.socket() as ws, twin.socket() as ws2:
             await asyncio.wait_for(ws.recv(), WAIT)
             await asyncio.wait_for(ws2.recv(), WAIT)
-            await ws.send(Phone.ballot_message(room.round_id, {a: 3}))
+            await ws.send(Phone.ballot_message(live_room.round_id, {a: 3}))
             await receive_until(ws, lambda m: 'data-state="saved"' in m)
-            await ws2.send(Phone.ballot_message(room.round_id, {b: 3}))
+            await ws2.send(Phone.ballot_message(live_room.round_id, {b: 3}))
             await receive_until(ws2, lambda m: 'data-state="saved"' in m)
-    rows = ballot_rows(room.server.data_path, room.round_id)
+    rows = ballot_rows(live_room.server.data_path, live_room.round_id)
     assert len(rows) == 1
     assert json.loads(rows[0][1]) == {"dots": {str(b): 3}}
 
 
-async def test_the_board_socket_refuses_a_phone_cookie(room):
-    phone = await room.phone()
+async def test_the_board_socket_refuses_a_phone_cookie(live_room):
+    phone = await live_room.phone()
     with pytest.raises(InvalidStatus) as caught:
         async with browser_socket(
-            room.server.ws_url, f"/f/workshops/{room.workshop_id}/board/ws", phone.client
+            live_room.server.ws_url, f"/f/workshops/{live_room.workshop_id}/board/ws", phone.client
         ):
             pass
     assert caught.value.response.status_code == 403

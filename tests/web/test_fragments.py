@@ -13,14 +13,7 @@ from facilitation.web.live import status_html
 from facilitation.web.views.facilitator import console_data
 from facilitation.workshop import screens
 from tests.conftest import new_client
-from tests.helpers import ROOT, Phone, signed_in_facilitator
-
-
-@pytest.fixture
-async def facilitator(app, client):
-    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
-    return await signed_in_facilitator(app, client)
-
+from tests.helpers import ROOT, Phone
 
 VOID = {
     "area",
@@ -187,44 +180,44 @@ STATE_IDS = ["-".join([k, s] + (["hidden"] if h else [])) for k, s, h in STATES]
 
 
 @pytest.fixture(params=STATES, ids=STATE_IDS)
-async def scene(request, app) -> Scene:
+async def fragment_scene(request, app) -> Scene:
     kind, state, hidden = request.param
     return await Scene(app).build(kind, state, hidden)
 
 
-async def test_the_board_fragment_root_is_board_and_the_workshop_id(scene):
-    root = root_of(await scene.board())
-    assert root["id"] == f"board-{scene.workshop.id}"
+async def test_the_board_fragment_root_is_board_and_the_workshop_id(fragment_scene):
+    root = root_of(await fragment_scene.board())
+    assert root["id"] == f"board-{fragment_scene.workshop.id}"
 
 
-async def test_the_stage_fragment_root_is_stage_and_the_workshop_id(scene):
-    html = await scene.stage()
+async def test_the_stage_fragment_root_is_stage_and_the_workshop_id(fragment_scene):
+    html = await fragment_scene.stage()
     root = root_of(html)
-    assert root["id"] == f"stage-{scene.workshop.id}"
+    assert root["id"] == f"stage-{fragment_scene.workshop.id}"
     assert "hx-swap-oob" not in root
-    assert root_of(await scene.stage(oob=True))["hx-swap-oob"] == "true"
+    assert root_of(await fragment_scene.stage(oob=True))["hx-swap-oob"] == "true"
 
 
-async def test_the_console_live_fragment_root_is_console_live_and_the_workshop_id(scene):
-    root = root_of(await scene.console_live())
-    assert root["id"] == f"console-live-{scene.workshop.id}"
-    assert root_of(await scene.console_live(oob=True))["hx-swap-oob"] == "true"
+async def test_the_console_live_fragment_root_is_console_live_and_the_workshop_id(fragment_scene):
+    root = root_of(await fragment_scene.console_live())
+    assert root["id"] == f"console-live-{fragment_scene.workshop.id}"
+    assert root_of(await fragment_scene.console_live(oob=True))["hx-swap-oob"] == "true"
 
 
-async def test_the_console_main_fragment_root_is_console_main_and_the_workshop_id(scene):
-    root = root_of(await scene.console_main())
-    assert root["id"] == f"console-main-{scene.workshop.id}"
-    assert root_of(await scene.console_main(oob=True))["hx-swap-oob"] == "true"
+async def test_the_console_main_fragment_root_is_console_main_and_the_workshop_id(fragment_scene):
+    root = root_of(await fragment_scene.console_main())
+    assert root["id"] == f"console-main-{fragment_scene.workshop.id}"
+    assert root_of(await fragment_scene.console_main(oob=True))["hx-swap-oob"] == "true"
 
 
-async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(scene):
-    html = await scene.idea_desk()
+async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(fragment_scene):
+    html = await fragment_scene.idea_desk()
     root = root_of(html)
-    assert root["id"] == f"idea-desk-{scene.workshop.id}"
+    assert root["id"] == f"idea-desk-{fragment_scene.workshop.id}"
     # Present on every console so a push can fill it; hidden unless ideas are being collected.
-    is_ideas = scene.round is not None and scene.round.kind == "ideas"
+    is_ideas = fragment_scene.round is not None and fragment_scene.round.kind == "ideas"
     assert ("hidden" in root) is not is_ideas
-    assert root_of(await scene.idea_desk(oob=True))["hx-swap-oob"] == "true"
+    assert root_of(await fragment_scene.idea_desk(oob=True))["hx-swap-oob"] == "true"
 
 
 @pytest.mark.parametrize("oob", [False, True])

@@ -729,7 +729,13 @@ def field_values(desk: Desk) -> st.SearchStrategy:
         st.sampled_from(["staff", "residents", "done", "not_possible", "2030-02-30", "0.5", "nan"]),
         odd_numbers,
         st.sampled_from(ids),
-        st.sampled_from([desk.ids["code"], desk.ids["code"].lower(), desk.other_ids["code"]]),
+        st.sampled_from(
+            [
+                desk.ids["code"],
+                desk.ids["code"].lower(),
+                desk.other_ids["code"],
+            ]
+        ),
         long_text(20_000),
         st.text(st.characters(categories=["Cc", "Zs", "Mn", "So"]), max_size=20),
     )
@@ -811,7 +817,7 @@ async def token_for(device: httpx.AsyncClient, who: str, desk: Desk) -> str:
 
 
 @pytest.fixture
-async def desk(app, client, settings):
+async def prepared_desk(app, client, settings):
     made = await prepare(app, client, settings.data_path)
     yield made
     for device in made.devices.values():
@@ -885,14 +891,16 @@ KNOWN_FAULTS: dict[str, pytest.MarkDecorator] = {}
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-async def test_a_fuzzed_form_never_fails_and_a_refused_one_changes_nothing(desk, form, data):
+async def test_a_fuzzed_form_never_fails_and_a_refused_one_changes_nothing(
+    prepared_desk, form, data
+):
     _name, path, who, valid = form
     word = data.draw(st.sampled_from(["", "x"]) | st.from_regex(r"\A[a-zA-Z_-]{1,12}\Z"))
-    url = path.format(**desk.ids, word=word or "unknown")
-    fields = data.draw(forms(desk, valid(desk.ids)), label="form")
+    url = path.format(**prepared_desk.ids, word=word or "unknown")
+    fields = data.draw(forms(prepared_desk, valid(prepared_desk.ids)), label="form")
     htmx = data.draw(st.booleans(), label="htmx")
     multipart = data.draw(st.booleans(), label="multipart")
-    await post_and_check(desk, url, who, fields, htmx, multipart)
+    await post_and_check(prepared_desk, url, who, fields, htmx, multipart)
 
 
 LONG_NUMBER = "9" * 5000  # int() refuses strings of more than 4300 digits with a ValueError
@@ -906,11 +914,13 @@ KNOWN_HOSTILE_FORMS = [
 
 
 @pytest.mark.parametrize("name, changes", KNOWN_HOSTILE_FORMS)
-async def test_forms_that_once_failed_are_refused_in_plain_words(desk, name, changes):
+async def test_forms_that_once_failed_are_refused_in_plain_words(prepared_desk, name, changes):
     _name, path, who, valid = next(f for f in FORMS if f[0] == name)
-    fields = {**valid(desk.ids), **changes}
+    fields = {**valid(prepared_desk.ids), **changes}
     for htmx in (False, True):
-        response = await post_and_check(desk, path.format(**desk.ids), who, fields, htmx, False)
+        response = await post_and_check(
+            prepared_desk, path.format(**prepared_desk.ids), who, fields, htmx, False
+        )
         assert response.status_code == 400
         assert "must be a whole number from 1 to 100" in shown_message(response)
 
@@ -944,14 +954,20 @@ async def chunks(body: bytes):
     ],
 )
 @pytest.mark.parametrize("how", ["sized", "chunked", "multipart"])
-async def test_an_oversized_body_is_refused_with_413_and_changes_nothing(desk, path, who, how):
-    device = await sender_for(desk, who)
-    token = await token_for(device, who, desk)
-    url = path.format(**desk.ids)
-    before = db_rows(desk.data_path)
+async def test_an_oversized_body_is_refused_with_413_and_changes_nothing(
+    prepared_desk, path, who, how
+):
+    device = await sender_for(prepared_desk, who)
+    token = await token_for(device, who, prepared_desk)
+    url = path.format(**prepared_desk.ids)
+    before = db_rows(prepared_desk.data_path)
     for htmx in (False, True):
         headers = {"HX-Request": "true"} if htmx else {}
-        fields = [("csrf", token), ("title", "x" * BIG), ("round_id", str(desk.ids["open_round"]))]
+        fields = [
+            ("csrf", token),
+            ("title", "x" * BIG),
+            ("round_id", str(prepared_desk.ids["open_round"])),
+        ]
         if how == "multipart":
             body, content_type = encode_multipart(fields)
             headers["Content-Type"] = content_type
@@ -967,4 +983,4 @@ async def test_an_oversized_body_is_refused_with_413_and_changes_nothing(desk, p
             assert shown_message(response) == "That was too much to send at once."
         else:
             assert response.text == DECLARED_TOO_LARGE
-    assert db_rows(desk.data_path) == before
+    assert db_rows(prepared_desk.data_path) == before

@@ -8,35 +8,23 @@ import json
 import re
 import signal
 import time
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.helpers import Facilitator, Phone, Server, add_user, browser_socket, stage_of
-
-WAIT = 15.0  # seconds: generous, so a loaded machine never fails a test that would pass
-
-
-async def receive_until(ws, wanted, timeout: float = WAIT) -> tuple[str, list[str]]:
-    """Read messages until one satisfies ``wanted``; returns it and every message read."""
-    seen: list[str] = []
-
-    async def read() -> str:
-        while True:
-            message = await ws.recv()
-            seen.append(message)
-            if wanted(message):
-                return message
-
-    return await asyncio.wait_for(read(), timeout), seen
-
-
-def status_of(html: str) -> str:
-    return re.search(r'id="ballot-status".*?data-state="(\w+)"', html, re.S).group(1)
+from tests.helpers import (
+    WAIT,
+    Facilitator,
+    Phone,
+    Server,
+    browser_socket,
+    receive_until,
+    stage_of,
+    status_of,
+)
+from tests.room import Room, live_room_on
 
 
 def score(board: str, option_id: int) -> int | None:
@@ -44,101 +32,25 @@ def score(board: str, option_id: int) -> int | None:
     return int(match.group(1)) if match else None
 
 
-@dataclass
-class Room:
-    server: Server
-    facilitator: Facilitator
-    workshop_id: int
-    code: str
-    options: list[int]
-    round_id: int
-    clients: list[httpx.AsyncClient]
-
-    def client(self) -> httpx.AsyncClient:
-        made = httpx.AsyncClient(base_url=self.server.url, timeout=WAIT)
-        self.clients.append(made)
-        return made
-
-    async def phone(self, name: str = "") -> Phone:
-        phone = Phone(self.client(), ws_base=self.server.ws_url)
-        await phone.join(self.code, name)
-        return phone
-
-    async def act(self, action: str) -> None:
-        response = await self.facilitator.round_action(self.workshop_id, self.round_id, action)
-        assert response.status_code == 303, response.text
-
-    async def export(self, name: str) -> str:
-        response = await self.facilitator.client.get(
-            f"/f/workshops/{self.workshop_id}/export/{name}"
-        )
-        assert response.status_code == 200
-        return response.text
-
-    def board(self):
-        path = f"/f/workshops/{self.workshop_id}/board/ws"
-        return browser_socket(self.server.ws_url, path, self.facilitator.client)
-
-
-async def make_room(server: Server, clients: list) -> Room:
-    staff = httpx.AsyncClient(base_url=server.url, timeout=WAIT)
-    clients.append(staff)
-    facilitator = Facilitator(staff)
-    assert (await facilitator.login()).status_code == 303
-    workshop_id, code = await facilitator.create_workshop("Green spaces")
-    options = [
-        await facilitator.add_option(workshop_id, t) for t in ("Benches", "Lighting", "Trees")
-    ]
-    round_id = await facilitator.create_round(workshop_id, "Priorities", options)
-    return Room(server, facilitator, workshop_id, code, options, round_id, clients)
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    """One real server for this module's tests; each test works in a workshop of its own."""
-    data = str(tmp_path_factory.mktemp("live") / "live.sqlite3")
-    add_user(data)
-    srv = Server(data).start()
-    yield srv
-    srv.stop()
-
-
-@asynccontextmanager
-async def opened_room(server: Server):
-    clients: list[httpx.AsyncClient] = []
-    try:
-        yield await make_room(server, clients)
-    finally:
-        for c in clients:
-            await c.aclose()
-
-
-@pytest.fixture
-async def room(shared_server):
-    """A workshop on a real server with three options and a draft dot round (5 dots, cap 3)."""
-    async with opened_room(shared_server) as made:
-        yield made
-
-
 # -- the phone -------------------------------------------------------------------------------------
 
 
-async def test_the_first_message_is_the_full_current_stage(room):
-    phone = await room.phone("Ann")
+async def test_the_first_message_is_the_full_current_stage(live_room):
+    phone = await live_room.phone("Ann")
     async with phone.socket() as ws:
         first = await asyncio.wait_for(ws.recv(), WAIT)
-    assert first.startswith(f'<section id="stage-{room.workshop_id}"')
+    assert first.startswith(f'<section id="stage-{live_room.workshop_id}"')
     assert stage_of(first) == "waiting"
     assert "Welcome, Ann" in first
 
 
-async def test_a_reconnecting_phone_gets_its_saved_ballot_first(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
+async def test_a_reconnecting_phone_gets_its_saved_ballot_first(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(room.round_id, {a: 2, b: 3}))
+        await ws.send(Phone.ballot_message(live_room.round_id, {a: 2, b: 3}))
         await receive_until(ws, lambda m: 'data-state="saved"' in m)
     async with phone.socket() as ws:
         first = await asyncio.wait_for(ws.recv(), WAIT)
@@ -147,35 +59,39 @@ async def test_a_reconnecting_phone_gets_its_saved_ballot_first(room):
     assert f'name="dots-{b}" value="3"' in first
 
 
-async def test_a_ballot_is_acknowledged_after_it_is_stored(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
+async def test_a_ballot_is_acknowledged_after_it_is_stored(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(room.round_id, {a: 3, b: 2}, client_id="phone-ack-0001"))
+        await ws.send(
+            Phone.ballot_message(live_room.round_id, {a: 3, b: 2}, client_id="phone-ack-0001")
+        )
         ack = await asyncio.wait_for(ws.recv(), WAIT)
         # Read straight after the ack, while the socket is still open: it is already stored.
-        results = await room.export("results.csv")
+        results = await live_room.export("results.csv")
     assert ack.startswith('<p id="ballot-status"')
     assert status_of(ack) == "saved"
     assert 'data-client-id="phone-ack-0001"' in ack
     assert 'hx-swap-oob="true"' in ack
-    assert f"{room.round_id},Priorities,dots,1,no,{a},Benches,3,1,1" in results
-    assert f"{room.round_id},Priorities,dots,2,no,{b},Lighting,2,1,1" in results
+    assert f"{live_room.round_id},Priorities,dots,1,no,{a},Benches,3,1,1" in results
+    assert f"{live_room.round_id},Priorities,dots,2,no,{b},Lighting,2,1,1" in results
 
 
-async def test_the_same_ballot_sent_twice_over_the_socket_counts_once(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
+async def test_the_same_ballot_sent_twice_over_the_socket_counts_once(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
         for dots in ({a: 3}, {b: 3}):
-            await ws.send(Phone.ballot_message(room.round_id, dots, client_id="resent-form-01"))
+            await ws.send(
+                Phone.ballot_message(live_room.round_id, dots, client_id="resent-form-01")
+            )
             ack = await asyncio.wait_for(ws.recv(), WAIT)
             assert status_of(ack) == "saved"
-    ballots = await room.export("ballots.csv")
+    ballots = await live_room.export("ballots.csv")
     assert len(ballots.strip().splitlines()) == 2  # the header and Benches' three dots
     assert f",{a},Benches,3," in ballots
 
@@ -199,46 +115,46 @@ BAD_MESSAGES = {
 
 
 @pytest.mark.parametrize("kind", list(BAD_MESSAGES))
-async def test_a_bad_message_gets_an_error_status_and_changes_nothing(room, kind):
-    await room.act("open")
-    phone = await room.phone()
-    before = await room.export("ballots.csv")
+async def test_a_bad_message_gets_an_error_status_and_changes_nothing(live_room, kind):
+    await live_room.act("open")
+    phone = await live_room.phone()
+    before = await live_room.export("ballots.csv")
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(BAD_MESSAGES[kind](room))
+        await ws.send(BAD_MESSAGES[kind](live_room))
         reply = await asyncio.wait_for(ws.recv(), WAIT)
         assert reply.startswith('<p id="ballot-status"')
         assert status_of(reply) == "error"
         # The connection stays usable: a good ballot afterwards is saved.
-        await ws.send(Phone.ballot_message(room.round_id, {room.options[2]: 1}))
+        await ws.send(Phone.ballot_message(live_room.round_id, {live_room.options[2]: 1}))
         assert status_of(await asyncio.wait_for(ws.recv(), WAIT)) == "saved"
-    after = await room.export("ballots.csv")
+    after = await live_room.export("ballots.csv")
     assert after.splitlines()[0] == before.strip()
     assert len(after.strip().splitlines()) == 2
-    assert f",{room.options[2]},Trees,1," in after
+    assert f",{live_room.options[2]},Trees,1," in after
 
 
-async def test_a_ballot_for_a_closed_round_is_refused_with_the_closed_message(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
+async def test_a_ballot_for_a_closed_round_is_refused_with_the_closed_message(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(room.round_id, {a: 3}))
+        await ws.send(Phone.ballot_message(live_room.round_id, {a: 3}))
         await receive_until(ws, lambda m: 'data-state="saved"' in m)
-        await room.act("close")
+        await live_room.act("close")
         await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed")
-        await ws.send(Phone.ballot_message(room.round_id, {b: 3}))
+        await ws.send(Phone.ballot_message(live_room.round_id, {b: 3}))
         reply, _ = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
     assert status_of(reply) == "error"
     assert "This round is closed, so your ballot was not changed." in reply
-    results = await room.export("results.csv")
-    assert f"{room.round_id},Priorities,dots,1,no,{a},Benches,3,1,1" in results
+    results = await live_room.export("results.csv")
+    assert f"{live_room.round_id},Priorities,dots,1,no,{a},Benches,3,1,1" in results
 
 
-async def test_a_message_over_64_kib_closes_the_connection_with_1009(room):
-    await room.act("open")
-    phone = await room.phone()
+async def test_a_message_over_64_kib_closes_the_connection_with_1009(live_room):
+    await live_room.act("open")
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         await asyncio.wait_for(ws.recv(), WAIT)
         await ws.send(json.dumps({"action": "ballot", "padding": "x" * (64 * 1024)}))
@@ -246,26 +162,28 @@ async def test_a_message_over_64_kib_closes_the_connection_with_1009(room):
             await asyncio.wait_for(ws.recv(), WAIT)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
-    assert (await room.export("ballots.csv")).strip().count("\n") == 0
+    assert (await live_room.export("ballots.csv")).strip().count("\n") == 0
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", None])
-async def test_a_handshake_from_another_origin_is_refused(room, origin):
-    phone = await room.phone()
+async def test_a_handshake_from_another_origin_is_refused(live_room, origin):
+    phone = await live_room.phone()
     headers = {"Cookie": phone.cookie_header()}
     if origin is not None:
         headers["Origin"] = origin
     with pytest.raises(InvalidStatus) as refused:
         async with websockets.connect(
-            f"{room.server.ws_url}/w/{room.code}/ws", additional_headers=headers, open_timeout=WAIT
+            f"{live_room.server.ws_url}/w/{live_room.code}/ws",
+            additional_headers=headers,
+            open_timeout=WAIT,
         ):
             pass
     assert refused.value.response.status_code == 403
 
 
-async def test_a_phone_that_has_not_joined_is_refused(room):
-    stranger = Phone(room.client(), ws_base=room.server.ws_url)
-    stranger.code = room.code
+async def test_a_phone_that_has_not_joined_is_refused(live_room):
+    stranger = Phone(live_room.client(), ws_base=live_room.server.ws_url)
+    stranger.code = live_room.code
     await stranger.client.get("/")  # a signed cookie, but no place in the workshop
     with pytest.raises(InvalidStatus) as refused:
         async with stranger.socket():
@@ -273,33 +191,33 @@ async def test_a_phone_that_has_not_joined_is_refused(room):
     assert refused.value.response.status_code == 403
 
 
-async def test_a_phone_follows_the_facilitator_without_asking(room):
-    phone = await room.phone()
+async def test_a_phone_follows_the_facilitator_without_asking(live_room):
+    phone = await live_room.phone()
     async with phone.socket() as ws:
         assert stage_of(await asyncio.wait_for(ws.recv(), WAIT)) == "waiting"
-        await room.act("open")
+        await live_room.act("open")
         opened, _ = await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "open")
         assert 'id="ballot"' in opened
         assert "Benches" in opened
-        await room.act("close")
+        await live_room.act("close")
         closed, _ = await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed")
         assert 'id="ballot"' not in closed
 
 
-async def test_after_a_close_each_phone_is_pushed_its_own_ballot(room):
+async def test_after_a_close_each_phone_is_pushed_its_own_ballot(live_room):
     """The new stage is read once for all the room's phones; each still shows its own ballot."""
-    a, b, c = room.options
-    await room.act("open")
-    phones = [await room.phone(name) for name in ("Ann", "Bo", "Cy")]
+    a, b, c = live_room.options
+    await live_room.act("open")
+    phones = [await live_room.phone(name) for name in ("Ann", "Bo", "Cy")]
     votes = [{a: 2, b: 3}, {c: 1}, None]
     async with phones[0].socket() as ann, phones[1].socket() as bo, phones[2].socket() as cy:
         sockets = (ann, bo, cy)
         for ws, dots in zip(sockets, votes, strict=True):
             await asyncio.wait_for(ws.recv(), WAIT)
             if dots:
-                await ws.send(Phone.ballot_message(room.round_id, dots))
+                await ws.send(Phone.ballot_message(live_room.round_id, dots))
                 await receive_until(ws, lambda m: 'data-state="saved"' in m)
-        await room.act("close")
+        await live_room.act("close")
         closed = [
             (await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed"))[0]
             for ws in sockets
@@ -318,45 +236,47 @@ async def test_after_a_close_each_phone_is_pushed_its_own_ballot(room):
 # -- the board and the console ---------------------------------------------------------------------
 
 
-async def test_the_board_receives_the_new_totals_after_a_vote(room):
-    a, b, _c = room.options
-    await room.act("open")
-    phone = await room.phone()
-    async with room.board() as board, phone.socket() as ws:
+async def test_the_board_receives_the_new_totals_after_a_vote(live_room):
+    a, b, _c = live_room.options
+    await live_room.act("open")
+    phone = await live_room.phone()
+    async with live_room.board_socket() as board, phone.socket() as ws:
         first = await asyncio.wait_for(board.recv(), WAIT)
-        assert first.startswith(f'<div id="board-{room.workshop_id}"')
+        assert first.startswith(f'<div id="board-{live_room.workshop_id}"')
         assert 'data-ballots="0"' in first
         await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(room.round_id, {a: 3, b: 2}))
+        await ws.send(Phone.ballot_message(live_room.round_id, {a: 3, b: 2}))
         await receive_until(ws, lambda m: 'data-state="saved"' in m)
         updated, _ = await receive_until(board, lambda m: 'data-ballots="1"' in m)
-    assert updated.startswith(f'<div id="board-{room.workshop_id}"')
+    assert updated.startswith(f'<div id="board-{live_room.workshop_id}"')
     assert score(updated, a) == 3
     assert score(updated, b) == 2
     assert re.search(r"<dd data-voted>1</dd>", updated)
 
 
-async def test_the_console_strip_counts_a_new_participant(room):
-    path = f"/f/workshops/{room.workshop_id}/ws"
-    async with browser_socket(room.server.ws_url, path, room.facilitator.client) as console:
+async def test_the_console_strip_counts_a_new_participant(live_room):
+    path = f"/f/workshops/{live_room.workshop_id}/ws"
+    async with browser_socket(
+        live_room.server.ws_url, path, live_room.facilitator.client
+    ) as console:
         first = await asyncio.wait_for(console.recv(), WAIT)
-        assert first.startswith(f'<section id="console-live-{room.workshop_id}"')
+        assert first.startswith(f'<section id="console-live-{live_room.workshop_id}"')
         assert "<dd data-joined>0</dd>" in first
-        await room.phone()
+        await live_room.phone()
         await receive_until(console, lambda m: "<dd data-joined>1</dd>" in m)
 
 
-async def test_a_burst_of_ballots_is_coalesced_into_few_board_messages(room):
-    a, b, c = room.options
-    await room.act("open")
-    phones = await asyncio.gather(*(room.phone() for _ in range(20)))
+async def test_a_burst_of_ballots_is_coalesced_into_few_board_messages(live_room):
+    a, b, c = live_room.options
+    await live_room.act("open")
+    phones = await asyncio.gather(*(live_room.phone() for _ in range(20)))
     sequence = [{a: 1}, {a: 1, b: 1}, {a: 2, b: 2, c: 1}]  # each phone's last ballot counts
 
     async def vote_three_times(phone: Phone) -> None:
         async with phone.socket() as ws:
             await asyncio.wait_for(ws.recv(), WAIT)
             for dots in sequence:  # sent back to back, without waiting for acks
-                await ws.send(Phone.ballot_message(room.round_id, dots))
+                await ws.send(Phone.ballot_message(live_room.round_id, dots))
             acks = 0
             while acks < len(sequence):
                 message = await asyncio.wait_for(ws.recv(), WAIT)
@@ -367,7 +287,7 @@ async def test_a_burst_of_ballots_is_coalesced_into_few_board_messages(room):
     def final(m: str) -> bool:
         return 'data-ballots="20"' in m and (score(m, a), score(m, b), score(m, c)) == (40, 40, 20)
 
-    async with room.board() as board:
+    async with live_room.board_socket() as board:
         await asyncio.wait_for(board.recv(), WAIT)
         started = time.monotonic()
         await asyncio.gather(*(vote_three_times(p) for p in phones))
@@ -384,7 +304,7 @@ async def test_a_burst_of_ballots_is_coalesced_into_few_board_messages(room):
 
 
 async def test_an_acknowledged_ballot_survives_the_server_being_killed(server):
-    async with opened_room(server) as room:
+    async with live_room_on(server) as room:
         await vote_then_kill_then_check(room)
 
 

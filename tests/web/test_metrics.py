@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from facilitation import create_app
 from facilitation.settings import Settings
-from tests.helpers import Phone, browser_socket
-from tests.web.test_live import WAIT, opened_room, receive_until
+from tests.helpers import WAIT, Phone, browser_socket, receive_until
+from tests.room import live_room_on
 
 TOKEN = "a long scrape token for the tests"
 
@@ -57,7 +57,7 @@ def latency(part: str, via: str, le: str | None = None) -> tuple[str, tuple]:
 
 
 async def test_ballots_over_the_socket_and_http_move_the_counter_and_the_latency(server):
-    async with opened_room(server) as room:
+    async with live_room_on(server) as room:
         a, b, _c = room.options
         await room.act("open")
         before = await scrape(server.url)
@@ -81,7 +81,7 @@ async def test_ballots_over_the_socket_and_http_move_the_counter_and_the_latency
 
 
 async def test_a_refused_ballot_is_not_counted(server):
-    async with opened_room(server) as room:
+    async with live_room_on(server) as room:
         await room.act("open")
         phone = await room.phone()
         async with phone.socket() as ws:
@@ -94,13 +94,13 @@ async def test_a_refused_ballot_is_not_counted(server):
 
 
 async def test_connected_phones_and_screens_are_gauges(server):
-    async with opened_room(server) as room:
+    async with live_room_on(server) as room:
         phone = await room.phone()
         staff = room.facilitator.client
         console = f"/f/workshops/{room.workshop_id}/ws"
         async with (
             phone.socket() as ws,
-            room.board() as board,
+            room.board_socket() as board,
             browser_socket(server.ws_url, console, staff) as strip,
         ):
             for sock in (ws, board, strip):
@@ -112,7 +112,7 @@ async def test_connected_phones_and_screens_are_gauges(server):
 
 
 async def test_open_rounds_are_read_at_scrape_time(server):
-    async with opened_room(server) as room:
+    async with live_room_on(server) as room:
         draft = await scrape(server.url)
         await room.act("open")
         opened = await scrape(server.url)

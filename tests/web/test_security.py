@@ -9,9 +9,7 @@ import html
 import io
 import json
 import re
-from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 from starlette.routing import Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
@@ -22,24 +20,15 @@ from tests.helpers import (
     PASSWORD,
     Facilitator,
     Phone,
-    Server,
-    add_user,
     browser_socket,
     csrf_of,
     db_rows,
     quick_hash,
-    signed_in_facilitator,
 )
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 WAIT = 15.0
-
-
-@pytest.fixture
-async def facilitator(app, client):
-    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
-    return await signed_in_facilitator(app, client)
 
 
 def fill(path: str, values: dict[str, object]) -> str:
@@ -616,35 +605,6 @@ async def test_an_oversized_body_is_refused_with_413(setup, facilitator, setting
 # -- the same rules on real websockets -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    """One real server for this module's websocket tests; each test makes its own workshops."""
-    data = str(tmp_path_factory.mktemp("security") / "live.sqlite3")
-    add_user(data)
-    srv = Server(data).start()
-    yield srv
-    srv.stop()
-
-
-@asynccontextmanager
-async def live_people(server: Server):
-    """A signed-in facilitator and a factory of phones, against the real server."""
-    clients: list[httpx.AsyncClient] = []
-
-    def client() -> httpx.AsyncClient:
-        made = httpx.AsyncClient(base_url=server.url, timeout=WAIT)
-        clients.append(made)
-        return made
-
-    try:
-        facilitator = Facilitator(client())
-        assert (await facilitator.login()).status_code == 303
-        yield facilitator, client
-    finally:
-        for c in clients:
-            await c.aclose()
-
-
 async def live_workshop(facilitator: Facilitator, title: str = "Green spaces", option=None):
     workshop_id, code = await facilitator.create_workshop(title)
     options = [await facilitator.add_option(workshop_id, t) for t in (option or "Benches", "Trees")]
@@ -654,75 +614,75 @@ async def live_workshop(facilitator: Facilitator, title: str = "Green spaces", o
 
 
 @pytest.mark.parametrize("visitor", ["no-cookie", "visited-home-page", "resident"])
-async def test_every_facilitator_websocket_refuses_a_stranger(app, shared_server, visitor):
+async def test_every_facilitator_websocket_refuses_a_stranger(app, live_room, visitor):
     sockets = [
         r.path for r in app.routes if isinstance(r, WebSocketRoute) and r.path.startswith("/f")
     ]
     assert len(sockets) >= 2, sockets
-    async with live_people(shared_server) as (facilitator, client):
-        workshop_id, code, _round, _options = await live_workshop(facilitator)
-        device = client()
-        if visitor == "visited-home-page":
-            await device.get("/")
-        elif visitor == "resident":
-            await Phone(device).join(code)
-        for path in sockets:
-            url = fill(path, {"workshop_id": workshop_id})
-            with pytest.raises(InvalidStatus) as refused:
-                async with browser_socket(shared_server.ws_url, url, device):
-                    pass
-            assert refused.value.response.status_code == 403, url
-        for path in sockets:  # the same sockets open for the facilitator
-            url = fill(path, {"workshop_id": workshop_id})
-            async with browser_socket(shared_server.ws_url, url, facilitator.client) as ws:
-                assert f"-{workshop_id}" in await asyncio.wait_for(ws.recv(), WAIT)
-
-
-async def test_a_resident_of_one_workshop_cannot_vote_in_another_over_websockets(shared_server):
-    async with live_people(shared_server) as (facilitator, client):
-        a_id, a_code, _a_round, _a_opts = await live_workshop(facilitator, "Estate A")
-        b_id, b_code, b_round, b_opts = await live_workshop(facilitator, "Estate B")
-        phone = Phone(client(), ws_base=shared_server.ws_url)
-        await phone.join(a_code)
-
-        phone.code = b_code
+    facilitator, client = live_room.facilitator, live_room.client
+    workshop_id, code, _round, _options = await live_workshop(facilitator)
+    device = client()
+    if visitor == "visited-home-page":
+        await device.get("/")
+    elif visitor == "resident":
+        await Phone(device).join(code)
+    for path in sockets:
+        url = fill(path, {"workshop_id": workshop_id})
         with pytest.raises(InvalidStatus) as refused:
-            async with phone.socket():
+            async with browser_socket(live_room.server.ws_url, url, device):
                 pass
-        assert refused.value.response.status_code == 403
+        assert refused.value.response.status_code == 403, url
+    for path in sockets:  # the same sockets open for the facilitator
+        url = fill(path, {"workshop_id": workshop_id})
+        async with browser_socket(live_room.server.ws_url, url, facilitator.client) as ws:
+            assert f"-{workshop_id}" in await asyncio.wait_for(ws.recv(), WAIT)
 
-        phone.code = a_code
+
+async def test_a_resident_of_one_workshop_cannot_vote_in_another_over_websockets(live_room):
+    facilitator, client = live_room.facilitator, live_room.client
+    a_id, a_code, _a_round, _a_opts = await live_workshop(facilitator, "Estate A")
+    b_id, b_code, b_round, b_opts = await live_workshop(facilitator, "Estate B")
+    phone = Phone(client(), ws_base=live_room.server.ws_url)
+    await phone.join(a_code)
+
+    phone.code = b_code
+    with pytest.raises(InvalidStatus) as refused:
+        async with phone.socket():
+            pass
+    assert refused.value.response.status_code == 403
+
+    phone.code = a_code
+    async with phone.socket() as ws:
+        await asyncio.wait_for(ws.recv(), WAIT)
+        await ws.send(Phone.ballot_message(b_round, {b_opts[0]: 1}))
+        reply = await asyncio.wait_for(ws.recv(), WAIT)
+    assert 'data-state="error"' in reply
+    for workshop_id in (a_id, b_id):
+        ballots = await facilitator.client.get(f"/f/workshops/{workshop_id}/export/ballots.csv")
+        assert ballots.text.strip().count("\n") == 0, "no ballot was stored anywhere"
+
+
+async def test_markup_is_escaped_in_pushed_fragments(live_room):
+    facilitator, client = live_room.facilitator, live_room.client
+    workshop_id, code, round_id, (evil, _trees) = await live_workshop(
+        facilitator, SCRIPT, option=SCRIPT
+    )
+    phone = Phone(client(), ws_base=live_room.server.ws_url)
+    await phone.join(code, SCRIPT)
+    board_path = f"/f/workshops/{workshop_id}/board/ws"
+    async with browser_socket(live_room.server.ws_url, board_path, facilitator.client) as board:
+        assert_escaped(await asyncio.wait_for(board.recv(), WAIT))
         async with phone.socket() as ws:
-            await asyncio.wait_for(ws.recv(), WAIT)
-            await ws.send(Phone.ballot_message(b_round, {b_opts[0]: 1}))
-            reply = await asyncio.wait_for(ws.recv(), WAIT)
-        assert 'data-state="error"' in reply
-        for workshop_id in (a_id, b_id):
-            ballots = await facilitator.client.get(f"/f/workshops/{workshop_id}/export/ballots.csv")
-            assert ballots.text.strip().count("\n") == 0, "no ballot was stored anywhere"
+            stage = await asyncio.wait_for(ws.recv(), WAIT)
+            assert_escaped(stage)
+            await ws.send(Phone.ballot_message(round_id, {evil: 3}))
+            assert 'data-state="saved"' in await asyncio.wait_for(ws.recv(), WAIT)
 
+        async def pushed() -> str:
+            while 'data-ballots="1"' not in (message := await board.recv()):
+                pass
+            return message
 
-async def test_markup_is_escaped_in_pushed_fragments(shared_server):
-    async with live_people(shared_server) as (facilitator, client):
-        workshop_id, code, round_id, (evil, _trees) = await live_workshop(
-            facilitator, SCRIPT, option=SCRIPT
-        )
-        phone = Phone(client(), ws_base=shared_server.ws_url)
-        await phone.join(code, SCRIPT)
-        board_path = f"/f/workshops/{workshop_id}/board/ws"
-        async with browser_socket(shared_server.ws_url, board_path, facilitator.client) as board:
-            assert_escaped(await asyncio.wait_for(board.recv(), WAIT))
-            async with phone.socket() as ws:
-                stage = await asyncio.wait_for(ws.recv(), WAIT)
-                assert_escaped(stage)
-                await ws.send(Phone.ballot_message(round_id, {evil: 3}))
-                assert 'data-state="saved"' in await asyncio.wait_for(ws.recv(), WAIT)
-
-            async def pushed() -> str:
-                while 'data-ballots="1"' not in (message := await board.recv()):
-                    pass
-                return message
-
-            update = await asyncio.wait_for(pushed(), WAIT)
-        assert_escaped(update)
-        assert f'data-option="{evil}" data-score="3"' in update
+        update = await asyncio.wait_for(pushed(), WAIT)
+    assert_escaped(update)
+    assert f'data-option="{evil}" data-score="3"' in update

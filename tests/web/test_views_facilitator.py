@@ -16,14 +16,7 @@ from tests.helpers import (
     csrf_of,
     db_rows,
     quick_hash,
-    signed_in_facilitator,
 )
-
-
-@pytest.fixture
-async def facilitator(app, client):
-    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
-    return await signed_in_facilitator(app, client)
 
 
 def text(response) -> str:
@@ -34,17 +27,6 @@ async def follow(person: Facilitator, response) -> str:
     """What the facilitator sees after a plain form post: the page it redirects to."""
     assert response.status_code == 303, response.text
     return text(await person.client.get(response.headers["location"]))
-
-
-@pytest.fixture
-async def workshop(facilitator):
-    """A workshop with three options: (id, code, [option ids])."""
-    workshop_id, code = await facilitator.create_workshop("Green spaces")
-    options = [
-        await facilitator.add_option(workshop_id, title)
-        for title in ("Benches", "Lighting", "Trees")
-    ]
-    return workshop_id, code, options
 
 
 async def vote(app, code: str, round_id: int, dots: dict) -> None:
@@ -122,8 +104,8 @@ async def test_a_workshop_needs_a_title(app, facilitator, settings):
     assert db_rows(settings.data_path) == before
 
 
-async def test_editing_workshop_details(facilitator, workshop):
-    workshop_id, code, _options = workshop
+async def test_editing_workshop_details(facilitator, room):
+    workshop_id, code = room.workshop_id, room.code
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/edit",
         {"title": "Blue spaces", "date": "Saturday", "place": "Library"},
@@ -138,8 +120,8 @@ async def test_editing_workshop_details(facilitator, workshop):
 # -- options ---------------------------------------------------------------------------------------
 
 
-async def test_adding_an_option_lists_it(facilitator, workshop):
-    workshop_id, _code, _options = workshop
+async def test_adding_an_option_lists_it(facilitator, room):
+    workshop_id = room.workshop_id
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/options", {"title": "Bike racks", "description": "By the door"}
     )
@@ -149,8 +131,8 @@ async def test_adding_an_option_lists_it(facilitator, workshop):
     assert "By the door" in console
 
 
-async def test_editing_an_option_rewords_it(facilitator, workshop):
-    workshop_id, _code, (benches, *_rest) = workshop
+async def test_editing_an_option_rewords_it(facilitator, room):
+    workshop_id, (benches, *_rest) = room.workshop_id, room.options
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/options/{benches}/edit", {"title": "Picnic benches"}
     )
@@ -160,10 +142,8 @@ async def test_editing_an_option_rewords_it(facilitator, workshop):
     assert option_order(console) == ["Picnic benches", "Lighting", "Trees"]
 
 
-async def test_editing_an_option_with_votes_says_the_votes_keep_counting(
-    app, facilitator, workshop
-):
-    workshop_id, code, (benches, lighting, _trees) = workshop
+async def test_editing_an_option_with_votes_says_the_votes_keep_counting(app, facilitator, room):
+    workshop_id, code, (benches, lighting, _trees) = room.workshop_id, room.code, room.options
     round_id = await facilitator.create_round(workshop_id, "First", [benches, lighting])
     await facilitator.round_action(workshop_id, round_id, "open")
     await vote(app, code, round_id, {benches: 2})
@@ -182,8 +162,8 @@ async def test_editing_an_option_with_votes_says_the_votes_keep_counting(
         ("Benches", "up", ["Benches", "Lighting", "Trees"]),
     ],
 )
-async def test_moving_an_option(facilitator, workshop, title, direction, expected):
-    workshop_id, _code, options = workshop
+async def test_moving_an_option(facilitator, room, title, direction, expected):
+    workshop_id, options = room.workshop_id, room.options
     option_id = options[["Benches", "Lighting", "Trees"].index(title)]
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/options/{option_id}/move", {"direction": direction}
@@ -191,18 +171,16 @@ async def test_moving_an_option(facilitator, workshop, title, direction, expecte
     assert option_order(await follow(facilitator, response)) == expected
 
 
-async def test_removing_an_unused_option_deletes_it(facilitator, workshop):
-    workshop_id, _code, (_benches, lighting, _trees) = workshop
+async def test_removing_an_unused_option_deletes_it(facilitator, room):
+    workshop_id, (_benches, lighting, _trees) = room.workshop_id, room.options
     response = await facilitator.post(f"/f/workshops/{workshop_id}/options/{lighting}/remove")
     console = await follow(facilitator, response)
     assert "Removed “Lighting”." in console
     assert option_order(console) == ["Benches", "Trees"]
 
 
-async def test_removing_a_voted_option_withdraws_it_and_it_can_be_restored(
-    app, facilitator, workshop
-):
-    workshop_id, code, (benches, lighting, _trees) = workshop
+async def test_removing_a_voted_option_withdraws_it_and_it_can_be_restored(app, facilitator, room):
+    workshop_id, code, (benches, lighting, _trees) = room.workshop_id, room.code, room.options
     round_id = await facilitator.create_round(workshop_id, "First", [benches, lighting])
     await facilitator.round_action(workshop_id, round_id, "open")
     await vote(app, code, round_id, {benches: 3, lighting: 1})
@@ -225,10 +203,8 @@ async def test_removing_a_voted_option_withdraws_it_and_it_can_be_restored(
     assert "Withdrawn</span>" not in console
 
 
-async def test_removing_an_option_is_refused_while_its_round_is_open(
-    facilitator, workshop, settings
-):
-    workshop_id, _code, (benches, lighting, _trees) = workshop
+async def test_removing_an_option_is_refused_while_its_round_is_open(facilitator, room, settings):
+    workshop_id, (benches, lighting, _trees) = room.workshop_id, room.options
     round_id = await facilitator.create_round(workshop_id, "First", [benches, lighting])
     await facilitator.round_action(workshop_id, round_id, "open")
     before = db_rows(settings.data_path)
@@ -257,8 +233,8 @@ async def test_removing_an_option_is_refused_while_its_round_is_open(
     ],
     ids=["dots-defaults", "approval", "must-use-all", "rank-top-k", "rank-all", "hidden", "timer"],
 )
-async def test_creating_a_round(facilitator, workshop, fields, shown):
-    workshop_id, _code, options = workshop
+async def test_creating_a_round(facilitator, room, fields, shown):
+    workshop_id, options = room.workshop_id, room.options
     data = {"title": "Priorities", "options": [str(o) for o in options], **fields}
     response = await facilitator.post(f"/f/workshops/{workshop_id}/rounds", data)
     console = await follow(facilitator, response)
@@ -289,9 +265,9 @@ async def test_creating_a_round(facilitator, workshop, fields, shown):
     ],
 )
 async def test_a_bad_round_is_refused_with_a_message_and_nothing_changes(
-    facilitator, workshop, settings, fields, message
+    facilitator, room, settings, fields, message
 ):
-    workshop_id, _code, options = workshop
+    workshop_id, options = room.workshop_id, room.options
     data = {"title": "Priorities", "options": [str(o) for o in options], **fields}
     data["options"] = [v.replace("OPT0", str(options[0])) for v in data["options"]]
     before = db_rows(settings.data_path)
@@ -301,8 +277,8 @@ async def test_a_bad_round_is_refused_with_a_message_and_nothing_changes(
     assert db_rows(settings.data_path) == before
 
 
-async def test_editing_a_draft_round(facilitator, workshop):
-    workshop_id, _code, options = workshop
+async def test_editing_a_draft_round(facilitator, room):
+    workshop_id, options = room.workshop_id, room.options
     round_id = await facilitator.create_round(workshop_id, "Priorities", options)
     page = await facilitator.client.get(f"/f/workshops/{workshop_id}/rounds/{round_id}/edit")
     assert page.status_code == 200
@@ -318,8 +294,8 @@ async def test_editing_a_draft_round(facilitator, workshop):
     assert "Priorities" not in console
 
 
-async def test_editing_an_opened_round_is_refused(facilitator, workshop, settings):
-    workshop_id, _code, options = workshop
+async def test_editing_an_opened_round_is_refused(facilitator, room, settings):
+    workshop_id, options = room.workshop_id, room.options
     round_id = await facilitator.create_round(workshop_id, "Priorities", options)
     await facilitator.round_action(workshop_id, round_id, "open")
     page = await facilitator.client.get(f"/f/workshops/{workshop_id}/rounds/{round_id}/edit")
@@ -335,8 +311,8 @@ async def test_editing_an_opened_round_is_refused(facilitator, workshop, setting
     assert db_rows(settings.data_path) == before
 
 
-async def test_a_round_opens_closes_reveals_hides_and_reopens(app, facilitator, workshop):
-    workshop_id, code, options = workshop
+async def test_a_round_opens_closes_reveals_hides_and_reopens(app, facilitator, room):
+    workshop_id, code, options = room.workshop_id, room.code, room.options
     round_id = await facilitator.create_round(workshop_id, "Priorities", options, hidden="on")
     act = f"/f/workshops/{workshop_id}/rounds/{round_id}"
 
@@ -366,8 +342,8 @@ async def test_a_round_opens_closes_reveals_hides_and_reopens(app, facilitator, 
     assert re.search(r"<dd data-ballots>1</dd>", results), "reopening keeps the ballots"
 
 
-async def test_revealing_an_open_round_is_refused(facilitator, workshop):
-    workshop_id, _code, options = workshop
+async def test_revealing_an_open_round_is_refused(facilitator, room):
+    workshop_id, options = room.workshop_id, room.options
     round_id = await facilitator.create_round(workshop_id, "Priorities", options, hidden="on")
     await facilitator.round_action(workshop_id, round_id, "open")
     response = await facilitator.round_action(workshop_id, round_id, "reveal")
@@ -375,8 +351,8 @@ async def test_revealing_an_open_round_is_refused(facilitator, workshop):
     assert "Results can be revealed once the round is closed." in text(response)
 
 
-async def test_opening_a_second_round_while_one_is_open_is_refused(facilitator, workshop, settings):
-    workshop_id, _code, options = workshop
+async def test_opening_a_second_round_while_one_is_open_is_refused(facilitator, room, settings):
+    workshop_id, options = room.workshop_id, room.options
     first = await facilitator.create_round(workshop_id, "First", options)
     second = await facilitator.create_round(workshop_id, "Second", options)
     await facilitator.round_action(workshop_id, first, "open")
@@ -387,8 +363,8 @@ async def test_opening_a_second_round_while_one_is_open_is_refused(facilitator, 
     assert db_rows(settings.data_path) == before
 
 
-async def test_deleting_a_draft_round(facilitator, workshop):
-    workshop_id, _code, options = workshop
+async def test_deleting_a_draft_round(facilitator, room):
+    workshop_id, options = room.workshop_id, room.options
     round_id = await facilitator.create_round(workshop_id, "Priorities", options)
     console = await follow(
         facilitator, await facilitator.round_action(workshop_id, round_id, "delete")
@@ -400,10 +376,8 @@ async def test_deleting_a_draft_round(facilitator, workshop):
 # -- htmx ------------------------------------------------------------------------------------------
 
 
-async def test_an_htmx_action_gets_the_console_back_with_the_flash_out_of_band(
-    facilitator, workshop
-):
-    workshop_id, _code, _options = workshop
+async def test_an_htmx_action_gets_the_console_back_with_the_flash_out_of_band(facilitator, room):
+    workshop_id = room.workshop_id
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/options", {"title": "Bike racks"}, htmx=True
     )
@@ -421,8 +395,8 @@ async def test_an_htmx_action_gets_the_console_back_with_the_flash_out_of_band(
     assert "<html" not in body
 
 
-async def test_an_htmx_error_is_retargeted_to_the_flash(facilitator, workshop):
-    workshop_id, _code, options = workshop
+async def test_an_htmx_error_is_retargeted_to_the_flash(facilitator, room):
+    workshop_id, options = room.workshop_id, room.options
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/rounds",
         {"title": "Priorities", "options": [str(options[0])]},

@@ -8,13 +8,7 @@ import re
 import pytest
 
 from tests.conftest import new_client
-from tests.helpers import Phone, csrf_of, db_rows, signed_in_facilitator, stage_of
-
-
-@pytest.fixture
-async def facilitator(app, client):
-    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
-    return await signed_in_facilitator(app, client)
+from tests.helpers import Phone, csrf_of, db_rows, stage_of
 
 
 def text(response) -> str:
@@ -22,20 +16,13 @@ def text(response) -> str:
 
 
 @pytest.fixture
-async def workshop(facilitator):
-    """A workshop with two options: (id, code, [option ids])."""
-    workshop_id, code = await facilitator.create_workshop("Green spaces")
-    options = [await facilitator.add_option(workshop_id, t) for t in ("Benches", "Lighting")]
-    return workshop_id, code, options
-
-
-@pytest.fixture
-async def open_round(facilitator, workshop):
-    """An open dot round (5 dots, up to 3 on one option): (workshop id, code, round id, options)."""
-    workshop_id, code, options = workshop
-    round_id = await facilitator.create_round(workshop_id, "Priorities", options)
-    await facilitator.round_action(workshop_id, round_id, "open")
-    return workshop_id, code, round_id, options
+async def open_round(room):
+    """An open dot round (5 dots, up to 3 on one option) on Benches and Lighting:
+    (workshop id, code, round id, options)."""
+    options = room.options[:2]
+    round_id = await room.create_round("Priorities", options)
+    await room.act("open")
+    return room.workshop_id, room.code, round_id, options
 
 
 @pytest.fixture
@@ -61,8 +48,8 @@ async def results_csv(facilitator, workshop_id: int) -> str:
     [str.lower, lambda c: f"  {c[:3]} {c[3:]} ", lambda c: f"{c[:3]}-{c[3:]}".lower(), str],
     ids=["lower-case", "spaces", "dash", "exact"],
 )
-async def test_joining_by_code_from_the_home_page(facilitator, workshop, device, typed):
-    workshop_id, code, _options = workshop
+async def test_joining_by_code_from_the_home_page(facilitator, room, device, typed):
+    workshop_id, code = room.workshop_id, room.code
     home = await device.get("/")
     response = await device.post("/join", data={"csrf": csrf_of(home.text), "code": typed(code)})
     assert response.status_code == 303
@@ -72,7 +59,7 @@ async def test_joining_by_code_from_the_home_page(facilitator, workshop, device,
     assert await joined_count(facilitator, workshop_id) == 1
 
 
-async def test_an_unknown_code_is_refused_with_a_clear_message(workshop, device, settings):
+async def test_an_unknown_code_is_refused_with_a_clear_message(room, device, settings):
     home = await device.get("/")
     before = db_rows(settings.data_path)
     response = await device.post("/join", data={"csrf": csrf_of(home.text), "code": "ZZZZZZ"})
@@ -85,15 +72,15 @@ async def test_an_unknown_code_is_refused_with_a_clear_message(workshop, device,
 
 
 @pytest.mark.parametrize(("name", "greeting"), [("Ann", "Welcome, Ann"), ("", "Welcome")])
-async def test_the_name_is_optional(workshop, device, name, greeting):
-    _workshop_id, code, _options = workshop
+async def test_the_name_is_optional(room, device, name, greeting):
+    code = room.code
     await Phone(device).join(code, name)
     page = text(await device.get(f"/w/{code}"))
     assert f"<h1>{greeting}</h1>" in page
 
 
-async def test_the_join_link_asks_for_a_name_then_joins(facilitator, workshop, device):
-    workshop_id, code, _options = workshop
+async def test_the_join_link_asks_for_a_name_then_joins(facilitator, room, device):
+    workshop_id, code = room.workshop_id, room.code
     page = await device.get(f"/w/{code}")
     assert "Join the workshop" in page.text
     response = await device.post(f"/w/{code}/join", data={"csrf": csrf_of(page.text), "name": "Bo"})
@@ -102,17 +89,17 @@ async def test_the_join_link_asks_for_a_name_then_joins(facilitator, workshop, d
     assert await joined_count(facilitator, workshop_id) == 1
 
 
-async def test_a_lower_case_join_link_redirects_to_the_workshop(workshop, device):
-    _workshop_id, code, _options = workshop
+async def test_a_lower_case_join_link_redirects_to_the_workshop(room, device):
+    code = room.code
     response = await device.get(f"/w/{code.lower()}")
     assert response.status_code == 303
     assert response.headers["location"] == f"/w/{code}"
 
 
 async def test_one_device_stays_one_participant_across_reloads_and_rejoins(
-    app, facilitator, workshop, device
+    app, facilitator, room, device
 ):
-    workshop_id, code, _options = workshop
+    workshop_id, code = room.workshop_id, room.code
     phone = Phone(device)
     await phone.join(code, "Ann")
     await phone.join(code, "Someone else")
@@ -131,10 +118,8 @@ async def test_one_device_stays_one_participant_across_reloads_and_rejoins(
 
 
 @pytest.mark.parametrize("state", ["waiting", "draft", "open", "closed", "revealed"])
-async def test_the_phone_page_shows_the_stage_for_the_round_state(
-    facilitator, workshop, device, state
-):
-    workshop_id, code, options = workshop
+async def test_the_phone_page_shows_the_stage_for_the_round_state(facilitator, room, device, state):
+    workshop_id, code, options = room.workshop_id, room.code, room.options[:2]
     phone = Phone(device)
     await phone.join(code)
     if state != "waiting":

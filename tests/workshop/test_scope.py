@@ -18,15 +18,10 @@ from facilitation.kinds.base import NOT_UP_FOR_DECISION
 from facilitation.kinds.dots import read_dots, validate_dots
 from facilitation.kinds.ranking import read_ranking, validate_ranking
 from tests.conftest import new_client
-from tests.helpers import Facilitator, Phone, db_rows, signed_in_facilitator
+from tests.helpers import Facilitator, Phone, db_rows
 
 LIMIT = "up to £5,000 from the estate budget"
 REASON = "The council must repair the lifts by law."
-
-
-@pytest.fixture
-async def facilitator(app, client) -> Facilitator:
-    return await signed_in_facilitator(app, client)
 
 
 async def add(person: Facilitator, workshop_id: int, title: str, **scope) -> int:
