@@ -1,13 +1,24 @@
-"""Shared fixtures: a fresh database file per test, the real app with its lifespan, real servers."""
+"""Shared fixtures: a fresh database file per test, the real app with its lifespan, real servers,
+and the room: a workshop with its facilitator and phones, in process or on a real server.
+
+Each fixture is defined once, here or in the one test file or folder that needs it; a fixture that
+needs a room prepared otherwise builds on ``room`` or ``live_room`` under a name of its own
+(tests/test_house.py checks this)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 
 from facilitation import create_app
+from facilitation.core import i18n
 from facilitation.settings import Settings
 from tests.helpers import PASSWORD, Facilitator, Server, add_user, quick_hash
+from tests.room import Room, live_room_on
+from tests.translation import POT
 
 
 @pytest.fixture
@@ -36,11 +47,27 @@ def new_client(app) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def facilitator(app, client) -> Facilitator:
+    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
     await app.state.store.users.create_user("facilitator", quick_hash(PASSWORD))
     person = Facilitator(client)
     response = await person.login()
     assert response.status_code == 303
     return person
+
+
+@pytest.fixture
+async def room(app, facilitator) -> Room:
+    """In process: the signed-in facilitator's workshop "Green spaces" with three options,
+    Benches, Lighting and Trees, and no round yet; phones join it with ``room.phone()``."""
+    made = await Room.open(
+        facilitator,
+        lambda: new_client(app),
+        "Green spaces",
+        ("Benches", "Lighting", "Trees"),
+        app=app,
+    )
+    yield made
+    await made.close()
 
 
 @pytest.fixture
@@ -51,3 +78,43 @@ def server(tmp_path):
     srv = Server(data).start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One real server for a test module; each of its tests works in workshops of its own."""
+    data = str(tmp_path_factory.mktemp("shared") / "live.sqlite3")
+    add_user(data)
+    srv = Server(data).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+async def live_room(shared_server) -> Room:
+    """On the module's real server: the facilitator's workshop "Green spaces" with Benches,
+    Lighting and Trees, and a draft dot round "Priorities" (5 dots, at most 3 on one option)."""
+    async with live_room_on(shared_server) as made:
+        yield made
+
+
+@pytest.fixture
+def pseudo_locale(tmp_path, monkeypatch):
+    """A compiled catalog for Esperanto in which every message is wrapped in ⟦ ⟧."""
+    catalog = Catalog(locale="eo")
+    with open(POT, "rb") as f:
+        for message in read_po(f):
+            if not message.id:
+                continue
+            if isinstance(message.id, tuple | list):
+                catalog.add(message.id, tuple(f"⟦{m}⟧" for m in message.id))
+            else:
+                catalog.add(message.id, f"⟦{message.id}⟧")
+    target = tmp_path / "eo" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with open(target / "messages.mo", "wb") as f:
+        write_mo(f, catalog)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    yield "eo"
+    i18n.translations.cache_clear()

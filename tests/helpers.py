@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -18,6 +19,7 @@ import httpx
 import websockets
 
 PASSWORD = "a long test password"
+WAIT = 15.0  # seconds: generous, so a loaded machine never fails a test that would pass
 
 
 def csrf_of(html: str) -> str:
@@ -31,6 +33,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m facilitation ARGS` as a user runs it, inheriting no FACILITATION_ setting."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACILITATION_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "facilitation", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+    )
 
 
 def add_user(data_path: str, username: str = "facilitator", password: str = PASSWORD) -> None:
@@ -400,3 +419,27 @@ def tally(rnd, ballots):
     from facilitation import kinds
 
     return kinds.get(rnd.kind).tally(rnd, list(ballots))
+
+
+def summary(rows) -> list[tuple]:
+    """A tally's rows as (option, score, place, tied), to compare with a table."""
+    return [(r.option_id, r.score, r.place, r.tied) for r in rows]
+
+
+async def receive_until(ws, wanted, timeout: float = WAIT) -> tuple[str, list[str]]:
+    """Read messages until one satisfies ``wanted``; returns it and every message read."""
+    seen: list[str] = []
+
+    async def read() -> str:
+        while True:
+            message = await ws.recv()
+            seen.append(message)
+            if wanted(message):
+                return message
+
+    return await asyncio.wait_for(read(), timeout), seen
+
+
+def status_of(html: str) -> str:
+    """A ballot's status in a reply: saved or error."""
+    return re.search(r'id="ballot-status".*?data-state="(\w+)"', html, re.S).group(1)

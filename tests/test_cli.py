@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 import pytest
 from argon2 import PasswordHasher
@@ -16,21 +12,7 @@ from facilitation.demo import history as demo_history
 from facilitation.demo import workshop as demo
 from facilitation.settings import Settings
 from facilitation.storage.store import Store
-from tests.helpers import ROOT, Facilitator
-
-
-def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FACILITATION_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "facilitation", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=60,
-    )
+from tests.helpers import Facilitator, run
 
 
 async def can_sign_in(data_path: str, username: str, password: str) -> bool:

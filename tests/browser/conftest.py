@@ -56,14 +56,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def server(server: Server) -> Iterator[Server]:
-    """The shared live server, with its output pipe closed when it stops (see restart())."""
-    yield server
-    server.stop()
-    _close_output(server)
-
-
 def _close_output(server: Server) -> None:
     if server.proc and server.proc.stdout and not server.proc.stdout.closed:
         server.proc.stdout.close()
@@ -393,7 +385,7 @@ def tools():
     return Tools
 
 
-class Room:
+class Showroom:
     """A prepared room for looking at pages: one workshop with a dot round open and a vote in,
     another with a top-2 ranking round open, each joined by one phone."""
 
@@ -438,13 +430,13 @@ class Room:
 
 
 @pytest.fixture(scope="package")
-def room(browser: Browser, tmp_path_factory) -> Iterator[Room]:
+def showroom(browser: Browser, tmp_path_factory) -> Iterator[Showroom]:
     """One server and room shared by the tests that only look at pages and change nothing."""
     data = str(tmp_path_factory.mktemp("room") / "room.sqlite3")
     add_user(data)
     server = Server(data).start()
     try:
-        prepared = Room(server, browser)
+        prepared = Showroom(server, browser)
         yield prepared
         prepared.close()
     finally:

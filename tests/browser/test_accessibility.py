@@ -21,38 +21,38 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def open_page(room, name: str) -> Page:
+def open_page(showroom, name: str) -> Page:
     """Open one of the pages under test and wait until it has settled."""
-    f = room.facilitator
+    f = showroom.facilitator
     if name == "home":
-        page = room.context({"width": 390, "height": 844}).new_page()
+        page = showroom.context({"width": 390, "height": 844}).new_page()
         page.goto("/")
     elif name == "join":
-        page = room.context({"width": 390, "height": 844}).new_page()
-        page.goto(f"/w/{room.dots_code}")
+        page = showroom.context({"width": 390, "height": 844}).new_page()
+        page.goto(f"/w/{showroom.dots_code}")
         expect(page.get_by_role("button", name="Join the workshop")).to_be_visible()
     elif name in ("phone-dots", "phone-rank"):
-        phone = room.dots_phone if name == "phone-dots" else room.rank_phone
+        phone = showroom.dots_phone if name == "phone-dots" else showroom.rank_phone
         page = phone.context.new_page()
-        page.goto(f"/w/{room.dots_code if name == 'phone-dots' else room.rank_code}")
+        page.goto(f"/w/{showroom.dots_code if name == 'phone-dots' else showroom.rank_code}")
         expect(page.locator("#conn")).to_have_attribute("data-state", "online")
         expect(page.locator("#ballot")).to_be_visible()
     elif name == "board":
         page = f.context.new_page()
         page.set_viewport_size({"width": 1920, "height": 1080})
-        page.goto(f"/f/workshops/{room.dots_workshop}/board")
+        page.goto(f"/f/workshops/{showroom.dots_workshop}/board")
         expect(page.locator("#conn")).to_have_attribute("data-state", "online")
         expect(page.locator(".result-row").first).to_be_visible()
     elif name == "console":
         page = f.context.new_page()
-        page.goto(f"/f/workshops/{room.dots_workshop}")
+        page.goto(f"/f/workshops/{showroom.dots_workshop}")
         expect(page.locator(".round-row")).to_have_count(1)
     elif name == "login":
-        page = room.context({"width": 390, "height": 844}).new_page()
+        page = showroom.context({"width": 390, "height": 844}).new_page()
         page.goto("/login")
     elif name == "results":
         page = f.context.new_page()
-        page.goto(f"/f/workshops/{room.dots_workshop}")
+        page.goto(f"/f/workshops/{showroom.dots_workshop}")
         page.get_by_role("link", name="Live results").click()
         expect(page.locator("table.results-table")).to_be_visible()
     else:
@@ -65,8 +65,8 @@ def open_page(room, name: str) -> Page:
     "name",
     ["home", "join", "phone-dots", "phone-rank", "board", "console", "login", "results"],
 )
-def test_no_serious_or_critical_axe_violations(room, name):
-    page = open_page(room, name)
+def test_no_serious_or_critical_axe_violations(showroom, name):
+    page = open_page(showroom, name)
     try:
         results = Axe().run(page)
     finally:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESK, PHONE, FacilitatorUI, no_serious_axe_violations
-from tests.test_panels_page import POOL, YOUNG, pool_csv
+from tests.panel.test_panels_page import POOL, YOUNG, pool_csv
 
 pytestmark = pytest.mark.browser
 

@@ -33,8 +33,8 @@ def heights(page: Page, selector: str) -> list[float]:
     return [b["height"] for b in boxes]
 
 
-def test_dot_ballot_fits_320px_with_large_steppers(room):
-    page = small_ballot(room.dots_phone, room.dots_code)
+def test_dot_ballot_fits_320px_with_large_steppers(showroom):
+    page = small_ballot(showroom.dots_phone, showroom.dots_code)
     no_sideways_scroll(page)
     sizes = heights(page, "#ballot button[data-step]")
     assert len(sizes) == 6  # a − and a + for each of three options
@@ -44,15 +44,15 @@ def test_dot_ballot_fits_320px_with_large_steppers(room):
     expect(page.locator("#ballot button[type=submit]")).to_be_in_viewport()
 
 
-def test_ranking_ballot_fits_320px_with_large_move_buttons(room):
-    page = small_ballot(room.rank_phone, room.rank_code)
+def test_ranking_ballot_fits_320px_with_large_move_buttons(showroom):
+    page = small_ballot(showroom.rank_phone, showroom.rank_code)
     no_sideways_scroll(page)
     assert min(heights(page, "#ballot button[data-move]")) >= MIN_TAP
     expect(page.locator("#ballot button[type=submit]")).to_be_in_viewport()
 
 
-def test_connection_lost_message_wraps_at_320px(room):
-    page = small_ballot(room.dots_phone, room.dots_code)
+def test_connection_lost_message_wraps_at_320px(showroom):
+    page = small_ballot(showroom.dots_phone, showroom.dots_code)
     page.evaluate("window.facilitationConn('offline')")
     expect(page.locator("#conn")).to_contain_text("Connection lost")
     no_sideways_scroll(page)
