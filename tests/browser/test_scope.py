@@ -3,8 +3,6 @@ information card; a phone at 390x844 reads the card, sees the limit badge, and v
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
@@ -13,7 +11,6 @@ from tests.browser.conftest import BOARD, PhoneUI
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LIMIT = "up to £5,000 from the estate budget"
 REASON = "The council must repair the lifts by law."
 
@@ -33,7 +30,7 @@ def add_scoped_option(page, title: str, scope: str, kind: str = "", text: str = 
 
 
 def test_a_phone_reads_the_cards_sees_the_limit_and_votes_on_the_open_options(
-    facilitator_ui, new_context
+    facilitator_ui, new_context, tmp_path
 ):
     f = facilitator_ui
     code = f.create_workshop("Phoenix Place estate")
@@ -73,10 +70,9 @@ def test_a_phone_reads_the_cards_sees_the_limit_and_votes_on_the_open_options(
     expect(limited.locator(".scope-badge")).to_have_text("Within limits")
     expect(limited).to_contain_text(LIMIT)
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     phone.place_dots({"New benches in the courtyard": 2, "Play area refurbishment": 1})
     p.evaluate("window.scrollTo(0, 0)")
-    p.screenshot(path=str(SHOTS / "scope-phone-390.png"))
+    p.screenshot(path=str(tmp_path / "scope-phone-390.png"))
     phone.send()
     phone.expect_saved()
 
@@ -95,4 +91,4 @@ def test_a_phone_reads_the_cards_sees_the_limit_and_votes_on_the_open_options(
     board.expect_scores({ids["New benches in the courtyard"]: 2})
     expect(board.row(ids["Play area refurbishment"])).to_contain_text(LIMIT)
     board.page.set_viewport_size(BOARD)
-    board.page.screenshot(path=str(SHOTS / "scope-board-1920.png"))
+    board.page.screenshot(path=str(tmp_path / "scope-board-1920.png"))
