@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from facilitation.accounts.manage import Accounts
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
 from facilitation.core.limits import FailureLimit, Guard
@@ -35,6 +36,7 @@ from facilitation.web.middleware import Identity, LazySession, proxy_headers
 from facilitation.web.render import Renderer
 from facilitation.web.views import (
     about,
+    accounts,
     board,
     export,
     facilitator,
@@ -87,6 +89,11 @@ def routes(static: VersionedStatic) -> list:
         Route("/logout", f.logout, methods=["POST"]),
         Route("/f", f.workshops_page),
         Route("/f/workshops", f.create_workshop, methods=["POST"]),
+        Route("/f/accounts", accounts.accounts_page),
+        Route("/f/accounts", accounts.add_account, methods=["POST"]),
+        Route("/f/accounts/{user_id:int}/remove", accounts.remove_account, methods=["POST"]),
+        Route("/f/organisations", accounts.organisations_page),
+        Route("/f/organisations", accounts.create_organisation, methods=["POST"]),
         Route(w, f.console),
         Route(w + "/edit", f.edit_workshop, methods=["POST"]),
         Route(w + "/programme", f.set_programme, methods=["POST"]),
@@ -101,6 +108,8 @@ def routes(static: VersionedStatic) -> list:
         # Before the generic round action below, which would take "paper" for an action.
         Route(r + "/paper", ideas.paper_page),
         Route(r + "/paper", ideas.paper_entry, methods=["POST"]),
+        Route(w + "/desk", ideas.desk_page),
+        WebSocketRoute(w + "/desk/ws", live.desk_socket),
         Route(w + "/rounds/{round_id:int}", f.results_page),
         Route(w + "/rounds/{round_id:int}/edit", f.edit_round_page),
         Route(w + "/rounds/{round_id:int}/{action}", f.round_action, methods=["POST"]),
@@ -189,6 +198,7 @@ def create_app(
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.accounts = Accounts(store)
         try:
             yield
         finally:

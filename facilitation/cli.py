@@ -56,8 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _server_options(demo, data_default="demo.sqlite3")
 
-    add_user = sub.add_parser("add-user", help="add a facilitator account (or reset a password)")
+    add_user = sub.add_parser("add-user", help="add an account (or reset a password)")
     add_user.add_argument("username")
+    add_user.add_argument(
+        "--organisation",
+        help="the organisation it belongs to, made for its first organiser if new (default: "
+        "the instance's only organisation)",
+    )
+    add_user.add_argument(
+        "--role",
+        choices=("organiser", "facilitator", "moderator"),
+        default="organiser",
+        help="organiser (everything, contact details and accounts too), facilitator (runs "
+        "workshops, no contact details) or moderator (one workshop's idea desk and paper "
+        "ballots); default organiser",
+    )
+    add_user.add_argument("--workshop", help="a moderator's workshop, by its join code")
+    add_user.add_argument(
+        "--admin", action="store_true", help="may also create organisations (as the first is)"
+    )
     add_user.add_argument("--data", dest="data_path", help=_help("data_path"))
     add_user.add_argument(
         "--password-stdin",
@@ -146,8 +163,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(
             "\nDemo workshop ready.\n"
             f"  Open           {base}/\n"
-            f"  Facilitator    {base}/login   user: {info['username']}   "
+            f"  Organiser      {base}/login   user: {info['username']}   "
             f"password: {info['password']}\n"
+            f"  Facilitator    {base}/login   user: {info['facilitator']}   "
+            f"password: {info['facilitator_password']}\n"
+            f"  Moderator      {base}/login   user: {info['moderator']}   "
+            f"password: {info['moderator_password']}   (the idea desk and paper ballots)\n"
             f"  Join code      {info['code']}   (phones: {base}/w/{info['code']})\n"
             f"  Live board     {base}/f/workshops/{info['workshop_id']}/board\n"
             f"  Data           {os.path.abspath(settings.data_path)}\n",
@@ -165,7 +186,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print("The passwords do not match.", file=sys.stderr)
                 return 2
         try:
-            message = asyncio.run(add_user(settings, args.username, password, reset=args.reset))
+            message = asyncio.run(
+                add_user(
+                    settings,
+                    args.username,
+                    password,
+                    reset=args.reset,
+                    organisation=args.organisation,
+                    role=args.role,
+                    workshop=args.workshop,
+                    admin=args.admin,
+                )
+            )
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 2

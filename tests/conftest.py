@@ -47,8 +47,10 @@ def new_client(app) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def facilitator(app, client) -> Facilitator:
-    """The signed-in facilitator, with a quickly checked password hash (see quick_hash)."""
-    await app.state.store.users.create_user("facilitator", quick_hash(PASSWORD))
+    """The signed-in facilitator, with a quickly checked password hash (see quick_hash): the
+    organiser of the instance's one organisation and its administrator, as the first account
+    made by `facilitation add-user` is."""
+    await app.state.store.users.create_user("facilitator", quick_hash(PASSWORD), admin=True)
     person = Facilitator(client)
     response = await person.login()
     assert response.status_code == 303

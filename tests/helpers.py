@@ -354,8 +354,9 @@ def quick_hash(password: str = PASSWORD) -> str:
 
 
 async def signed_in_facilitator(app, client: httpx.AsyncClient) -> Facilitator:
-    """Create the facilitator account in the app's store and sign in through the login form."""
-    await app.state.store.users.create_user("facilitator", quick_hash())
+    """Create the facilitator account in the app's store (the organiser and administrator, as
+    the first account is) and sign in through the login form."""
+    await app.state.store.users.create_user("facilitator", quick_hash(), admin=True)
     person = Facilitator(client)
     response = await person.login()
     assert response.status_code == 303

@@ -64,7 +64,8 @@ async def test_add_user_then_sign_in(tmp_path):
         stdin="correct horse battery\n",
     )
     assert result.returncode == 0, result.stderr
-    assert "Facilitator maria added." in result.stdout
+    assert "Organiser maria added to “Our organisation”." in result.stdout
+    assert "maria is also the instance's administrator" in result.stdout
     assert await can_sign_in(data, "maria", "correct horse battery")
     assert not await can_sign_in(data, "maria", "wrong horse battery")
 
@@ -142,14 +143,16 @@ async def test_demo_seeding_is_idempotent_and_changes_the_password(tmp_path):
 
     store = await Store(settings.data_path).open()
     try:
-        workshops = await store.workshops.workshops()
+        user, digest = await store.users.user_credentials(demo.DEMO_USER)
+        workshops = await store.workshops.workshops(user.organisation_id)
         # The workshop to run is the newest; the programme's past workshops come before it.
         past = [p.title for p in reversed(demo_history.PAST)]
         assert [w.title for w in workshops] == [demo.TITLE, *past]
         assert len(await store.options.options(workshops[0].id)) == len(demo.OPTIONS)
         assert len(await store.rounds.rounds(workshops[0].id)) == 4
-        assert [p.title for p in await store.plans.programmes()] == [demo.PROGRAMME]
-        _user, digest = await store.users.user_credentials(demo.DEMO_USER)
+        assert [p.title for p in await store.plans.programmes(user.organisation_id)] == [
+            demo.PROGRAMME
+        ]
     finally:
         await store.close()
     hasher = PasswordHasher()

@@ -33,6 +33,7 @@ PURE = (
     "facilitation.workshop.exports",
     "facilitation.workshop.summary",
     "facilitation.workshop.scope",
+    "facilitation.accounts.roles",
 )
 # What a pure module may use besides the standard library and other pure modules.
 PURE_THIRD_PARTY = {"babel", "highspy", "numpy"}

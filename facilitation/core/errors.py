@@ -32,6 +32,8 @@ NOT_FOUND = {
     "profile question": N_(
         "We could not find that question. It may have been removed; please reload the page."
     ),
+    "organisation": N_("We could not find that organisation."),
+    "account": N_("We could not find that account. It may have been removed."),
 }
 
 

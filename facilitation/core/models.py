@@ -39,10 +39,33 @@ class LimitKind(enum.StrEnum):
     OTHER = "other"
 
 
+class Role(enum.StrEnum):
+    """An account's part in its organisation (facilitation.accounts.roles says what each may do)."""
+
+    ORGANISER = "organiser"
+    FACILITATOR = "facilitator"
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """A landlord, council or group on the instance: its workshops, programmes and accounts."""
+
+    id: int
+    name: str
+
+
 @dataclass(frozen=True, slots=True)
 class User:
+    """A signed-in account: its organisation, its role there, the one workshop a moderator
+    looks after, and whether it may also create organisations (the instance's administrator)."""
+
     id: int
     username: str
+    organisation_id: int
+    role: Role = Role.ORGANISER
+    workshop_id: int | None = None
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +77,7 @@ class Workshop:
     place: str
     revision: int
     current_round_id: int | None = None
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +250,7 @@ class Programme:
     place: str
     description: str
     slug: str
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""A realistic demo workshop (an estate's green spaces) and a facilitator to run it, in a programme
-with past workshops, profile questions and a volunteer pool (demo_people, demo_history)."""
+"""A realistic demo workshop (an estate's green spaces) in a programme with past workshops, profile
+questions and a volunteer pool (demo_people, demo_history), and the organisation's accounts: an
+organiser, a facilitator and the workshop's moderator."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from facilitation.core.models import (
     ActionStatus,
     InfoCard,
     LimitKind,
+    Role,
     Round,
     RoundStatus,
     Scope,
+    User,
     Who,
     Workshop,
 )
@@ -25,6 +28,9 @@ from facilitation.settings import Settings
 from facilitation.storage.store import Store
 
 DEMO_USER = "demo"
+DEMO_FACILITATOR = "demo-facilitator"
+DEMO_MODERATOR = "demo-moderator"
+ORGANISATION = "Phoenix Place Housing Co-op"
 TITLE = "Phoenix Place green spaces"
 PROGRAMME = "Phoenix Place green spaces"
 # (title, description, cost, scope, limit kind, limit): costs are the housing team's estimates.
@@ -60,53 +66,109 @@ WORDS = ("maple", "river", "garden", "lantern", "meadow", "harbour", "orchard", 
 
 
 class DemoLogin(TypedDict):
-    """What `facilitation demo` prints: the facilitator's login and the workshop to join."""
+    """What `facilitation demo` prints: the organiser's login, the workshop to join, and the
+    logins of a facilitator and of the workshop's moderator, to see what each role sees."""
 
     username: str
     password: str
     code: str
     workshop_id: int
+    facilitator: str
+    facilitator_password: str
+    moderator: str
+    moderator_password: str
+
+
+def new_password() -> str:
+    return "-".join(secrets.choice(WORDS) for _ in range(3)) + str(secrets.randbelow(90) + 10)
+
+
+async def _account(
+    store: Store,
+    username: str,
+    password: str,
+    organisation_id: int,
+    role: Role = Role.ORGANISER,
+    workshop_id: int | None = None,
+    admin: bool = False,
+) -> User:
+    """The demo account with this name, made if missing; its password is reset either way."""
+    hasher = PasswordHasher()
+    found = await store.users.user_credentials(username)
+    if found:
+        await store.users.set_password(username, hasher.hash(password))
+        return found[0]
+    return await store.users.create_user(
+        username,
+        hasher.hash(password),
+        organisation_id=organisation_id,
+        role=role,
+        workshop_id=workshop_id,
+        admin=admin,
+    )
+
+
+async def _organisation(store: Store) -> int:
+    """The demo organiser's organisation; in a new demo file, the co-op (made here)."""
+    found = await store.users.user_credentials(DEMO_USER)
+    if found:
+        return found[0].organisation_id
+    named = await store.organisations.by_name(ORGANISATION)
+    return (named or await store.organisations.create(ORGANISATION)).id
 
 
 async def seed(settings: Settings) -> DemoLogin:
-    """Make sure the demo facilitator and workshop exist; the password is new on every run."""
+    """Make sure the demo organisation, its accounts and workshop exist; passwords are new on
+    every run."""
     store = await Store(settings.data_path, durability=settings.durability).open()
     try:
-        password = "-".join(secrets.choice(WORDS) for _ in range(3)) + str(
-            secrets.randbelow(90) + 10
-        )
-        digest = PasswordHasher().hash(password)
-        found = await store.users.user_credentials(DEMO_USER)
-        if found:
-            await store.users.set_password(DEMO_USER, digest)
-            user = found[0]
-        else:
-            user = await store.users.create_user(DEMO_USER, digest)
-        workshop = next((w for w in await store.workshops.workshops() if w.title == TITLE), None)
+        password = new_password()
+        organisation_id = await _organisation(store)
+        first = not await store.users.any_users()
+        user = await _account(store, DEMO_USER, password, organisation_id, admin=first)
+        workshops = await store.workshops.workshops(organisation_id)
+        workshop = next((w for w in workshops if w.title == TITLE), None)
         if workshop is None:
-            programme_id = await _seed_programme(store)
+            programme_id = await _seed_programme(store, organisation_id)
             # The past workshops first, so the one to run today is the newest in every list.
             await _seed_people(store, user.id, programme_id)
             workshop = await _seed_workshop(store, user.id, programme_id)
         elif (unpeopled := await _programme_without_people(store, workshop.id)) is not None:
             # A demo file from before "Who takes part": give its programme the people too.
             await _seed_people(store, user.id, unpeopled)
+        facilitator_password, moderator_password = new_password(), new_password()
+        await _account(
+            store, DEMO_FACILITATOR, facilitator_password, organisation_id, role=Role.FACILITATOR
+        )
+        await _account(
+            store,
+            DEMO_MODERATOR,
+            moderator_password,
+            organisation_id,
+            role=Role.MODERATOR,
+            workshop_id=workshop.id,
+        )
         return {
             "username": DEMO_USER,
             "password": password,
             "code": workshop.code,
             "workshop_id": workshop.id,
+            "facilitator": DEMO_FACILITATOR,
+            "facilitator_password": facilitator_password,
+            "moderator": DEMO_MODERATOR,
+            "moderator_password": moderator_password,
         }
     finally:
         await store.close()
 
 
-async def _seed_programme(store: Store) -> int:
+async def _seed_programme(store: Store, organisation_id: int) -> int:
     programme = await store.plans.create_programme(
         PROGRAMME,
         "Phoenix Place estate",
         "Residents and the housing team decide together how the estate's shared outdoor spaces "
         "change, and check each year what was done.",
+        organisation_id,
     )
     return programme.id
 
@@ -124,7 +186,9 @@ async def _programme_without_people(store: Store, workshop_id: int) -> int | Non
     programme_id = await store.plans.workshop_programme(workshop_id)
     if programme_id is None:
         return None
-    titles = {w.title for w in await store.workshops.workshops()}
+    workshop = await store.workshops.workshop(workshop_id)
+    assert workshop.organisation_id is not None
+    titles = {w.title for w in await store.workshops.workshops(workshop.organisation_id)}
     seeded = (
         await store.profiles.profile_questions(programme_id, include_retired=True)
         or await store.pools.pools(programme_id)

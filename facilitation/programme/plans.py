@@ -112,8 +112,11 @@ class Plans:
         )
         return title, place, text
 
-    async def create_programme(self, form: Mapping[str, Any]) -> Programme:
-        return await self.store.plans.create_programme(*self._programme_fields(form))
+    async def create_programme(self, form: Mapping[str, Any], organisation_id: int) -> Programme:
+        """A new programme of this organisation."""
+        return await self.store.plans.create_programme(
+            *self._programme_fields(form), organisation_id
+        )
 
     async def update_programme(self, programme: Programme, form: Mapping[str, Any]) -> None:
         await self.store.plans.update_programme(programme.id, *self._programme_fields(form))
@@ -126,6 +129,8 @@ class Plans:
         if not form.get("workshop_id"):
             raise BadRequest("Please choose a workshop.")
         workshop = await self.store.workshops.workshop(read_id(form.get("workshop_id"), "workshop"))
+        if workshop.organisation_id != programme.organisation_id:
+            raise NotFound("workshop")
         await self.store.plans.set_workshop_programme(workshop.id, programme.id)
         return workshop
 
@@ -135,6 +140,8 @@ class Plans:
         programme = (
             await self.store.plans.programme(read_id(chosen, "programme")) if chosen else None
         )
+        if programme is not None and programme.organisation_id != workshop.organisation_id:
+            raise NotFound("programme")
         await self.store.plans.set_workshop_programme(
             workshop.id, programme.id if programme else None
         )

@@ -412,4 +412,44 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX rounds_workshop ON rounds(workshop_id);
         """,
     ),
+    (
+        "0015_organisations",
+        """
+        -- Many organisations on one instance: workshops, programmes (and through them their
+        -- pools) and accounts belong to one; an account has a role in it. Portable SQL only:
+        -- the unique name is an index on lower(name), which both engines support.
+        CREATE TABLE organisations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL CHECK (name != ''),
+            created_at REAL NOT NULL
+        );
+        CREATE UNIQUE INDEX organisations_name ON organisations (lower(name));
+        ALTER TABLE users ADD COLUMN organisation_id INTEGER REFERENCES organisations(id);
+        ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'organiser'
+            CHECK (role IN ('organiser', 'facilitator', 'moderator'));
+        -- A moderator's one workshop (the repository sets it for moderators and no one else).
+        ALTER TABLE users ADD COLUMN workshop_id INTEGER REFERENCES workshops(id);
+        -- The instance's administrators create organisations, whatever their role in their own.
+        ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1));
+        ALTER TABLE workshops ADD COLUMN organisation_id INTEGER REFERENCES organisations(id);
+        ALTER TABLE programmes ADD COLUMN organisation_id INTEGER REFERENCES organisations(id);
+        CREATE INDEX users_organisation ON users(organisation_id);
+        CREATE INDEX workshops_organisation ON workshops(organisation_id);
+        CREATE INDEX programmes_organisation ON programmes(organisation_id);
+        -- An instance that already holds data becomes one organisation holding all of it, as
+        -- old as its oldest record; every account becomes its organiser, and the first account
+        -- also the instance's administrator. An empty database gets no organisation here.
+        INSERT INTO organisations (name, created_at)
+        SELECT 'Our organisation', COALESCE(
+            (SELECT MIN(created_at) FROM users),
+            (SELECT MIN(created_at) FROM workshops),
+            (SELECT MIN(created_at) FROM programmes))
+        WHERE EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM workshops)
+            OR EXISTS (SELECT 1 FROM programmes);
+        UPDATE users SET organisation_id = (SELECT MIN(id) FROM organisations);
+        UPDATE workshops SET organisation_id = (SELECT MIN(id) FROM organisations);
+        UPDATE programmes SET organisation_id = (SELECT MIN(id) FROM organisations);
+        UPDATE users SET admin = 1 WHERE id = (SELECT MIN(id) FROM users);
+        """,
+    ),
 )

@@ -27,7 +27,14 @@ SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def _programme(row: Row) -> Programme:
-    return Programme(row["id"], row["title"], row["place"], row["description"], row["slug"])
+    return Programme(
+        row["id"],
+        row["title"],
+        row["place"],
+        row["description"],
+        row["slug"],
+        row["organisation_id"],
+    )
 
 
 def _need(row: Row, option_ids: tuple[int, ...] = ()) -> Need:
@@ -66,16 +73,18 @@ class Plans:
 
     # -- programmes ------------------------------------------------------------------------------
 
-    async def create_programme(self, title: str, place: str, description: str) -> Programme:
-        """Add a programme with an unguessable public address (its slug)."""
+    async def create_programme(
+        self, title: str, place: str, description: str, organisation_id: int
+    ) -> Programme:
+        """Add an organisation's programme with an unguessable public address (its slug)."""
         slug = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
         async with self._db.transaction() as tx:
             programme_id = await tx.insert(
-                "INSERT INTO programmes (title, place, description, slug, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (title, place, description, slug, time.time()),
+                "INSERT INTO programmes (title, place, description, slug, created_at,"
+                " organisation_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (title, place, description, slug, time.time(), organisation_id),
             )
-            return Programme(programme_id, title, place, description, slug)
+            return Programme(programme_id, title, place, description, slug, organisation_id)
 
     async def update_programme(self, programme_id: int, title: str, place: str, text: str) -> None:
         """Change a programme's title, place and description."""
@@ -85,9 +94,12 @@ class Plans:
                 (title, place, text, programme_id),
             )
 
-    async def programmes(self) -> list[Programme]:
-        """All programmes, newest first."""
-        rows = await self._db.all("SELECT * FROM programmes ORDER BY created_at DESC, id DESC")
+    async def programmes(self, organisation_id: int) -> list[Programme]:
+        """An organisation's programmes, newest first."""
+        rows = await self._db.all(
+            "SELECT * FROM programmes WHERE organisation_id = ? ORDER BY created_at DESC, id DESC",
+            (organisation_id,),
+        )
         return [_programme(r) for r in rows]
 
     async def programme(self, programme_id: int) -> Programme:

@@ -13,6 +13,7 @@ from facilitation.storage.ideas import Ideas
 from facilitation.storage.live import Live
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.options import Options
+from facilitation.storage.organisations import Organisations
 from facilitation.storage.pact import Pact
 from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
@@ -29,6 +30,7 @@ class Store:
 
     def __init__(self, path: str, *, durability: str = "normal") -> None:
         self._db = Database(path, durability=durability, migrations=MIGRATIONS)
+        self.organisations = Organisations(self._db)
         self.users = Users(self._db)
         self.workshops = Workshops(self._db)
         self.options = Options(self._db)

@@ -1,17 +1,33 @@
-"""Users repository: the signing secret, facilitator accounts and their server-held sign-ins."""
+"""Users repository: the signing secret, accounts with their organisation and role, and their
+server-held sign-ins."""
 
 from __future__ import annotations
 
 import secrets
 import time
 
-from facilitation.core.errors import Conflict
-from facilitation.core.models import User
-from facilitation.storage.db import Database, IntegrityError
+from facilitation.core.errors import Conflict, NotFound
+from facilitation.core.models import Role, User
+from facilitation.storage.db import Database, IntegrityError, Row
+from facilitation.storage.organisations import sole_organisation
+
+USER_COLUMNS = "u.id, u.username, u.organisation_id, u.role, u.workshop_id, u.admin"
+
+
+def user_from_row(row: Row) -> User:
+    """An account from its row (selected with USER_COLUMNS)."""
+    return User(
+        row["id"],
+        row["username"],
+        row["organisation_id"],
+        Role(row["role"]),
+        row["workshop_id"],
+        bool(row["admin"]),
+    )
 
 
 class Users:
-    """Facilitator accounts and sign-in sessions."""
+    """Accounts and sign-in sessions."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -27,20 +43,54 @@ class Users:
             await tx.execute("INSERT INTO meta VALUES ('secret', ?)", (value,))
             return value
 
-    async def create_user(self, username: str, password_hash: str) -> User:
-        """Add a facilitator account; Conflict if the name is taken."""
+    async def create_user(
+        self,
+        username: str,
+        password_hash: str,
+        *,
+        organisation_id: int | None = None,
+        role: Role = Role.ORGANISER,
+        workshop_id: int | None = None,
+        admin: bool = False,
+    ) -> User:
+        """Add an account; Conflict if the name is taken. Without an organisation it joins the
+        instance's only one (made if there is none). A moderator names its one workshop, which
+        must be the organisation's; nobody else names one."""
+        if (role is Role.MODERATOR) != (workshop_id is not None):
+            raise ValueError("a moderator, and only a moderator, looks after one workshop")
         async with self._db.transaction() as tx:
+            if organisation_id is None:
+                organisation_id = await sole_organisation(tx)
+            if workshop_id is not None and not await tx.one(
+                "SELECT 1 FROM workshops WHERE id = ? AND organisation_id = ?",
+                (workshop_id, organisation_id),
+            ):
+                raise NotFound("workshop")
             try:
-                user_id = await tx.insert(
-                    "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-                    (username, password_hash, time.time()),
-                )
+                async with tx.savepoint():
+                    user_id = await tx.insert(
+                        "INSERT INTO users (username, password_hash, created_at, organisation_id,"
+                        " role, workshop_id, admin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            username,
+                            password_hash,
+                            time.time(),
+                            organisation_id,
+                            role.value,
+                            workshop_id,
+                            int(admin),
+                        ),
+                    )
             except IntegrityError as exc:
                 raise Conflict("That username is already taken.") from exc
-            return User(user_id, username)
+            return User(user_id, username, organisation_id, role, workshop_id, admin)
+
+    async def any_users(self) -> bool:
+        """Whether the instance has an account yet."""
+        return await self._db.one("SELECT 1 FROM users LIMIT 1") is not None
 
     async def set_password(self, username: str, password_hash: str) -> bool:
-        """Replace a facilitator's password hash and end their sign-ins; False if no such user."""
+        """Replace an account's password hash and end its sign-ins; False if no such user."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username)
@@ -54,12 +104,13 @@ class Users:
     async def user_credentials(self, username: str) -> tuple[User, str] | None:
         """A user and their password hash, for logging in."""
         row = await self._db.one(
-            "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
+            f"SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?",
+            (username,),
         )
-        return (User(row["id"], row["username"]), row["password_hash"]) if row else None
+        return (user_from_row(row), row["password_hash"]) if row else None
 
     async def start_session(self, user_id: int) -> str:
-        """Record a facilitator's sign-in; returns its unguessable id for the cookie."""
+        """Record a sign-in; returns its unguessable id for the cookie."""
         session_id = secrets.token_urlsafe(32)
         async with self._db.transaction() as tx:
             await tx.execute(
@@ -69,13 +120,13 @@ class Users:
         return session_id
 
     async def session_user(self, session_id: str, max_age: float) -> User | None:
-        """The facilitator signed in under this session id, if it exists and is not too old."""
+        """The account signed in under this session id, if it exists and is not too old."""
         row = await self._db.one(
-            "SELECT u.id, u.username FROM sessions s JOIN users u ON u.id = s.user_id"
+            f"SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id"
             " WHERE s.id = ? AND s.created_at > ?",
             (session_id, time.time() - max_age),
         )
-        return User(row["id"], row["username"]) if row else None
+        return user_from_row(row) if row else None
 
     async def end_session(self, session_id: str) -> None:
         """Sign out: the session id stops working wherever a copy of the cookie is."""
@@ -83,6 +134,24 @@ class Users:
             await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     async def user(self, user_id: int) -> User | None:
-        """A facilitator by id."""
-        row = await self._db.one("SELECT id, username FROM users WHERE id = ?", (user_id,))
-        return User(row["id"], row["username"]) if row else None
+        """An account by id."""
+        row = await self._db.one(f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?", (user_id,))
+        return user_from_row(row) if row else None
+
+    async def accounts(self, organisation_id: int) -> list[User]:
+        """An organisation's accounts by name."""
+        rows = await self._db.all(
+            f"SELECT {USER_COLUMNS} FROM users u WHERE u.organisation_id = ?"
+            " ORDER BY lower(u.username), u.id",
+            (organisation_id,),
+        )
+        return [user_from_row(r) for r in rows]
+
+    async def remove_user(self, user_id: int) -> None:
+        """Remove an account and end its sign-ins; the workshops it made stay, made by nobody."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+            await tx.execute(
+                "UPDATE workshops SET created_by = NULL WHERE created_by = ?", (user_id,)
+            )
+            await tx.execute("DELETE FROM users WHERE id = ?", (user_id,))

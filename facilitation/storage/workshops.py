@@ -24,6 +24,7 @@ def workshop_from_row(row: Row) -> Workshop:
         row["place"],
         row["revision"],
         row["current_round_id"],
+        row["organisation_id"],
     )
 
 
@@ -57,20 +58,25 @@ class Workshops:
     # -- workshops -------------------------------------------------------------------------------
 
     async def create_workshop(self, title: str, date: str, place: str, user_id: int) -> Workshop:
-        """Add a workshop with a fresh join code."""
+        """Add a workshop with a fresh join code, in the organisation of the account making it."""
         async with self._db.transaction() as tx:
+            organisation_id = await tx.value(
+                "SELECT organisation_id FROM users WHERE id = ?", (user_id,)
+            )
+            if organisation_id is None:
+                raise NotFound("account")
             for _ in range(50):
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
                 try:
                     async with tx.savepoint():
                         workshop_id = await tx.insert(
                             "INSERT INTO workshops (code, title, date, place, created_by,"
-                            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                            (code, title, date, place, user_id, time.time()),
+                            " created_at, organisation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (code, title, date, place, user_id, time.time(), organisation_id),
                         )
                 except IntegrityError:
                     continue
-                return Workshop(workshop_id, code, title, date, place, 0, None)
+                return Workshop(workshop_id, code, title, date, place, 0, None, organisation_id)
         raise Conflict("Could not find a free join code; please try again.")
 
     async def update_workshop(self, workshop_id: int, title: str, date: str, place: str) -> None:
@@ -82,9 +88,12 @@ class Workshops:
             )
             await bump(tx, workshop_id)
 
-    async def workshops(self) -> list[Workshop]:
-        """All workshops, newest first."""
-        rows = await self._db.all("SELECT * FROM workshops ORDER BY created_at DESC, id DESC")
+    async def workshops(self, organisation_id: int) -> list[Workshop]:
+        """An organisation's workshops, newest first."""
+        rows = await self._db.all(
+            "SELECT * FROM workshops WHERE organisation_id = ? ORDER BY created_at DESC, id DESC",
+            (organisation_id,),
+        )
         return [workshop_from_row(r) for r in rows]
 
     async def workshop(self, workshop_id: int) -> Workshop:

@@ -27,7 +27,8 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         ideas = await screens.idea_context(store, current, turnout.joined)
     return {
         **ideas,
-        "programmes": await store.plans.programmes(),
+        # The programmes it could join: its own organisation's.
+        "programmes": await store.plans.programmes(fresh.organisation_id),
         "programme_id": await store.plans.workshop_programme(workshop.id),
         "workshop": fresh,
         "rounds": rounds,

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.datastructures import State
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from facilitation.accounts.roles import Power
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub, Overflowed, Subscription
 from facilitation.core.i18n import N_, _, activate, negotiate
@@ -26,6 +27,7 @@ from facilitation.core.limits import TokenBucket
 from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
+from facilitation.web.auth import socket_workshop
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import Ack, Ballots, who
 from facilitation.workshop.channels import StageChange, phones_channel
@@ -43,6 +45,10 @@ def board_channel(workshop_id: int) -> tuple[str, int]:
 
 def console_channel(workshop_id: int) -> tuple[str, int]:
     return ("console", workshop_id)
+
+
+def desk_channel(workshop_id: int) -> tuple[str, int]:
+    return ("desk", workshop_id)
 
 
 class Pusher:
@@ -92,7 +98,8 @@ class Pusher:
         """Render the board and console once from one consistent read, and publish both."""
         boards = self.hub.count(board_channel(workshop_id))
         consoles = self.hub.count(console_channel(workshop_id))
-        if not boards and not consoles:
+        desks = self.hub.count(desk_channel(workshop_id))
+        if not boards and not consoles and not desks:
             return
         state = await self.store.live.live_state(workshop_id)
         self.renders += 1
@@ -102,9 +109,12 @@ class Pusher:
             self.hub.publish(
                 board_channel(workshop_id), self.renderer.fragment("fragments/board.html", **ctx)
             )
-        if consoles:
+        if consoles or desks:
             ctx = await screens.console_context(self.store, workshop_id, state)
-            self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
+            if consoles:
+                self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
+            if desks:
+                self.hub.publish(desk_channel(workshop_id), desk_html(self.renderer, ctx))
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
@@ -124,6 +134,15 @@ def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
             "fragments/idea_desk.html",
             "fragments/room_panel.html",
         )
+    )
+
+
+def desk_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
+    """The desk page's live regions: its strip and the idea desk, without the console's
+    controls (what a workshop's moderator may use)."""
+    return "".join(
+        renderer.fragment(name, moderating=True, **ctx)
+        for name in ("fragments/desk_now.html", "fragments/idea_desk.html")
     )
 
 
@@ -226,10 +245,12 @@ async def refuse(websocket: WebSocket, code: int = CLOSE_POLICY) -> None:
 async def board_socket(websocket: WebSocket) -> None:
     """The projected board: receives a fresh board fragment after every change, coalesced."""
     state = websocket.app.state
-    if not same_origin(websocket, state.settings.public_url) or websocket.scope.get("user") is None:
+    if not same_origin(websocket, state.settings.public_url):
         return await refuse(websocket)
-    workshop_id = websocket.path_params["workshop_id"]
-    workshop = await state.store.workshops.workshop(workshop_id)
+    workshop = await socket_workshop(websocket, Power.RUN)
+    if workshop is None:
+        return await refuse(websocket)
+    workshop_id = workshop.id
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
@@ -246,10 +267,12 @@ async def board_socket(websocket: WebSocket) -> None:
 async def console_socket(websocket: WebSocket) -> None:
     """The facilitator console's live strip (current round and turnout)."""
     state = websocket.app.state
-    if not same_origin(websocket, state.settings.public_url) or websocket.scope.get("user") is None:
+    if not same_origin(websocket, state.settings.public_url):
         return await refuse(websocket)
-    workshop_id = websocket.path_params["workshop_id"]
-    await state.store.workshops.workshop(workshop_id)
+    workshop = await socket_workshop(websocket, Power.RUN)
+    if workshop is None:
+        return await refuse(websocket)
+    workshop_id = workshop.id
     activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
@@ -260,6 +283,28 @@ async def console_socket(websocket: WebSocket) -> None:
         return html
 
     await run_socket(websocket, console_channel(workshop_id), first, passthrough)
+
+
+async def desk_socket(websocket: WebSocket) -> None:
+    """The desk page's live strip and idea desk, for the workshop's moderator (and anyone who
+    may run the workshop)."""
+    state = websocket.app.state
+    if not same_origin(websocket, state.settings.public_url):
+        return await refuse(websocket)
+    workshop = await socket_workshop(websocket, Power.DESK)
+    if workshop is None:
+        return await refuse(websocket)
+    workshop_id = workshop.id
+    activate(negotiate(websocket.headers.get("accept-language")))
+
+    async def first() -> str:
+        ctx = await screens.console_context(state.store, workshop_id)
+        return desk_html(state.renderer, ctx)
+
+    async def passthrough(html: str) -> str:
+        return html
+
+    await run_socket(websocket, desk_channel(workshop_id), first, passthrough)
 
 
 async def phone_socket(websocket: WebSocket) -> None:

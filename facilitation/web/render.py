@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
 from facilitation import kinds
+from facilitation.accounts.roles import Power, may
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import (
     IdeaStatus,
@@ -67,6 +68,9 @@ class Renderer:
             LimitKind=LimitKind,
             SCOPE_LABELS=SCOPE_LABELS,
             LIMIT_LABELS=LIMIT_LABELS,
+            # What the signed-in account may do: the top bar offers only what it may open.
+            may=may,
+            Power=Power,
             # A fresh id per rendered ballot form, so a form posted twice without JS counts once.
             new_client_id=lambda: secrets.token_hex(12),
         )

@@ -47,15 +47,20 @@ async def organiser(seeded):
             yield person
 
 
+async def organisation_id(store: Store) -> int:
+    """The demo organiser's organisation."""
+    user, _digest = await store.users.user_credentials(demo.DEMO_USER)
+    return user.organisation_id
+
+
 async def programme_id(store: Store) -> int:
-    (programme,) = await store.plans.programmes()
+    (programme,) = await store.plans.programmes(await organisation_id(store))
     return programme.id
 
 
 async def spring(store: Store):
-    workshop = next(
-        w for w in await store.workshops.workshops() if w.title == demo_history.PAST[0].title
-    )
+    workshops = await store.workshops.workshops(await organisation_id(store))
+    workshop = next(w for w in workshops if w.title == demo_history.PAST[0].title)
     rnd = next(
         r for r in await store.rounds.rounds(workshop.id) if r.title == demo_history.SPRING_ROUND
     )
@@ -178,6 +183,7 @@ async def test_a_demo_file_from_before_the_people_gets_them_on_the_next_run(tmp_
         pid = await programme_id(store)
         assert len(await store.profiles.profile_questions(pid)) == 3
         assert len(await store.pools.pools(pid)) == 1
-        assert len(await store.workshops.workshops()) == 1 + len(demo_history.PAST)
+        workshops = await store.workshops.workshops(await organisation_id(store))
+        assert len(workshops) == 1 + len(demo_history.PAST)
     finally:
         await store.close()

@@ -469,7 +469,8 @@ async def test_the_poster_has_the_qr_code_the_address_and_an_a4_page(app, facili
 
 
 async def test_the_use_cases_refuse_a_due_date_that_is_not_a_date(app):
-    programme = await app.state.plans.create_programme({"title": "Plan"})
+    organisation = await app.state.store.organisations.create("Riverside")
+    programme = await app.state.plans.create_programme({"title": "Plan"}, organisation.id)
     with pytest.raises(BadRequest):
         await app.state.plans.save_action(
             programme, {"what": "Paint", "who": "staff", "due": "2025-02-30"}

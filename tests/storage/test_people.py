@@ -29,7 +29,7 @@ def dump(path: str) -> list[str]:
 
 async def programme_with_workshop(store: Store, title: str = "Phoenix Place"):
     user = await store.users.create_user(f"facilitator-{title}", "not-a-real-hash")
-    programme = await store.plans.create_programme(title, "", "")
+    programme = await store.plans.create_programme(title, "", "", user.organisation_id)
     workshop = await store.workshops.create_workshop("Courtyard", "2025-03-01", "Hall", user.id)
     await store.plans.set_workshop_programme(workshop.id, programme.id)
     return programme, workshop

@@ -152,6 +152,10 @@ class Scene:
         ctx = await screens.console_context(self.store, self.workshop.id)
         return self.renderer.fragment("fragments/idea_desk.html", oob=oob, **ctx)
 
+    async def desk_now(self, oob: bool = False) -> str:
+        ctx = await screens.console_context(self.store, self.workshop.id)
+        return self.renderer.fragment("fragments/desk_now.html", oob=oob, **ctx)
+
     async def console_main(self, oob: bool = False) -> str:
         request = Request({"type": "http", "app": self.app, "headers": []})
         ctx = await console_data(request, self.workshop)
@@ -220,6 +224,30 @@ async def test_the_idea_desk_fragment_root_is_idea_desk_and_the_workshop_id(frag
     assert root_of(await fragment_scene.idea_desk(oob=True))["hx-swap-oob"] == "true"
 
 
+async def test_the_desk_now_fragment_root_is_desk_now_and_the_workshop_id(fragment_scene):
+    html = await fragment_scene.desk_now()
+    root = root_of(html)
+    assert root["id"] == f"desk-now-{fragment_scene.workshop.id}"
+    assert "hx-swap-oob" not in root
+    assert root_of(await fragment_scene.desk_now(oob=True))["hx-swap-oob"] == "true"
+    # The moderator copies paper ballots while a round is open, and has no console controls.
+    rnd = fragment_scene.round and await fragment_scene.store.rounds.round(fragment_scene.round.id)
+    is_open = rnd is not None and rnd.status.value == "open"
+    assert ("/paper" in html) is is_open
+    assert "/close" not in html and "/reveal" not in html
+
+
+async def test_the_desk_pushed_to_a_moderator_has_no_console_controls(app):
+    from facilitation.web.live import desk_html
+
+    scene = await Scene(app).build("ideas", "open")
+    ctx = await screens.console_context(scene.store, scene.workshop.id)
+    pushed = desk_html(scene.renderer, ctx)
+    assert "A bench by the pond" in pushed and "/ideas/approve-all" in pushed
+    assert "/ideas/to-options" not in pushed
+    assert "/ideas/to-options" in await scene.idea_desk()
+
+
 @pytest.mark.parametrize("oob", [False, True])
 async def test_the_my_ideas_fragment_root_is_my_ideas_and_the_round_id(app, oob):
     scene = await Scene(app).build("ideas", "open")
@@ -283,7 +311,8 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
     from facilitation.web.views import programme as views
 
     plans = app.state.plans
-    programme = await plans.create_programme({"title": "Plan"})
+    organisation = await app.state.store.organisations.create("Riverside")
+    programme = await plans.create_programme({"title": "Plan"}, organisation.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     await plans.save_action(programme, {"what": "Order", "who": "staff", "need_id": need.id})
     context = await getattr(views, builder)(SimpleNamespace(app=app), programme)
@@ -300,7 +329,9 @@ async def test_the_programme_fragments_root_is_their_name_and_the_programme_id(
 async def test_the_room_panel_fragment_root_is_room_and_the_workshop_id(app, asks, oob):
     scene = await Scene(app).build("dots", "open")
     if asks:
-        programme = await scene.store.plans.create_programme("Plan", "", "")
+        programme = await scene.store.plans.create_programme(
+            "Plan", "", "", scene.workshop.organisation_id
+        )
         await scene.store.plans.set_workshop_programme(scene.workshop.id, programme.id)
         await scene.store.profiles.add_profile_question(programme.id, "Tenure", ["Rent", "Own"])
     ctx = await screens.console_context(scene.store, scene.workshop.id)
@@ -315,7 +346,7 @@ def test_every_fragment_file_is_covered():
     folder = ROOT / "templates" / "fragments"
     covered = {"board", "stage", "console_live", "console_main", "ballot_status", "flash"}
     covered |= {"needs_list", "action_plan", "idea_desk", "my_ideas"}
-    covered |= {"room_panel"}
+    covered |= {"room_panel", "desk_now"}
     assert {p.stem for p in folder.glob("*.html")} == covered
 
 

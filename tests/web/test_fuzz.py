@@ -688,7 +688,8 @@ async def prepare(app, client, data_path: str) -> Desk:
     await f.round_action(idea_workshop, live_idea_round, "open")
     ids.update(idea_workshop=idea_workshop, live_idea_round=live_idea_round)
     plans = app.state.plans
-    programme = await plans.create_programme({"title": "Estate plan"})
+    workshop = await app.state.store.workshops.workshop(workshop_id)
+    programme = await plans.create_programme({"title": "Estate plan"}, workshop.organisation_id)
     await app.state.store.plans.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})

@@ -14,6 +14,7 @@ import pytest
 from starlette.routing import Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 
+from facilitation.core.models import Role
 from facilitation.people.rules import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
@@ -62,7 +63,8 @@ async def setup(app, facilitator):
     await facilitator.round_action(workshop_id, idea_round, "close")
     await facilitator.round_action(workshop_id, opened, "open")
     plans = app.state.plans
-    programme = await plans.create_programme({"title": "Estate plan"})
+    workshop = await app.state.store.workshops.workshop(workshop_id)
+    programme = await plans.create_programme({"title": "Estate plan"}, workshop.organisation_id)
     await app.state.store.plans.set_workshop_programme(workshop_id, programme.id)
     need = await plans.add_need(programme, {"title": "Benches"})
     action = await plans.save_action(programme, {"what": "Order benches", "who": "staff"})
@@ -76,7 +78,11 @@ async def setup(app, facilitator):
         [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
     )
     panel = await app.state.store.pools.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
+    spare = await app.state.store.users.create_user(
+        "spare", "not a real hash", role=Role.FACILITATOR
+    )
     return {
+        "user_id": spare.id,
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -189,6 +195,19 @@ POSTS = [
         {"round_id": "{open_round}", "client_id": "csrf-test-0001", "dots-{option_id}": "1"},
     ),
     ("/f/workshops", {}, "facilitator", {"title": "Another"}),
+    (
+        "/f/accounts",
+        {},
+        "facilitator",
+        {"username": "newbie", "password": PASSWORD, "role": "facilitator"},
+    ),
+    ("/f/accounts/{user_id}/remove", {}, "facilitator", {}),
+    (
+        "/f/organisations",
+        {},
+        "facilitator",
+        {"name": "Hillside Trust", "username": "olga", "password": PASSWORD},
+    ),
     ("/f/workshops/{workshop_id}/edit", {}, "facilitator", {"title": "Renamed"}),
     ("/f/workshops/{workshop_id}/options", {}, "facilitator", {"title": "Trees"}),
     (

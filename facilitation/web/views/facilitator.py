@@ -11,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
+from facilitation.accounts.roles import Power, may
 from facilitation.core.errors import Forbidden
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import RoundStatus, Workshop
-from facilitation.web.auth import facilitator, signed_in
+from facilitation.web.auth import current_user, desk, facilitator, runs, signed_in
 from facilitation.web.common import (
     csrf_token,
     flash,
@@ -118,13 +119,19 @@ async def logout(request: Request) -> Response:
 
 @signed_in
 async def workshops_page(request: Request) -> Response:
+    """The organisation's workshops; a moderator's list holds the one workshop they look after."""
     store = request.app.state.store
+    user = current_user(request)
+    workshops = await store.workshops.workshops(user.organisation_id)
+    runs_them = may(user, Power.RUN)
+    if not runs_them:
+        workshops = [w for w in workshops if may(user, Power.DESK, w.id)]
     return request.app.state.renderer.page(
-        request, "pages/workshops.html", workshops=await store.workshops.workshops()
+        request, "pages/workshops.html", workshops=workshops, runs=runs_them
     )
 
 
-@signed_in
+@runs
 async def create_workshop(request: Request) -> Response:
     form = await read_form(request)
     workshop = await request.app.state.workshops.create_workshop(form, request.scope["user"].id)
@@ -132,8 +139,11 @@ async def create_workshop(request: Request) -> Response:
     return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
 
 
-@facilitator
+@desk
 async def console(request: Request, workshop: Workshop) -> Response:
+    if not may(current_user(request), Power.RUN, workshop.id):
+        # The workshop's moderator: their page is the idea desk and paper ballots.
+        return RedirectResponse(f"/f/workshops/{workshop.id}/desk", status_code=303)
     data = await console_data(request, workshop)
     return request.app.state.renderer.page(request, "pages/console.html", **data)
 

@@ -1,4 +1,5 @@
-"""Facilitator views for idea moderation and for entering paper ballots."""
+"""Views for idea moderation and for entering paper ballots: the console's idea desk, and the
+desk page of a workshop's moderator."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
+from facilitation.accounts.roles import Power, may
 from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import N_, _, ngettext
 from facilitation.core.models import IdeaStatus, Round, RoundStatus, Workshop
-from facilitation.web.auth import facilitator
+from facilitation.web.auth import current_user, desk, facilitator
 from facilitation.web.common import flash, is_htmx, read_form, reply
 from facilitation.web.console import console_reply
 from facilitation.workshop import screens
@@ -35,18 +37,24 @@ async def _idea_round(request: Request, workshop: Workshop) -> Round:
 
 
 async def _desk_reply(request: Request, workshop: Workshop, rnd: Round, message: str) -> Response:
-    """The refreshed desk and the flash for htmx; a redirect to the console otherwise."""
+    """The refreshed desk and the flash for htmx; a redirect to the console (a moderator's
+    desk page) otherwise."""
+    moderating = not may(current_user(request), Power.RUN, workshop.id)
     context: dict = {}
     if is_htmx(request):
         joined = (await request.app.state.store.ballots.turnout(workshop.id, rnd.id)).joined
-        context = {"workshop": workshop, "round": rnd, "kind": kinds.get(rnd.kind)}
+        context = {
+            "workshop": workshop,
+            "round": rnd,
+            "kind": kinds.get(rnd.kind),
+            "moderating": moderating,
+        }
         context.update(await screens.idea_context(request.app.state.store, rnd, joined))
-    return reply(
-        request, "fragments/idea_desk.html", context, f"/f/workshops/{workshop.id}", message
-    )
+    back = f"/f/workshops/{workshop.id}" + ("/desk" if moderating else "")
+    return reply(request, "fragments/idea_desk.html", context, back, message)
 
 
-@facilitator
+@desk
 async def idea_action(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
     rnd = await _idea_round(request, workshop)
@@ -65,7 +73,7 @@ async def idea_action(request: Request, workshop: Workshop) -> Response:
     return await _desk_reply(request, workshop, rnd, message)
 
 
-@facilitator
+@desk
 async def approve_all(request: Request, workshop: Workshop) -> Response:
     await read_form(request)
     rnd = await _idea_round(request, workshop)
@@ -74,7 +82,7 @@ async def approve_all(request: Request, workshop: Workshop) -> Response:
     return await _desk_reply(request, workshop, rnd, message)
 
 
-@facilitator
+@desk
 async def merge(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
     rnd = await _idea_round(request, workshop)
@@ -124,13 +132,13 @@ async def _paper_page(
     )
 
 
-@facilitator
+@desk
 async def paper_page(request: Request, workshop: Workshop) -> Response:
     rnd = await request.app.state.rounds.round_in(workshop.id, request.path_params["round_id"])
     return await _paper_page(request, workshop, rnd)
 
 
-@facilitator
+@desk
 async def paper_entry(request: Request, workshop: Workshop) -> Response:
     """Count one paper ballot; a refused sheet comes back with what was typed and the reason."""
     form = await read_form(request)
@@ -156,3 +164,15 @@ async def paper_entry(request: Request, workshop: Workshop) -> Response:
     else:
         flash(request, _("Paper ballot {label} counted.", label=label))
     return RedirectResponse(f"/f/workshops/{workshop.id}/rounds/{rnd.id}/paper", status_code=303)
+
+
+# -- the moderator's desk ----------------------------------------------------------------------
+
+
+@desk
+async def desk_page(request: Request, workshop: Workshop) -> Response:
+    """The idea desk and paper ballots of one workshop, live, without the console's controls:
+    the page of the workshop's moderator (a resident co-facilitator, say)."""
+    state = request.app.state
+    context = await screens.console_context(state.store, workshop.id)
+    return state.renderer.page(request, "pages/desk.html", moderating=True, **context)

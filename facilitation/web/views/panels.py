@@ -4,12 +4,13 @@ panels drawn with a published seed, with their downloads."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from facilitation.accounts.roles import Power, may
 from facilitation.core.errors import BadRequest
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import Programme
@@ -18,7 +19,7 @@ from facilitation.panel.lottery import HIGH_CHANCE, gini
 from facilitation.panel.pools import Lotteries, Outcome, PoolData, by_number, seed_text
 from facilitation.panel.setup import Key, Setup, SetupError
 from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer
-from facilitation.web.auth import programme_view
+from facilitation.web.auth import contacts_view, current_user, programme_view
 from facilitation.web.common import (
     download,
     flash,
@@ -48,6 +49,19 @@ def shown(label: str) -> str:
 
 def translated(message: str, params: Mapping[str, Any]) -> str:
     return _(message, **{k: shown(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def sees_contacts(request: Request) -> bool:
+    """Whether the account may see volunteers' names and contact details (organisers)."""
+    return may(current_user(request), Power.CONTACTS)
+
+
+def as_shown(volunteer: Volunteer, contacts: bool) -> Volunteer:
+    """The volunteer as this account may see them: without name, email, phone and household
+    (an address, often) unless it may see contact details, so no page can show what it may not."""
+    if contacts:
+        return volunteer
+    return replace(volunteer, name="", email="", phone="", household="")
 
 
 def answers_text(volunteer: Volunteer, questions: Sequence[ProfileQuestion]) -> list[str]:
@@ -103,7 +117,7 @@ def group_rows(
     return out
 
 
-def outcome_context(data: PoolData, outcome: Outcome) -> dict[str, Any]:
+def outcome_context(data: PoolData, outcome: Outcome, contacts: bool) -> dict[str, Any]:
     """What the page shows of a worked-out lottery, or of why there is none."""
     setup = outcome.setup
     if outcome.infeasible is not None:
@@ -118,7 +132,7 @@ def outcome_context(data: PoolData, outcome: Outcome) -> dict[str, Any]:
             "relaxations": [translated(r.message, r.params) for r in infeasible.relaxations],
             "relaxed_query": fixed.query() if fixed else "",
         }
-    context = chance_context(data, outcome.chances(), outcome.averages(), setup)
+    context = chance_context(data, outcome.chances(), outcome.averages(), setup, contacts)
     return {"lottery": outcome.lottery, **context}
 
 
@@ -127,11 +141,12 @@ def chance_context(
     chances: Sequence[float],
     averages: Mapping[Key, tuple[int, float]],
     setup: Setup,
+    contacts: bool,
 ) -> dict[str, Any]:
     """Everyone's chance, highest first, with the summary figures and the group comparison."""
     people = sorted(
         (
-            (n, v, chances[n - 1], answers_text(v, data.questions))
+            (n, as_shown(v, contacts), chances[n - 1], answers_text(v, data.questions))
             for n, v in by_number(data.volunteers).items()
         ),
         key=lambda row: (-round(row[2], 9), row[0]),
@@ -146,8 +161,9 @@ def chance_context(
     }
 
 
-def pool_context(programme: Programme, data: PoolData) -> dict[str, Any]:
+def pool_context(programme: Programme, data: PoolData, contacts: bool) -> dict[str, Any]:
     return {
+        "contacts": contacts,
         "programme": programme,
         "pool": data.pool,
         "questions": data.questions,
@@ -175,6 +191,7 @@ async def panels_page(request: Request, programme: Programme) -> Response:
         draws=draws,
         questions=questions,
         base=base(programme),
+        contacts=sees_contacts(request),
     )
 
 
@@ -186,7 +203,7 @@ async def pool_template(request: Request, programme: Programme) -> Response:
     return download(to_csv(header, []), programme, "volunteers.csv", "text/csv; charset=utf-8")
 
 
-@programme_view
+@contacts_view
 async def import_pool(request: Request, programme: Programme) -> Response:
     data, fields = await read_upload_form(request)
     pool, problems = await lotteries(request).import_pool(programme, fields.get("title"), data)
@@ -221,7 +238,7 @@ async def pool_page(request: Request, programme: Programme) -> Response:
     data = await uc.data(pool)
     query = request.query_params
     context: dict[str, Any] = {
-        **pool_context(programme, data),
+        **pool_context(programme, data, sees_contacts(request)),
         "error": None,
         "worked_out": False,
         "lottery": None,
@@ -243,7 +260,7 @@ async def pool_page(request: Request, programme: Programme) -> Response:
                     setup.one_per_household,
                 )
             outcome = await uc.work_out(data, setup)
-            context.update(outcome_context(data, outcome))
+            context.update(outcome_context(data, outcome, sees_contacts(request)))
             context["worked_out"] = True
     context["setup"] = setup
     context["fields"] = panel_setup.fields(setup)
@@ -270,7 +287,7 @@ async def draw_panel(request: Request, programme: Programme) -> Response:
     return RedirectResponse(f"{base(programme)}/{pool.id}/draws/{panel.id}", status_code=303)
 
 
-@programme_view
+@contacts_view
 async def delete_pool(request: Request, programme: Programme) -> Response:
     uc = lotteries(request)
     pool = await uc.pool_in(programme, request.path_params["pool_id"])
@@ -326,28 +343,30 @@ async def draw_page(request: Request, programme: Programme) -> Response:
     result = panel.result
     numbered = by_number(data.volunteers)
     chances = result["chances"]
+    contacts = sees_contacts(request)
 
     def person(n: int) -> tuple[int, Volunteer, float, list[str]]:
-        return (n, numbered[n], chances[n - 1], answers_text(numbered[n], data.questions))
+        shown_one = as_shown(numbered[n], contacts)
+        return (n, shown_one, chances[n - 1], answers_text(numbered[n], data.questions))
 
     averages = {tuple(g["key"]): (g["volunteers"], g["average"]) for g in result["groups"]}
     order = [p.id for p in sorted(data.panels, key=lambda p: (p.created_at, p.id))]
     return page(
         request,
         "pages/panel_draw.html",
-        **pool_context(programme, data),
+        **pool_context(programme, data, contacts),
         draw=panel,
         ordinal=order.index(panel.id) + 1,
         setup=setup,
         members=[person(n) for n in result["panel"]],
         reserves=[person(n) for n in result["reserves"]],
         composition=composition(data, result["panel"], setup),
-        **chance_context(data, chances, averages, setup),
+        **chance_context(data, chances, averages, setup, contacts),
         shown=shown,
     )
 
 
-@programme_view
+@contacts_view
 async def draw_csv(request: Request, programme: Programme) -> Response:
     """The drawn panel and its reserves with their contact details, for the organiser."""
     data, panel = await load_draw(request, programme)

@@ -17,7 +17,7 @@ from facilitation.health import pact
 from facilitation.programme.labels import LABELS, NEED_STATUS
 from facilitation.programme.needs import by_need
 from facilitation.programme.plans import CHART_BAR, CHART_GAP, CHART_HEIGHT, turnout_chart
-from facilitation.web.auth import facilitator_only, plans, programme_view
+from facilitation.web.auth import current_user, plans, programme_view, runs
 from facilitation.web.common import flash, is_htmx, page, read_form, reply
 
 # The rule as the needs page states it: the wording of facilitation.programme.needs' docstring.
@@ -42,19 +42,20 @@ def public_url(request: Request, programme: Programme) -> str:
 # -- programmes ---------------------------------------------------------------------------------
 
 
-@facilitator_only()
+@runs
 async def programmes_page(request: Request) -> Response:
+    organisation_id = current_user(request).organisation_id
     return page(
         request,
         "pages/programmes.html",
-        programmes=await request.app.state.store.plans.programmes(),
+        programmes=await request.app.state.store.plans.programmes(organisation_id),
     )
 
 
-@facilitator_only()
+@runs
 async def create_programme(request: Request) -> Response:
     form = await read_form(request)
-    programme = await plans(request).create_programme(form)
+    programme = await plans(request).create_programme(form, current_user(request).organisation_id)
     flash(request, _("Programme “{title}” created.", title=programme.title))
     return RedirectResponse(f"/f/programmes/{programme.id}", status_code=303)
 
@@ -68,7 +69,11 @@ async def dashboard_data(request: Request, programme: Programme) -> dict[str, An
     return {
         "programme": programme,
         "workshops": workshops,
-        "other_workshops": [w for w in await store.workshops.workshops() if w.id not in mine],
+        "other_workshops": [
+            w
+            for w in await store.workshops.workshops(programme.organisation_id)
+            if w.id not in mine
+        ],
         "top_needs": (await uc.ranked_needs(programme))[:TOP_NEEDS],
         "progress": await uc.progress(programme),
         "bars": bars,

@@ -1,0 +1,123 @@
+"""The organisation's accounts (its organisers add and remove them) and the instance's
+organisations (its administrators create them, each with a first organiser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation.accounts.manage import Accounts
+from facilitation.accounts.roles import ROLE_HINTS, ROLE_LABELS
+from facilitation.core.errors import BadRequest, Conflict, NotFound
+from facilitation.core.i18n import _
+from facilitation.core.models import Role
+from facilitation.web.auth import administrator, current_user, organiser
+from facilitation.web.common import flash, page, read_form
+
+# What a refused form gives back as typed (never the password).
+KEPT = ("username", "role", "workshop_id", "name")
+
+
+def accounts(request: Request) -> Accounts:
+    return request.app.state.accounts
+
+
+def typed(form: dict[str, Any]) -> dict[str, str]:
+    return {k: form[k] for k in KEPT if isinstance(form.get(k), str)}
+
+
+async def accounts_page_response(
+    request: Request, status: int = 200, error: str | None = None, form: dict | None = None
+) -> Response:
+    store = request.app.state.store
+    user = current_user(request)
+    workshops = await store.workshops.workshops(user.organisation_id)
+    return page(
+        request,
+        "pages/accounts.html",
+        status=status,
+        organisation=await store.organisations.organisation(user.organisation_id),
+        accounts=await store.users.accounts(user.organisation_id),
+        workshops=workshops,
+        workshop_titles={w.id: w.title for w in workshops},
+        roles=list(Role),
+        role_labels=ROLE_LABELS,
+        role_hints=ROLE_HINTS,
+        error=error,
+        typed=typed(form or {}),
+    )
+
+
+@organiser
+async def accounts_page(request: Request) -> Response:
+    return await accounts_page_response(request)
+
+
+@organiser
+async def add_account(request: Request) -> Response:
+    form = await read_form(request)
+    try:
+        added = await accounts(request).add(current_user(request), form)
+    except (BadRequest, Conflict, NotFound) as exc:  # shown on the form; nothing is stored
+        return await accounts_page_response(request, exc.status, _(exc.message, **exc.params), form)
+    flash(
+        request,
+        _(
+            "Added {username} as {role}. Give them their password in person.",
+            username=added.username,
+            role=_(ROLE_LABELS[added.role]).lower(),
+        ),
+    )
+    return RedirectResponse("/f/accounts", status_code=303)
+
+
+@organiser
+async def remove_account(request: Request) -> Response:
+    await read_form(request)
+    uc = accounts(request)
+    user = current_user(request)
+    account = await uc.account_in(user, request.path_params["user_id"])
+    await uc.remove(user, account)
+    flash(request, _("Removed {username}: their sign-ins have ended.", username=account.username))
+    return RedirectResponse("/f/accounts", status_code=303)
+
+
+async def organisations_page_response(
+    request: Request, status: int = 200, error: str | None = None, form: dict | None = None
+) -> Response:
+    return page(
+        request,
+        "pages/organisations.html",
+        status=status,
+        organisations=await request.app.state.store.organisations.organisations(),
+        error=error,
+        typed=typed(form or {}),
+    )
+
+
+@administrator
+async def organisations_page(request: Request) -> Response:
+    return await organisations_page_response(request)
+
+
+@administrator
+async def create_organisation(request: Request) -> Response:
+    form = await read_form(request)
+    try:
+        organisation, first = await accounts(request).create_organisation(form)
+    except (BadRequest, Conflict) as exc:
+        return await organisations_page_response(
+            request, exc.status, _(exc.message, **exc.params), form
+        )
+    flash(
+        request,
+        _(
+            "Created “{name}” with {username} as its organiser. Give them their password in "
+            "person; they add the organisation's other accounts.",
+            name=organisation.name,
+            username=first.username,
+        ),
+    )
+    return RedirectResponse("/f/organisations", status_code=303)
