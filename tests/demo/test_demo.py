@@ -187,3 +187,44 @@ async def test_a_demo_file_from_before_the_people_gets_them_on_the_next_run(tmp_
         assert len(workshops) == 1 + len(demo_history.PAST)
     finally:
         await store.close()
+
+
+async def test_the_demo_organisation_has_an_organiser_a_facilitator_and_the_desks_moderator(
+    seeded, demo_store
+):
+    """Each printed login signs in and sees what its role allows: the organiser the accounts and
+    the volunteer pool's deletion (it holds contact details), the facilitator the workshops and
+    the pool without it, the moderator the demo workshop's idea desk only."""
+    settings, info = seeded
+    ((organisation, accounts, held),) = await demo_store.organisations.organisations()
+    assert organisation.name == demo.ORGANISATION
+    assert (accounts, held) == (3, 1 + len(demo_history.PAST))
+    pid = await programme_id(demo_store)
+    (pool,) = await demo_store.pools.pools(pid)
+    app = create_app(settings)
+    logins = {
+        "organiser": (info["username"], info["password"]),
+        "facilitator": (info["facilitator"], info["facilitator_password"]),
+        "moderator": (info["moderator"], info["moderator_password"]),
+    }
+    seen = {}
+    async with app.router.lifespan_context(app):
+        for role, (username, password) in logins.items():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                assert (await Facilitator(c).login(username, password)).status_code == 303, role
+                workshop = await c.get(f"/f/workshops/{info['workshop_id']}")
+                pools = await c.get(f"/f/programmes/{pid}/panels/{pool.id}")
+                seen[role] = (
+                    (await c.get("/f/accounts")).status_code,
+                    workshop.status_code,
+                    workshop.headers.get("location", ""),
+                    pools.status_code,
+                    "Delete the pool" in pools.text,
+                )
+    desk = f"/f/workshops/{info['workshop_id']}/desk"
+    assert seen == {
+        "organiser": (200, 200, "", 200, True),
+        "facilitator": (403, 200, "", 200, False),
+        "moderator": (403, 303, desk, 403, False),
+    }
