@@ -91,6 +91,8 @@ def routes(static: VersionedStatic) -> list:
         Route("/f/workshops", f.create_workshop, methods=["POST"]),
         Route("/f/accounts", accounts.accounts_page),
         Route("/f/accounts", accounts.add_account, methods=["POST"]),
+        Route("/f/accounts/{user_id:int}/role", accounts.change_role, methods=["POST"]),
+        Route("/f/accounts/{user_id:int}/password", accounts.set_password, methods=["POST"]),
         Route("/f/accounts/{user_id:int}/remove", accounts.remove_account, methods=["POST"]),
         Route("/f/organisations", accounts.organisations_page),
         Route("/f/organisations", accounts.create_organisation, methods=["POST"]),

@@ -43,6 +43,15 @@ def read_role(value: Any) -> Role:
         raise BadRequest("Please choose a role: organiser, facilitator or moderator.") from None
 
 
+def read_moderators_workshop(role: Role, form: Mapping[str, Any]) -> int | None:
+    """A moderator's one workshop (required); nobody else's role names one."""
+    if role is not Role.MODERATOR:
+        return None
+    if not form.get("workshop_id"):
+        raise BadRequest("A moderator looks after one workshop: please choose it.")
+    return read_id(form.get("workshop_id"), "workshop")
+
+
 class Accounts:
     """Accounts and organisations over one store."""
 
@@ -56,11 +65,7 @@ class Accounts:
         username = read_username(form.get("username"))
         password = read_password(form.get("password"))
         role = read_role(form.get("role"))
-        workshop_id = None
-        if role is Role.MODERATOR:
-            if not form.get("workshop_id"):
-                raise BadRequest("A moderator looks after one workshop: please choose it.")
-            workshop_id = read_id(form.get("workshop_id"), "workshop")
+        workshop_id = read_moderators_workshop(role, form)
         return await self.store.users.create_user(
             username,
             self.hasher.hash(password),
@@ -81,6 +86,24 @@ class Accounts:
         if account.id == organiser.id:
             raise BadRequest("You cannot remove your own account. Ask another organiser.")
         await self.store.users.remove_user(account.id)
+
+    async def change_role(self, organiser: User, account: User, form: Mapping[str, Any]) -> User:
+        """Give another account of the organisation another role (never one's own: an
+        organisation must keep an organiser)."""
+        if account.id == organiser.id:
+            raise BadRequest("You cannot change your own role. Ask another organiser.")
+        role = read_role(form.get("role"))
+        return await self.store.users.set_role(
+            account.id, role, read_moderators_workshop(role, form)
+        )
+
+    async def set_password(self, organiser: User, account: User, form: Mapping[str, Any]) -> None:
+        """A new password for another account of the organisation, for someone who has lost
+        theirs; it ends the account's sign-ins."""
+        if account.id == organiser.id:
+            raise BadRequest("Ask another organiser to set a new password for your account.")
+        password = read_password(form.get("password"))
+        await self.store.users.set_password(account.username, self.hasher.hash(password))
 
     async def create_organisation(self, form: Mapping[str, Any]) -> tuple[Organisation, User]:
         """A new organisation and its first organiser, both or neither."""

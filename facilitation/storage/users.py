@@ -147,6 +147,27 @@ class Users:
         )
         return [user_from_row(r) for r in rows]
 
+    async def set_role(self, user_id: int, role: Role, workshop_id: int | None) -> User:
+        """Give an account another role; a moderator's one workshop must be its organisation's
+        (NotFound otherwise), and nobody else names one."""
+        if (role is Role.MODERATOR) != (workshop_id is not None):
+            raise ValueError("a moderator, and only a moderator, looks after one workshop")
+        async with self._db.transaction() as tx:
+            if workshop_id is not None and not await tx.one(
+                "SELECT 1 FROM workshops w JOIN users u ON u.organisation_id = w.organisation_id"
+                " WHERE w.id = ? AND u.id = ?",
+                (workshop_id, user_id),
+            ):
+                raise NotFound("workshop")
+            await tx.execute(
+                "UPDATE users SET role = ?, workshop_id = ? WHERE id = ?",
+                (role.value, workshop_id, user_id),
+            )
+            row = await tx.one(f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?", (user_id,))
+        if row is None:
+            raise NotFound("account")
+        return user_from_row(row)
+
     async def remove_user(self, user_id: int) -> None:
         """Remove an account and end its sign-ins; the workshops it made stay, made by nobody."""
         async with self._db.transaction() as tx:

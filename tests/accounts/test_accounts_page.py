@@ -194,3 +194,95 @@ async def test_a_refused_organisation_form_says_why_and_changes_nothing(
     assert response.status_code == status
     assert message in html.unescape(response.text)
     assert db_rows(settings.data_path) == before
+
+
+async def test_an_organiser_makes_a_facilitator_the_moderator_of_one_workshop(app, facilitator):
+    workshop_id, _code = await facilitator.create_workshop("Courtyard evening")
+    await facilitator.post(
+        "/f/accounts", {"username": "fay", "password": PASSWORD, "role": "facilitator"}
+    )
+    fay_account, _digest = await app.state.store.users.user_credentials("fay")
+    async with signed_in(app, "fay") as fay:
+        assert (await fay.client.get("/f/programmes")).status_code == 200
+        response = await facilitator.post(
+            f"/f/accounts/{fay_account.id}/role",
+            {"role": "moderator", "workshop_id": str(workshop_id)},
+        )
+        assert response.status_code == 303
+        listing = html.unescape((await facilitator.client.get("/f/accounts")).text)
+        assert "fay is now moderator." in listing
+        assert "Moderator · of “Courtyard evening”" in listing
+        # The new role holds from fay's next request, without signing in again.
+        assert (await fay.client.get("/f/programmes")).status_code == 403
+        desk = await fay.client.get(f"/f/workshops/{workshop_id}")
+        assert desk.headers["location"] == f"/f/workshops/{workshop_id}/desk"
+        await facilitator.post(f"/f/accounts/{fay_account.id}/role", {"role": "organiser"})
+        assert (await fay.client.get("/f/accounts")).status_code == 200
+
+
+async def test_a_refused_role_change_says_why_and_changes_nothing(app, facilitator, settings):
+    store = app.state.store
+    await facilitator.post(
+        "/f/accounts", {"username": "fay", "password": PASSWORD, "role": "facilitator"}
+    )
+    fay, _digest = await store.users.user_credentials("fay")
+    me, _digest = await store.users.user_credentials("facilitator")
+    hillside = await store.organisations.create("Hillside Trust")
+    olga = await store.users.create_user("olga", quick_hash(), organisation_id=hillside.id)
+    garden = await store.workshops.create_workshop("Hillside garden", "", "", olga.id)
+    before = db_rows(settings.data_path)
+    refusals = [
+        (fay.id, {"role": "moderator"}, 400, "A moderator looks after one workshop"),
+        (fay.id, {"role": "chair"}, 400, "Please choose a role"),
+        (
+            fay.id,
+            {"role": "moderator", "workshop_id": str(garden.id)},
+            404,
+            "We could not find that workshop.",
+        ),
+        (me.id, {"role": "facilitator"}, 400, "You cannot change your own role."),
+        (olga.id, {"role": "facilitator"}, 404, "We could not find that account."),
+    ]
+    for account_id, form, status, message in refusals:
+        response = await facilitator.post(f"/f/accounts/{account_id}/role", form)
+        assert response.status_code == status, form
+        assert message in html.unescape(response.text), form
+        assert "Hillside garden" not in response.text
+    assert db_rows(settings.data_path) == before
+
+
+async def test_a_new_password_ends_the_accounts_sign_ins_and_the_old_one(app, facilitator):
+    await facilitator.post(
+        "/f/accounts", {"username": "fay", "password": PASSWORD, "role": "facilitator"}
+    )
+    account, _digest = await app.state.store.users.user_credentials("fay")
+    async with signed_in(app, "fay") as fay:
+        short = await facilitator.post(f"/f/accounts/{account.id}/password", {"password": "short"})
+        assert short.status_code == 400
+        assert "A password needs at least 8 characters." in html.unescape(short.text)
+        assert (await fay.client.get("/f")).status_code == 200
+        response = await facilitator.post(
+            f"/f/accounts/{account.id}/password", {"password": "a new long password"}
+        )
+        assert response.status_code == 303
+        assert "New password set for fay" in (await facilitator.client.get("/f/accounts")).text
+        assert (await fay.client.get("/f")).status_code == 303
+    async with new_client(app) as device:
+        assert (await Facilitator(device).login("fay", PASSWORD)).status_code != 303
+        assert (await Facilitator(device).login("fay", "a new long password")).status_code == 303
+
+
+async def test_an_organiser_sets_no_password_for_themselves_or_another_organisation(
+    app, facilitator, settings
+):
+    store = app.state.store
+    me, _digest = await store.users.user_credentials("facilitator")
+    hillside = await store.organisations.create("Hillside Trust")
+    olga = await store.users.create_user("olga", quick_hash(), organisation_id=hillside.id)
+    before = db_rows(settings.data_path)
+    mine = await facilitator.post(f"/f/accounts/{me.id}/password", {"password": PASSWORD + "x"})
+    assert mine.status_code == 400
+    assert "Ask another organiser to set a new password" in html.unescape(mine.text)
+    other = await facilitator.post(f"/f/accounts/{olga.id}/password", {"password": PASSWORD})
+    assert other.status_code == 404
+    assert db_rows(settings.data_path) == before

@@ -63,6 +63,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/f/workshops"): RUN,
     ("GET", "/f/accounts"): ACCOUNTS,
     ("POST", "/f/accounts"): ACCOUNTS,
+    ("POST", "/f/accounts/{user_id}/role"): ACCOUNTS,
+    ("POST", "/f/accounts/{user_id}/password"): ACCOUNTS,
     ("POST", "/f/accounts/{user_id}/remove"): ACCOUNTS,
     ("GET", "/f/organisations"): ADMIN,
     ("POST", "/f/organisations"): ADMIN,

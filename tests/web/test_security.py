@@ -201,6 +201,8 @@ POSTS = [
         "facilitator",
         {"username": "newbie", "password": PASSWORD, "role": "facilitator"},
     ),
+    ("/f/accounts/{user_id}/role", {}, "facilitator", {"role": "organiser"}),
+    ("/f/accounts/{user_id}/password", {}, "facilitator", {"password": PASSWORD + " new"}),
     ("/f/accounts/{user_id}/remove", {}, "facilitator", {}),
     (
         "/f/organisations",

@@ -29,7 +29,11 @@ def typed(form: dict[str, Any]) -> dict[str, str]:
 
 
 async def accounts_page_response(
-    request: Request, status: int = 200, error: str | None = None, form: dict | None = None
+    request: Request,
+    status: int = 200,
+    error: str | None = None,
+    form: dict | None = None,
+    row_error: str | None = None,
 ) -> Response:
     store = request.app.state.store
     user = current_user(request)
@@ -46,6 +50,7 @@ async def accounts_page_response(
         role_labels=ROLE_LABELS,
         role_hints=ROLE_HINTS,
         error=error,
+        row_error=row_error,
         typed=typed(form or {}),
     )
 
@@ -81,6 +86,50 @@ async def remove_account(request: Request) -> Response:
     account = await uc.account_in(user, request.path_params["user_id"])
     await uc.remove(user, account)
     flash(request, _("Removed {username}: their sign-ins have ended.", username=account.username))
+    return RedirectResponse("/f/accounts", status_code=303)
+
+
+@organiser
+async def change_role(request: Request) -> Response:
+    form = await read_form(request)
+    uc = accounts(request)
+    user = current_user(request)
+    account = await uc.account_in(user, request.path_params["user_id"])
+    try:
+        changed = await uc.change_role(user, account, form)
+    except (BadRequest, NotFound) as exc:  # shown above the list; nothing is changed
+        message = _(exc.message, **exc.params)
+        return await accounts_page_response(request, exc.status, row_error=message)
+    flash(
+        request,
+        _(
+            "{username} is now {role}.",
+            username=changed.username,
+            role=_(ROLE_LABELS[changed.role]).lower(),
+        ),
+    )
+    return RedirectResponse("/f/accounts", status_code=303)
+
+
+@organiser
+async def set_password(request: Request) -> Response:
+    form = await read_form(request)
+    uc = accounts(request)
+    user = current_user(request)
+    account = await uc.account_in(user, request.path_params["user_id"])
+    try:
+        await uc.set_password(user, account, form)
+    except BadRequest as exc:
+        message = _(exc.message, **exc.params)
+        return await accounts_page_response(request, exc.status, row_error=message)
+    flash(
+        request,
+        _(
+            "New password set for {username}; their sign-ins have ended. Give it to them in "
+            "person.",
+            username=account.username,
+        ),
+    )
     return RedirectResponse("/f/accounts", status_code=303)
 
 
