@@ -48,6 +48,8 @@ class RolesSession(Session):
         organiser = self.sign_in("Organiser")
         organiser.get_by_role("link", name="Accounts").click()
         expect(organiser.locator("[data-account]")).to_have_count(3)
+        facilitator_row = organiser.locator(f"[data-account='{self.login('Facilitator')[0]}']")
+        facilitator_row.get_by_text("Change role or password").click()
         self.shot(organiser, "roles-accounts")
 
         organiser.goto("/f/programmes")
