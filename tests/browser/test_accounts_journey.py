@@ -112,6 +112,17 @@ def test_a_moderator_added_from_the_accounts_page_keeps_their_workshops_idea_des
     expect(desk).not_to_contain_text("Options made from ideas")
     expect(phone.page.locator(".my-ideas")).to_contain_text("A bench by the tree")
 
+    # An idea handed in on paper: the moderator copies it in, and is back on the desk after.
+    desk.get_by_role("link", name="Enter ideas from paper").click()
+    expect(mp).to_have_url(re.compile(r"/paper$"))
+    mp.get_by_label("The idea").fill("Somewhere dry to wait for the bus")
+    mp.get_by_role("button", name="Add this idea").click()
+    expect(mp.locator("#flash")).to_contain_text("counted")
+    shoot(mp, tmp_path, "paper")
+    mp.get_by_role("link", name="Courtyard evening").click()
+    expect(mp).to_have_url(re.compile(r"/desk$"))
+    expect(mp.locator(".idea-desk")).to_contain_text("Somewhere dry to wait for the bus")
+
     # The other workshop and the console are not the moderator's.
     mp.goto(courtyard)
     expect(mp).to_have_url(re.compile(rf"{courtyard}/desk$"))
