@@ -110,3 +110,19 @@ async def test_a_moderator_cannot_be_given_another_organisations_workshop(tmp_pa
     assert result.returncode == 2
     assert "That workshop belongs to another organisation." in result.stderr
     assert db_rows(data) == before
+
+
+async def test_admin_makes_another_account_an_administrator_too(tmp_path):
+    data = str(tmp_path / "site.sqlite3")
+    assert add(tmp_path, data, "root", "--organisation", "Host federation").returncode == 0
+    plain = add(tmp_path, data, "ana", "--organisation", "Riverside Homes")
+    assert plain.returncode == 0, plain.stderr
+    helper = add(tmp_path, data, "hal", "--organisation", "Host federation", "--admin")
+    assert helper.returncode == 0, helper.stderr
+    assert "hal is also the instance's administrator" in helper.stdout
+    assert "administrator" not in plain.stdout
+    found = await accounts(data)
+    assert [name for name, (_o, _r, admin, _w) in sorted(found.items()) if admin] == [
+        "hal",
+        "root",
+    ]
