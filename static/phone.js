@@ -356,6 +356,7 @@
       }
     });
     afterSwap();
+    fitSendBar();
     var now = stage();
     if (now && now.dataset.status === "open" && now.dataset.round + "/open" !== was) { showTitle(now); }
   }
@@ -507,9 +508,29 @@
   }
   function stopPolling() { if (poller) { clearInterval(poller); poller = null; } }
 
+  /* ---- the send bar never hides more than a quarter of the screen ---- */
+  // Large text, page zoom or a short screen make the fixed bar tall: past a quarter of the
+  // screen it sits at the end of the form instead, like the rest of the page (and comes back
+  // once it is well under a quarter, so a bar near the line does not flicker).
+  var sizes = window.ResizeObserver ? new ResizeObserver(function () { fitSendBar(); }) : null;
+  var watched = null;
+  function fitSendBar() {
+    var bar = $(".send-bar");
+    if (sizes && bar !== watched) {   // the bar comes and goes with its round: watch this one
+      if (watched) { sizes.unobserve(watched); }
+      if (bar) { sizes.observe(bar); }
+      watched = bar;
+    }
+    if (!bar) { return; }
+    var share = bar.offsetHeight / window.innerHeight;
+    if (share > 0.25) { bar.classList.add("in-flow"); }
+    else if (share < 0.22) { bar.classList.remove("in-flow"); }
+  }
+  window.addEventListener("resize", fitSendBar);
+
   window.addEventListener("beforeunload", function (evt) {
     if (pending) { evt.preventDefault(); evt.returnValue = ""; }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { afterSwap(); connect(); });
+  document.addEventListener("DOMContentLoaded", function () { afterSwap(); fitSendBar(); connect(); });
 })();
