@@ -49,6 +49,7 @@ from facilitation.web.views import (
     split,
     status,
 )
+from facilitation.workshop import pictures
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.rounds import Rounds
@@ -80,6 +81,7 @@ def routes(static: VersionedStatic) -> list:
         Route("/w/{code}/about", about.about_page),
         Route("/w/{code}/about", about.save_about, methods=["POST"]),
         Route("/w/{code}/stage", participant.stage),
+        Route("/pictures/{option_id:int}/{version}", participant.picture),
         Route("/w/{code}/ballot", participant.ballot, methods=["POST"]),
         WebSocketRoute("/w/{code}/ws", live.phone_socket),
         Route("/login", f.login_page),
@@ -92,6 +94,12 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/programme", f.set_programme, methods=["POST"]),
         Route(w + "/health-check", health.add_health_check, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
+        Route(
+            w + "/options/{option_id:int}/picture",
+            f.option_picture,
+            methods=["POST"],
+            max_body_size=pictures.REQUEST_MAX_BYTES,
+        ),
         Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
         Route(w + "/rounds", f.create_round, methods=["POST"]),
         Route(r + "/ideas/approve-all", ideas.approve_all, methods=["POST"]),

@@ -29,6 +29,9 @@ NOT_FOUND = {
     ),
     "pool": N_("We could not find that pool of volunteers. It may have been deleted."),
     "panel": N_("We could not find that draw. Its pool may have been deleted."),
+    "picture": N_(
+        "We could not find that picture. It may have been changed; please reload the page."
+    ),
     "profile question": N_(
         "We could not find that question. It may have been removed; please reload the page."
     ),

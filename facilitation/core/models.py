@@ -70,6 +70,8 @@ class Option:
     limit_text: str = ""
     # Estimated cost in whole currency units, for budget rounds; None when not costed.
     cost: int | None = None
+    # The version of its picture (see workshop.pictures), or "" when it has none.
+    picture: str = ""
 
     @property
     def votable(self) -> bool:
@@ -128,8 +130,13 @@ class Participant:
     workshop_id: int
     token: str
     display_name: str
-    # Entered by the facilitator from a paper ballot; display_name holds the paper's label.
-    paper: bool = False
+    # Where they take part: "phone" (their own) or "paper" (a paper ballot the facilitator
+    # copies in, whose label display_name then holds).
+    source: str = "phone"
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +149,11 @@ class Ballot:
     entry: Mapping[str, Any] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
-    paper: bool = False  # copied from a paper ballot by the facilitator
+    source: str = "phone"  # its participant's: "phone" or "paper"
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +191,11 @@ class Idea:
     merged_into: int | None = None
     option_id: int | None = None  # the option it became, once turned into one
     supporters: int = 1  # itself plus every idea merged into it
-    paper: bool = False
+    source: str = "phone"  # its participant's, as for a Ballot
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
     @property
     def edited(self) -> bool:

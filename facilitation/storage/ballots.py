@@ -9,8 +9,8 @@ from facilitation.core.models import Ballot, Turnout
 from facilitation.storage.db import Database, Reader, Row
 from facilitation.storage.workshops import bump
 
-# A ballot with whether it was copied from paper, which is a fact about its participant.
-BALLOT_SELECT = "SELECT b.*, p.paper FROM ballots b JOIN participants p ON p.id = b.participant_id"
+# A ballot with where it came from (phone or paper), which is a fact about its participant.
+BALLOT_SELECT = "SELECT b.*, p.source FROM ballots b JOIN participants p ON p.id = b.participant_id"
 
 
 def ballot_payload(ballot: Ballot) -> str:
@@ -19,7 +19,7 @@ def ballot_payload(ballot: Ballot) -> str:
 
 
 def ballot_from_row(row: Row) -> Ballot:
-    """A ballot from its row (read with BALLOT_SELECT to know whether it came on paper)."""
+    """A ballot from its row (read with BALLOT_SELECT to know where it came from)."""
     payload = json.loads(row["payload"])
     return Ballot(
         round_id=row["round_id"],
@@ -27,7 +27,7 @@ def ballot_from_row(row: Row) -> Ballot:
         entry=payload,
         submitted_at=row["submitted_at"],
         revision=row["revision"],
-        paper=bool(row["paper"]) if "paper" in row.keys() else False,  # noqa: SIM118 (a Row)
+        source=row["source"] if "source" in row.keys() else "phone",  # noqa: SIM118 (a Row)
     )
 
 
@@ -98,7 +98,7 @@ class Ballots:
     async def option_ballots(self, option_id: int) -> list[tuple[str, Ballot]]:
         """Every ballot of every round an option is in, each with its round's kind."""
         rows = await self._db.all(
-            "SELECT b.*, p.paper, r.kind FROM ballots b"
+            "SELECT b.*, p.source, r.kind FROM ballots b"
             " JOIN participants p ON p.id = b.participant_id"
             " JOIN rounds r ON r.id = b.round_id"
             " JOIN round_options ro ON ro.round_id = b.round_id WHERE ro.option_id = ?"

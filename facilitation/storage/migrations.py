@@ -412,4 +412,30 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX rounds_workshop ON rounds(workshop_id);
         """,
     ),
+    (
+        "0014_pictures_and_sources",
+        """
+        -- An option's picture: the version (a digest of the stored image) on the option, so that
+        -- every read of an option knows whether it has one and its URL; the image itself, made
+        -- smaller and stripped of its metadata, in a table of its own, kept in the database so
+        -- that a backup holds it with everything else. BLOB is SQLite's name for the bytes
+        -- (BYTEA in PostgreSQL).
+        ALTER TABLE options ADD COLUMN picture TEXT NOT NULL DEFAULT '';
+        CREATE TABLE option_pictures (
+            option_id INTEGER PRIMARY KEY REFERENCES options(id),
+            image BLOB NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        -- Where a participant takes part: their own phone or a paper sheet the facilitator
+        -- copied, with room for more ways in. The paper flag stays, kept true for paper sheets,
+        -- for the readers that ask only that.
+        ALTER TABLE participants ADD COLUMN source TEXT NOT NULL DEFAULT 'phone';
+        UPDATE participants SET source = 'paper' WHERE paper = 1;
+        CREATE INDEX participants_source ON participants(workshop_id, source);
+        """,
+    ),
 )

@@ -216,6 +216,13 @@ POSTS = [
         {},
     ),
     (
+        "/f/workshops/{workshop_id}/options/{option_id}/{action}",
+        {"action": "picture-remove"},
+        "facilitator",
+        {},
+    ),
+    ("/f/workshops/{workshop_id}/options/{option_id}/picture", {}, "facilitator", {"x": "1"}),
+    (
         "/f/workshops/{workshop_id}/rounds",
         {},
         "facilitator",

@@ -153,3 +153,17 @@ async def ballot(request: Request) -> Response:
         response = RedirectResponse(f"/w/{workshop.code}", status_code=303)
     request.app.state.metrics.ack_sent("http", time.monotonic() - received)
     return response
+
+
+async def picture(request: Request) -> Response:
+    """An option's picture. Its address names its version, so a phone keeps it for good and a
+    new picture is a new address."""
+    version = request.path_params["version"]
+    image, media_type = await request.app.state.store.options.picture(
+        request.path_params["option_id"], version
+    )
+    return Response(
+        image,
+        media_type=media_type,
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{version}"'},
+    )
