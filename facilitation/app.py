@@ -36,6 +36,7 @@ from facilitation.web.render import Renderer
 from facilitation.web.views import (
     about,
     board,
+    door,
     export,
     facilitator,
     health,
@@ -52,6 +53,7 @@ from facilitation.web.views import (
 from facilitation.workshop import pictures
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
+from facilitation.workshop.door import DoorTablets
 from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
 
@@ -82,6 +84,9 @@ def routes(static: VersionedStatic) -> list:
         Route("/w/{code}/about", about.save_about, methods=["POST"]),
         Route("/w/{code}/stage", participant.stage),
         Route("/pictures/{option_id:int}/{version}", participant.picture),
+        Route("/kiosk", door.start),
+        Route("/kiosk/new", door.new_person, methods=["POST"]),
+        Route("/kiosk/done", door.done, methods=["POST"]),
         Route("/w/{code}/ballot", participant.ballot, methods=["POST"]),
         WebSocketRoute("/w/{code}/ws", live.phone_socket),
         Route("/login", f.login_page),
@@ -120,6 +125,8 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/export/workshop.json", export.workshop_json),
         Route(w + "/export/results-by-group.csv", split.results_by_group_csv),
         Route(w + "/room-on-board", people.room_on_board, methods=["POST"]),
+        Route(w + "/kiosk", door.unlock, methods=["POST"]),
+        Route(w + "/kiosks/{kiosk_id:int}/lock", door.lock, methods=["POST"]),
         Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
@@ -197,6 +204,7 @@ def create_app(
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.door = DoorTablets(store, hub, pusher.mark_dirty)
         try:
             yield
         finally:

@@ -124,14 +124,34 @@ class Round:
         return not self.hidden or self.revealed
 
 
+# Where people take part, in the order the console lists them: their own phone, the shared
+# tablet at the door ("kiosk"), a paper ballot the facilitator copies in.
+SOURCES = ("phone", "kiosk", "paper")
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    """A shared tablet at the door, unlocked from the console until a facilitator locks it."""
+
+    id: int
+    workshop_id: int
+    created_at: float
+    locked_at: float | None = None
+    people: int = 0  # how many took part on it
+
+    @property
+    def in_use(self) -> bool:
+        return self.locked_at is None
+
+
 @dataclass(frozen=True, slots=True)
 class Participant:
     id: int
     workshop_id: int
     token: str
     display_name: str
-    # Where they take part: "phone" (their own) or "paper" (a paper ballot the facilitator
-    # copies in, whose label display_name then holds).
+    # Where they take part (SOURCES): "phone" (their own), "kiosk" (the tablet at the door) or
+    # "paper" (a paper ballot the facilitator copies in, whose label display_name then holds).
     source: str = "phone"
 
     @property
@@ -149,7 +169,7 @@ class Ballot:
     entry: Mapping[str, Any] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
-    source: str = "phone"  # its participant's: "phone" or "paper"
+    source: str = "phone"  # its participant's: "phone", "kiosk" (the door tablet) or "paper"
 
     @property
     def paper(self) -> bool:
@@ -206,6 +226,8 @@ class Idea:
 class Turnout:
     joined: int
     voted: int
+    # How many joined from each source (SOURCES), where known: (source, count) pairs.
+    sources: tuple[tuple[str, int], ...] = ()
 
 
 class NeedStatus(enum.StrEnum):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from facilitation.core.errors import NotFound, RoundNotOpen
-from facilitation.core.models import Ballot, Turnout
+from facilitation.core.models import SOURCES, Ballot, Turnout
 from facilitation.storage.db import Database, Reader, Row
 from facilitation.storage.workshops import bump
 
-# A ballot with where it came from (phone or paper), which is a fact about its participant.
+# A ballot with where it came from (phone, door tablet, paper), a fact about its participant.
 BALLOT_SELECT = "SELECT b.*, p.source FROM ballots b JOIN participants p ON p.id = b.participant_id"
 
 
@@ -120,7 +120,14 @@ class Ballots:
                 " + (SELECT COUNT(DISTINCT participant_id) FROM ideas WHERE round_id = ?)",
                 (round_id, round_id),
             )
-        return Turnout(joined, voted)
+        counted = {
+            row[0]: row[1]
+            for row in await self._db.all(
+                "SELECT source, COUNT(*) FROM participants WHERE workshop_id = ? GROUP BY source",
+                (workshop_id,),
+            )
+        }
+        return Turnout(joined, voted, tuple((s, counted.get(s, 0)) for s in SOURCES))
 
     async def paper_entries(self, round_id: int) -> list[tuple[str, float]]:
         """(label, when) of each paper ballot or idea entered in a round, newest first."""

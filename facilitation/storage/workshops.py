@@ -1,4 +1,5 @@
-"""Workshops repository: workshops and their revision, participants (paper too), room switch."""
+"""Workshops repository: workshops and their revision, participants (paper and door tablet too),
+room switch."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def ballot_rows(
 ) -> list[tuple]:
     """One row per option a participant supported, in their kind's own columns (dots given,
     place in their ranking, picked in a budget, rating with 0 for "don't know" ...), and
-    where the ballot came from (a phone or paper)."""
+    where the ballot came from (a phone, the door tablet or paper)."""
     rows = []
     for rnd, ballots in rounds:
         kind = kinds.get(rnd.kind)

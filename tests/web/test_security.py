@@ -76,7 +76,9 @@ async def setup(app, facilitator):
         [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
     )
     panel = await app.state.store.pools.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
+    kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
     return {
+        "kiosk_id": kiosk.id,
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -352,6 +354,10 @@ POSTS = [
         {"file": "question,answer,amount\nTenure,Renter,60"},
     ),
     ("/f/workshops/{workshop_id}/room-on-board", {}, "facilitator", {"on": "1"}),
+    ("/f/workshops/{workshop_id}/kiosk", {}, "facilitator", {}),
+    ("/f/workshops/{workshop_id}/kiosks/{kiosk_id}/lock", {}, "facilitator", {}),
+    ("/kiosk/new", {}, "anyone", {}),
+    ("/kiosk/done", {}, "anyone", {}),
     (
         "/f/programmes/{programme_id}/panels/import",
         {},

@@ -13,7 +13,7 @@ from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
 from facilitation.web.common import csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
-from facilitation.web.phone import after_join
+from facilitation.web.phone import after_join, on_door_tablet
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import who
 
@@ -83,6 +83,8 @@ async def phone_page(request: Request) -> Response:
     participant = await _participant(request, workshop)
     renderer = request.app.state.renderer
     if participant is None:
+        if on_door_tablet(request):  # the tablet's people start with "I'm new", not a name
+            return RedirectResponse("/kiosk", status_code=303)
         return renderer.page(request, "pages/join.html", workshop=workshop)
     return await _stage_page(request, workshop, participant)
 
@@ -96,7 +98,13 @@ async def _stage_page(request: Request, workshop: Workshop, participant: Partici
         csrf_token(request),
     )
     asks = await request.app.state.profiles.asked(workshop) is not None
-    return request.app.state.renderer.page(request, "pages/phone.html", asks_about=asks, **ctx)
+    tablet = on_door_tablet(request)
+    response = request.app.state.renderer.page(
+        request, "pages/phone.html", asks_about=asks, door_tablet=tablet, **ctx
+    )
+    if tablet:  # not kept for the Back button, where the next person could see this ballot
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def join_workshop(request: Request) -> Response:
