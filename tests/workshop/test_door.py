@@ -72,3 +72,9 @@ async def test_a_device_that_is_no_tablet_or_a_locked_one_takes_no_one(room):
     assert again.status_code == 403
     assert 'data-source="kiosk">door tablet <strong>1</strong>' in before
     assert 'data-source="kiosk">door tablet <strong>1</strong>' in await room.page()
+
+
+async def test_the_tablets_home_page_leads_to_its_start_not_to_a_code(room):
+    tablet = await door_tablet(room)
+    home = await tablet.client.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/kiosk"

@@ -106,3 +106,14 @@ async def test_a_new_picture_gets_a_new_address_and_a_removed_one_is_gone(room):
     assert removed.status_code == 303
     assert picture_urls(await room.page()) == []
     assert (await phone.get(second)).status_code == 404
+
+
+async def test_inside_a_legend_or_label_the_picture_is_not_named_twice(room):
+    await upload(room, "Lighting", photo((400, 300)))
+    await room.create_round("How good is each?", kind="rating")
+    await room.act("open")
+    phone = await room.phone()
+    ballot = (await phone.client.get(f"/w/{room.code}")).text
+    [(_url, alt)] = picture_urls(ballot)
+    assert alt == ""  # the legend already says "Lighting"
+    assert re.search(r'<legend id="read-\d+"><img class="option-picture"', ballot)

@@ -19,6 +19,8 @@ from facilitation.workshop.ballots import who
 
 
 async def home(request: Request) -> Response:
+    if on_door_tablet(request):  # people at the door start with "I'm new", not a code
+        return RedirectResponse("/kiosk", status_code=303)
     csrf_token(request)
     code = request.query_params.get("code", "")
     return request.app.state.renderer.page(request, "pages/home.html", code=code[:12], error=None)
