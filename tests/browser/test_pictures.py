@@ -10,6 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BOARD, PHONE, no_axe_violations
+from tests.browser.test_zoom import check_reflow
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +76,14 @@ def test_a_picture_goes_from_the_console_to_phones_the_board_and_the_results(
     phone.page.set_viewport_size(BOARD)
     expect(picture).to_be_visible()
     phone.page.screenshot(path=tmp_path / "phone-1920.png")
+    phone.page.set_viewport_size({"width": 320, "height": 640})  # a small phone, larger text
+    phone.page.get_by_role("button", name="Larger text").click()
+    phone.page.wait_for_function(
+        "parseFloat(getComputedStyle(document.documentElement).fontSize) > 20"
+    )
+    check_reflow(phone.page, "a ballot with a picture at 320 px with larger text")
+    phone.page.screenshot(path=tmp_path / "phone-320-large.png", full_page=True)
+    phone.page.get_by_role("button", name="Larger text").click()
     phone.page.set_viewport_size(PHONE)
 
     phone.tap("Benches", 2)
