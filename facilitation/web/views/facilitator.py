@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
-from facilitation.core.errors import Forbidden
+from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import RoundStatus, Workshop
 from facilitation.web.auth import facilitator, signed_in
@@ -216,11 +216,14 @@ async def option_action(request: Request, workshop: Workshop) -> Response:
 @facilitator
 async def option_picture(request: Request, workshop: Workshop) -> Response:
     """A picture for an option, sent as a file; a file that is not a usable picture is refused
-    with a message saying why, and the option keeps the picture it had."""
+    with a message on the console saying why, and the option keeps the picture it had."""
     uc = request.app.state.workshops
     option = await uc.option_in(workshop.id, request.path_params["option_id"])
     data = await read_upload(request, "picture")
-    await uc.set_picture(option, data)
+    try:
+        await uc.set_picture(option, data)
+    except FacilitationError as exc:  # back on the console, which says what was wrong
+        return await console_reply(request, workshop, _(exc.message, **exc.params), "error")
     return await console_reply(
         request, workshop, _("Saved the picture of “{title}”.", title=option.title)
     )
