@@ -52,6 +52,7 @@ async def test_a_photo_is_turned_upright_made_small_and_loses_its_location(room)
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/webp"
     assert "immutable" in served.headers["cache-control"]
+    assert served.headers["x-content-type-options"] == "nosniff"
     image = Image.open(io.BytesIO(served.content))
     assert image.size == (480, 720)
     assert not image.getexif()

@@ -166,8 +166,8 @@ async def ballot(request: Request) -> Response:
 
 
 async def picture(request: Request) -> Response:
-    """An option's picture. Its address names its version, so a phone keeps it for good and a
-    new picture is a new address."""
+    """An option's picture, always one the server re-encoded itself. Its address names its
+    version, so a phone keeps it for good and a new picture is a new address."""
     version = request.path_params["version"]
     image, media_type = await request.app.state.store.options.picture(
         request.path_params["option_id"], version
@@ -175,5 +175,9 @@ async def picture(request: Request) -> Response:
     return Response(
         image,
         media_type=media_type,
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{version}"'},
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "ETag": f'"{version}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
