@@ -322,16 +322,15 @@ class Run:
 
 
 async def join_phone(base_url: str, ws_url: str, code: str, phone: Phone, run: Run) -> None:
-    """GET /, POST /join, GET /w/CODE, then open the websocket with cookie and Origin."""
+    """GET /, POST /join (answered with the workshop's page, as a browser gets it), then open
+    the websocket with cookie and Origin."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30, verify=TLS) as client:
         home = await client.get("/")
-        response = await client.post(
+        page = await client.post(
             "/join",
             data={"csrf": csrf_of(home.text), "code": code, "name": f"Resident {phone.index}"},
         )
-        expect(response, 303, "join")
-        page = await client.get(f"/w/{code}")
-        expect(page, 200, "phone page")
+        expect(page, 200, "join")
         phone.csrf = csrf_of(page.text)
         phone.cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     await open_phone_socket(

@@ -38,6 +38,7 @@ from facilitation.web.views import (
     about,
     accounts,
     board,
+    door,
     export,
     facilitator,
     health,
@@ -51,8 +52,10 @@ from facilitation.web.views import (
     split,
     status,
 )
+from facilitation.workshop import pictures
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
+from facilitation.workshop.door import DoorTablets
 from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
 
@@ -82,6 +85,10 @@ def routes(static: VersionedStatic) -> list:
         Route("/w/{code}/about", about.about_page),
         Route("/w/{code}/about", about.save_about, methods=["POST"]),
         Route("/w/{code}/stage", participant.stage),
+        Route("/pictures/{option_id:int}/{version}", participant.picture),
+        Route("/kiosk", door.start),
+        Route("/kiosk/new", door.new_person, methods=["POST"]),
+        Route("/kiosk/done", door.done, methods=["POST"]),
         Route("/w/{code}/ballot", participant.ballot, methods=["POST"]),
         WebSocketRoute("/w/{code}/ws", live.phone_socket),
         Route("/login", f.login_page),
@@ -101,6 +108,12 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/programme", f.set_programme, methods=["POST"]),
         Route(w + "/health-check", health.add_health_check, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
+        Route(
+            w + "/options/{option_id:int}/picture",
+            f.option_picture,
+            methods=["POST"],
+            max_body_size=pictures.REQUEST_MAX_BYTES,
+        ),
         Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
         Route(w + "/rounds", f.create_round, methods=["POST"]),
         Route(r + "/ideas/approve-all", ideas.approve_all, methods=["POST"]),
@@ -123,6 +136,8 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/export/workshop.json", export.workshop_json),
         Route(w + "/export/results-by-group.csv", split.results_by_group_csv),
         Route(w + "/room-on-board", people.room_on_board, methods=["POST"]),
+        Route(w + "/kiosk", door.unlock, methods=["POST"]),
+        Route(w + "/kiosks/{kiosk_id:int}/lock", door.lock, methods=["POST"]),
         Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
@@ -201,6 +216,7 @@ def create_app(
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
         app.state.accounts = Accounts(store)
+        app.state.door = DoorTablets(store, hub, pusher.mark_dirty)
         try:
             yield
         finally:

@@ -4,18 +4,26 @@
  * the behaviours it uses (data-steppers, data-budget-form, data-ranking-form, data-need-choice,
  * data-need-text, data-clears-when-saved), so a new kind built from these needs no script.
  *
- * A ballot goes over the websocket (htmx ws-send) with a fresh client id. It counts as saved only
+ * A ballot goes over the phone's own websocket with a fresh client id. It counts as saved only
  * when the server's status line comes back with that id. If no answer comes within a few seconds,
  * or the socket is down, the same ballot is posted over plain HTTP (the server stores a client id
  * once, so sending twice is harmless), and retried until it is acknowledged or refused.
+ *
+ * Whether the phone is connected is one signal (see connection()): the socket opening or closing,
+ * the browser going offline or online, a ping left unanswered, a request that could not get
+ * through. The header's badge and the ballot's "not saved yet" line both follow it.
  */
 (function () {
   "use strict";
   var live = document.getElementById("live");
   if (!live) { return; }
   var code = live.dataset.code;
+  // Joining answers with this page itself: give it its own address, so a reload is a plain visit.
+  if (location.pathname !== "/w/" + code && window.history && history.replaceState) {
+    history.replaceState(null, "", "/w/" + code);
+  }
   var csrf = (JSON.parse(document.body.getAttribute("hx-headers") || "{}"))["X-CSRF-Token"] || "";
-  var socketOpen = false;
+  var socketOpen = false;  // the socket is open and believed alive
   var pending = null;   // {clientId, roundId, params, timer, attempts}
   var local = null;     // {roundId, params, version}: what the phone shows, maybe not yet saved
   var ACK_TIMEOUT = 4000;
@@ -275,20 +283,18 @@
     return null;
   }
 
-  // htmx is about to send the form over the socket: stamp it and start waiting for the ack.
-  document.addEventListener("htmx:wsConfigSend", function (evt) {
+  // Sending: over the socket when it is open, else over plain HTTP at once.
+  document.addEventListener("submit", function (evt) {
     var f = form();
     if (!f || evt.target !== f) { return; }
+    evt.preventDefault();
     var problem = checkBeforeSend(f);
-    if (problem) { evt.preventDefault(); setStatus("error", "⚠ " + problem); return; }
-    var params = evt.detail.parameters;
+    if (problem) { setStatus("error", "⚠ " + problem); return; }
+    var params = readParams(f);
     params.client_id = newId();
     delete params.csrf;
     track(params);
-    if (!socketOpen) {
-      evt.preventDefault();   // no socket: do not queue it there, post it now instead
-      postOverHttp();
-    }
+    if (socketOpen) { socket.send(JSON.stringify(params)); } else { postOverHttp(); }
   });
 
   function track(params) {
@@ -323,30 +329,45 @@
     }).then(function (res) {
       if (pending !== p) { return; }
       if (res.html.indexOf('id="ballot-status"') >= 0) {
-        swapStatus(res.html);
+        swapIn(res.html);
       } else {
         throw new Error("unexpected reply " + res.status);
       }
     }).catch(function () {
+      if (!socketOpen) { connection("offline"); }
       if (pending !== p) { return; }
       setStatus("retrying", live.dataset.msgRetrying);
       p.timer = setTimeout(postOverHttp, Math.min(10000, 1000 * Math.pow(2, p.attempts)));
     });
   }
 
-  // An HTTP reply carries the status line and maybe other regions (a phone's list of its ideas),
-  // each marked out of band and swapped by id, as the socket would.
-  function swapStatus(html) {
-    var tmp = document.createElement("div");
+  // The server's regions (the stage, the status line, a phone's list of its ideas) arrive as HTML
+  // whose top-level elements each replace the element with the same id, by socket or by HTTP.
+  function swapIn(html) {
+    var before = stage();
+    var was = before ? before.dataset.round + "/" + before.dataset.status : "";
+    var tmp = document.createElement("template");
     tmp.innerHTML = html;
-    $all("[hx-swap-oob]", tmp).forEach(function (fresh) {
-      var old = fresh.id && document.getElementById(fresh.id);
+    Array.prototype.slice.call(tmp.content.children).forEach(function (fresh) {
+      var old = document.getElementById(fresh.id);
       if (old) {
         fresh.removeAttribute("hx-swap-oob");
         old.replaceWith(fresh);
       }
     });
-    settle();
+    afterSwap();
+    fitSendBar();
+    var now = stage();
+    if (now && now.dataset.status === "open" && now.dataset.round + "/open" !== was) { showTitle(now); }
+  }
+
+  // A round has just opened: bring its title to the top of the screen (and to a screen reader).
+  function showTitle(where) {
+    var title = $(".round-title", where);
+    if (!title) { return; }
+    title.setAttribute("tabindex", "-1");
+    title.focus({ preventScroll: true });
+    title.scrollIntoView({ block: "start" });
   }
 
   // After any status line arrives: if it answers the pending ballot, stop waiting.
@@ -362,19 +383,6 @@
     pending = null;
   }
 
-  /* ---- socket state and the stage ---- */
-  live.addEventListener("htmx:wsOpen", function () {
-    socketOpen = true;
-    stopPolling();
-    if (pending) { postOverHttp(); }   // it may have been lost with the old socket
-  });
-  live.addEventListener("htmx:wsClose", function () {
-    socketOpen = false;
-    if (pending) { postOverHttp(); }
-    startPolling();
-  });
-  live.addEventListener("htmx:wsAfterMessage", function () { afterSwap(); });
-
   function afterSwap() {
     settle();
     var f = form();
@@ -387,9 +395,93 @@
       var st = document.getElementById("ballot-status");
       if (st && st.dataset.state !== "error") { setStatus("unsent", live.dataset.msgUnsent); }
     } else if (pending) {
-      setStatus("saving", live.dataset.msgSaving);
+      setStatus(connected === "offline" ? "retrying" : "saving",
+                connected === "offline" ? live.dataset.msgRetrying : live.dataset.msgSaving);
     }
   }
+
+  /* ---- the socket, and the one signal of whether this phone is connected ---- */
+  var socket = null;
+  var connected = "connecting";
+  var retries = 0;
+  var reconnectTimer = null;
+  var lastHeard = 0;     // when anything last came from the server over the socket
+  var pingSentAt = 0;    // when the unanswered ping went, or 0
+  var IDLE = 6000;       // ms of silence before asking the server whether it is still there
+  var PONG_WAIT = 3000;  // ms the answer may take before the connection counts as lost
+
+  // Whatever learns something about the connection reports it here, and both the badge and the
+  // ballot's "not saved yet" line follow from it, so the two never disagree.
+  function connection(state) {
+    connected = state;
+    if (window.facilitationConn) { window.facilitationConn(state); }
+    if (state === "offline" && pending) { setStatus("retrying", live.dataset.msgRetrying); }
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (socket) { return; }
+    if (navigator.onLine === false) { connection("offline"); return; }   // "online" reconnects
+    if (connected !== "offline") { connection("connecting"); }
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + live.dataset.socket);
+    socket = ws;
+    ws.onopen = function () {
+      retries = 0;
+      heard();
+      socketOpen = true;
+      connection("online");
+      stopPolling();
+      if (pending) { postOverHttp(); }   // it may have been lost with the old socket
+    };
+    ws.onmessage = function (evt) {
+      heard();
+      if (evt.data !== "pong") { swapIn(evt.data); }
+    };
+    ws.onclose = function () { dropped(ws); };
+  }
+
+  // The socket is gone (closed, or silent too long): say so, send any ballot over HTTP, follow
+  // the room by polling, and reconnect soon, quickly but spread out so a whole room coming back
+  // after a restart does not arrive at once (at most 5 s, with jitter).
+  function dropped(ws) {
+    if (socket !== ws) { return; }
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try { ws.close(); } catch (e) { /* already closing */ }
+    socket = null;
+    socketOpen = false;
+    pingSentAt = 0;
+    connection("offline");
+    if (pending) { postOverHttp(); }
+    startPolling();
+    var ceiling = Math.min(5000, 500 * Math.pow(2, retries++));
+    reconnectTimer = setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
+  }
+
+  function heard() { lastHeard = Date.now(); pingSentAt = 0; }
+
+  // A socket on a network that has gone quietly stays "open" for minutes; asking the server when
+  // it has been silent for a while finds out within seconds.
+  setInterval(function () {
+    if (!socketOpen || document.hidden) { return; }
+    var now = Date.now();
+    if (pingSentAt && now - pingSentAt > PONG_WAIT) { dropped(socket); return; }
+    if (!pingSentAt && now - lastHeard > IDLE) {
+      pingSentAt = now;
+      socket.send('{"action": "ping"}');
+    }
+  }, 1000);
+  window.addEventListener("offline", function () {
+    if (socket) { dropped(socket); } else { connection("offline"); }
+  });
+  window.addEventListener("online", function () {
+    retries = 0;
+    connect();
+    if (pending) { postOverHttp(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { return; }
+    if (!socket) { connect(); } else if (socketOpen && !pingSentAt) { lastHeard = 0; }
+  });
 
   // While the socket is down, ask for the stage over HTTP so the phone still follows the room.
   var poller = null;
@@ -403,24 +495,42 @@
         })
         .then(function (html) {
           if (!html) { return; }
-          var tmp = document.createElement("div");
+          var tmp = document.createElement("template");
           tmp.innerHTML = html;
-          var fresh = tmp.querySelector("[data-stage]");
+          var fresh = tmp.content.querySelector("[data-stage]");
           var old = stage();
           if (fresh && old && (fresh.dataset.round !== old.dataset.round || fresh.dataset.status !== old.dataset.status)) {
-            old.replaceWith(fresh);
-            if (window.htmx) { htmx.process(fresh); }
-            afterSwap();
+            swapIn(html);
           }
         })
-        .catch(function () { /* still offline: try again on the next tick */ });
+        .catch(function () { if (!socketOpen) { connection("offline"); } });
     }, 5000);
   }
   function stopPolling() { if (poller) { clearInterval(poller); poller = null; } }
+
+  /* ---- the send bar never hides more than a quarter of the screen ---- */
+  // Large text, page zoom or a short screen make the fixed bar tall: past a quarter of the
+  // screen it sits at the end of the form instead, like the rest of the page (and comes back
+  // once it is well under a quarter, so a bar near the line does not flicker).
+  var sizes = window.ResizeObserver ? new ResizeObserver(function () { fitSendBar(); }) : null;
+  var watched = null;
+  function fitSendBar() {
+    var bar = $(".send-bar");
+    if (sizes && bar !== watched) {   // the bar comes and goes with its round: watch this one
+      if (watched) { sizes.unobserve(watched); }
+      if (bar) { sizes.observe(bar); }
+      watched = bar;
+    }
+    if (!bar) { return; }
+    var share = bar.offsetHeight / window.innerHeight;
+    if (share > 0.25) { bar.classList.add("in-flow"); }
+    else if (share < 0.22) { bar.classList.remove("in-flow"); }
+  }
+  window.addEventListener("resize", fitSendBar);
 
   window.addEventListener("beforeunload", function (evt) {
     if (pending) { evt.preventDefault(); evt.returnValue = ""; }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { afterSwap(); });
+  document.addEventListener("DOMContentLoaded", function () { afterSwap(); fitSendBar(); connect(); });
 })();

@@ -94,6 +94,8 @@ class Option:
     limit_text: str = ""
     # Estimated cost in whole currency units, for budget rounds; None when not costed.
     cost: int | None = None
+    # The version of its picture (see workshop.pictures), or "" when it has none.
+    picture: str = ""
 
     @property
     def votable(self) -> bool:
@@ -146,14 +148,39 @@ class Round:
         return not self.hidden or self.revealed
 
 
+# Where people take part, in the order the console lists them: their own phone, the shared
+# tablet at the door ("kiosk"), a paper ballot the facilitator copies in.
+SOURCES = ("phone", "kiosk", "paper")
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    """A shared tablet at the door, unlocked from the console until a facilitator locks it."""
+
+    id: int
+    workshop_id: int
+    created_at: float
+    locked_at: float | None = None
+    people: int = 0  # how many took part on it
+
+    @property
+    def in_use(self) -> bool:
+        return self.locked_at is None
+
+
 @dataclass(frozen=True, slots=True)
 class Participant:
     id: int
     workshop_id: int
     token: str
     display_name: str
-    # Entered by the facilitator from a paper ballot; display_name holds the paper's label.
-    paper: bool = False
+    # Where they take part (SOURCES): "phone" (their own), "kiosk" (the tablet at the door) or
+    # "paper" (a paper ballot the facilitator copies in, whose label display_name then holds).
+    source: str = "phone"
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +193,11 @@ class Ballot:
     entry: Mapping[str, Any] = field(default_factory=dict)
     submitted_at: float = 0.0
     revision: int = 0
-    paper: bool = False  # copied from a paper ballot by the facilitator
+    source: str = "phone"  # its participant's: "phone", "kiosk" (the door tablet) or "paper"
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +235,11 @@ class Idea:
     merged_into: int | None = None
     option_id: int | None = None  # the option it became, once turned into one
     supporters: int = 1  # itself plus every idea merged into it
-    paper: bool = False
+    source: str = "phone"  # its participant's, as for a Ballot
+
+    @property
+    def paper(self) -> bool:
+        return self.source == "paper"
 
     @property
     def edited(self) -> bool:
@@ -215,6 +250,8 @@ class Idea:
 class Turnout:
     joined: int
     voted: int
+    # How many joined from each source (SOURCES), where known: (source, count) pairs.
+    sources: tuple[tuple[str, int], ...] = ()
 
 
 class NeedStatus(enum.StrEnum):

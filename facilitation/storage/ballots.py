@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from facilitation.core.errors import NotFound, RoundNotOpen
-from facilitation.core.models import Ballot, Turnout
+from facilitation.core.models import SOURCES, Ballot, Turnout
 from facilitation.storage.db import Database, Reader, Row
 from facilitation.storage.workshops import bump
 
-# A ballot with whether it was copied from paper, which is a fact about its participant.
-BALLOT_SELECT = "SELECT b.*, p.paper FROM ballots b JOIN participants p ON p.id = b.participant_id"
+# A ballot with where it came from (phone, door tablet, paper), a fact about its participant.
+BALLOT_SELECT = "SELECT b.*, p.source FROM ballots b JOIN participants p ON p.id = b.participant_id"
 
 
 def ballot_payload(ballot: Ballot) -> str:
@@ -19,7 +19,7 @@ def ballot_payload(ballot: Ballot) -> str:
 
 
 def ballot_from_row(row: Row) -> Ballot:
-    """A ballot from its row (read with BALLOT_SELECT to know whether it came on paper)."""
+    """A ballot from its row (read with BALLOT_SELECT to know where it came from)."""
     payload = json.loads(row["payload"])
     return Ballot(
         round_id=row["round_id"],
@@ -27,7 +27,7 @@ def ballot_from_row(row: Row) -> Ballot:
         entry=payload,
         submitted_at=row["submitted_at"],
         revision=row["revision"],
-        paper=bool(row["paper"]) if "paper" in row.keys() else False,  # noqa: SIM118 (a Row)
+        source=row["source"] if "source" in row.keys() else "phone",  # noqa: SIM118 (a Row)
     )
 
 
@@ -98,7 +98,7 @@ class Ballots:
     async def option_ballots(self, option_id: int) -> list[tuple[str, Ballot]]:
         """Every ballot of every round an option is in, each with its round's kind."""
         rows = await self._db.all(
-            "SELECT b.*, p.paper, r.kind FROM ballots b"
+            "SELECT b.*, p.source, r.kind FROM ballots b"
             " JOIN participants p ON p.id = b.participant_id"
             " JOIN rounds r ON r.id = b.round_id"
             " JOIN round_options ro ON ro.round_id = b.round_id WHERE ro.option_id = ?"
@@ -120,7 +120,14 @@ class Ballots:
                 " + (SELECT COUNT(DISTINCT participant_id) FROM ideas WHERE round_id = ?)",
                 (round_id, round_id),
             )
-        return Turnout(joined, voted)
+        counted = {
+            row[0]: row[1]
+            for row in await self._db.all(
+                "SELECT source, COUNT(*) FROM participants WHERE workshop_id = ? GROUP BY source",
+                (workshop_id,),
+            )
+        }
+        return Turnout(joined, voted, tuple((s, counted.get(s, 0)) for s in SOURCES))
 
     async def paper_entries(self, round_id: int) -> list[tuple[str, float]]:
         """(label, when) of each paper ballot or idea entered in a round, newest first."""

@@ -21,7 +21,7 @@ from facilitation.storage.workshops import bump
 IDEAS_PER_PERSON = 30
 
 IDEA_SELECT = (
-    "SELECT i.*, p.paper, 1 + (SELECT COUNT(*) FROM ideas m WHERE m.merged_into = i.id)"
+    "SELECT i.*, p.source, 1 + (SELECT COUNT(*) FROM ideas m WHERE m.merged_into = i.id)"
     " AS supporters FROM ideas i JOIN participants p ON p.id = i.participant_id"
 )
 
@@ -40,7 +40,7 @@ def idea_from_row(row: Row) -> Idea:
         merged_into=row["merged_into"],
         option_id=row["option_id"],
         supporters=row["supporters"],
-        paper=bool(row["paper"]),
+        source=row["source"],
     )
 
 

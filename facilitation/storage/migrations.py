@@ -413,6 +413,43 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0014_pictures_and_door_tablets",
+        """
+        -- An option's picture: the version (a digest of the stored image) on the option, so that
+        -- every read of an option knows whether it has one and its URL; the image itself, made
+        -- smaller and stripped of its metadata, in a table of its own, kept in the database so
+        -- that a backup holds it with everything else. BLOB is SQLite's name for the bytes
+        -- (BYTEA in PostgreSQL).
+        ALTER TABLE options ADD COLUMN picture TEXT NOT NULL DEFAULT '';
+        CREATE TABLE option_pictures (
+            option_id INTEGER PRIMARY KEY REFERENCES options(id),
+            image BLOB NOT NULL,
+            media_type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        -- A shared tablet at the door, for residents without a phone: a facilitator unlocks it
+        -- from the console, which leaves a secret token in the tablet's cookie, until locked.
+        CREATE TABLE kiosks (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            token TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            locked_at REAL
+        );
+        CREATE INDEX kiosks_workshop ON kiosks(workshop_id);
+        -- Where a participant takes part: their own phone, the tablet at the door (which one),
+        -- or a paper sheet the facilitator copied. The paper flag stays, kept true for paper
+        -- sheets, for the readers that ask only that.
+        ALTER TABLE participants ADD COLUMN source TEXT NOT NULL DEFAULT 'phone';
+        ALTER TABLE participants ADD COLUMN kiosk_id INTEGER REFERENCES kiosks(id);
+        UPDATE participants SET source = 'paper' WHERE paper = 1;
+        CREATE INDEX participants_source ON participants(workshop_id, source);
+        """,
+    ),
+    (
         "0015_organisations",
         """
         -- Many organisations on one instance: workshops, programmes (and through them their

@@ -1,7 +1,9 @@
-"""Options repository: a workshop's options, their order, scope and cost, withdrawal and return."""
+"""Options repository: a workshop's options, their order, scope, cost and picture, withdrawal and
+return."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Literal
 
@@ -25,6 +27,7 @@ def option_from_row(row: Row) -> Option:
         LimitKind(row["limit_kind"]) if row["limit_kind"] else None,
         row["limit_text"],
         row["cost"],
+        row["picture"],
     )
 
 
@@ -195,6 +198,7 @@ class Options:
                 await tx.execute("UPDATE options SET withdrawn = 1 WHERE id = ?", (option_id,))
                 return "withdrawn"
             # An idea that had become this option goes back to being only an idea.
+            await tx.execute("DELETE FROM option_pictures WHERE option_id = ?", (option_id,))
             await tx.execute("UPDATE ideas SET option_id = NULL WHERE option_id = ?", (option_id,))
             await tx.execute("DELETE FROM options WHERE id = ?", (option_id,))
             return "deleted"
@@ -205,3 +209,36 @@ class Options:
             option = await option_in(tx, option_id)
             await tx.execute("UPDATE options SET withdrawn = 0 WHERE id = ?", (option_id,))
             await bump(tx, option.workshop_id)
+
+    async def set_picture(
+        self, option_id: int, image: bytes, media_type: str, size: tuple[int, int], version: str
+    ) -> None:
+        """Give an option its picture (already checked and made small), replacing any other."""
+        async with self._db.transaction() as tx:
+            option = await option_in(tx, option_id)
+            await tx.execute("DELETE FROM option_pictures WHERE option_id = ?", (option_id,))
+            await tx.execute(
+                "INSERT INTO option_pictures (option_id, image, media_type, width, height, version,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (option_id, image, media_type, *size, version, time.time()),
+            )
+            await tx.execute("UPDATE options SET picture = ? WHERE id = ?", (version, option_id))
+            await bump(tx, option.workshop_id)
+
+    async def remove_picture(self, option_id: int) -> None:
+        """Take an option's picture away."""
+        async with self._db.transaction() as tx:
+            option = await option_in(tx, option_id)
+            await tx.execute("DELETE FROM option_pictures WHERE option_id = ?", (option_id,))
+            await tx.execute("UPDATE options SET picture = '' WHERE id = ?", (option_id,))
+            await bump(tx, option.workshop_id)
+
+    async def picture(self, option_id: int, version: str) -> tuple[bytes, str]:
+        """An option's picture and its media type, if ``version`` is its current one."""
+        row = await self._db.one(
+            "SELECT image, media_type FROM option_pictures WHERE option_id = ? AND version = ?",
+            (option_id, version),
+        )
+        if row is None:
+            raise NotFound("picture")
+        return bytes(row["image"]), row["media_type"]

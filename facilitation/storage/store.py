@@ -10,6 +10,7 @@ from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
+from facilitation.storage.kiosks import Kiosks
 from facilitation.storage.live import Live
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.options import Options
@@ -42,6 +43,7 @@ class Store:
         self.profiles = Profiles(self._db)
         self.pools = Pools(self._db)
         self.pact = Pact(self._db)
+        self.kiosks = Kiosks(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""

@@ -1,4 +1,5 @@
-"""Workshops repository: workshops and their revision, participants (paper too), room switch."""
+"""Workshops repository: workshops and their revision, participants (paper and door tablet too),
+room switch."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def workshop_from_row(row: Row) -> Workshop:
 def participant_from_row(row: Row) -> Participant:
     """A participant from its row."""
     return Participant(
-        row["id"], row["workshop_id"], row["token"], row["display_name"], bool(row["paper"])
+        row["id"], row["workshop_id"], row["token"], row["display_name"], row["source"]
     )
 
 
@@ -154,13 +155,13 @@ class Workshops:
             if row is None:
                 token = "paper-" + secrets.token_urlsafe(18)
                 participant_id = await tx.insert(
-                    "INSERT INTO participants (workshop_id, token, display_name, joined_at, paper)"
-                    " VALUES (?, ?, ?, ?, 1)",
+                    "INSERT INTO participants (workshop_id, token, display_name, joined_at, paper,"
+                    " source) VALUES (?, ?, ?, ?, 1, 'paper')",
                     (workshop_id, token, label, time.time()),
                 )
                 await bump(tx, workshop_id)
-                return Participant(participant_id, workshop_id, token, label, True)
-            return Participant(row["id"], workshop_id, row["token"], row["display_name"], True)
+                return Participant(participant_id, workshop_id, token, label, "paper")
+            return Participant(row["id"], workshop_id, row["token"], row["display_name"], "paper")
 
     async def paper_labels(self, workshop_id: int) -> list[str]:
         """Labels of the paper ballots entered so far, in the order first entered."""

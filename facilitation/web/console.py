@@ -37,6 +37,7 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         "options_by_id": {o.id: o for o in options},
         "round": current,
         "turnout": turnout,
+        "kiosks": await store.kiosks.kiosks(workshop.id),
         "join_url": request.app.state.join_url(fresh.code, request),
         "join": request.app.state.join_address(request),
         "now": time.time(),

@@ -372,6 +372,9 @@ async def phone_socket(websocket: WebSocket) -> None:
         except (ValueError, RecursionError):  # deep nesting exhausts the parser's recursion
             await sock.send(status_html(state.renderer, None, error=_(BAD_MESSAGE)))
             return
+        if fields.get("action") == "ping":  # the phone checking that the connection still works
+            await sock.send("pong")
+            return
         round_id = fields.get("round_id")
         if fields.get("action") != "ballot":
             await sock.send(status_html(state.renderer, round_id, error=_(BAD_MESSAGE)))

@@ -12,6 +12,20 @@ from facilitation.workshop.ballots import who
 
 # The session key holding this device's respondent token per programme: {programme id: token}.
 RESPONDENTS = "r"
+# The session key holding the token of the shared door tablet this device is, if it is one.
+DOOR_TABLET = "k"
+
+
+def on_door_tablet(request: Request) -> bool:
+    """Whether this device is a shared tablet at a workshop's door."""
+    return isinstance(request.session.get(DOOR_TABLET), str)
+
+
+def clear_person(request: Request) -> None:
+    """Forget who is using this device (their place and their answers about themselves), so the
+    next person on a shared tablet starts afresh and cannot see the last one's ballot."""
+    request.session.pop("p", None)
+    request.session.pop(RESPONDENTS, None)
 
 
 def profiles(request: Request) -> Profiles:

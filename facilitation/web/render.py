@@ -95,6 +95,8 @@ class Renderer:
         context.setdefault("user", request.scope.get("user"))
         context.setdefault("csrf_token", request.scope.get("csrf_token", ""))
         context.setdefault("request_path", request.url.path)
+        # The phone's "Larger text" switch (static/reading.js), remembered in a cookie.
+        context.setdefault("large_text", request.cookies.get("text_size") == "large")
         html = self.fragment(name, **context)
         return HTMLResponse(html, status_code=status)
 

@@ -125,17 +125,16 @@ def ballot_rows(
 ) -> list[tuple]:
     """One row per option a participant supported, in their kind's own columns (dots given,
     place in their ranking, picked in a budget, rating with 0 for "don't know" ...), and
-    whether the ballot came from paper."""
+    where the ballot came from (a phone, the door tablet or paper)."""
     rows = []
     for rnd, ballots in rounds:
         kind = kinds.get(rnd.kind)
         for ballot in ballots:
             who = pseudonym(secret, ballot.participant_id)
-            source = "paper" if ballot.paper else "phone"
             for oid, cells in kind.ballot_cells(ballot.entry).items():
                 title = options[oid].title if oid in options else ""
                 own = tuple(cells.get(column, "") for column in BALLOT_KIND_COLUMNS)
-                rows.append((rnd.id, rnd.title, who, oid, title, *own, source))
+                rows.append((rnd.id, rnd.title, who, oid, title, *own, ballot.source))
     return rows
 
 
@@ -218,7 +217,7 @@ def round_json(
             {
                 "participant": pseudonym(secret, b.participant_id),
                 **dict(b.entry),
-                "source": "paper" if b.paper else "phone",
+                "source": b.source,
             }
             for b in ballots
         ],
@@ -238,5 +237,5 @@ def idea_json(idea: Idea, secret: str) -> dict[str, Any]:
         "merged_into": idea.merged_into,
         "supporters": idea.supporters,
         "option_id": idea.option_id,
-        "source": "paper" if idea.paper else "phone",
+        "source": idea.source,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from facilitation import kinds
@@ -95,16 +95,19 @@ async def console_context(store: Store, workshop_id: int, state: tuple | None = 
     """The facilitator's live regions: current round, its state and turnout, the timer, the idea
     desk, and who is in the room against the place."""
     workshop, rnd, ballots, joined = state or await store.live.live_state(workshop_id)
+    # Where people joined from (phone, door tablet, paper), which the console lists by source.
+    sources = (await store.ballots.turnout(workshop_id, None)).sources
     context = {
         "workshop": workshop,
         "round": rnd,
-        "turnout": Turnout(joined, len(ballots)),
+        "turnout": Turnout(joined, len(ballots), sources),
         "now": time.time(),
         "desk": None,
         **await room.room_context(store, workshop_id),
     }
     if rnd is not None and kinds.get(rnd.kind).collects_ideas:
         context.update(await idea_context(store, rnd, joined))
+        context["turnout"] = replace(context["turnout"], sources=sources)
     return context
 
 

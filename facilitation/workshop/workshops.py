@@ -16,6 +16,7 @@ from facilitation.core.hub import Hub
 from facilitation.core.models import Option, Workshop
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
+from facilitation.workshop.pictures import prepare
 from facilitation.workshop.scope import read_scope
 
 
@@ -92,6 +93,22 @@ class Workshops:
             raise BadRequest("Choose up or down.")
         await self.store.options.move_option(option.id, -1 if direction == "up" else 1)
         self._announce(option.workshop_id)
+
+    async def set_picture(self, option: Option, data: bytes) -> None:
+        """Give an option the picture in an uploaded file (checked and made small first)."""
+        picture = prepare(data)
+        await self.store.options.set_picture(
+            option.id,
+            picture.image,
+            picture.media_type,
+            (picture.width, picture.height),
+            picture.version,
+        )
+        self._announce(option.workshop_id, stage=True)
+
+    async def remove_picture(self, option: Option) -> None:
+        await self.store.options.remove_picture(option.id)
+        self._announce(option.workshop_id, stage=True)
 
     async def remove_option(self, option: Option) -> tuple[str, int]:
         """Delete an option never put to the room, else withdraw it; returns what happened and

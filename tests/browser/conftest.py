@@ -449,3 +449,13 @@ def no_serious_axe_violations(page: Page, name: str) -> None:
     found = Axe().run(page).response["violations"]
     blocking = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
     assert not blocking, f"axe found on {name}: {blocking}"
+
+
+def no_axe_violations(page: Page, name: str) -> None:
+    """Fail on any finding of an axe scan of the page, whatever its impact."""
+    found = Axe().run(page).response["violations"]
+    lines = [
+        f"[{v['impact']}] {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:5]]}"
+        for v in found
+    ]
+    assert not lines, f"axe found on {name}:\n" + "\n".join(lines)

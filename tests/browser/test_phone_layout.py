@@ -54,5 +54,5 @@ def test_ranking_ballot_fits_320px_with_large_move_buttons(showroom):
 def test_connection_lost_message_wraps_at_320px(showroom):
     page = small_ballot(showroom.dots_phone, showroom.dots_code)
     page.evaluate("window.facilitationConn('offline')")
-    expect(page.locator("#conn")).to_contain_text("Connection lost")
+    expect(page.locator("#conn")).to_contain_text("Offline")
     no_sideways_scroll(page)

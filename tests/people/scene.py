@@ -66,7 +66,7 @@ class Resident:
         self.code = ""
 
     async def join(self, code: str, name: str = "") -> httpx.Response:
-        """Join by code; returns the join form's response (a redirect)."""
+        """Join by code; returns the join's response (the stage, or a redirect to questions)."""
         self.code = code
         return await self.phone.join(code, name)
 

@@ -81,8 +81,10 @@ async def setup(app, facilitator):
     spare = await app.state.store.users.create_user(
         "spare", "not a real hash", role=Role.FACILITATOR
     )
+    kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
     return {
         "user_id": spare.id,
+        "kiosk_id": kiosk.id,
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -237,6 +239,13 @@ POSTS = [
         {},
     ),
     (
+        "/f/workshops/{workshop_id}/options/{option_id}/{action}",
+        {"action": "picture-remove"},
+        "facilitator",
+        {},
+    ),
+    ("/f/workshops/{workshop_id}/options/{option_id}/picture", {}, "facilitator", {"x": "1"}),
+    (
         "/f/workshops/{workshop_id}/rounds",
         {},
         "facilitator",
@@ -366,6 +375,10 @@ POSTS = [
         {"file": "question,answer,amount\nTenure,Renter,60"},
     ),
     ("/f/workshops/{workshop_id}/room-on-board", {}, "facilitator", {"on": "1"}),
+    ("/f/workshops/{workshop_id}/kiosk", {}, "facilitator", {}),
+    ("/f/workshops/{workshop_id}/kiosks/{kiosk_id}/lock", {}, "facilitator", {}),
+    ("/kiosk/new", {}, "anyone", {}),
+    ("/kiosk/done", {}, "anyone", {}),
     (
         "/f/programmes/{programme_id}/panels/import",
         {},

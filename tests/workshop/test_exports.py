@@ -144,7 +144,7 @@ RANK = Round(11, 3, "Rank", "rank", (1, 2), RoundStatus.CLOSED, settings={"top_k
 DRAFT = Round(12, 3, "Later", "dots", (1, 2), RoundStatus.DRAFT)
 DOT_BALLOTS = [
     Ballot(10, 501, dots_kind.entry({2: 1, 1: 2})),
-    Ballot(10, 502, dots_kind.entry({3: 2}), paper=True),
+    Ballot(10, 502, dots_kind.entry({3: 2}), source="paper"),
 ]
 RANK_BALLOTS = [
     Ballot(11, 501, ranking_kind.entry((2, 1))),

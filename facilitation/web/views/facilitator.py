@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
 from facilitation.accounts.roles import Power, may
-from facilitation.core.errors import Forbidden
+from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import RoundStatus, Workshop
 from facilitation.web.auth import current_user, desk, facilitator, runs, signed_in
@@ -21,6 +21,7 @@ from facilitation.web.common import (
     flash,
     is_htmx,
     read_form,
+    read_upload,
 )
 from facilitation.web.console import console_data, console_reply
 from facilitation.web.results import split_context
@@ -211,10 +212,31 @@ async def option_action(request: Request, workshop: Workshop) -> Response:
                 supporters=supporters,
             )
         return await console_reply(request, workshop, message)
+    if action == "picture-remove":
+        await uc.remove_picture(option)
+        return await console_reply(
+            request, workshop, _("Removed the picture of “{title}”.", title=option.title)
+        )
     if action == "restore":
         await uc.restore_option(option)
         return await console_reply(request, workshop, _("Restored “{title}”.", title=option.title))
     raise Forbidden()
+
+
+@facilitator
+async def option_picture(request: Request, workshop: Workshop) -> Response:
+    """A picture for an option, sent as a file; a file that is not a usable picture is refused
+    with a message on the console saying why, and the option keeps the picture it had."""
+    uc = request.app.state.workshops
+    option = await uc.option_in(workshop.id, request.path_params["option_id"])
+    data = await read_upload(request, "picture")
+    try:
+        await uc.set_picture(option, data)
+    except FacilitationError as exc:  # back on the console, which says what was wrong
+        return await console_reply(request, workshop, _(exc.message, **exc.params), "error")
+    return await console_reply(
+        request, workshop, _("Saved the picture of “{title}”.", title=option.title)
+    )
 
 
 # -- rounds -------------------------------------------------------------------------------------

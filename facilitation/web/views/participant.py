@@ -13,12 +13,14 @@ from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
 from facilitation.web.common import csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
-from facilitation.web.phone import after_join
+from facilitation.web.phone import after_join, on_door_tablet
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import who
 
 
 async def home(request: Request) -> Response:
+    if on_door_tablet(request):  # people at the door start with "I'm new", not a code
+        return RedirectResponse("/kiosk", status_code=303)
     csrf_token(request)
     code = request.query_params.get("code", "")
     return request.app.state.renderer.page(request, "pages/home.html", code=code[:12], error=None)
@@ -40,8 +42,18 @@ async def join_by_code(request: Request) -> Response:
         )
     if await _participant(request, workshop) is None:
         participant = await _join(request, workshop, form.get("name"))
-        return RedirectResponse(await after_join(request, workshop, participant), status_code=303)
+        return await _joined(request, workshop, participant)
     return RedirectResponse(f"/w/{workshop.code}", status_code=303)
+
+
+async def _joined(request: Request, workshop: Workshop, participant: Participant) -> Response:
+    """Where a phone goes once it has joined. The workshop's own page is the answer to the join
+    itself, not a redirect to it: on a slow link a redirect costs a whole round trip (0.4 s on a
+    weak signal), and the page puts its own address in the browser's history (phone.js)."""
+    where = await after_join(request, workshop, participant)
+    if where != f"/w/{workshop.code}":
+        return RedirectResponse(where, status_code=303)
+    return await _stage_page(request, workshop, participant)
 
 
 async def _participant(request: Request, workshop: Workshop) -> Participant | None:
@@ -69,16 +81,32 @@ async def phone_page(request: Request) -> Response:
     workshop = await _workshop(request)
     if workshop.code != request.path_params["code"]:
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
-    csrf = csrf_token(request)
+    csrf_token(request)
     participant = await _participant(request, workshop)
     renderer = request.app.state.renderer
     if participant is None:
+        if on_door_tablet(request):  # the tablet's people start with "I'm new", not a name
+            return RedirectResponse("/kiosk", status_code=303)
         return renderer.page(request, "pages/join.html", workshop=workshop)
+    return await _stage_page(request, workshop, participant)
+
+
+async def _stage_page(request: Request, workshop: Workshop, participant: Participant) -> Response:
     ctx = await screens.phone_context(
-        request.app.state.store, workshop, participant, request.app.state.rounds.result, csrf
+        request.app.state.store,
+        workshop,
+        participant,
+        request.app.state.rounds.result,
+        csrf_token(request),
     )
     asks = await request.app.state.profiles.asked(workshop) is not None
-    return renderer.page(request, "pages/phone.html", asks_about=asks, **ctx)
+    tablet = on_door_tablet(request)
+    response = request.app.state.renderer.page(
+        request, "pages/phone.html", asks_about=asks, door_tablet=tablet, **ctx
+    )
+    if tablet:  # not kept for the Back button, where the next person could see this ballot
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def join_workshop(request: Request) -> Response:
@@ -86,7 +114,7 @@ async def join_workshop(request: Request) -> Response:
     workshop = await _workshop(request)
     if await _participant(request, workshop) is None:
         participant = await _join(request, workshop, form.get("name"))
-        return RedirectResponse(await after_join(request, workshop, participant), status_code=303)
+        return await _joined(request, workshop, participant)
     return RedirectResponse(f"/w/{workshop.code}", status_code=303)
 
 
@@ -135,3 +163,21 @@ async def ballot(request: Request) -> Response:
         response = RedirectResponse(f"/w/{workshop.code}", status_code=303)
     request.app.state.metrics.ack_sent("http", time.monotonic() - received)
     return response
+
+
+async def picture(request: Request) -> Response:
+    """An option's picture, always one the server re-encoded itself. Its address names its
+    version, so a phone keeps it for good and a new picture is a new address."""
+    version = request.path_params["version"]
+    image, media_type = await request.app.state.store.options.picture(
+        request.path_params["option_id"], version
+    )
+    return Response(
+        image,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "ETag": f'"{version}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
