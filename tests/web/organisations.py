@@ -113,6 +113,8 @@ async def build(app) -> World:
     data = await uc.lotteries.data(pool)
     panel = await uc.lotteries.draw(data, Setup(2, 1, False, {}), "riverside seed")
 
+    kiosk, _token = await store.kiosks.unlock(courtyard.id)
+
     world.ids = {
         "workshop_id": courtyard.id,
         "other_workshop_id": hall.id,
@@ -130,6 +132,8 @@ async def build(app) -> World:
         "panel_id": panel.id,
         "user_id": spare.id,
         "path": "app.css",
+        "kiosk_id": kiosk.id,
+        "version": "0",
     }
 
     garden = await uc.workshops.create_workshop({"title": HILLSIDE[0]}, olga.id)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from websockets.exceptions import ConnectionClosed
 
+from facilitation.core.models import Role
 from facilitation.people.rules import Volunteer
 from tests.conftest import new_client
 from tests.helpers import (
@@ -574,6 +575,38 @@ FORMS = [
     ),
     ("join", "/join", "visitor", lambda ids: {"code": ids["code"], "name": "Ann"}),
     ("join-workshop", "/w/{code}/join", "newcomer", lambda ids: {"name": "Bea"}),
+    # The door tablet's buttons, pressed on a device that is not one; making the device the
+    # tablet signs its account out, so it is sent as an account that signs in again.
+    ("door-new-person", "/kiosk/new", "visitor", lambda ids: {}),
+    ("door-done", "/kiosk/done", "visitor", lambda ids: {}),
+    ("door-unlock", W + "/kiosk", "signed-in", lambda ids: {}),
+    ("door-lock", W + "/kiosks/{kiosk_id}/lock", "facilitator", lambda ids: {}),
+    ("option-picture", W + "/options/{option_id}/picture", "facilitator", lambda ids: {}),
+    (
+        "add-account",
+        "/f/accounts",
+        "facilitator",
+        lambda ids: {"username": "newcomer", "password": "a long pass phrase", "role": "moderator"},
+    ),
+    (
+        "account-role",
+        "/f/accounts/{user_id}/role",
+        "facilitator",
+        lambda ids: {"role": "moderator", "workshop_id": str(ids["workshop_id"])},
+    ),
+    (
+        "account-password",
+        "/f/accounts/{user_id}/password",
+        "facilitator",
+        lambda ids: {"password": "another long phrase"},
+    ),
+    ("account-remove", "/f/accounts/{user_id}/remove", "facilitator", lambda ids: {}),
+    (
+        "add-organisation",
+        "/f/organisations",
+        "facilitator",
+        lambda ids: {"name": "Hillside", "username": "olga", "password": "a long pass phrase"},
+    ),
     (
         "ballot",
         "/w/{code}/ballot",
@@ -709,6 +742,12 @@ async def prepare(app, client, data_path: str) -> Desk:
         ],
     )
     ids.update(pool_id=pool.id)
+    kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
+    ids.update(kiosk_id=kiosk.id)
+    spare = await app.state.store.users.create_user(
+        "spare", "not a real hash", role=Role.FACILITATOR
+    )
+    ids.update(user_id=spare.id)
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
     return Desk(app, data_path, f, ids, other, devices)

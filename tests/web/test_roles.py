@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from facilitation.accounts.roles import REFUSED, Power
 from facilitation.web.auth import SIGN_IN
 from tests.conftest import new_client
+from tests.helpers import csrf_of
 from tests.web.organisations import (
     CONTACTS,
     HILLSIDE,
@@ -135,6 +136,13 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/static/{path}"): PUBLIC,
+    ("GET", "/pictures/{option_id}/{version}"): PUBLIC,
+    ("GET", "/kiosk"): PUBLIC,
+    ("POST", "/kiosk/new"): PUBLIC,
+    ("POST", "/kiosk/done"): PUBLIC,
+    ("POST", W + "/options/{option_id}/picture"): RUN,
+    ("POST", W + "/kiosk"): RUN,
+    ("POST", W + "/kiosks/{kiosk_id}/lock"): RUN,
 }
 
 # What the public routes answer a visitor (anyone who has not joined) and the phone that
@@ -157,6 +165,11 @@ PUBLIC_STATUS: dict[tuple[str, str], tuple[object, object]] = {
     ("GET", "/healthz"): (200, 200),
     ("GET", "/metrics"): (200, 200),
     ("GET", "/static/{path}"): (200, 200),
+    # No picture of that version; a device that is not a door tablet is refused.
+    ("GET", "/pictures/{option_id}/{version}"): (404, 404),
+    ("GET", "/kiosk"): (403, 403),
+    ("POST", "/kiosk/new"): (403, 403),
+    ("POST", "/kiosk/done"): (403, 403),
 }
 
 # Forms the walk sends, chosen so that an allowed request leaves the scene as the later routes
@@ -209,9 +222,11 @@ def fill(path: str, ids: dict, template: str) -> str:
 
 
 def last(route: tuple[str, str]) -> int:
-    """Walk order: joining the workshop as a participant next to last, so that a visitor meets
-    the participants' routes as a visitor; signing out last."""
-    return {("POST", "/w/{code}/join"): 1, ("POST", "/logout"): 2}.get(route, 0)
+    """Walk order: joining the workshop as a participant, so that a visitor meets the
+    participants' routes as a visitor; then making the device the door tablet (which signs its
+    account out); signing out last."""
+    order = {("POST", "/w/{code}/join"): 1, ("POST", W + "/kiosk"): 2, ("POST", "/logout"): 3}
+    return order.get(route, 0)
 
 
 def expected(who: str, audience: str, template: str, workshop: str) -> tuple:
@@ -285,6 +300,10 @@ async def walk(app, world: World, who: str, workshop: str = "own") -> dict:
             else:
                 form = {k: fill(v, ids, template) for k, v in FORMS.get(template, {}).items()}
                 response = await client.post(url, data={"csrf": token, **form})
+                if response.headers.get("location") == "/kiosk":
+                    # The device became the door tablet: its account is signed out and its
+                    # session, with the form token, begins again.
+                    token = csrf_of((await client.get("/kiosk")).text)
             answers[(method, template)] = response
     finally:
         await client.aclose()
