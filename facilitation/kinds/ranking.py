@@ -114,14 +114,54 @@ def schulze_strengths(
     return p
 
 
-def schulze_wins(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> dict[int, float]:
-    """For each option, how many others it beats by the Schulze relation.
-
-    The relation is transitive, so sorting by this count is a ranking consistent with it, and two
-    options with the same count are genuinely tied.
+def schulze_defeats(
+    options: Sequence[int], rankings: Iterable[Sequence[int]]
+) -> dict[int, set[int]]:
+    """For each option, the options it defeats in Schulze's sense: a defeats b when the strongest
+    path from a to b is stronger than the strongest path from b to a. (Schulze, 2011: this
+    relation is a strict partial order, so two options may be neither above nor below each other.)
     """
     p = schulze_strengths(options, pairwise(options, rankings))
-    return {a: float(sum(1 for b in options if a != b and p[a][b] > p[b][a])) for a in options}
+    return {a: {b for b in options if a != b and p[a][b] > p[b][a]} for a in options}
+
+
+def schulze_levels(options: Sequence[int], defeats: Mapping[int, set[int]]) -> list[list[int]]:
+    """Options in levels by Schulze's own definition: the first level is the winners, the options
+    no other option defeats; set them aside and the next level is the options no remaining option
+    defeats, and so on. Options in one level share its place (ties are ties), listed in the
+    round's order."""
+    left = list(options)
+    levels = []
+    while left:
+        level = [a for a in left if not any(a in defeats[b] for b in left if b != a)]
+        if not level:  # cannot happen for a strict partial order; never loop for ever
+            level = left
+        levels.append(level)
+        left = [a for a in left if a not in level]
+    return levels
+
+
+def schulze_placed(
+    options: Sequence[int], rankings: Sequence[Sequence[int]], voters: Mapping[int, int]
+) -> tuple[ResultRow, ...]:
+    """The Schulze order as rows: each option's place is its level's (1 + how many options are in
+    the levels above), its score how many options it defeats."""
+    defeats = schulze_defeats(options, rankings)
+    rows = []
+    above = 0
+    for level in schulze_levels(options, defeats):
+        for option_id in level:
+            rows.append(
+                ResultRow(
+                    option_id,
+                    float(len(defeats[option_id])),
+                    above + 1,
+                    len(level) > 1,
+                    voters.get(option_id, 0),
+                )
+            )
+        above += len(level)
+    return tuple(rows)
 
 
 def schulze_rows(result: RoundResult) -> tuple[ResultRow, ...]:
@@ -141,7 +181,7 @@ def tally_ranking(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
             if option_id in firsts:
                 firsts[option_id] += 1
     borda = placed(borda_scores(rnd.option_ids, rankings), rnd.option_ids, firsts)
-    schulze = placed(schulze_wins(rnd.option_ids, rankings), rnd.option_ids, firsts)
+    schulze = schulze_placed(rnd.option_ids, rankings, firsts)
     disagree = {r.option_id: r.place for r in borda} != {r.option_id: r.place for r in schulze}
     details = {"schulze": [asdict(r) for r in schulze], "methods_disagree": disagree}
     return RoundResult(KIND.name, borda, len(rankings), details)
