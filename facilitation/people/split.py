@@ -77,10 +77,6 @@ SPLIT_HEADER = (
 )
 
 
-def _score(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 2)
-
-
 def split_rows(
     rnd: Round,
     question: ProfileQuestion,
@@ -108,7 +104,7 @@ def split_rows(
                     "yes" if r.tied else "no",
                     r.option_id,
                     option.title if option else "",
-                    _score(r.score),
+                    kinds.get(rnd.kind).score_cell(r),
                     r.voters,
                 )
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -340,35 +341,48 @@ def programme_json(data: ProgrammeData) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One option's bar in a round's chart; ``share`` is its length from 0 to 1."""
+    """One option's bar in a round's chart: its label in lines (never cut short), the score as
+    the room read it, ``share`` its length from 0 to 1, ``y`` its top and ``height`` its row's."""
 
-    label: str
+    lines: tuple[str, ...]
     value: str
     place: int
     share: float
     y: float
+    height: float
 
 
 BAR_HEIGHT = 18.0
 BAR_GAP = 8.0
+LINE_HEIGHT = 13.0
+LABEL_CHARS = 38  # what fits beside the bars at the chart's font size
 
 
-def result_bars(result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
-    """A closed round's order as bars scaled to the top score."""
-    top = max((r.score for r in result.rows), default=0) or 1
+def result_bars(rnd: Round, result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
+    """A closed round's rows as bars scaled to the top of its scale: a place and the title for a
+    kind that places options, the statement alone for one that keeps the order asked; long
+    titles wrap onto more lines instead of being cut."""
+    kind = kinds.get(rnd.kind)
+    top = kind.bar_top(result) or 1
     bars = []
-    for i, r in enumerate(result.rows):
-        score = int(r.score) if float(r.score).is_integer() else round(r.score, 2)
+    y = 0.0
+    for r in result.rows:
         option = options.get(r.option_id)
+        title = option.title if option else "?"
+        label = f"{r.place}. {title}" if kind.ranks_options else title
+        lines = tuple(textwrap.wrap(label, LABEL_CHARS, break_long_words=True)) or ("",)
+        height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 4)
         bars.append(
             Bar(
-                label=option.title if option else "?",
-                value=str(score),
+                lines=lines,
+                value=kind.score_text(r),
                 place=r.place,
-                share=max(0.0, r.score / top),
-                y=i * (BAR_HEIGHT + BAR_GAP),
+                share=max(0.0, min(1.0, r.score / top)),
+                y=y,
+                height=height,
             )
         )
+        y += height + BAR_GAP
     return bars
 
 
@@ -382,4 +396,6 @@ def closed_rounds(data: ProgrammeData) -> list[tuple[RoundRecord, RoundResult]]:
 
 
 def chart_height(bars: Sequence[Bar]) -> float:
-    return max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP)
+    if not bars:
+        return BAR_HEIGHT + BAR_GAP
+    return bars[-1].y + bars[-1].height + BAR_GAP

@@ -86,7 +86,7 @@ def result_rows(
             for r in ranked:
                 option = options.get(r.option_id)
                 title = option.title if option else ""
-                score = int(r.score) if float(r.score).is_integer() else r.score
+                score = kind.score_cell(r)
                 own = kind.result_cells(rnd, result, r.option_id)
                 rows.append(
                     (
@@ -211,7 +211,7 @@ def round_json(
         if result is None
         else {
             "ballots": result.ballots,
-            "order": export_rows(result.rows),
+            "order": export_rows(result.rows, kind),
             **kind.export_results(result),
         },
         "ballots": [

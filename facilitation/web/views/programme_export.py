@@ -81,7 +81,7 @@ async def report_html(request: Request, programme: Programme) -> str:
     data = await load(request, programme)
     charts = []
     for rec, result in px.closed_rounds(data):
-        bars = px.result_bars(result, data.options)
+        bars = px.result_bars(rec.round, result, data.options)
         charts.append((rec, bars, px.chart_height(bars)))
     by_need = {r.need.id: r.need for r in data.ranked}
     return request.app.state.renderer.fragment(
@@ -91,6 +91,7 @@ async def report_html(request: Request, programme: Programme) -> str:
         needs_by_id=by_need,
         charts=charts,
         bar_height=px.BAR_HEIGHT,
+        line_height=px.LINE_HEIGHT,
         labels=LABELS,
     )
 
