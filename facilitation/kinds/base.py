@@ -85,6 +85,7 @@ class Kind:
     ranks_options: ClassVar[bool] = True  # its results place options (with ties), not a profile
     means: ClassVar[bool] = False  # its scores are means over those who answered, not totals
     method: ClassVar[str] = ""  # what its headline score is, as the exports name it
+    tie_rule: ClassVar[str] = TIE_RULE  # how its ties are settled, said on its results page
     ballot_columns: ClassVar[tuple[str, ...]] = ()  # its own columns in the ballots CSV
     result_columns: ClassVar[tuple[str, ...]] = ()  # its own columns in the results CSV
 
