@@ -191,12 +191,13 @@ class Kind:
         """The score a full-width bar stands for: the leading score, unless the kind has a scale."""
         return max((r.score for r in result.rows), default=0) or 1
 
-    def priority_scores(self, result: RoundResult) -> dict[int, float]:
-        """Each option's place as a score from 1 (first) to 0 (last), ties sharing their place."""
+    def priority_scores(self, result: RoundResult) -> dict[int, Fraction]:
+        """Each option's place as a score from 1 (first) to 0 (last), ties sharing their place;
+        exact fractions, so that scores worked out two ways compare equal when they are."""
         n = len(result.rows)
         if n <= 1:
-            return {row.option_id: 1.0 for row in result.rows}
-        return {row.option_id: (n - row.place) / (n - 1) for row in result.rows}
+            return {row.option_id: Fraction(1) for row in result.rows}
+        return {row.option_id: Fraction(n - row.place, n - 1) for row in result.rows}
 
 
 # -- rules several kinds share -------------------------------------------------------------------

@@ -13,6 +13,8 @@ import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from facilitation import kinds
@@ -27,6 +29,7 @@ from facilitation.core.models import (
     RoundStatus,
     Workshop,
 )
+from facilitation.kinds.base import round_half_away
 from facilitation.programme.needs import RankedNeed
 from facilitation.workshop import exports
 
@@ -101,12 +104,18 @@ BALLOTS_HEADER = ("workshop_id", "workshop", *exports.BALLOT_HEADER)
 TABLES = ("needs", "actions", "workshops", "rounds", "results", "ballots")
 
 
-def _score(value: float | None) -> float | int | str:
-    """A score for a table cell: 4 decimals, whole numbers as integers, blank for none."""
+def _score(value: float | Fraction | None) -> float | int | str:
+    """A score for a table cell: 4 decimals (halves away from zero), whole numbers as integers,
+    blank for none."""
     if value is None:
         return ""
-    value = round(value, 4)
-    return int(value) if value.is_integer() else value
+    exact = value if isinstance(value, Fraction) else Fraction(Decimal(repr(value)))
+    rounded = round_half_away(exact, 4)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
+
+
+def _json_number(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _yes(flag: bool) -> str:
@@ -285,8 +294,8 @@ def programme_json(data: ProgrammeData) -> str:
                 "title": r.need.title,
                 "description": r.need.description,
                 "place": r.place,
-                "score": r.score,
-                "computed_score": r.computed,
+                "score": _json_number(r.score),
+                "computed_score": _json_number(r.computed),
                 "rounds": r.rounds,
                 "ballots": r.ballots,
                 "override": None
