@@ -8,6 +8,7 @@ works on plain data: a round's ``settings`` and a ballot's ``entry`` are exactly
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -133,9 +134,12 @@ class Kind:
         saved entry as the kind reads it, and anything worked out from it."""
         return {"mine": entry or {}}
 
-    def phone_order(self, rnd: Round, entry: Mapping[str, Any] | None) -> list[int]:
-        """The order a phone lists the round's options in."""
-        return list(rnd.option_ids)
+    def phone_order(
+        self, rnd: Round, entry: Mapping[str, Any] | None, participant_id: int
+    ) -> list[int]:
+        """The order a phone lists the round's options in: shuffled for each person, so that no
+        option gains from being listed first, and the same for that person on every reload."""
+        return shuffled(rnd, participant_id)
 
     def ballot_cells(self, entry: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
         """What a stored entry says about each option, by ballot column, for the ballots CSV."""
@@ -209,6 +213,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def shuffled(rnd: Round, participant_id: int) -> list[int]:
+    """The round's options in an order of this person's own: a shuffle seeded by the round and
+    the participant, so it differs between people and stays put across reloads and restarts
+    (a text seed is hashed the same way in every process)."""
+    order = list(rnd.option_ids)
+    random.Random(f"ballot-order:{rnd.id}:{participant_id}").shuffle(order)
+    return order
 
 
 def as_int(value: Any, message: str) -> int:

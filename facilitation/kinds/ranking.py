@@ -12,9 +12,21 @@ from facilitation.core.errors import BadRequest, BallotError
 from facilitation.core.forms import read_whole
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
-from facilitation.kinds.base import Kind, as_int, bars, export_rows, placed, refuse_information_only
+from facilitation.kinds.base import (
+    Kind,
+    as_int,
+    bars,
+    export_rows,
+    placed,
+    refuse_information_only,
+    shuffled,
+)
 
 NOT_A_NUMBER = N_("The ranking must list options by number. Please reload the page.")
+CONFIRM_FIELD = "confirm_order"
+NOT_CONFIRMED = N_(
+    "Put the options in your order first, or tick “This is my order” to send them as shown."
+)
 
 
 def top_k(rnd: Round) -> int | None:
@@ -205,6 +217,11 @@ class Ranking(Kind):
         return [f"top_k={top_k(rnd) or 'all'}"]
 
     def read_ballot(self, fields: Mapping[str, Any], rnd: Round) -> dict[str, Any]:
+        # The phone lists the options in a shuffled order, and a ranking sent untouched would
+        # hand points to whatever happened to be on top: the person must have ordered it (the
+        # phone ticks the box when they move anything) or said that the order shown is theirs.
+        if fields.get(CONFIRM_FIELD) != "yes":
+            raise BallotError(NOT_CONFIRMED)
         return entry(validate_ranking(read_ranking(fields, rnd), rnd))
 
     def paper_fields(self, rnd: Round, form: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -222,14 +239,18 @@ class Ranking(Kind):
             places[place] = option_id
         if sorted(places) != list(range(1, len(places) + 1)):
             raise BadRequest("The places must run 1, 2, 3… with no gaps. Check the paper again.")
-        return {"rank": [places[p] for p in sorted(places)]}
+        # The facilitator copies the order the person wrote: it is theirs by definition.
+        return {"rank": [places[p] for p in sorted(places)], CONFIRM_FIELD: "yes"}
 
     def ballot_context(self, rnd: Round, ballot_entry: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"mine": ranking_of(ballot_entry or {}), "places": ranked_places(rnd)}
 
-    def phone_order(self, rnd: Round, ballot_entry: Mapping[str, Any] | None) -> list[int]:
-        """A saved ranking's order, then any option it does not rank."""
-        order = list(rnd.option_ids)
+    def phone_order(
+        self, rnd: Round, ballot_entry: Mapping[str, Any] | None, participant_id: int
+    ) -> list[int]:
+        """A saved ranking's order, then any option it does not rank; before anything is saved,
+        this person's own shuffle (which they must order, or confirm, before it can be sent)."""
+        order = shuffled(rnd, participant_id)
         ranked = [o for o in ranking_of(ballot_entry or {}) if o in order]
         return ranked + [o for o in order if o not in ranked]
 
@@ -247,7 +268,18 @@ class Ranking(Kind):
         ballots: Sequence[Ballot] | None = None,
     ) -> dict[str, Any]:
         rows = schulze_rows(result)
-        return {"schulze_rows": bars(rows, options, max((r.score for r in rows), default=0))}
+
+        def firsts(placed: Sequence[ResultRow]) -> list[str]:
+            return [options[r.option_id].title if r.option_id in options else "?" for r in placed]
+
+        return {
+            "schulze_rows": bars(rows, options, max((r.score for r in rows), default=0)),
+            # For the board and phones, which show the Borda order and must say where Schulze
+            # differs: each option's Schulze place, and each method's first place.
+            "schulze_place": {r.option_id: r.place for r in rows},
+            "borda_first": firsts([r for r in result.rows if r.place == 1]),
+            "schulze_first": firsts([r for r in rows if r.place == 1]),
+        }
 
     def export_results(self, result: RoundResult) -> dict[str, Any]:
         return {

@@ -45,6 +45,9 @@ class RoundRecord:
     result: RoundResult | None
     ballots: tuple[Ballot, ...]
     ideas: tuple[Idea, ...] = ()
+    # Whether its ballots go out one by one: never for a round whose results have been split
+    # by group, nor in a download that carries no single ballots.
+    ballots_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,7 @@ def ballot_rows(data: ProgrammeData) -> list[tuple]:
     return [
         (rec.workshop.id, rec.workshop.title, *row)
         for rec in data.rounds
+        if rec.ballots_out
         for row in exports.ballot_rows([(rec.round, rec.ballots)], data.options, data.secret)
     ]
 
@@ -335,7 +339,13 @@ def programme_json(data: ProgrammeData) -> str:
                     if o.workshop_id == w.id
                 ],
                 "rounds": [
-                    exports.round_json(rec.round, rec.result, rec.ballots, data.secret, rec.ideas)
+                    exports.round_json(
+                        rec.round,
+                        rec.result,
+                        rec.ballots if rec.ballots_out else None,
+                        data.secret,
+                        rec.ideas,
+                    )
                     for rec in by_workshop.get(w.id, [])
                 ],
             }
