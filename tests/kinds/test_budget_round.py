@@ -479,3 +479,28 @@ async def test_when_the_money_funds_both_level_options_nothing_is_said(budget_ro
         await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
     ).text
     assert "data-order-decided" not in page
+
+
+async def test_every_phone_lists_the_budget_options_in_its_own_order(budget_room):
+    """Whatever is listed first on a budget ballot is picked more by people in a hurry: each
+    phone gets an order of its own (the same on every reload); the board keeps the round's."""
+    assert (
+        await budget_room.budget_round(["Play area", "Benches", "Bike store"])
+    ).status_code == 303
+    await budget_room.act("open", await budget_room.latest_round())
+
+    def listed(page: str) -> tuple[int, ...]:
+        ballot = re.search(r'<form id="ballot".*?</form>', page, re.S).group(0)
+        return tuple(int(o) for o in re.findall(r'<li class="[^"]*" data-option="(\d+)"', ballot))
+
+    orders = set()
+    for _ in range(8):
+        phone = await budget_room.phone()
+        first = listed((await phone.client.get(f"/w/{budget_room.code}")).text)
+        assert first == listed((await phone.client.get(f"/w/{budget_room.code}")).text)
+        orders.add(first)
+    assert len(orders) > 1
+    board = (await budget_room.facilitator.client.get(f"{budget_room.console}/board")).text
+    titles = ["Play area", "Benches", "Bike store"]
+    shown = [int(o) for o in re.findall(r'data-option="(\d+)"', board)]
+    assert shown == [budget_room.option(t) for t in titles]
