@@ -24,6 +24,7 @@ from facilitation.core.models import (
     Scope,
 )
 from facilitation.kinds.base import ROUNDING_RULE, TIE_RULE, rounded
+from facilitation.people.groups import MIN_SIZE
 from facilitation.version import __version__
 from facilitation.workshop.scope import LIMIT_LABELS, SCOPE_LABELS
 
@@ -68,6 +69,7 @@ class Renderer:
             LimitKind=LimitKind,
             SCOPE_LABELS=SCOPE_LABELS,
             LIMIT_LABELS=LIMIT_LABELS,
+            SPLIT_MIN=MIN_SIZE,
             # A fresh id per rendered ballot form, so a form posted twice without JS counts once.
             new_client_id=lambda: secrets.token_hex(12),
         )
