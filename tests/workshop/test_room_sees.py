@@ -4,8 +4,11 @@ untouched, and an empty board that says no votes are in yet."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+
+from tests.helpers import WAIT, receive_until
 
 # Five people rank three options. Borda: Trees 3x3 + 2x1 = 11, Lighting 3x2 + 2x3 = 12, Benches
 # 3x1 + 2x2 = 7, so Lighting is first. Head to head, Trees beats Lighting 3 to 2 and Benches 3
@@ -47,6 +50,23 @@ async def test_the_board_and_the_phones_say_when_borda_and_schulze_disagree(room
         # Each option's Schulze place beside its points, where the list is the Borda order.
         assert "12 points · Schulze: place 2" in shown
         assert "11 points · Schulze: place 1" in shown
+
+
+async def test_the_live_board_says_so_as_the_last_ballot_arrives(live_room):
+    """On a real server, the board's socket carries the warning with the update that makes the
+    two methods disagree, while the round is still open."""
+    round_id = await live_room.create_round("Order the spring works", kind="rank")
+    await live_room.act("open")
+    async with live_room.board_socket() as board:
+        await asyncio.wait_for(board.recv(), WAIT)
+        for ranking in [THREE_TREES] * 3 + [TWO_LIGHTING] * 2:
+            phone = await live_room.phone()
+            order = [live_room.option(t) for t in ranking]
+            assert "Saved" in (await phone.vote_http(round_id, ranking=order)).text
+        last, _seen = await receive_until(board, lambda m: 'data-ballots="5"' in m)
+    shown = text(last)
+    assert "The two ways of counting disagree." in shown
+    assert "Head-to-head majorities (Schulze) put first: Trees." in shown
 
 
 async def test_no_warning_when_the_two_methods_agree(room):
