@@ -2,7 +2,8 @@
  *
  * Nothing here knows which kind of round a ballot is for: each kind's template marks its form with
  * the behaviours it uses (data-steppers, data-budget-form, data-ranking-form, data-need-choice,
- * data-need-text, data-clears-when-saved), so a new kind built from these needs no script.
+ * data-need-text, data-need-confirm, data-set-when-moved, data-clears-when-saved), so a new kind
+ * built from these needs no script.
  *
  * A ballot goes over the phone's own websocket with a fresh client id. It counts as saved only
  * when the server's status line comes back with that id. If no answer comes within a few seconds,
@@ -188,6 +189,12 @@
     }
   }
 
+  // Moving anything in a list makes its order the person's own: tick the boxes that say so.
+  function markMoved(f) {
+    if (!f) { return; }
+    $all("[data-set-when-moved]", f).forEach(function (box) { box.checked = true; });
+  }
+
   function move(button) {
     var f = form();
     var li = button.closest(".rank-item");
@@ -197,6 +204,7 @@
     if (j < 0 || j >= items.length) { return; }
     if (j < i) { items[j].before(li); } else { items[j].after(li); }
     button.focus();
+    markMoved(f);
     changed();
     refreshRanking(f, li);
   }
@@ -223,8 +231,8 @@
       var box = other.getBoundingClientRect();
       var mid = box.top + box.height / 2;
       var pos = items.indexOf(drag.li);
-      if (k < pos && evt.clientY < mid) { other.before(drag.li); changed(); break; }
-      if (k > pos && evt.clientY > mid) { other.after(drag.li); changed(); break; }
+      if (k < pos && evt.clientY < mid) { other.before(drag.li); markMoved(form()); changed(); break; }
+      if (k > pos && evt.clientY > mid) { other.after(drag.li); markMoved(form()); changed(); break; }
     }
     refreshRanking(form(), null);
   });
@@ -273,6 +281,9 @@
     }
     if (f.dataset.needText !== undefined && !$("[name=" + f.dataset.needText + "]", f).value.trim()) {
       return f.dataset.msgNeedOne;
+    }
+    if (f.dataset.needConfirm !== undefined && !$("[name=" + f.dataset.needConfirm + "]", f).checked) {
+      return f.dataset.msgNeedConfirm;
     }
     if (!f.hasAttribute("data-steppers")) { return null; }
     var used = dotsUsed(f);

@@ -259,7 +259,9 @@ class Phone:
         for option_id, n in (dots or {}).items():
             fields[f"dots-{option_id}"] = str(n)
         if ranking is not None:
+            # A person who put the options in their order (the phone ticks "This is my order").
             fields["rank"] = [str(o) for o in ranking]
+            fields["confirm_order"] = "yes"
         return json.dumps(fields)
 
     async def vote_http(
@@ -279,6 +281,7 @@ class Phone:
             data[f"dots-{option_id}"] = str(n)
         if ranking is not None:
             data["rank"] = [str(o) for o in ranking]
+            data["confirm_order"] = "yes"
         headers = {"HX-Request": "true"} if htmx else {}
         return await self.client.post(f"/w/{self.code}/ballot", data=data, headers=headers)
 

@@ -22,6 +22,7 @@ PURE = (
     "facilitation.people.rules",
     "facilitation.people.groups",
     "facilitation.people.split",
+    "facilitation.people.disclosure",
     "facilitation.panel.lottery",
     "facilitation.panel.solver",
     "facilitation.panel.quotas",

@@ -13,6 +13,7 @@ from facilitation.core.models import Programme, Round, Workshop
 from facilitation.health import pact
 from facilitation.kinds import rating
 from facilitation.people import groups
+from facilitation.people.profiles import split_view
 from facilitation.storage.store import Store
 
 
@@ -66,16 +67,19 @@ class HealthChecks:
         group of its answers, each health check split by the rule in groups.py."""
         points: list[pact.Point] = []
         by_group: dict[str, list[pact.Point | None]] = {}
+        question = await self.store.profiles.profile_question(question_id) if question_id else None
         checks = await self.store.pact.programme_health_checks(programme.id)
         for i, (round_id, title, workshop_id) in enumerate(checks):
             tags = await self.store.pact.pact_tags(workshop_id)
             ballots = await self.store.ballots.ballots(round_id)
             points.append(pact.point(round_id, title, tags, ballots))
-            if question_id is None:
+            if question is None:
                 continue
-            answers = await self.store.profiles.round_groups(round_id, question_id)
-            mine = {b.participant_id: b for b in ballots}
-            for group in groups.split(mine, answers):
+            # Each health check is split under the same rule as its results page: from its
+            # split basis, and only where that cannot single anyone out (people.disclosure).
+            view = await split_view(self.store, await self.store.rounds.round(round_id), question)
+            for result in view.groups:
+                group = result.group
                 label = _(group.label) if group.kind is not groups.GroupKind.ANSWER else group.label
                 series = by_group.setdefault(label, [None] * len(checks))
                 if not group.withheld:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot
@@ -34,11 +35,12 @@ STATEMENT_MAX = 200
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """One closed health check: its label (the workshop) and each dimension's mean, or None."""
+    """One closed health check: its label (the workshop) and each dimension's exact mean, or
+    None; a mean is rounded once, where it is shown."""
 
     round_id: int
     label: str
-    means: dict[str, float | None]
+    means: dict[str, Fraction | None]
     answers: dict[str, int]  # how many gave a number, per dimension
 
 
@@ -52,7 +54,7 @@ def point(round_id: int, label: str, tags: Mapping[int, str], ballots: Iterable[
             if dimension in sums and value in SCALE:
                 sums[dimension] += value
                 counts[dimension] += 1
-    means = {d: round(sums[d] / counts[d], 2) if counts[d] else None for d in DIMENSIONS}
+    means = {d: Fraction(sums[d], counts[d]) if counts[d] else None for d in DIMENSIONS}
     return Point(round_id, label, means, counts)
 
 
@@ -62,7 +64,7 @@ class Line:
 
     dimension: str
     points: str
-    dots: tuple[tuple[float, float, float], ...]  # (x, y, mean)
+    dots: tuple[tuple[float, float, Fraction], ...]  # (x, y, mean)
 
 
 def lines(points: Sequence[Point], width: float, height: float, pad: float = 24) -> list[Line]:
@@ -78,7 +80,7 @@ def lines(points: Sequence[Point], width: float, height: float, pad: float = 24)
             if mean is None:
                 continue
             x = pad + i * step if n > 1 else width / 2
-            y = pad + (height - 2 * pad) * (5 - mean) / 4
+            y = pad + (height - 2 * pad) * float(5 - mean) / 4
             dots.append((round(x, 1), round(y, 1), mean))
         out.append(Line(dimension, " ".join(f"{x},{y}" for x, y, _m in dots), tuple(dots)))
     return out

@@ -8,8 +8,11 @@ works on plain data: a round's ``settings`` and a ballot's ``entry`` are exactly
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from facilitation.core.errors import BadRequest, BallotError, Conflict
@@ -27,6 +30,37 @@ TIE_RULE = N_(
     "Ties: options with the same score share a place and are marked as tied. They are listed in "
     "the order they appeared on the ballot; that order does not break the tie."
 )
+
+# How every mean is rounded, stated where means are shown.
+ROUNDING_RULE = N_(
+    "Means are worked out exactly and rounded once, halves away from zero: to one decimal place "
+    "here (1.45 shows as 1.5), to two in the downloads."
+)
+SHOWN_PLACES = 1  # decimal places of a mean on screens, on the board and in the report
+EXPORT_PLACES = 2  # decimal places of a mean in CSV, workbook and JSON downloads
+
+
+def mean_of(score: float, count: int) -> Fraction:
+    """The exact mean a stored score stands for: a whole total over ``count`` answers (the
+    total is recovered from the score, so a float's last digits never decide a rounding)."""
+    if count <= 0:
+        return Fraction(0)
+    return Fraction(round(score * count), count)
+
+
+def round_half_away(value: Fraction, places: int) -> Decimal:
+    """``value`` rounded to ``places`` decimals, halves away from zero, in exact arithmetic."""
+    scale = 10**places
+    whole, rest = divmod(abs(value.numerator) * scale, value.denominator)
+    if 2 * rest >= value.denominator:
+        whole += 1
+    sign = -1 if value < 0 else 1
+    return Decimal(sign * whole).scaleb(-places)
+
+
+def rounded(value: Fraction, places: int = SHOWN_PLACES) -> str:
+    """A mean as text, rounded once by ROUNDING_RULE: ``rounded(Fraction(16, 11))`` is "1.5"."""
+    return f"{round_half_away(value, places):f}"
 
 
 class Kind:
@@ -50,7 +84,9 @@ class Kind:
     feeds_priorities: ClassVar[bool] = False  # its places feed the summary and the needs list
     splittable: ClassVar[bool] = True  # its results may be split by group once closed
     ranks_options: ClassVar[bool] = True  # its results place options (with ties), not a profile
+    means: ClassVar[bool] = False  # its scores are means over those who answered, not totals
     method: ClassVar[str] = ""  # what its headline score is, as the exports name it
+    tie_rule: ClassVar[str] = TIE_RULE  # how its ties are settled, said on its results page
     ballot_columns: ClassVar[tuple[str, ...]] = ()  # its own columns in the ballots CSV
     result_columns: ClassVar[tuple[str, ...]] = ()  # its own columns in the results CSV
 
@@ -98,9 +134,12 @@ class Kind:
         saved entry as the kind reads it, and anything worked out from it."""
         return {"mine": entry or {}}
 
-    def phone_order(self, rnd: Round, entry: Mapping[str, Any] | None) -> list[int]:
-        """The order a phone lists the round's options in."""
-        return list(rnd.option_ids)
+    def phone_order(
+        self, rnd: Round, entry: Mapping[str, Any] | None, participant_id: int
+    ) -> list[int]:
+        """The order a phone lists the round's options in: shuffled for each person, so that no
+        option gains from being listed first, and the same for that person on every reload."""
+        return shuffled(rnd, participant_id)
 
     def ballot_cells(self, entry: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
         """What a stored entry says about each option, by ballot column, for the ballots CSV."""
@@ -135,16 +174,34 @@ class Kind:
         """The kind's own figures for the JSON export (plain JSON values)."""
         return {}
 
+    def score_text(self, row: ResultRow) -> str:
+        """A row's score as the room reads it: a total as a whole number, a mean rounded once
+        (ROUNDING_RULE), or "–" for a mean nobody gave."""
+        if self.means:
+            return rounded(mean_of(row.score, row.voters)) if row.voters else "–"
+        return str(int(row.score)) if float(row.score).is_integer() else f"{row.score:.1f}"
+
+    def score_cell(self, row: ResultRow) -> float | int | str:
+        """A row's score for a download: a total as it is, a mean rounded once to EXPORT_PLACES
+        (blank for a mean nobody gave)."""
+        if self.means:
+            if not row.voters:
+                return ""
+            mean = round_half_away(mean_of(row.score, row.voters), EXPORT_PLACES)
+            return int(mean) if mean == mean.to_integral_value() else float(mean)
+        return int(row.score) if float(row.score).is_integer() else round(row.score, 2)
+
     def bar_top(self, result: RoundResult) -> float:
         """The score a full-width bar stands for: the leading score, unless the kind has a scale."""
         return max((r.score for r in result.rows), default=0) or 1
 
-    def priority_scores(self, result: RoundResult) -> dict[int, float]:
-        """Each option's place as a score from 1 (first) to 0 (last), ties sharing their place."""
+    def priority_scores(self, result: RoundResult) -> dict[int, Fraction]:
+        """Each option's place as a score from 1 (first) to 0 (last), ties sharing their place;
+        exact fractions, so that scores worked out two ways compare equal when they are."""
         n = len(result.rows)
         if n <= 1:
-            return {row.option_id: 1.0 for row in result.rows}
-        return {row.option_id: (n - row.place) / (n - 1) for row in result.rows}
+            return {row.option_id: Fraction(1) for row in result.rows}
+        return {row.option_id: Fraction(n - row.place, n - 1) for row in result.rows}
 
 
 # -- rules several kinds share -------------------------------------------------------------------
@@ -156,6 +213,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def shuffled(rnd: Round, participant_id: int) -> list[int]:
+    """The round's options in an order of this person's own: a shuffle seeded by the round and
+    the participant, so it differs between people and stays put across reloads and restarts
+    (a text seed is hashed the same way in every process)."""
+    order = list(rnd.option_ids)
+    random.Random(f"ballot-order:{rnd.id}:{participant_id}").shuffle(order)
+    return order
 
 
 def as_int(value: Any, message: str) -> int:
@@ -250,15 +316,19 @@ def bars(rows: Sequence[ResultRow], options: Mapping[int, Option], top: float) -
     return out
 
 
-def export_rows(rows: Sequence[ResultRow]) -> list[dict[str, Any]]:
-    """Result rows as the JSON export writes them."""
+def export_rows(rows: Sequence[ResultRow], kind: Kind | None = None) -> list[dict[str, Any]]:
+    """Result rows as the JSON export writes them (a kind's means rounded by its score_cell)."""
     return [
         {
             "option_id": r.option_id,
-            "score": r.score,
+            "score": r.score if kind is None else _json_score(kind.score_cell(r)),
             "place": r.place,
             "tied": r.tied,
             "supporters": r.voters,
         }
         for r in rows
     ]
+
+
+def _json_score(cell: float | int | str) -> float | int | None:
+    return None if isinstance(cell, str) else cell

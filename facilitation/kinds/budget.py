@@ -4,7 +4,7 @@ Equal Shares or greedy by support (the rules themselves are in kinds.budget_rule
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,18 @@ RULE_LABELS = {
     GREEDY: N_("Greedy by support"),
 }
 NOT_A_NUMBER = N_("The picks must name options by number. Please reload the page.")
+# Places tie as in every kind; the funded set cannot, and this says what settles it.
+BUDGET_TIE_RULE = N_(
+    "Ties: options picked by the same number of people share a place and are marked as tied, "
+    "whatever order the round lists them in. What is funded cannot be shared, so there the "
+    "round's order does decide: when equally supported options cannot all be funded, the one "
+    "listed first is taken first. When that decided what is funded, the board and this page "
+    "say so."
+)
+RUNS: dict[str, Callable[..., budget_rules.Outcome]] = {
+    EQUAL_SHARES: budget_rules.equal_shares,
+    GREEDY: budget_rules.greedy,
+}
 
 
 def budget_of(rnd: Round) -> int:
@@ -98,11 +110,17 @@ def tally_budget(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
     }
     chosen, other = by_rule[rule_of(rnd)], by_rule[other_rule(rule_of(rnd))]
     counts = {o: float(n) for o, n in chosen.supporters.items()}
+    run = RUNS[rule_of(rnd)]
+    decided = budget_rules.order_decided(
+        rnd.option_ids, picks, lambda order: run(order, costs, money, picks)
+    )
     details = {
         "funded": list(chosen.funded),
         "spent": chosen.spent,
         "budget": money,
         "other_funded": list(other.funded),
+        # Two equally supported options the round's list order decided between, if any.
+        "order_decided": list(decided) if decided else [],
     }
     return RoundResult(
         KIND.name, placed(counts, rnd.option_ids, chosen.supporters), len(picks), details
@@ -143,6 +161,7 @@ class Budget(Kind):
     method = "picks"
     ballot_columns = ("picked",)
     result_columns = ("funded",)
+    tie_rule = BUDGET_TIE_RULE
     rules = RULE_LABELS
 
     @staticmethod
@@ -182,6 +201,7 @@ class Budget(Kind):
             "funded": list(details.get("funded", ())),
             "spent": details.get("spent", 0),
             "other_rule_funded": list(details.get("other_funded", ())),
+            "order_decided": list(details.get("order_decided", ())),
         }
 
     def result_cells(self, rnd: Round, result: RoundResult, option_id: int) -> dict[str, Any]:
@@ -194,7 +214,9 @@ class Budget(Kind):
         options: Mapping[int, Option],
         ballots: Sequence[Ballot] | None = None,
     ) -> dict[str, Any]:
-        return {"spend": budget_line(rnd, result, options)}
+        decided = result.details.get("order_decided") or []
+        titles = [options[o].title if o in options else "?" for o in decided]
+        return {"spend": budget_line(rnd, result, options), "order_decided": titles}
 
 
 KIND = Budget()

@@ -9,11 +9,17 @@ documented ways to turn everyone's picks into a funded set. Pure and exact (frac
   unit of value from its supporters is funded (ties: more supporters, then the round's order),
   and the cost is shared as equally as the supporters' remaining money allows. Money the method
   leaves unspent is then used greedily by support, so the budget is not left idle.
+
+Ties: what decides between options that are otherwise level is the order the round lists them
+in. Money is finite, so something has to: when equally supported options cannot all be funded,
+the one listed first is taken first. ``order_decided`` finds when that happened (when swapping
+two equally supported options in the list changes what is funded), so that every page can say
+so and the room can settle it instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -142,4 +148,25 @@ def _price(option_id: int, cost: int, backers: list[int], money: list[Fraction])
             return equal / cost
         remaining -= m
         k -= 1
+    return None
+
+
+def order_decided(
+    order: Sequence[int],
+    ballots: Sequence[frozenset[int]],
+    rule: Callable[[Sequence[int]], Outcome],
+) -> tuple[int, int] | None:
+    """Two equally supported options whose places in the list decided what ``rule`` funds: with
+    the two swapped, it funds a different set. None when the list's order decided nothing."""
+    counts = supporters(order, ballots)
+    funded = set(rule(order).funded)
+    for i, a in enumerate(order):
+        for j in range(i + 1, len(order)):
+            b = order[j]
+            if counts[a] != counts[b] or counts[a] == 0:
+                continue
+            swapped = list(order)
+            swapped[i], swapped[j] = b, a
+            if set(rule(swapped).funded) != funded:
+                return a, b
     return None

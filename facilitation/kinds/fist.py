@@ -91,7 +91,7 @@ def tally_fingers(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
         shown = counts[option_id]
         n = sum(shown)
         mean = sum(f * shown[f] for f in FINGERS) / n if n else 0.0
-        rows.append(ResultRow(option_id, round(mean, 2), 0, False, n))
+        rows.append(ResultRow(option_id, mean, 0, False, n))
     details = {"spread": {str(o): c for o, c in counts.items()}}
     return RoundResult(KIND.name, tuple(rows), len(ballots), details)
 
@@ -103,6 +103,7 @@ class FistOfFive(Kind):
     order = 60
     min_options = 1
     ranks_options = False  # a verdict per proposal, in the order asked: not a contest
+    means = True
     method = "mean_fingers"
     ballot_columns = ("fingers",)
     result_columns = ("verdict",)

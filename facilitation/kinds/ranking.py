@@ -12,9 +12,21 @@ from facilitation.core.errors import BadRequest, BallotError
 from facilitation.core.forms import read_whole
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
-from facilitation.kinds.base import Kind, as_int, bars, export_rows, placed, refuse_information_only
+from facilitation.kinds.base import (
+    Kind,
+    as_int,
+    bars,
+    export_rows,
+    placed,
+    refuse_information_only,
+    shuffled,
+)
 
 NOT_A_NUMBER = N_("The ranking must list options by number. Please reload the page.")
+CONFIRM_FIELD = "confirm_order"
+NOT_CONFIRMED = N_(
+    "Put the options in your order first, or tick “This is my order” to send them as shown."
+)
 
 
 def top_k(rnd: Round) -> int | None:
@@ -114,14 +126,54 @@ def schulze_strengths(
     return p
 
 
-def schulze_wins(options: Sequence[int], rankings: Iterable[Sequence[int]]) -> dict[int, float]:
-    """For each option, how many others it beats by the Schulze relation.
-
-    The relation is transitive, so sorting by this count is a ranking consistent with it, and two
-    options with the same count are genuinely tied.
+def schulze_defeats(
+    options: Sequence[int], rankings: Iterable[Sequence[int]]
+) -> dict[int, set[int]]:
+    """For each option, the options it defeats in Schulze's sense: a defeats b when the strongest
+    path from a to b is stronger than the strongest path from b to a. (Schulze, 2011: this
+    relation is a strict partial order, so two options may be neither above nor below each other.)
     """
     p = schulze_strengths(options, pairwise(options, rankings))
-    return {a: float(sum(1 for b in options if a != b and p[a][b] > p[b][a])) for a in options}
+    return {a: {b for b in options if a != b and p[a][b] > p[b][a]} for a in options}
+
+
+def schulze_levels(options: Sequence[int], defeats: Mapping[int, set[int]]) -> list[list[int]]:
+    """Options in levels by Schulze's own definition: the first level is the winners, the options
+    no other option defeats; set them aside and the next level is the options no remaining option
+    defeats, and so on. Options in one level share its place (ties are ties), listed in the
+    round's order."""
+    left = list(options)
+    levels = []
+    while left:
+        level = [a for a in left if not any(a in defeats[b] for b in left if b != a)]
+        if not level:  # cannot happen for a strict partial order; never loop for ever
+            level = left
+        levels.append(level)
+        left = [a for a in left if a not in level]
+    return levels
+
+
+def schulze_placed(
+    options: Sequence[int], rankings: Sequence[Sequence[int]], voters: Mapping[int, int]
+) -> tuple[ResultRow, ...]:
+    """The Schulze order as rows: each option's place is its level's (1 + how many options are in
+    the levels above), its score how many options it defeats."""
+    defeats = schulze_defeats(options, rankings)
+    rows = []
+    above = 0
+    for level in schulze_levels(options, defeats):
+        for option_id in level:
+            rows.append(
+                ResultRow(
+                    option_id,
+                    float(len(defeats[option_id])),
+                    above + 1,
+                    len(level) > 1,
+                    voters.get(option_id, 0),
+                )
+            )
+        above += len(level)
+    return tuple(rows)
 
 
 def schulze_rows(result: RoundResult) -> tuple[ResultRow, ...]:
@@ -141,7 +193,7 @@ def tally_ranking(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
             if option_id in firsts:
                 firsts[option_id] += 1
     borda = placed(borda_scores(rnd.option_ids, rankings), rnd.option_ids, firsts)
-    schulze = placed(schulze_wins(rnd.option_ids, rankings), rnd.option_ids, firsts)
+    schulze = schulze_placed(rnd.option_ids, rankings, firsts)
     disagree = {r.option_id: r.place for r in borda} != {r.option_id: r.place for r in schulze}
     details = {"schulze": [asdict(r) for r in schulze], "methods_disagree": disagree}
     return RoundResult(KIND.name, borda, len(rankings), details)
@@ -165,6 +217,11 @@ class Ranking(Kind):
         return [f"top_k={top_k(rnd) or 'all'}"]
 
     def read_ballot(self, fields: Mapping[str, Any], rnd: Round) -> dict[str, Any]:
+        # The phone lists the options in a shuffled order, and a ranking sent untouched would
+        # hand points to whatever happened to be on top: the person must have ordered it (the
+        # phone ticks the box when they move anything) or said that the order shown is theirs.
+        if fields.get(CONFIRM_FIELD) != "yes":
+            raise BallotError(NOT_CONFIRMED)
         return entry(validate_ranking(read_ranking(fields, rnd), rnd))
 
     def paper_fields(self, rnd: Round, form: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -182,14 +239,18 @@ class Ranking(Kind):
             places[place] = option_id
         if sorted(places) != list(range(1, len(places) + 1)):
             raise BadRequest("The places must run 1, 2, 3… with no gaps. Check the paper again.")
-        return {"rank": [places[p] for p in sorted(places)]}
+        # The facilitator copies the order the person wrote: it is theirs by definition.
+        return {"rank": [places[p] for p in sorted(places)], CONFIRM_FIELD: "yes"}
 
     def ballot_context(self, rnd: Round, ballot_entry: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"mine": ranking_of(ballot_entry or {}), "places": ranked_places(rnd)}
 
-    def phone_order(self, rnd: Round, ballot_entry: Mapping[str, Any] | None) -> list[int]:
-        """A saved ranking's order, then any option it does not rank."""
-        order = list(rnd.option_ids)
+    def phone_order(
+        self, rnd: Round, ballot_entry: Mapping[str, Any] | None, participant_id: int
+    ) -> list[int]:
+        """A saved ranking's order, then any option it does not rank; before anything is saved,
+        this person's own shuffle (which they must order, or confirm, before it can be sent)."""
+        order = shuffled(rnd, participant_id)
         ranked = [o for o in ranking_of(ballot_entry or {}) if o in order]
         return ranked + [o for o in order if o not in ranked]
 
@@ -207,7 +268,18 @@ class Ranking(Kind):
         ballots: Sequence[Ballot] | None = None,
     ) -> dict[str, Any]:
         rows = schulze_rows(result)
-        return {"schulze_rows": bars(rows, options, max((r.score for r in rows), default=0))}
+
+        def firsts(placed: Sequence[ResultRow]) -> list[str]:
+            return [options[r.option_id].title if r.option_id in options else "?" for r in placed]
+
+        return {
+            "schulze_rows": bars(rows, options, max((r.score for r in rows), default=0)),
+            # For the board and phones, which show the Borda order and must say where Schulze
+            # differs: each option's Schulze place, and each method's first place.
+            "schulze_place": {r.option_id: r.place for r in rows},
+            "borda_first": firsts([r for r in result.rows if r.place == 1]),
+            "schulze_first": firsts([r for r in rows if r.place == 1]),
+        }
 
     def export_results(self, result: RoundResult) -> dict[str, Any]:
         return {

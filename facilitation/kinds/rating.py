@@ -69,15 +69,6 @@ def spread(option_ids: Iterable[int], ballots: Iterable[Ballot]) -> dict[int, di
     return counts
 
 
-def means(option_ids: Iterable[int], ballots: Iterable[Ballot]) -> dict[int, float | None]:
-    """The mean rating of each statement over those who gave a number; None if nobody did."""
-    out: dict[int, float | None] = {}
-    for option_id, counts in spread(option_ids, ballots).items():
-        n = sum(counts[v] for v in SCALE)
-        out[option_id] = round(sum(v * counts[v] for v in SCALE) / n, 2) if n else None
-    return out
-
-
 def tally_ratings(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
     """Statements in the round's order; score is the mean, voters how many gave a number, and
     the spread of answers is kept with the result."""
@@ -86,7 +77,8 @@ def tally_ratings(rnd: Round, ballots: Sequence[Ballot]) -> RoundResult:
     for option_id in rnd.option_ids:
         n = sum(counts[option_id][v] for v in SCALE)
         mean = sum(v * counts[option_id][v] for v in SCALE) / n if n else 0.0
-        rows.append(ResultRow(option_id, round(mean, 2), 0, False, n))
+        # The mean as computed, unrounded: it is rounded once, where it is shown (Kind.score_text).
+        rows.append(ResultRow(option_id, mean, 0, False, n))
     return RoundResult(KIND.name, tuple(rows), len(ballots))
 
 
@@ -96,6 +88,7 @@ class Rating(Kind):
     hint = N_("rate statements from 1 to 5")
     order = 50
     min_options = 1
+    means = True
     method = "mean_rating"
     ballot_columns = ("rating",)
 

@@ -8,6 +8,7 @@ console showing the room against the place re-renders within one push interval.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from facilitation.core.errors import BadRequest, Conflict, NotFound
@@ -15,6 +16,7 @@ from facilitation.core.forms import is_ticked, read_id
 from facilitation.core.i18n import N_
 from facilitation.core.models import Participant, Programme, Round, Workshop
 from facilitation.panel.pool_import import Problem, read_amount, read_makeup
+from facilitation.people import disclosure
 from facilitation.people import split as splitting
 from facilitation.people.rules import (
     ProfileError,
@@ -27,6 +29,58 @@ from facilitation.storage.store import Store
 QUESTIONS_CHANGED = N_(
     "The questions changed while this page was open. Please look again and save."
 )
+
+# How a split request ends (people.disclosure says why each is needed).
+SHOWN = "shown"  # the groups, counted from the round's split basis
+BALLOTS_OUT = "ballots_out"  # the round's ballots went out one by one: never split
+CROSSING = "crossing"  # with a split already shown, it would single out fewer than 5
+REMOVED = "answers_removed"  # someone removed answers a shown split counted
+
+
+@dataclass(frozen=True, slots=True)
+class SplitView:
+    """A round's split by one question, or why it is withheld; ``fixed_at``: when its basis was
+    fixed, ``reopened``: whether the round has closed again since (its splits do not move),
+    ``blocking``: the labels of the earlier splits that stand in the way of this one."""
+
+    status: str
+    groups: list[splitting.GroupResult] = field(default_factory=list)
+    fixed_at: float | None = None
+    reopened: bool = False
+    blocking: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> bool:
+        return self.status == SHOWN
+
+
+async def split_view(store: Store, rnd: Round, question: ProfileQuestion) -> SplitView:
+    """A closed round's results split by a question under people.disclosure's rule: fixes the
+    round's split basis if this is its first split, releases the question if its crossing with
+    the questions released before is safe, and counts the groups from the basis."""
+    if not splitting.splittable(rnd):
+        raise Conflict("Results can be split by group once voting has closed.")
+    state = await store.disclosures.fix_split_basis(rnd.id)
+    if state.ballots_released:
+        return SplitView(BALLOTS_OUT)
+    reopened = bool(state.fixed_at and rnd.closed_at and rnd.closed_at > state.fixed_at)
+    if state.withheld:
+        return SplitView(REMOVED, fixed_at=state.fixed_at, reopened=reopened)
+    released = await store.disclosures.release_split(rnd.id, question.id, disclosure.may_release)
+    if not released:
+        state = await store.disclosures.split_state(rnd.id)
+        if state.withheld:
+            return SplitView(REMOVED, fixed_at=state.fixed_at, reopened=reopened)
+        labels = []
+        for question_id in state.released:
+            labels.append((await store.profiles.profile_question(question_id)).label)
+        return SplitView(
+            CROSSING, fixed_at=state.fixed_at, reopened=reopened, blocking=tuple(labels)
+        )
+    ballots = await store.disclosures.basis_ballots(rnd.id)
+    labels_now = await store.profiles.round_groups(rnd.id, question.id)
+    groups = splitting.split_round(rnd, ballots, labels_now, question)
+    return SplitView(SHOWN, groups, state.fixed_at, reopened)
 
 
 def _text(value: Any) -> str:
@@ -212,7 +266,8 @@ class Profiles:
         return answers
 
     async def clear_answers(self, participant: Participant, respondent: Respondent) -> None:
-        await self.store.profiles.save_profile_answers(respondent.id, {})
+        """Remove this person's answers everywhere (see Disclosures.forget_answers)."""
+        await self.store.disclosures.forget_answers(respondent.id)
         self.changed(participant.workshop_id)
 
     # -- the facilitator: the board and results by group -----------------------------------------
@@ -230,10 +285,7 @@ class Profiles:
             return []
         return await self.store.profiles.profile_questions(programme_id, include_retired=True)
 
-    async def split(self, rnd: Round, question: ProfileQuestion) -> list[splitting.GroupResult]:
-        """A closed round's results per group of answers to the question, under the min-5 rule."""
-        if not splitting.splittable(rnd):
-            raise Conflict("Results can be split by group once voting has closed.")
-        ballots = await self.store.ballots.ballots(rnd.id)
-        labels = await self.store.profiles.round_groups(rnd.id, question.id)
-        return splitting.split_round(rnd, ballots, labels, question)
+    async def split(self, rnd: Round, question: ProfileQuestion) -> SplitView:
+        """A closed round's results per group of answers to the question, under the rule of
+        people.disclosure (which may withhold it, and says why)."""
+        return await split_view(self.store, rnd, question)

@@ -1,10 +1,9 @@
 """Pure: a round's results per group of answers to one profile question, under the rule of
 people.groups (no group of fewer than 5 voters is ever shown), as a table and as CSV rows.
 
-Only closed rounds are split: a split taken while votes still arrive could be compared with one
-taken a ballot later, which would show that one ballot. For the same reason the groups are the
-answers voters had when the round closed (frozen by storage as it closes), not their answers now.
-Idea rounds have no ballots to split.
+Only closed rounds are split, and always from the round's split basis (its ballots and answers as
+they stood the first time it was split): see people.disclosure for the whole rule. Idea rounds
+have no ballots to split.
 """
 
 from __future__ import annotations
@@ -49,10 +48,15 @@ def split_round(
     min_size: int = MIN_SIZE,
 ) -> list[GroupResult]:
     """The round's ballots grouped by each voter's answer (``labels``: participant id to answer
-    label, None if not said) in the question's order, each shown group counted alone."""
+    label, None if not said), each shown group counted alone. Groups are merged with the
+    choices in the order of their ids (as people.disclosure checks them), then listed in the
+    question's order."""
     by_participant = {b.participant_id: b for b in ballots}
-    order = [c.label for c in question.choices]
-    groups = split(by_participant, labels, min_size, order)
+    stable = [c.label for c in sorted(question.choices, key=lambda c: c.id)]
+    groups = split(by_participant, labels, min_size, stable)
+    shown_order = {c.label: i for i, c in enumerate(question.choices)}
+    rank = {GroupKind.ANSWER: 0, GroupKind.NOT_SAID: 1, GroupKind.OTHER: 2}
+    groups.sort(key=lambda g: (rank[g.kind], shown_order.get(g.label, len(shown_order))))
     counted = tally_groups(
         groups, lambda group_ballots: kinds.get(rnd.kind).tally(rnd, list(group_ballots))
     )
@@ -75,10 +79,6 @@ SPLIT_HEADER = (
     "score",
     "supporters",
 )
-
-
-def _score(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 2)
 
 
 def split_rows(
@@ -108,11 +108,16 @@ def split_rows(
                     "yes" if r.tied else "no",
                     r.option_id,
                     option.title if option else "",
-                    _score(r.score),
+                    kinds.get(rnd.kind).score_cell(r),
                     r.voters,
                 )
             )
     return rows
+
+
+def withheld_row(rnd: Round, question: ProfileQuestion, reason: str) -> tuple:
+    """The one row a round gets when its split is withheld as a whole, with the reason's code."""
+    return (rnd.id, rnd.title, question.label, "", "", "", reason, "", "", "", "", "", "", "")
 
 
 def any_withheld(groups: Sequence[GroupResult]) -> bool:

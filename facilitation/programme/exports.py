@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from facilitation import kinds
@@ -26,6 +29,7 @@ from facilitation.core.models import (
     RoundStatus,
     Workshop,
 )
+from facilitation.kinds.base import round_half_away
 from facilitation.programme.needs import RankedNeed
 from facilitation.workshop import exports
 
@@ -41,6 +45,9 @@ class RoundRecord:
     result: RoundResult | None
     ballots: tuple[Ballot, ...]
     ideas: tuple[Idea, ...] = ()
+    # Whether its ballots go out one by one: never for a round whose results have been split
+    # by group, nor in a download that carries no single ballots.
+    ballots_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +107,18 @@ BALLOTS_HEADER = ("workshop_id", "workshop", *exports.BALLOT_HEADER)
 TABLES = ("needs", "actions", "workshops", "rounds", "results", "ballots")
 
 
-def _score(value: float | None) -> float | int | str:
-    """A score for a table cell: 4 decimals, whole numbers as integers, blank for none."""
+def _score(value: float | Fraction | None) -> float | int | str:
+    """A score for a table cell: 4 decimals (halves away from zero), whole numbers as integers,
+    blank for none."""
     if value is None:
         return ""
-    value = round(value, 4)
-    return int(value) if value.is_integer() else value
+    exact = value if isinstance(value, Fraction) else Fraction(Decimal(repr(value)))
+    rounded = round_half_away(exact, 4)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
+
+
+def _json_number(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _yes(flag: bool) -> str:
@@ -197,6 +210,7 @@ def ballot_rows(data: ProgrammeData) -> list[tuple]:
     return [
         (rec.workshop.id, rec.workshop.title, *row)
         for rec in data.rounds
+        if rec.ballots_out
         for row in exports.ballot_rows([(rec.round, rec.ballots)], data.options, data.secret)
     ]
 
@@ -284,8 +298,8 @@ def programme_json(data: ProgrammeData) -> str:
                 "title": r.need.title,
                 "description": r.need.description,
                 "place": r.place,
-                "score": r.score,
-                "computed_score": r.computed,
+                "score": _json_number(r.score),
+                "computed_score": _json_number(r.computed),
                 "rounds": r.rounds,
                 "ballots": r.ballots,
                 "override": None
@@ -325,7 +339,13 @@ def programme_json(data: ProgrammeData) -> str:
                     if o.workshop_id == w.id
                 ],
                 "rounds": [
-                    exports.round_json(rec.round, rec.result, rec.ballots, data.secret, rec.ideas)
+                    exports.round_json(
+                        rec.round,
+                        rec.result,
+                        rec.ballots if rec.ballots_out else None,
+                        data.secret,
+                        rec.ideas,
+                    )
                     for rec in by_workshop.get(w.id, [])
                 ],
             }
@@ -340,35 +360,48 @@ def programme_json(data: ProgrammeData) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One option's bar in a round's chart; ``share`` is its length from 0 to 1."""
+    """One option's bar in a round's chart: its label in lines (never cut short), the score as
+    the room read it, ``share`` its length from 0 to 1, ``y`` its top and ``height`` its row's."""
 
-    label: str
+    lines: tuple[str, ...]
     value: str
     place: int
     share: float
     y: float
+    height: float
 
 
 BAR_HEIGHT = 18.0
 BAR_GAP = 8.0
+LINE_HEIGHT = 13.0
+LABEL_CHARS = 38  # what fits beside the bars at the chart's font size
 
 
-def result_bars(result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
-    """A closed round's order as bars scaled to the top score."""
-    top = max((r.score for r in result.rows), default=0) or 1
+def result_bars(rnd: Round, result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
+    """A closed round's rows as bars scaled to the top of its scale: a place and the title for a
+    kind that places options, the statement alone for one that keeps the order asked; long
+    titles wrap onto more lines instead of being cut."""
+    kind = kinds.get(rnd.kind)
+    top = kind.bar_top(result) or 1
     bars = []
-    for i, r in enumerate(result.rows):
-        score = int(r.score) if float(r.score).is_integer() else round(r.score, 2)
+    y = 0.0
+    for r in result.rows:
         option = options.get(r.option_id)
+        title = option.title if option else "?"
+        label = f"{r.place}. {title}" if kind.ranks_options else title
+        lines = tuple(textwrap.wrap(label, LABEL_CHARS, break_long_words=True)) or ("",)
+        height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 4)
         bars.append(
             Bar(
-                label=option.title if option else "?",
-                value=str(score),
+                lines=lines,
+                value=kind.score_text(r),
                 place=r.place,
-                share=max(0.0, r.score / top),
-                y=i * (BAR_HEIGHT + BAR_GAP),
+                share=max(0.0, min(1.0, r.score / top)),
+                y=y,
+                height=height,
             )
         )
+        y += height + BAR_GAP
     return bars
 
 
@@ -382,4 +415,6 @@ def closed_rounds(data: ProgrammeData) -> list[tuple[RoundRecord, RoundResult]]:
 
 
 def chart_height(bars: Sequence[Bar]) -> float:
-    return max(1, len(bars)) * (BAR_HEIGHT + BAR_GAP)
+    if not bars:
+        return BAR_HEIGHT + BAR_GAP
+    return bars[-1].y + bars[-1].height + BAR_GAP

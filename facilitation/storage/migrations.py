@@ -413,6 +413,39 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0011_disclosures",
+        """
+        -- What a round has shown of its voters, so that nothing shown later can be combined
+        -- with it to single anyone out (facilitation.people.disclosure states the rule).
+        -- A round's split basis: fixed the first time its results are split by group; the
+        -- ballots are copied as they stood then, and its frozen answers stop moving.
+        CREATE TABLE split_bases (
+            round_id INTEGER PRIMARY KEY REFERENCES rounds(id),
+            fixed_at REAL NOT NULL,
+            withheld TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE split_ballots (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            payload TEXT NOT NULL,
+            PRIMARY KEY (round_id, participant_id)
+        );
+        -- Each question a round's results have been split by (shown or downloaded).
+        CREATE TABLE split_releases (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id),
+            released_at REAL NOT NULL,
+            PRIMARY KEY (round_id, question_id)
+        );
+        -- Rounds whose ballots have gone out one by one (the ballots CSV, the JSON files, the
+        -- workbook): such a round is never split by group.
+        CREATE TABLE ballot_releases (
+            round_id INTEGER PRIMARY KEY REFERENCES rounds(id),
+            released_at REAL NOT NULL
+        );
+        """,
+    ),
+    (
         "0014_pictures_and_door_tablets",
         """
         -- An option's picture: the version (a digest of the stored image) on the option, so that

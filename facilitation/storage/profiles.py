@@ -43,7 +43,11 @@ FREEZE_SELECT = """
 
 async def freeze_round_answers(tx: Tx, round_id: int) -> None:
     """Record each voter's answers as they stand now against a round that is closing (replacing
-    any recorded when it closed before); call inside the transaction that closes it."""
+    any recorded when it closed before); call inside the transaction that closes it. Once the
+    round's results have been split, its answers stay as they were then: a split recounted after
+    someone changed an answer would show that person's ballot."""
+    if await tx.value("SELECT 1 FROM split_bases WHERE round_id = ?", (round_id,)):
+        return
     await tx.execute("DELETE FROM round_answers WHERE round_id = ?", (round_id,))
     await tx.execute(
         "INSERT INTO round_answers (round_id, participant_id, question_id, choice_id)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
+from facilitation.storage.disclosures import Disclosures
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
 from facilitation.storage.kiosks import Kiosks
@@ -44,6 +45,7 @@ class Store:
         self.pools = Pools(self._db)
         self.pact = Pact(self._db)
         self.kiosks = Kiosks(self._db)
+        self.disclosures = Disclosures(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""

@@ -24,7 +24,8 @@ from facilitation.core.models import (
     RoundStatus,
     Scope,
 )
-from facilitation.kinds.base import TIE_RULE
+from facilitation.kinds.base import ROUNDING_RULE, TIE_RULE, rounded
+from facilitation.people.groups import MIN_SIZE
 from facilitation.version import __version__
 from facilitation.workshop.scope import LIMIT_LABELS, SCOPE_LABELS
 
@@ -63,6 +64,7 @@ class Renderer:
             currency=currency,
             kinds=kinds,
             TIE_RULE=TIE_RULE,
+            ROUNDING_RULE=ROUNDING_RULE,
             IdeaStatus=IdeaStatus,
             Scope=Scope,
             LimitKind=LimitKind,
@@ -71,12 +73,15 @@ class Renderer:
             # What the signed-in account may do: the top bar offers only what it may open.
             may=may,
             Power=Power,
+            SPLIT_MIN=MIN_SIZE,
             # A fresh id per rendered ballot form, so a form posted twice without JS counts once.
             new_client_id=lambda: secrets.token_hex(12),
         )
         self.env.filters["qr"] = qr_svg
         self.env.filters["clock"] = lambda ts: time.strftime("%H:%M", time.localtime(ts))
         self.env.filters["number"] = _number
+        # An exact mean (a Fraction) rounded once, by kinds.base.ROUNDING_RULE.
+        self.env.filters["mean"] = rounded
         # Whole amounts with thousands separators: "£12,500". Costs are estimates, never pence.
         self.env.filters["money"] = lambda amount: f"{currency}{int(amount or 0):,}"
         self.env.filters["day"] = lambda ts: time.strftime("%Y-%m-%d", time.localtime(ts))

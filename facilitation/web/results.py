@@ -36,13 +36,14 @@ async def split_context(request: Request, workshop: Workshop, rnd: Round) -> dic
     profiles = request.app.state.profiles
     questions = await profiles.split_questions(workshop)
     chosen = chosen_question(questions, request.query_params.get("split"))
-    groups = None
+    view = None
     if chosen is not None and splitting.splittable(rnd):
-        groups = await profiles.split(rnd, chosen)
+        view = await profiles.split(rnd, chosen)
     return {
         "split_questions": questions,
         "split_question": chosen,
-        "split_groups": groups,
+        "split_view": view,
+        "split_groups": view.groups if view is not None and view.shown else None,
         "split_min": MIN_SIZE,
         "splittable": splitting.splittable(rnd),
         "group_label": group_label,

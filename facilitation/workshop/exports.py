@@ -86,7 +86,7 @@ def result_rows(
             for r in ranked:
                 option = options.get(r.option_id)
                 title = option.title if option else ""
-                score = int(r.score) if float(r.score).is_integer() else r.score
+                score = kind.score_cell(r)
                 own = kind.result_cells(rnd, result, r.option_id)
                 rows.append(
                     (
@@ -141,7 +141,7 @@ def ballot_rows(
 def workshop_json(
     workshop: Workshop,
     options: Sequence[Option],
-    rounds: Sequence[tuple[Round, RoundResult | None, Sequence[Ballot], Sequence[Idea]]],
+    rounds: Sequence[tuple[Round, RoundResult | None, Sequence[Ballot] | None, Sequence[Idea]]],
     participants: int,
     secret: str,
 ) -> str:
@@ -192,12 +192,13 @@ def _round_information(rnd: Round) -> dict[str, Any]:
 def round_json(
     rnd: Round,
     result: RoundResult | None,
-    ballots: Sequence[Ballot],
+    ballots: Sequence[Ballot] | None,
     secret: str,
     ideas: Sequence[Idea] = (),
 ) -> dict[str, Any]:
     """One round as JSON: its kind's rules, its results (None until counted) with the kind's own
-    figures, and pseudonymous ballots in the kind's own shape."""
+    figures, and pseudonymous ballots in the kind's own shape (None: not offered one by one,
+    because the round's results have been split by group)."""
     kind = kinds.get(rnd.kind)
     return {
         "id": rnd.id,
@@ -210,10 +211,12 @@ def round_json(
         if result is None
         else {
             "ballots": result.ballots,
-            "order": export_rows(result.rows),
+            "order": export_rows(result.rows, kind),
             **kind.export_results(result),
         },
-        "ballots": [
+        "ballots": None
+        if ballots is None
+        else [
             {
                 "participant": pseudonym(secret, b.participant_id),
                 **dict(b.entry),

@@ -181,7 +181,7 @@ async def phone_context(
             context["my_ideas"] = await store.ideas.participant_ideas(rnd.id, participant.id)
         context.update(kind.ballot_context(rnd, entry))
         context["ballot_options"] = [
-            options[o] for o in kind.phone_order(rnd, entry) if o in options
+            options[o] for o in kind.phone_order(rnd, entry, participant.id) if o in options
         ]
         if reads.result is not None:
             context.update(result_context(rnd, reads.result, options))

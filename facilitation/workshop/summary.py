@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from facilitation import kinds
 from facilitation.core.models import RoundResult
@@ -18,14 +19,14 @@ from facilitation.core.models import RoundResult
 @dataclass(frozen=True, slots=True)
 class Priority:
     option_id: int
-    score: float
+    score: Fraction  # exact: equal averages are equal, never a float's last digit apart
     place: int
     tied: bool
     rounds: int
     places: tuple[tuple[int, int], ...]  # (round id, place) for each round the option was in
 
 
-def round_scores(result: RoundResult) -> dict[int, float]:
+def round_scores(result: RoundResult) -> dict[int, Fraction]:
     """Score each option of one round between 1 (first place) and 0 (last place), as its
     round's kind combines places into priorities."""
     return kinds.get(result.kind).priority_scores(result)
@@ -33,7 +34,7 @@ def round_scores(result: RoundResult) -> dict[int, float]:
 
 def combine(results: Sequence[tuple[int, RoundResult]], option_order: Sequence[int]) -> list:
     """Combine (round id, result) pairs, oldest first, into priorities best first."""
-    totals: dict[int, list[float]] = {}
+    totals: dict[int, list[Fraction]] = {}
     places: dict[int, list[tuple[int, int]]] = {}
     latest_place: dict[int, int] = {}
     for round_id, result in results:
@@ -43,28 +44,19 @@ def combine(results: Sequence[tuple[int, RoundResult]], option_order: Sequence[i
             places.setdefault(row.option_id, []).append((round_id, row.place))
             latest_place[row.option_id] = row.place
     position = {option_id: i for i, option_id in enumerate(option_order)}
-    averages = {o: sum(s) / len(s) for o, s in totals.items()}
+    averages = {o: sum(s, Fraction(0)) / len(s) for o, s in totals.items()}
     ordered = sorted(
         averages,
-        key=lambda o: (
-            -round(averages[o], 9),
-            latest_place.get(o, 0),
-            position.get(o, len(position)),
-        ),
+        key=lambda o: (-averages[o], latest_place.get(o, 0), position.get(o, len(position))),
     )
     out = []
     for option_id in ordered:
-        score = round(averages[option_id], 9)
-        place = 1 + sum(1 for o in averages if round(averages[o], 9) > score)
-        tied = sum(1 for o in averages if round(averages[o], 9) == score) > 1
+        score = averages[option_id]
+        place = 1 + sum(1 for o in averages if averages[o] > score)
+        tied = sum(1 for o in averages if averages[o] == score) > 1
         out.append(
             Priority(
-                option_id,
-                averages[option_id],
-                place,
-                tied,
-                len(totals[option_id]),
-                tuple(places[option_id]),
+                option_id, score, place, tied, len(totals[option_id]), tuple(places[option_id])
             )
         )
     return out

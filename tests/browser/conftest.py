@@ -318,6 +318,21 @@ class PhoneUI:
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 4, steps=8)
         page.mouse.up()
 
+    def titles(self) -> list[str]:
+        """The ranking ballot's options as listed now, top first."""
+        return self.page.eval_on_selector_all(
+            "[data-ranking] .rank-item h2", "els => els.map(e => e.textContent)"
+        )
+
+    def arrange(self, titles: list[str]) -> None:
+        """Put the options in this order with the arrow buttons, starting from whatever order
+        this phone was given (every phone lists them in a shuffled order of its own)."""
+        for i, title in enumerate(titles):
+            j = self.titles().index(title)
+            if j > i:
+                self.move(title, "up", j - i)
+        assert self.titles()[: len(titles)] == titles
+
     def ranking(self) -> list[int]:
         return [
             int(i)

@@ -35,27 +35,41 @@ def test_hidden_ranking_round_with_buttons_drag_cutoff_and_reveal(facilitator_ui
         phone.join(code)
 
     f.open_round("Top three")
+    orders = []
     for phone in people:
         phone.wait_ballot("rank")
-        phone.expect_ranking([ids[A], ids[B], ids[C], ids[D]])
+        assert sorted(phone.ranking()) == sorted(ids.values())
+        orders.append(tuple(phone.ranking()))
         expect(phone.page.locator("[data-cutoff]")).to_have_text("Below this line does not count")
         assert cutoff_position(phone) == 3
+    # Each phone is given an order of its own, so none of the options gains from being on top.
+    assert len(set(orders)) > 1
     expect(board.page.locator(".hidden-note")).to_contain_text("hidden until")
     expect(board.page.locator(".result-row")).to_have_count(0)
 
     arrows, dragger, third = people
+    # An order nobody chose is never sent: untouched, the phone asks for an order or a tick.
+    third.send()
+    expect(third.status).to_have_attribute("data-state", "error")
+    expect(third.status).to_contain_text("tick “This is my order”")
+    expect(third.page.get_by_label("This is my order")).not_to_be_checked()
+
+    arrows.arrange([A, B, C, D])
     arrows.move(D, "up", 3)
     arrows.expect_ranking([ids[D], ids[A], ids[B], ids[C]])
     expect(arrows.page.locator("[data-announce]")).to_have_text("Meadow is now number 1 of 4.")
     expect(arrows.page.get_by_role("button", name=f"Move {D} up")).to_have_attribute(
         "aria-disabled", "true"
     )
+    # Moving an option makes the order the person's own.
+    expect(arrows.page.get_by_label("This is my order")).to_be_checked()
 
+    dragger.arrange([A, B, C, D])
     dragger.drag(C, A)
     dragger.expect_ranking([ids[C], ids[A], ids[B], ids[D]])
     expect(dragger.status).to_have_attribute("data-state", "unsent")
 
-    third.move(A, "down")
+    third.arrange([B, A, C, D])
     third.expect_ranking([ids[B], ids[A], ids[C], ids[D]])
 
     for phone in people:

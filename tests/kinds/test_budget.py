@@ -3,6 +3,8 @@ hand and against pabutools (a well-kept reference implementation) on random inst
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,13 @@ from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instan
 from pabutools.rules import method_of_equal_shares
 
 from facilitation.core.errors import BallotError
-from facilitation.kinds.budget_rules import equal_shares, greedy, supporters, validate_picks
+from facilitation.kinds.budget_rules import (
+    equal_shares,
+    greedy,
+    order_decided,
+    supporters,
+    validate_picks,
+)
 
 COSTS = {1: 40, 2: 30, 3: 30, 4: 10}
 
@@ -111,3 +119,51 @@ def test_no_rule_ever_overspends(instance):
     ):
         assert sum(costs[o] for o in outcome.funded) == outcome.spent <= budget
         assert len(set(outcome.funded)) == len(outcome.funded)
+
+
+# -- ties: the list's order decides, and says so --------------------------------------------------
+
+
+def test_the_list_order_funds_the_first_of_two_level_options_and_says_so():
+    """Two options, equally picked and equally costly, and money for one: the one listed first
+    is funded, under either rule, and order_decided names the two."""
+    costs = {1: 60, 2: 60}
+    ballots = [frozenset({1}), frozenset({2})]
+    for rule in (greedy, equal_shares):
+        assert rule([1, 2], costs, 100, ballots).funded == (1,)
+        assert rule([2, 1], costs, 100, ballots).funded == (2,)
+        assert order_decided([1, 2], ballots, lambda o, r=rule: r(o, costs, 100, ballots)) == (1, 2)
+
+
+def test_level_options_that_both_fit_leave_nothing_to_the_list_order():
+    costs = {1: 40, 2: 40}
+    ballots = [frozenset({1}), frozenset({2})]
+    for rule in (greedy, equal_shares):
+        assert order_decided([1, 2], ballots, lambda o, r=rule: r(o, costs, 100, ballots)) is None
+
+
+def tie_orders(order, counts):
+    """Every reordering of ``order`` that keeps it but changes who goes first among equally
+    supported options (the only thing the list's order is ever used for)."""
+    groups = {}
+    for o in order:
+        groups.setdefault(counts[o], []).append(o)
+    slots = [counts[o] for o in order]
+    for arrangement in itertools.product(*(itertools.permutations(g) for g in groups.values())):
+        queues = {n: list(p) for n, p in zip(groups, arrangement, strict=True)}
+        yield [queues[n].pop(0) for n in slots]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(instances)
+def test_when_no_tie_is_flagged_no_order_of_the_list_changes_what_is_funded(instance):
+    cost_list, budget, approvals = instance
+    order = list(range(1, len(cost_list) + 1))
+    costs = dict(zip(order, cost_list, strict=True))
+    ballots = [frozenset(o for o, yes in zip(order, row, strict=True) if yes) for row in approvals]
+    counts = supporters(order, ballots)
+    for rule in (greedy, equal_shares):
+        run = lambda o, r=rule: r(o, costs, budget, ballots)  # noqa: E731
+        funded = set(run(order).funded)
+        changed = any(set(run(other).funded) != funded for other in tie_orders(order, counts))
+        assert (order_decided(order, ballots, run) is not None) == changed

@@ -444,3 +444,63 @@ async def test_a_form_with_two_rules_is_refused_in_plain_words(budget_room, sett
     assert response.status_code == 400
     assert shown_error(response) == "Choose how the budget is shared out."
     assert db_rows(settings.data_path) == before
+
+
+@pytest.mark.parametrize("rule", ["equal_shares", "greedy"])
+async def test_when_the_list_order_decides_what_is_funded_every_page_says_so(budget_room, rule):
+    """Benches and the bike store cost £3,000 each, one person picks each, and £4,000 funds only
+    one: the one listed first is funded, and the board and the results page say that the
+    order decided, naming both; the tie rule on the results page says the same."""
+    reply = await budget_room.budget_round(["Benches", "Bike store"], budget="£4,000", rule=rule)
+    assert reply.status_code == 303
+    round_id = await budget_room.latest_round()
+    await budget_room.act("open", round_id)
+    for title in ("Benches", "Bike store"):
+        picked = await budget_room.pick(await budget_room.phone(), round_id, title)
+        assert state_of(picked.text) == "saved"
+    benches, bikes = budget_room.option("Benches"), budget_room.option("Bike store")
+    board = (await budget_room.facilitator.client.get(f"{budget_room.console}/board")).text
+    page = (
+        await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
+    ).text
+    said = "“Benches” and “Bike store” were picked by as many people, and what is funded came"
+    for shown in (board, page):
+        assert funded_rows(shown) == {benches: "yes", bikes: "no"}
+        assert said in html.unescape(shown)
+    tie_rule = re.search(r"<p data-tie-rule>(.*?)</p>", html.unescape(page), re.S).group(1)
+    assert "the one listed first is taken first" in tie_rule
+    exported = json.loads(await budget_room.export("workshop.json"))["rounds"][-1]["results"]
+    assert exported["order_decided"] == [benches, bikes]
+
+
+async def test_when_the_money_funds_both_level_options_nothing_is_said(budget_room):
+    round_id = await voted_room(budget_room, rule="greedy")
+    page = (
+        await budget_room.facilitator.client.get(f"{budget_room.console}/rounds/{round_id}")
+    ).text
+    assert "data-order-decided" not in page
+
+
+async def test_every_phone_lists_the_budget_options_in_its_own_order(budget_room):
+    """Whatever is listed first on a budget ballot is picked more by people in a hurry: each
+    phone gets an order of its own (the same on every reload); the board keeps the round's."""
+    assert (
+        await budget_room.budget_round(["Play area", "Benches", "Bike store"])
+    ).status_code == 303
+    await budget_room.act("open", await budget_room.latest_round())
+
+    def listed(page: str) -> tuple[int, ...]:
+        ballot = re.search(r'<form id="ballot".*?</form>', page, re.S).group(0)
+        return tuple(int(o) for o in re.findall(r'<li class="[^"]*" data-option="(\d+)"', ballot))
+
+    orders = set()
+    for _ in range(8):
+        phone = await budget_room.phone()
+        first = listed((await phone.client.get(f"/w/{budget_room.code}")).text)
+        assert first == listed((await phone.client.get(f"/w/{budget_room.code}")).text)
+        orders.add(first)
+    assert len(orders) > 1
+    board = (await budget_room.facilitator.client.get(f"{budget_room.console}/board")).text
+    titles = ["Play area", "Benches", "Bike store"]
+    shown = [int(o) for o in re.findall(r'data-option="(\d+)"', board)]
+    assert shown == [budget_room.option(t) for t in titles]

@@ -16,9 +16,9 @@ from facilitation.kinds.ranking import (
     pairwise,
     ranked_places,
     read_ranking,
+    schulze_defeats,
     schulze_rows,
     schulze_strengths,
-    schulze_wins,
     validate_ranking,
 )
 from tests.helpers import summary, tally
@@ -288,19 +288,31 @@ def test_a_condorcet_winner_is_alone_in_first_place(case):
 
 @FAST
 @given(ranking_rounds())
-def test_schulze_wins_respect_the_strongest_paths(case):
+def test_schulze_places_respect_the_strongest_paths(case):
     rnd, rankings = case
     options = rnd.option_ids
     p = schulze_strengths(options, pairwise(options, rankings))
-    wins = schulze_wins(options, rankings)
+    defeats = schulze_defeats(options, rankings)
     place = {r.option_id: r.place for r in schulze_rows(tally(rnd, rank_ballots(rnd, rankings)))}
     for a, b in itertools.permutations(options, 2):
-        if p[a][b] > p[b][a]:
-            assert wins[a] > wins[b]
+        assert (b in defeats[a]) == (p[a][b] > p[b][a])
+        if b in defeats[a]:
             assert place[a] < place[b]
         if place[a] == place[b]:
             # A shared place is a genuine tie: neither option beats the other.
             assert p[a][b] == p[b][a]
+
+
+def test_two_ballots_that_schulze_leaves_level_tie_for_first():
+    """[1, 2, 3] and [3, 1, 2]: 1 beats 2, and nothing beats 1 or 3 by a stronger path, so
+    Schulze (2011) puts 1 and 3 first together; 2 comes next, alone."""
+    rnd = rank_round(options=(1, 2, 3))
+    result = tally(rnd, rank_ballots(rnd, [(1, 2, 3), (3, 1, 2)]))
+    assert [(r.option_id, r.place, r.tied) for r in schulze_rows(result)] == [
+        (1, 1, True),
+        (3, 1, True),
+        (2, 3, False),
+    ]
 
 
 @st.composite

@@ -191,7 +191,7 @@ async def test_the_exports_carry_each_answer(rating):
     results = list(csv.DictReader(io.StringIO((await client.get(f"{base}/results.csv")).text)))
     assert [(int(r["option_id"]), r["method"], r["score"], r["supporters"]) for r in results][
         :2
-    ] == [(a, "mean_rating", "4", "1"), (b, "mean_rating", "0", "0")]
+    ] == [(a, "mean_rating", "4", "1"), (b, "mean_rating", "", "0")]
     data = (await client.get(f"{base}/workshop.json")).json()
     (exported,) = data["rounds"]
     assert exported["ballots"][0]["ratings"] == {str(a): 4, str(b): 0}

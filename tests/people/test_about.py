@@ -133,7 +133,8 @@ async def test_answers_can_be_removed(app, asking_room):
         await resident.join(code)
         await resident.answer({tenure.id: choice(tenure, "Owner")})
         response = await resident.answer({}, action="clear")
-        assert "Your answers are removed." in (await device.get(response.headers["location"])).text
+        said = (await device.get(response.headers["location"])).text
+        assert "Your answers are removed everywhere" in said
     assert await answers_of(app, workshop_id) == [{}]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, ResultRow
@@ -83,7 +85,7 @@ def test_an_override_orders_the_need_but_keeps_the_computed_score():
     # 0.9 lifts need 2 from 0.0, but the first place's 1.0 still comes first.
     assert [(r.need.id, r.score, r.computed, r.overridden, r.place) for r in ranked] == [
         (1, 1.0, 1.0, False, 1),
-        (2, 0.9, 0.0, True, 2),
+        (2, Fraction(9, 10), 0, True, 2),
     ]
 
 
@@ -96,7 +98,7 @@ def test_an_override_can_lift_a_need_above_the_rounds():
 def test_an_override_gives_an_unvoted_need_a_place():
     ranked = rank_needs([need(1), need(2, override=0.4)], [])
     assert [(r.need.id, r.score, r.computed, r.place) for r in ranked] == [
-        (2, 0.4, None, 1),
+        (2, Fraction(2, 5), None, 1),
         (1, None, None, None),
     ]
 
@@ -156,3 +158,19 @@ def test_actions_group_under_their_need_or_none():
 def test_overdue_means_past_its_date_and_not_done(due, status, today, overdue):
     action = Action(1, 1, None, "x", "staff", "", due, status)
     assert action.overdue(today) is overdue
+
+
+def test_a_computed_half_and_a_hand_set_half_share_a_place():
+    """Two rounds of four options, 7 ballots each: need 1's option came second in one (2/3) and
+    third in the other (1/3), so its score is exactly 1/2, which floats make 0.49999999999999994.
+    Need 2 is set to 0.5 by hand. Scores compare exactly, so they share first place; the one fed
+    by more round results is listed first, and needs as equal as that keep the order they were
+    added in."""
+    needs = [need(3, override=0.5), need(2, override=0.5), need(1, 11, 21)]
+    results = [
+        result({10: 1, 11: 2, 12: 3, 13: 4}, ballots=7),
+        result({20: 1, 22: 2, 21: 3, 23: 4}, ballots=7),
+    ]
+    ranked = rank_needs(needs, list(enumerate(results)))
+    assert [(r.need.id, r.place) for r in ranked] == [(1, 1), (3, 1), (2, 1)]
+    assert ranked[0].computed == Fraction(1, 2)

@@ -230,6 +230,31 @@ async def test_an_override_with_a_reason_reorders_and_shows_both_scores(
     assert ranked["Meadow"].score == 0.0 and not ranked["Meadow"].overridden
 
 
+async def test_a_hand_set_score_equal_to_a_computed_one_shares_its_place(
+    facilitator, voted_programme
+):
+    """Meadow set by hand to 0.5, Lighting's rounds giving exactly one half: one shared place,
+    listed by the rule the page states (more round results first, then the order added)."""
+    meadow = voted_programme["needs"]["Meadow"]
+    response = await facilitator.post(
+        f"{voted_programme['base']}/{meadow.id}/override", {"score": "0.5", "reason": "Same"}
+    )
+    assert response.status_code == 303
+    raw = (await facilitator.client.get(voted_programme["base"])).text
+    shown = re.findall(
+        r'class="need-place"[^>]*>([^<]*)</div>\s*<div class="need-body">\s*<h3>([^<]+?) <', raw
+    )
+    assert shown[:4] == [
+        ("1", "Benches"),
+        ("1", "Cycle storage"),
+        ("3", "Lighting"),
+        ("3", "Meadow"),
+    ]
+    page = text_of(raw)
+    assert "Scores are compared exactly, so equal scores share a place" in page
+    assert "listed by how many round results fed them, more first, then in the order they" in page
+
+
 async def test_not_possible_needs_a_reason_shown_to_residents(
     app, facilitator, voted_programme, settings
 ):

@@ -139,6 +139,7 @@ def test_the_store_is_reached_through_its_repositories_only(path):
     public = {name for name in dir(Store(path)) if not name.startswith("_")}
     repositories = {"users", "workshops", "options", "rounds", "ballots", "live", "ideas"}
     repositories |= {"plans", "profiles", "pools", "pact", "organisations", "kiosks"}
+    repositories |= {"disclosures"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.

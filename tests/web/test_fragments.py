@@ -122,6 +122,7 @@ class Scene:
             fields |= {"text": "A bench by the pond", "category": "Green spaces"}
         else:
             fields["rank"] = [str(o.id) for o in reversed(self.options)]
+            fields["confirm_order"] = "yes"
         self.ack = await self.ballots.cast_ballot(self.participant, self.workshop, fields)
         if state in ("closed", "revealed"):
             await self.rounds.close_round(self.round)

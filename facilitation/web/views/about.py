@@ -51,7 +51,10 @@ async def save_about(request: Request) -> Response:
         await uc.clear_answers(participant, respondent)
         flash(
             request,
-            _("Your answers are removed. Votes that have already closed keep their groups."),
+            _(
+                "Your answers are removed everywhere, and so is your name. "
+                "Your votes still count, with nothing about you attached."
+            ),
         )
     elif action == "save":
         try:

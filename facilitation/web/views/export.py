@@ -46,8 +46,11 @@ async def results_csv(request: Request, workshop: Workshop) -> Response:
 
 @facilitator
 async def ballots_csv(request: Request, workshop: Workshop) -> Response:
+    """Every ballot one by one, except rounds whose results have been split by group; the
+    rounds it carries are never split afterwards (people.disclosure)."""
     store, _uc, _options, by_id, rounds = await _loaded(request, workshop)
-    pairs = [(r, await store.ballots.ballots(r.id)) for r in rounds]
+    allowed = await store.disclosures.release_ballots([r.id for r in rounds])
+    pairs = [(r, await store.ballots.ballots(r.id)) for r in rounds if r.id in allowed]
     secret = request.app.state.secret
     body = exports.to_csv(exports.BALLOT_HEADER, exports.ballot_rows(pairs, by_id, secret))
     return _download(body, workshop, "ballots.csv", "text/csv; charset=utf-8")
@@ -57,11 +60,17 @@ async def ballots_csv(request: Request, workshop: Workshop) -> Response:
 async def workshop_json(request: Request, workshop: Workshop) -> Response:
     store, uc, options, _by_id, _rounds = await _loaded(request, workshop)
     everything = []
-    for r in await store.rounds.rounds(workshop.id):
+    every_round = await store.rounds.rounds(workshop.id)
+    allowed = await store.disclosures.release_ballots(
+        [r.id for r in every_round if r.status is not RoundStatus.DRAFT]
+    )
+    for r in every_round:
         result = None if r.status is RoundStatus.DRAFT else await uc.result(r)
-        everything.append(
-            (r, result, await store.ballots.ballots(r.id), await store.ideas.ideas(r.id))
-        )
+        # A draft has no ballots; a split round's are never offered one by one.
+        ballots = await store.ballots.ballots(r.id) if r.id in allowed else None
+        if r.status is RoundStatus.DRAFT:
+            ballots = []
+        everything.append((r, result, ballots, await store.ideas.ideas(r.id)))
     participants = len(await store.workshops.participants(workshop.id))
     body = exports.workshop_json(
         workshop, options, everything, participants, request.app.state.secret

@@ -26,7 +26,9 @@ RULE = N_(
     "0 (last place), evenly in between, ties sharing. A need's score is the average of the scores "
     "of the options linked to it, each round weighted by how many ballots it had (its turnout). "
     "A need never put to a vote has no score and follows the scored ones. A facilitator may "
-    "override a score, but only with a reason, and the page shows both."
+    "override a score, but only with a reason, and the page shows both. Scores are compared "
+    "exactly, so equal scores share a place; needs with the same score are listed by how many "
+    "round results fed them, more first, then in the order they were added."
 )
 
 TOP_NEEDS = 5

@@ -21,8 +21,12 @@ TABLES = px.TABLES
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def load(request: Request, programme: Programme) -> px.ProgrammeData:
-    """Read everything the exports and the report show."""
+async def load(
+    request: Request, programme: Programme, *, ballots_out: bool = False
+) -> px.ProgrammeData:
+    """Read everything the exports and the report show; with ``ballots_out`` the download
+    carries single ballots, of every round whose results have not been split (and those rounds
+    are never split afterwards: people.disclosure)."""
     store = request.app.state.store
     uc = request.app.state.rounds
     workshops = await store.plans.programme_workshops(programme.id)
@@ -30,12 +34,16 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
     rounds = []
     for w in workshops:
         options.update({o.id: o for o in await store.options.options(w.id)})
-        for r in await store.rounds.rounds(w.id):
-            if r.status is RoundStatus.DRAFT:
-                continue
+        opened = [r for r in await store.rounds.rounds(w.id) if r.status is not RoundStatus.DRAFT]
+        allowed = (
+            await store.disclosures.release_ballots([r.id for r in opened])
+            if ballots_out
+            else set()
+        )
+        for r in opened:
             ballots = tuple(await store.ballots.ballots(r.id))
             ideas = tuple(await store.ideas.ideas(r.id))
-            rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots, ideas))
+            rounds.append(px.RoundRecord(w, r, await uc.result(r), ballots, ideas, r.id in allowed))
     joined = {w: j for w, j, _v in await store.plans.programme_turnout(programme.id)}
     return px.ProgrammeData(
         programme=programme,
@@ -52,7 +60,7 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
 
 @programme_view
 async def workbook(request: Request, programme: Programme) -> Response:
-    data = await load(request, programme)
+    data = await load(request, programme, ballots_out=True)
     return download(await asyncio.to_thread(px.workbook, data), programme, "programme.xlsx", XLSX)
 
 
@@ -61,7 +69,8 @@ def table_csv(table: str) -> Endpoint:
 
     @programme_view
     async def view(request: Request, programme: Programme) -> Response:
-        body = px.table_csv(await load(request, programme), table)
+        data = await load(request, programme, ballots_out=table == "ballots")
+        body = px.table_csv(data, table)
         return download(body, programme, f"{table}.csv", "text/csv; charset=utf-8")
 
     view.__name__ = f"{table}_csv"
@@ -70,7 +79,7 @@ def table_csv(table: str) -> Endpoint:
 
 @programme_view
 async def programme_json(request: Request, programme: Programme) -> Response:
-    body = px.programme_json(await load(request, programme))
+    body = px.programme_json(await load(request, programme, ballots_out=True))
     return download(body, programme, "programme.json", "application/json")
 
 
@@ -81,7 +90,7 @@ async def report_html(request: Request, programme: Programme) -> str:
     data = await load(request, programme)
     charts = []
     for rec, result in px.closed_rounds(data):
-        bars = px.result_bars(result, data.options)
+        bars = px.result_bars(rec.round, result, data.options)
         charts.append((rec, bars, px.chart_height(bars)))
     by_need = {r.need.id: r.need for r in data.ranked}
     return request.app.state.renderer.fragment(
@@ -91,6 +100,7 @@ async def report_html(request: Request, programme: Programme) -> str:
         needs_by_id=by_need,
         charts=charts,
         bar_height=px.BAR_HEIGHT,
+        line_height=px.LINE_HEIGHT,
         labels=LABELS,
     )
 

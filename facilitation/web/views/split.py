@@ -29,8 +29,12 @@ async def results_by_group_csv(request: Request, workshop: Workshop) -> Response
     rows: list[tuple] = []
     for rnd in await store.rounds.rounds(workshop.id):
         if splitting.splittable(rnd):
-            groups = await profiles.split(rnd, question)
-            rows += splitting.split_rows(rnd, question, groups, options, group_label)
+            view = await profiles.split(rnd, question)
+            if view.shown:
+                rows += splitting.split_rows(rnd, question, view.groups, options, group_label)
+            else:
+                # Withheld as a whole (the code says why: people.disclosure's rule).
+                rows.append(splitting.withheld_row(rnd, question, f"withheld: {view.status}"))
     body = to_csv(splitting.SPLIT_HEADER, rows)
     slug = re.sub(r"[^a-z0-9]+", "-", workshop.title.lower()).strip("-")[:40] or "workshop"
     return Response(
