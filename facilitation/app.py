@@ -9,7 +9,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
+from starlette.convertors import register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
@@ -17,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from facilitation.accounts.sign_in import SignInGuard
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
-from facilitation.core.limits import FailureLimit, Guard
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
 from facilitation.people.profiles import Profiles
@@ -29,6 +31,7 @@ from facilitation.storage.store import Store
 from facilitation.web import live
 from facilitation.web.address import JoinAddresses, local_addresses
 from facilitation.web.assets import VersionedStatic
+from facilitation.web.common import RecordId
 from facilitation.web.errors import error_response
 from facilitation.web.metrics import Metrics
 from facilitation.web.middleware import Identity, LazySession, proxy_headers
@@ -51,6 +54,7 @@ from facilitation.web.views import (
 )
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
+from facilitation.workshop.guessing import CodeGuard
 from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
 
@@ -162,6 +166,8 @@ def create_app(
     """Build the application; the database opens in the lifespan, not here. ``addresses`` lists
     this machine's network addresses, for join links when it listens on all of them."""
     settings = settings or Settings.from_env()
+    # Every id in a path is bounded, in the routes below and any added later.
+    register_url_convertor("int", RecordId())
     static = VersionedStatic(settings.static_dir)
     renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
     counts = Metrics()
@@ -183,12 +189,16 @@ def create_app(
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
-        app.state.ballots = Ballots(store, hub, pusher.mark_dirty, on_ack=counts.acknowledged)
+        guard = CodeGuard(on_wrong=counts.wrong_code, on_paced=counts.paced_lookup)
+        app.state.ballots = Ballots(
+            store, hub, pusher.mark_dirty, on_ack=counts.acknowledged, code_guard=guard
+        )
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.hashing = anyio.CapacityLimiter(2)  # password checks at once, off the loop
         try:
             yield
         finally:
@@ -224,6 +234,6 @@ def create_app(
     app.state.renderer = renderer
     app.state.join_url = join_url
     app.state.join_address = join.address
-    # Guessing passwords: per account and per address.
-    app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
+    # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
+    app.state.login_guard = SignInGuard()
     return app

@@ -90,6 +90,18 @@ def shared_server(tmp_path_factory):
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory):
+    """One real server for a test module that believes X-Forwarded-For from 127.0.0.1, as behind
+    nginx on the same machine: a test's people come from addresses of their own, named in that
+    header (see tests.helpers.from_address)."""
+    data = str(tmp_path_factory.mktemp("proxied") / "live.sqlite3")
+    add_user(data)
+    srv = Server(data, extra_env={"FACILITATION_TRUSTED_PROXIES": "127.0.0.1"}).start()
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture
 async def live_room(shared_server) -> Room:
     """On the module's real server: the facilitator's workshop "Green spaces" with Benches,

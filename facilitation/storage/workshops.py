@@ -11,7 +11,9 @@ from facilitation.storage.db import Database, IntegrityError, Row, Tx
 
 # Join codes avoid characters people confuse when reading them off a screen: 0/O, 1/I/L, 5/S, 2/Z.
 CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
-CODE_LENGTH = 6
+# 27^8, about 2.8 x 10^11 codes: guessing stays hopeless at any pace the server can answer (see
+# the README's "Refusing hostile clients"). Workshops made with six characters keep their codes.
+CODE_LENGTH = 8
 
 
 def workshop_from_row(row: Row) -> Workshop:

@@ -27,7 +27,7 @@ from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
 from facilitation.workshop import screens
-from facilitation.workshop.ballots import Ack, Ballots, who
+from facilitation.workshop.ballots import Ack, Ballots, places_of
 from facilitation.workshop.channels import StageChange, phones_channel
 
 log = logging.getLogger(__name__)
@@ -148,10 +148,21 @@ class Socket:
         self.ws = websocket
         self.max_bytes = max_bytes
         self._send_lock = asyncio.Lock()
+        self.closed = False
 
     async def send(self, text: str) -> None:
         async with self._send_lock:
-            await self.ws.send_text(text)
+            if not self.closed:
+                await self.ws.send_text(text)
+
+    async def close(self, code: int) -> None:
+        """Close once; messages still on their way in are then left unread."""
+        if self.closed:
+            return
+        self.closed = True
+        async with self._send_lock:
+            with suppress(Exception):
+                await self.ws.close(code)
 
     async def pump(
         self, sub: Subscription, to_text: Callable[[Any], Awaitable[str | None]]
@@ -164,11 +175,13 @@ class Socket:
                 if text is not None:
                     await self.send(text)
         except Overflowed:
-            with suppress(Exception):
-                await self.ws.close(CLOSE_TRY_AGAIN)
+            await self.close(CLOSE_TRY_AGAIN)
 
     async def receive(self) -> str | None:
-        """The next text message; None once the peer has gone or sent something too large."""
+        """The next text message; None once the peer has gone, sent something too large, or
+        the socket was closed from here."""
+        if self.closed:
+            return None
         try:
             message = await self.ws.receive()
         except (WebSocketDisconnect, RuntimeError):
@@ -179,9 +192,8 @@ class Socket:
         if text is None:
             data = message.get("bytes") or b""
             text = data.decode("utf-8", "replace")
-        if len(text.encode("utf-8")) > self.max_bytes:
-            with suppress(Exception):
-                await self.ws.close(CLOSE_TOO_BIG)
+        if len(text.encode("utf-8", "replace")) > self.max_bytes:
+            await self.close(CLOSE_TOO_BIG)
             return None
         return text
 
@@ -269,18 +281,16 @@ async def phone_socket(websocket: WebSocket) -> None:
         return await refuse(websocket)
     ballots: Ballots = state.ballots
     rounds = state.rounds
-    try:
-        workshop = await ballots.find_by_code(websocket.path_params["code"], who(websocket))
-    except FacilitationError:
+    # Only a device that has joined opens a phone socket: the same refusal for a code that does
+    # not exist as for one it has no place in, so a socket is no way to guess.
+    member = await ballots.member(websocket.path_params["code"], places_of(websocket))
+    if member is None:
         return await refuse(websocket)
-    token = (
-        websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
-    )
-    participant = await state.store.workshops.participant_by_token(token) if token else None
-    if workshop is None or participant is None or participant.workshop_id != workshop.id:
-        return await refuse(websocket)
+    workshop, participant = member
     activate(negotiate(websocket.headers.get("accept-language")))
     csrf = websocket.scope.get("csrf_token", "")
+    client = websocket.scope.get("client")
+    address = client[0] if client else "-"
 
     async def stage(message: object = None) -> str:
         if not isinstance(message, StageChange):
@@ -313,11 +323,16 @@ async def phone_socket(websocket: WebSocket) -> None:
             # A flood: drop the message; say so at most once a second; hang up on a script.
             excess["count"] += 1
             if excess["count"] > FLOOD_LIMIT:
-                await sock.ws.close(CLOSE_POLICY)
+                log.warning(
+                    "closed a phone socket from %s: %d messages came too fast",
+                    address,
+                    excess["count"],
+                )
+                await sock.close(CLOSE_POLICY)
                 return
             if now - excess["told"] >= 1.0:
                 excess["told"] = now
-                await sock.send(status_html(state.renderer, None, error=_(TOO_FAST)))
+                await sock.send(status_html(state.renderer, None, error=_(UNREAD)))
             return
         round_id = None
         try:
@@ -341,6 +356,11 @@ async def phone_socket(websocket: WebSocket) -> None:
                 )
             )
             return
+        except Exception:
+            # Not the phone's fault: say so, keep the socket, and leave the operator a trace.
+            log.exception("a ballot from %s could not be handled", address)
+            await sock.send(status_html(state.renderer, round_id, error=_(FAILED)))
+            return
         await sock.send(await ack_html(state, participant, ack))
         state.metrics.ack_sent("socket", time.monotonic() - now)
 
@@ -350,12 +370,17 @@ async def phone_socket(websocket: WebSocket) -> None:
 MESSAGES_PER_SECOND = 3.0
 MESSAGE_BURST = 10
 FLOOD_LIMIT = 300  # dropped messages on one socket before it is closed
-TOO_FAST = N_(
-    "You are sending very fast, so this was not saved. Your last saved ballot still counts; "
-    "please wait a moment and send again."
+# Said of messages dropped unread, without naming one: any of them may be a ballot sent again
+# that was saved already (and the phone, hearing nothing about it, sends it again itself).
+UNREAD = N_(
+    "Your phone is sending very fast, so some messages were not read. Your last saved ballot "
+    "still counts; please wait a moment."
 )
 BAD_MESSAGE = N_(
     "That message could not be understood, so nothing was changed. Please reload the page."
+)
+FAILED = N_(
+    "Something went wrong on our side, so this was not saved. Please send it again in a moment."
 )
 
 
