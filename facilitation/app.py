@@ -34,7 +34,7 @@ from facilitation.web.assets import VersionedStatic
 from facilitation.web.common import RecordId
 from facilitation.web.errors import error_response
 from facilitation.web.metrics import Metrics
-from facilitation.web.middleware import Identity, LazySession, proxy_headers
+from facilitation.web.middleware import Identity, LazySession, SecurityHeaders, proxy_headers
 from facilitation.web.render import Renderer
 from facilitation.web.views import (
     about,
@@ -220,6 +220,7 @@ def create_app(
                 exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
             ),
             *proxy_headers(settings.trusted_proxies),
+            Middleware(SecurityHeaders),
             Middleware(LazySession, box=session_box, https_only=settings.https_only),
             Middleware(Identity),
         ],
