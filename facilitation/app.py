@@ -36,6 +36,7 @@ from facilitation.web.errors import error_response
 from facilitation.web.metrics import Metrics
 from facilitation.web.middleware import Identity, LazySession, SecurityHeaders, proxy_headers
 from facilitation.web.render import Renderer
+from facilitation.web.socket_caps import SocketCaps
 from facilitation.web.views import (
     about,
     board,
@@ -235,6 +236,7 @@ def create_app(
     app.state.renderer = renderer
     app.state.join_url = join_url
     app.state.join_address = join.address
+    app.state.sockets = SocketCaps(settings.sockets_per_address)
     # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
     app.state.login_guard = SignInGuard()
     return app

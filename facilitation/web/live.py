@@ -12,29 +12,26 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 from starlette.datastructures import State
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from facilitation.core.errors import FacilitationError
-from facilitation.core.hub import Hub, Overflowed, Subscription
+from facilitation.core.hub import Hub
 from facilitation.core.i18n import N_, _, activate, negotiate
 from facilitation.core.limits import TokenBucket
 from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
+from facilitation.web.sockets import CLOSE_POLICY, Socket, refuse, run_socket, same_origin
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import Ack, Ballots, places_of
 from facilitation.workshop.channels import StageChange, phones_channel
 
 log = logging.getLogger(__name__)
-
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_AGAIN = 1013
-CLOSE_POLICY = 1008
 
 
 def board_channel(workshop_id: int) -> tuple[str, int]:
@@ -125,114 +122,6 @@ def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
             "fragments/room_panel.html",
         )
     )
-
-
-def same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """True if the handshake's Origin is this server (its scheme and Host header, as a trusted
-    proxy forwards them) or its public URL."""
-    origin = websocket.headers.get("origin")
-    if not origin:
-        return False
-    host = websocket.headers.get("host", "")
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    allowed = {f"{scheme}://{host}"}
-    if public_url:
-        allowed.add(public_url.rstrip("/"))
-    return origin.rstrip("/") in allowed
-
-
-class Socket:
-    """One accepted websocket: serialised sends, and a pump from a hub subscription."""
-
-    def __init__(self, websocket: WebSocket, max_bytes: int) -> None:
-        self.ws = websocket
-        self.max_bytes = max_bytes
-        self._send_lock = asyncio.Lock()
-        self.closed = False
-
-    async def send(self, text: str) -> None:
-        async with self._send_lock:
-            if not self.closed:
-                await self.ws.send_text(text)
-
-    async def close(self, code: int) -> None:
-        """Close once; messages still on their way in are then left unread."""
-        if self.closed:
-            return
-        self.closed = True
-        async with self._send_lock:
-            with suppress(Exception):
-                await self.ws.close(code)
-
-    async def pump(
-        self, sub: Subscription, to_text: Callable[[Any], Awaitable[str | None]]
-    ) -> None:
-        """Forward hub messages to the socket until the subscriber overflows."""
-        try:
-            while True:
-                message = await sub.get()
-                text = await to_text(message)
-                if text is not None:
-                    await self.send(text)
-        except Overflowed:
-            await self.close(CLOSE_TRY_AGAIN)
-
-    async def receive(self) -> str | None:
-        """The next text message; None once the peer has gone, sent something too large, or
-        the socket was closed from here."""
-        if self.closed:
-            return None
-        try:
-            message = await self.ws.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return None
-        if message["type"] == "websocket.disconnect":
-            return None
-        text = message.get("text")
-        if text is None:
-            data = message.get("bytes") or b""
-            text = data.decode("utf-8", "replace")
-        if len(text.encode("utf-8", "replace")) > self.max_bytes:
-            await self.close(CLOSE_TOO_BIG)
-            return None
-        return text
-
-
-async def run_socket(
-    websocket: WebSocket,
-    channel: Any,
-    first: Callable[[], Awaitable[str]],
-    to_text: Callable[[Any], Awaitable[str | None]],
-    on_message: Callable[[Socket, str], Awaitable[None]] | None = None,
-) -> None:
-    """Accept, send the full current state, then pump pushes and handle messages until closed."""
-    state = websocket.app.state
-    sock = Socket(websocket, state.settings.ws_max_bytes)
-    await websocket.accept()
-    # A channel is named for its audience first: phones, board or console.
-    with state.metrics.connected(channel[0]):
-        async with state.hub.subscribe(channel) as sub:
-            pump = asyncio.create_task(sock.pump(sub, to_text))
-            try:
-                await sock.send(await first())
-                while not pump.done():
-                    text = await sock.receive()
-                    if text is None:
-                        break
-                    if on_message is None:
-                        continue
-                    await on_message(sock, text)
-            except WebSocketDisconnect:
-                pass  # the peer left while being answered (a phone closed or lost its network)
-            finally:
-                pump.cancel()
-                with suppress(asyncio.CancelledError, Exception):
-                    await pump
-
-
-async def refuse(websocket: WebSocket, code: int = CLOSE_POLICY) -> None:
-    """Refuse a handshake: closing before accept makes the server answer HTTP 403."""
-    await websocket.close(code)
 
 
 async def board_socket(websocket: WebSocket) -> None:
@@ -364,7 +253,9 @@ async def phone_socket(websocket: WebSocket) -> None:
         await sock.send(await ack_html(state, participant, ack))
         state.metrics.ack_sent("socket", time.monotonic() - now)
 
-    await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
+    await run_socket(
+        websocket, phones_channel(workshop.id), stage, stage, on_message, participant.id
+    )
 
 
 MESSAGES_PER_SECOND = 3.0

@@ -68,6 +68,11 @@ class Metrics:
             "Lookups of a join code that waited their turn, coming from an address that guesses.",
             registry=registry,
         )
+        self.sockets_refused = Counter(
+            "facilitation_sockets_refused",
+            "Live sockets refused because their address already held its cap of open ones.",
+            registry=registry,
+        )
         self.rounds_open = Gauge(
             "facilitation_rounds_open", "Rounds open for voting.", registry=registry
         )
@@ -99,6 +104,10 @@ class Metrics:
     def paced_lookup(self) -> None:
         """A join code lookup waited its turn behind a guessing address."""
         self.paced.inc()
+
+    def socket_refused(self) -> None:
+        """A live socket was refused: its address held its cap of open ones."""
+        self.sockets_refused.inc()
 
     def dropped_slow_client(self) -> None:
         """A subscriber fell behind by a whole queue and is being dropped."""
