@@ -5,6 +5,7 @@ This is the only module that wires the parts together.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
+from facilitation.people.erasure import Erasure, keep_forgetting
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
 from facilitation.settings import Settings
@@ -40,6 +42,7 @@ from facilitation.web.socket_caps import SocketCaps
 from facilitation.web.views import (
     about,
     board,
+    erasure,
     export,
     facilitator,
     health,
@@ -117,6 +120,12 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/export/workshop.json", export.workshop_json),
         Route(w + "/export/results-by-group.csv", split.results_by_group_csv),
         Route(w + "/room-on-board", people.room_on_board, methods=["POST"]),
+        Route(w + "/people", erasure.participants_page),
+        Route(w + "/people/{participant_id:int}", erasure.participant_page),
+        Route(w + "/people/{participant_id:int}/held.json", erasure.participant_json),
+        Route(
+            w + "/people/{participant_id:int}/erase", erasure.erase_participant, methods=["POST"]
+        ),
         Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
@@ -145,6 +154,10 @@ def routes(static: VersionedStatic) -> list:
         Route(pp, panels.pool_page),
         Route(pp + "/draw", panels.draw_panel, methods=["POST"]),
         Route(pp + "/delete", panels.delete_pool, methods=["POST"]),
+        Route(pp + "/people", erasure.volunteers_page),
+        Route(pp + "/people/{volunteer_id:int}", erasure.volunteer_page),
+        Route(pp + "/people/{volunteer_id:int}/held.json", erasure.volunteer_json),
+        Route(pp + "/people/{volunteer_id:int}/erase", erasure.erase_volunteer, methods=["POST"]),
         Route(pd, panels.draw_page),
         Route(pd + "/panel.csv", panels.draw_csv),
         Route(pd + "/lottery.csv", panels.lottery_csv),
@@ -199,10 +212,17 @@ def create_app(
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.erasure = Erasure(store, pusher.mark_dirty)
+        forgetting = asyncio.create_task(
+            keep_forgetting(app.state.erasure, settings.contact_retention_days)
+        )
         app.state.hashing = anyio.CapacityLimiter(2)  # password checks at once, off the loop
         try:
             yield
         finally:
+            forgetting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forgetting
             await pusher.aclose()
             await store.close()
 

@@ -57,6 +57,11 @@ TABLE: tuple[tuple[str, object, str], ...] = (
         2500,
         "live sockets one network address may hold open (one venue's router is one address)",
     ),
+    (
+        "contact_retention_days",
+        365.0,
+        "days after a pool's last draw when its volunteers' contact details are deleted (0: kept)",
+    ),
 )
 
 
@@ -81,6 +86,7 @@ class Settings:
     header_timeout: float = 10.0
     max_connections: int = 4096
     sockets_per_address: int = 2500
+    contact_retention_days: float = 365.0
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):

@@ -56,6 +56,15 @@ async def facilitator(app, client) -> Facilitator:
 
 
 @pytest.fixture
+async def pool_scene(app, facilitator):
+    """A programme asking tenure and age band with the panel tests' 30 volunteers imported (see
+    tests.panel.test_panels_page.POOL): (programme id, pool id, questions by label)."""
+    from tests.panel.test_panels_page import make_scene
+
+    return await make_scene(app, facilitator)
+
+
+@pytest.fixture
 async def room(app, facilitator) -> Room:
     """In process: the signed-in facilitator's workshop "Green spaces" with three options,
     Benches, Lighting and Trees, and no round yet; phones join it with ``room.phone()``."""

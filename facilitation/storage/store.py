@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
+from facilitation.storage.erasures import Erasures
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
 from facilitation.storage.live import Live
@@ -40,6 +41,7 @@ class Store:
         self.profiles = Profiles(self._db)
         self.pools = Pools(self._db)
         self.pact = Pact(self._db)
+        self.erasures = Erasures(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""
