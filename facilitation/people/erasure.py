@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from facilitation import kinds
 from facilitation.core.errors import BadRequest
 from facilitation.core.forms import is_ticked
 from facilitation.core.i18n import N_
@@ -60,7 +61,17 @@ class Erasure:
         return [p for p in named if _matches(query, p["name"])]
 
     async def participant(self, workshop: Workshop, participant_id: int) -> Record:
-        return await self.store.erasures.participant_record(workshop.id, participant_id)
+        """Everything held about one participant; each ballot also in words, by option title."""
+        record = await self.store.erasures.participant_record(workshop.id, participant_id)
+        titles = {o.id: o.title for o in await self.store.options.options(workshop.id)}
+        for ballot in record["ballots"]:
+            cells = kinds.get(ballot["kind"]).ballot_cells(ballot["ballot"])
+            ballot["choices"] = "; ".join(
+                f"{titles.get(oid, oid)}: "
+                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in own.items())
+                for oid, own in cells.items()
+            )
+        return record
 
     async def erase_participant(
         self, workshop: Workshop, participant_id: int, form: Mapping[str, Any], by: str

@@ -70,7 +70,9 @@ async def test_one_participant_is_found_by_name_and_everything_held_is_shown_and
     assert download.headers["cache-control"] == "no-store"
     held = json.loads(download.text)
     assert held["participant"]["name"] == NAME
-    assert [b["round"] for b in held["ballots"]] == ["Priorities"]
+    assert [(b["round"], b["choices"]) for b in held["ballots"]] == [
+        ("Priorities", "Benches: dots 3; Lighting: dots 2")
+    ]
     about = held["answers_about_yourself"]
     assert [(a["question"], a["answer"]) for a in about] == [("Tenure", "Owner")]
 

@@ -79,7 +79,11 @@ async def setup(app, facilitator):
         [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
     )
     panel = await app.state.store.pools.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
+    joined = await app.state.store.workshops.participants(workshop_id)
+    volunteers = await app.state.store.pools.volunteers(pool.id)
     return {
+        "participant_id": joined[0].id,
+        "volunteer_id": volunteers[0].id,
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -362,6 +366,18 @@ POSTS = [
         {"seats": "1", "seed": "4 2"},
     ),
     ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
+    (
+        "/f/workshops/{workshop_id}/people/{participant_id}/erase",
+        {},
+        "facilitator",
+        {"confirm": "yes"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/people/{volunteer_id}/erase",
+        {},
+        "facilitator",
+        {"confirm": "yes"},
+    ),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",

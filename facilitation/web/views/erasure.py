@@ -34,6 +34,7 @@ FIELDS: dict[str, str] = {
     "round": N_("Round"),
     "kind": N_("Kind"),
     "ballot": N_("Ballot"),
+    "choices": N_("Choices"),
     "saved_at": N_("Saved"),
     "text": N_("Text"),
     "as_sent": N_("As sent"),
@@ -54,6 +55,9 @@ FIELDS: dict[str, str] = {
 }
 
 
+MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def erasure(request: Request) -> Erasure:
     return request.app.state.erasure
 
@@ -64,6 +68,8 @@ def shown(value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if isinstance(value, str) and MOMENT.fullmatch(value):
+        return value.replace("T", " ")[:16] + " UTC"
     return "" if value is None else str(value)
 
 
@@ -76,7 +82,8 @@ def sections(record: dict[str, Any]) -> list[dict[str, Any]]:
             fields = [(_(FIELDS.get(k) or str(k)), shown(v)) for k, v in value.items()]
             out.append({"title": _(SECTIONS.get(key, key)), "fields": fields, "rows": None})
         elif isinstance(value, list):
-            columns = list(value[0]) if value else []
+            # A ballot's stored form names options by number: the page shows it in words.
+            columns = [c for c in value[0] if c != "ballot"] if value else []
             out.append(
                 {
                     "title": _(SECTIONS.get(key, key)),
@@ -93,7 +100,8 @@ def sections(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def counted(counts: dict[str, Any]) -> str:
-    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items())
+    """What an erasure took, in words: the kinds of record it erased or made anonymous."""
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items() if v)
 
 
 def attachment(record: dict[str, Any], name: str) -> Response:
@@ -131,7 +139,7 @@ async def participants_page(request: Request, workshop: Workshop) -> Response:
             {
                 "href": f"{people_url(workshop)}/{p['id']}",
                 "label": p["name"],
-                "detail": _("joined {when}", when=p["joined_at"])
+                "detail": _("joined {when}", when=shown(p["joined_at"]))
                 + (" · " + _("paper ballot") if p["paper"] else ""),
             }
             for p in found
