@@ -58,3 +58,10 @@ class SocketCaps:
                     mine.remove(close)
                 if not mine and participant_id is not None:
                     self.by_participant.pop(participant_id, None)
+
+    async def close_participant(self, participant_id: int) -> int:
+        """Close every socket a participant holds (they were erased); returns how many."""
+        closers = list(self.by_participant.get(participant_id, ()))
+        for close in closers:
+            await close()
+        return len(closers)

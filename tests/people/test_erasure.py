@@ -14,10 +14,14 @@ import sqlite3
 import time
 from contextlib import closing
 
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
 from facilitation import create_app
 from facilitation.settings import Settings
 from tests.conftest import new_client
-from tests.helpers import PASSWORD, Facilitator, db_rows, quick_hash
+from tests.helpers import PASSWORD, WAIT, Facilitator, db_rows, quick_hash
 from tests.panel.test_panels_page import draw, make_scene, members, pool_path, settings
 from tests.people.scene import Resident, choice
 
@@ -257,3 +261,28 @@ async def test_contact_details_go_once_the_retention_time_after_the_last_draw_ha
     with closing(sqlite3.connect(path)) as db:
         record = db.execute("SELECT subject, pool_id, counts FROM erasures").fetchall()
     assert record == [("contacts", old[1], json.dumps({"contact_details": 30}))]
+
+
+async def test_an_erased_phone_still_connected_is_closed_and_can_no_longer_vote(live_room):
+    room = live_room
+    await room.act("open")
+    phone = await room.phone(NAME)
+    page = await room.facilitator.client.get(f"{room.console}/people", params={"name": NAME})
+    person = page.text.split(f'href="{room.console}/people/', 1)[1].split('"', 1)[0]
+    async with websockets.connect(
+        f"{room.server.ws_url}/w/{room.code}/ws",
+        additional_headers={"Cookie": phone.cookie_header(), "Origin": room.server.url},
+        open_timeout=WAIT,
+    ) as ws:
+        await asyncio.wait_for(ws.recv(), WAIT)  # the current stage
+        erased = await room.facilitator.post(
+            f"{room.console}/people/{person}/erase", {"confirm": "yes"}
+        )
+        assert erased.status_code == 303
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(20):  # a push or two may still be on its way
+                await asyncio.wait_for(ws.recv(), WAIT)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    late = await phone.vote_http(room.round_id, {room.options[0]: 1})
+    assert 'data-state="saved"' not in late.text
+    assert await found(room, NAME) == []

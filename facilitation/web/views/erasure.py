@@ -187,6 +187,8 @@ async def erase_participant(request: Request, workshop: Workshop) -> Response:
     name = (await uc.participant(workshop, participant_id))["participant"]["name"]
     by = current_user(request).username
     counts = await uc.erase_participant(workshop, participant_id, form, by)
+    # A phone still connected would otherwise keep acting for someone who no longer exists.
+    await request.app.state.sockets.close_participant(participant_id)
     flash(request, _("Erased “{name}” ({counts}).", name=name, counts=counted(counts)))
     return RedirectResponse(people_url(workshop), status_code=303)
 
