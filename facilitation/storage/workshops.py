@@ -141,7 +141,7 @@ class Workshops:
         async with self._db.transaction() as tx:
             row = await tx.one(
                 "SELECT * FROM participants WHERE workshop_id = ? AND paper = 1"
-                " AND display_name = ?",
+                " AND display_name = ? AND erased = 0",
                 (workshop_id, label),
             )
             if row is None:
@@ -158,7 +158,8 @@ class Workshops:
     async def paper_labels(self, workshop_id: int) -> list[str]:
         """Labels of the paper ballots entered so far, in the order first entered."""
         rows = await self._db.all(
-            "SELECT display_name FROM participants WHERE workshop_id = ? AND paper = 1 ORDER BY id",
+            "SELECT display_name FROM participants WHERE workshop_id = ? AND paper = 1"
+            " AND erased = 0 ORDER BY id",
             (workshop_id,),
         )
         return [r[0] for r in rows]

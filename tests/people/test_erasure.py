@@ -12,6 +12,7 @@ import io
 import json
 import sqlite3
 import time
+import uuid
 from contextlib import closing
 
 import pytest
@@ -286,3 +287,22 @@ async def test_an_erased_phone_still_connected_is_closed_and_can_no_longer_vote(
     late = await phone.vote_http(room.round_id, {room.options[0]: 1})
     assert 'data-state="saved"' not in late.text
     assert await found(room, NAME) == []
+
+
+async def test_a_paper_sheet_named_for_its_author_is_erased_and_still_counted(app, room):
+    a, b, _c = room.options
+    round_id = await room.create_round("Priorities")
+    await room.act("open")
+    sheet = {"label": "Mrs Khan", "client_id": uuid.uuid4().hex, f"dots-{a}": "3", f"dots-{b}": "2"}
+    assert (
+        await room.facilitator.post(f"{room.console}/rounds/{round_id}/paper", sheet)
+    ).status_code == 303
+    await room.act("close")
+    results = await room.export("results.csv")
+    assert await found(room, "khan") == ["Mrs Khan"]
+    page = await room.facilitator.client.get(f"{room.console}/people", params={"name": "khan"})
+    person = page.text.split(f'href="{room.console}/people/', 1)[1].split('"', 1)[0]
+    await room.facilitator.post(f"{room.console}/people/{person}/erase", {"confirm": "yes"})
+    assert await room.export("results.csv") == results
+    assert "Mrs Khan" not in "\n".join(db_rows(app.state.settings.data_path))
+    assert await app.state.store.workshops.paper_labels(room.workshop_id) == []
