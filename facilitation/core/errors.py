@@ -29,6 +29,8 @@ NOT_FOUND = {
     ),
     "pool": N_("We could not find that pool of volunteers. It may have been deleted."),
     "panel": N_("We could not find that draw. Its pool may have been deleted."),
+    "participant": N_("We could not find that participant. They may have been erased."),
+    "volunteer": N_("We could not find that volunteer. They may have been erased."),
     "profile question": N_(
         "We could not find that question. It may have been removed; please reload the page."
     ),
