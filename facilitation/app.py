@@ -5,11 +5,14 @@ This is the only module that wires the parts together.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
+from starlette.convertors import register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
@@ -18,11 +21,12 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from facilitation.accounts.manage import Accounts
+from facilitation.accounts.sign_in import SignInGuard
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
-from facilitation.core.limits import FailureLimit, Guard
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
+from facilitation.people.erasure import Erasure, keep_forgetting
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
 from facilitation.settings import Settings
@@ -30,15 +34,18 @@ from facilitation.storage.store import Store
 from facilitation.web import live
 from facilitation.web.address import JoinAddresses, local_addresses
 from facilitation.web.assets import VersionedStatic
+from facilitation.web.common import RecordId
 from facilitation.web.errors import error_response
 from facilitation.web.metrics import Metrics
-from facilitation.web.middleware import Identity, LazySession, proxy_headers
+from facilitation.web.middleware import Identity, LazySession, SecurityHeaders, proxy_headers
 from facilitation.web.render import Renderer
+from facilitation.web.socket_caps import SocketCaps
 from facilitation.web.views import (
     about,
     accounts,
     board,
     door,
+    erasure,
     export,
     facilitator,
     health,
@@ -56,6 +63,7 @@ from facilitation.workshop import pictures
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.door import DoorTablets
+from facilitation.workshop.guessing import CodeGuard
 from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
 
@@ -138,6 +146,12 @@ def routes(static: VersionedStatic) -> list:
         Route(w + "/room-on-board", people.room_on_board, methods=["POST"]),
         Route(w + "/kiosk", door.unlock, methods=["POST"]),
         Route(w + "/kiosks/{kiosk_id:int}/lock", door.lock, methods=["POST"]),
+        Route(w + "/people", erasure.participants_page),
+        Route(w + "/people/{participant_id:int}", erasure.participant_page),
+        Route(w + "/people/{participant_id:int}/held.json", erasure.participant_json),
+        Route(
+            w + "/people/{participant_id:int}/erase", erasure.erase_participant, methods=["POST"]
+        ),
         Route(w + "/options/import", px.import_options, methods=["POST"]),
         WebSocketRoute(w + "/board/ws", live.board_socket),
         WebSocketRoute(w + "/ws", live.console_socket),
@@ -166,6 +180,10 @@ def routes(static: VersionedStatic) -> list:
         Route(pp, panels.pool_page),
         Route(pp + "/draw", panels.draw_panel, methods=["POST"]),
         Route(pp + "/delete", panels.delete_pool, methods=["POST"]),
+        Route(pp + "/people", erasure.volunteers_page),
+        Route(pp + "/people/{volunteer_id:int}", erasure.volunteer_page),
+        Route(pp + "/people/{volunteer_id:int}/held.json", erasure.volunteer_json),
+        Route(pp + "/people/{volunteer_id:int}/erase", erasure.erase_volunteer, methods=["POST"]),
         Route(pd, panels.draw_page),
         Route(pd + "/panel.csv", panels.draw_csv),
         Route(pd + "/lottery.csv", panels.lottery_csv),
@@ -188,6 +206,8 @@ def create_app(
     """Build the application; the database opens in the lifespan, not here. ``addresses`` lists
     this machine's network addresses, for join links when it listens on all of them."""
     settings = settings or Settings.from_env()
+    # Every id in a path is bounded, in the routes below and any added later.
+    register_url_convertor("int", RecordId())
     static = VersionedStatic(settings.static_dir)
     renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
     counts = Metrics()
@@ -209,7 +229,10 @@ def create_app(
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
-        app.state.ballots = Ballots(store, hub, pusher.mark_dirty, on_ack=counts.acknowledged)
+        guard = CodeGuard(on_wrong=counts.wrong_code, on_paced=counts.paced_lookup)
+        app.state.ballots = Ballots(
+            store, hub, pusher.mark_dirty, on_ack=counts.acknowledged, code_guard=guard
+        )
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
@@ -217,9 +240,17 @@ def create_app(
         app.state.lotteries = Lotteries(store)
         app.state.accounts = Accounts(store)
         app.state.door = DoorTablets(store, hub, pusher.mark_dirty)
+        app.state.erasure = Erasure(store, pusher.mark_dirty)
+        forgetting = asyncio.create_task(
+            keep_forgetting(app.state.erasure, settings.contact_retention_days)
+        )
+        app.state.hashing = anyio.CapacityLimiter(2)  # password checks at once, off the loop
         try:
             yield
         finally:
+            forgetting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await forgetting
             await pusher.aclose()
             await store.close()
 
@@ -238,6 +269,7 @@ def create_app(
                 exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *COMPRESSED),
             ),
             *proxy_headers(settings.trusted_proxies),
+            Middleware(SecurityHeaders),
             Middleware(LazySession, box=session_box, https_only=settings.https_only),
             Middleware(Identity),
         ],
@@ -252,6 +284,7 @@ def create_app(
     app.state.renderer = renderer
     app.state.join_url = join_url
     app.state.join_address = join.address
-    # Guessing passwords: per account and per address.
-    app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
+    app.state.sockets = SocketCaps(settings.sockets_per_address)
+    # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
+    app.state.login_guard = SignInGuard()
     return app

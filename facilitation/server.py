@@ -10,21 +10,30 @@ import uvicorn
 from starlette.types import ASGIApp, Message
 
 from facilitation.settings import Settings
-from facilitation.web import logs
+from facilitation.web import connections, logs
 from facilitation.web.address import JoinAddresses
 
 log = logging.getLogger("facilitation.server")
+BODY_TIMEOUT = 30.0  # seconds to send a request's body once its headers are in
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    """The server configuration: websocket size limit, heartbeats, graceful restarts, and the
-    logging (timestamped, with our access log in place of uvicorn's)."""
+    """The server configuration: websocket size limit, heartbeats, graceful restarts, limits on
+    connections (how many, how long to send a request), and the logging (timestamped, with our
+    access log in place of uvicorn's)."""
     from facilitation.app import create_app
 
+    limit = connections.connection_limit(settings.max_connections)
+    deadlines = connections.Deadlines(settings.header_timeout, BODY_TIMEOUT, limit)
     return uvicorn.Config(
         logs.AccessLog(create_app(settings)),
         host=settings.host,
         port=settings.port,
+        http=connections.protocol(deadlines),
+        limit_concurrency=limit,
+        backlog=2048,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,  # the longest request line and headers
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_bytes,
         ws_ping_interval=settings.heartbeat,
@@ -45,13 +54,28 @@ def serve(settings: Settings) -> int:
     """Serve until interrupted; 1 if the app could not start."""
     from facilitation.storage.backup import refuse_newer_database
 
+    before, after = connections.raise_open_files()
     config = uvicorn_config(settings)  # also sets up logging, timestamped
+    limit = config.limit_concurrency or settings.max_connections
     # Checked before uvicorn starts, so the refusal reads as a message rather than a traceback.
     refuse_newer_database(settings.data_path)
     server = uvicorn.Server(config)
     log.info("Serving on http://%s:%s/", settings.host, settings.port)
     join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
     log.info("Join links and QR codes point to %s/", join.base)
+    log.info(
+        "Open files: up to %d%s; connections held at once: up to %d",
+        after,
+        f" (raised from {before})" if after > before else "",
+        limit,
+    )
+    if limit < settings.max_connections:
+        log.warning(
+            "The open-file limit allows %d connections, not the %d asked for: raise it "
+            "(LimitNOFILE= in a systemd unit, ulimit -n in a shell) for larger rooms",
+            limit,
+            settings.max_connections,
+        )
     if not join.reachable:
         log.warning("%s", join.advice)
     server.run()

@@ -42,6 +42,26 @@ TABLE: tuple[tuple[str, object, str], ...] = (
         "are believed, comma-separated (127.0.0.1 for nginx on this machine); empty: none",
     ),
     ("metrics_token", "", "bearer token to read /metrics from elsewhere (empty: loopback only)"),
+    (
+        "header_timeout",
+        10.0,
+        "seconds a client has to send a request's headers (and then 30 for its body)",
+    ),
+    (
+        "max_connections",
+        4096,
+        "connections held at once, at most (fewer if the open-file limit is lower)",
+    ),
+    (
+        "sockets_per_address",
+        2500,
+        "live sockets one network address may hold open (one venue's router is one address)",
+    ),
+    (
+        "contact_retention_days",
+        365.0,
+        "days after a pool's last draw when its volunteers' contact details are deleted (0: kept)",
+    ),
 )
 
 
@@ -63,6 +83,10 @@ class Settings:
     static_dir: str = STATIC
     trusted_proxies: str = ""
     metrics_token: str = ""
+    header_timeout: float = 10.0
+    max_connections: int = 4096
+    sockets_per_address: int = 2500
+    contact_retention_days: float = 365.0
 
     def __post_init__(self) -> None:
         if self.durability not in ("normal", "full"):

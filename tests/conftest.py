@@ -58,6 +58,15 @@ async def facilitator(app, client) -> Facilitator:
 
 
 @pytest.fixture
+async def pool_scene(app, facilitator):
+    """A programme asking tenure and age band with the panel tests' 30 volunteers imported (see
+    tests.panel.test_panels_page.POOL): (programme id, pool id, questions by label)."""
+    from tests.panel.test_panels_page import make_scene
+
+    return await make_scene(app, facilitator)
+
+
+@pytest.fixture
 async def room(app, facilitator) -> Room:
     """In process: the signed-in facilitator's workshop "Green spaces" with three options,
     Benches, Lighting and Trees, and no round yet; phones join it with ``room.phone()``."""
@@ -88,6 +97,18 @@ def shared_server(tmp_path_factory):
     data = str(tmp_path_factory.mktemp("shared") / "live.sqlite3")
     add_user(data)
     srv = Server(data).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def proxied_server(tmp_path_factory):
+    """One real server for a test module that believes X-Forwarded-For from 127.0.0.1, as behind
+    nginx on the same machine: a test's people come from addresses of their own, named in that
+    header (see tests.helpers.from_address)."""
+    data = str(tmp_path_factory.mktemp("proxied") / "live.sqlite3")
+    add_user(data)
+    srv = Server(data, extra_env={"FACILITATION_TRUSTED_PROXIES": "127.0.0.1"}).start()
     yield srv
     srv.stop()
 

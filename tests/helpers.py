@@ -348,6 +348,29 @@ async def browser_socket(
         yield ws
 
 
+def from_address(server: Server, address: str, timeout: float = WAIT) -> httpx.AsyncClient:
+    """A device at another network address, as a trusted proxy in front of ``server`` names it
+    (the server must trust 127.0.0.1: see the proxied_server fixture). Addresses stay loopback."""
+    return httpx.AsyncClient(
+        base_url=server.url, timeout=timeout, headers={"X-Forwarded-For": address}
+    )
+
+
+@asynccontextmanager
+async def socket_from(server: Server, path: str, client: httpx.AsyncClient):
+    """A websocket opened as a browser tab of ``client`` would, from the client's address."""
+    headers = {
+        "Origin": server.url,
+        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()),
+        **({"X-Forwarded-For": client.headers["x-forwarded-for"]}
+           if "x-forwarded-for" in client.headers else {}),
+    }  # fmt: skip
+    async with websockets.connect(
+        server.ws_url + path, additional_headers=headers, open_timeout=WAIT
+    ) as ws:
+        yield ws
+
+
 def quick_hash(password: str = PASSWORD) -> str:
     """An argon2 hash with small costs: the app verifies it with the costs it names, so a test
     account signs in quickly while the sign-in code stays the real one."""

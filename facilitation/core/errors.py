@@ -33,6 +33,8 @@ NOT_FOUND = {
     "picture": N_(
         "We could not find that picture. It may have been changed; please reload the page."
     ),
+    "participant": N_("We could not find that participant. They may have been erased."),
+    "volunteer": N_("We could not find that volunteer. They may have been erased."),
     "profile question": N_(
         "We could not find that question. It may have been removed; please reload the page."
     ),

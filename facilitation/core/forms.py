@@ -23,6 +23,10 @@ def clean_text(value: Any, *, field: str, limit: int, required: bool = True) -> 
         value = ""
     if not isinstance(value, str):
         raise BadRequest("“{field}” must be text.", field=field)
+    if not encodable(value):
+        raise BadRequest(
+            "“{field}” has characters that could not be read. Please type it again.", field=field
+        )
     text = " ".join(value.split()) if limit <= TITLE_MAX else value.strip()
     if required and not text:
         raise BadRequest("Please fill in “{field}”.", field=field)
@@ -33,6 +37,16 @@ def clean_text(value: Any, *, field: str, limit: int, required: bool = True) -> 
     return text
 
 
+def encodable(text: str) -> bool:
+    """Whether text can be stored and sent: a JSON escape can carry a lone surrogate, which
+    neither SQLite nor a websocket frame can encode as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_id(value: Any, what: str) -> int:
     """A record id from a path or a form; NotFound names ``what`` when it cannot be one."""
     # Bounded like the text form: SQLite cannot even look up an integer beyond 64 bits.
@@ -41,6 +55,14 @@ def read_id(value: Any, what: str) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12:
         return int(value)
     raise NotFound(what)
+
+
+def maybe_id(value: Any) -> int | None:
+    """An id from a query string when it reads as one, else None (a filter left unset)."""
+    try:
+        return read_id(value, "page")
+    except NotFound:
+        return None
 
 
 def read_whole(value: Any, field: str, low: int, high: int) -> int:

@@ -21,14 +21,31 @@ class TokenBucket:
 
     def allow(self, now: float) -> bool:
         """Take one token if there is one."""
-        if self.tokens < 0:
-            self.tokens, self.stamp = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        self._refill(now)
         if self.tokens >= 1:
             self.tokens -= 1
             return True
         return False
+
+    def refund(self) -> None:
+        """Give back a token taken for something that turned out not to count."""
+        self.tokens = min(self.burst, self.tokens + 1)
+
+    def empty(self, now: float) -> bool:
+        """Whether the next event would be refused."""
+        self._refill(now)
+        return self.tokens < 1
+
+    def full(self, now: float) -> bool:
+        """Whether nothing has been taken lately (the burst is all there again)."""
+        self._refill(now)
+        return self.tokens >= self.burst
+
+    def _refill(self, now: float) -> None:
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
 
 
 class Buckets:
@@ -41,6 +58,7 @@ class Buckets:
         self._buckets: OrderedDict[Hashable, TokenBucket] = OrderedDict()
 
     def allow(self, key: Hashable, now: float) -> bool:
+        """Take one of this key's tokens if it has one."""
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
@@ -48,6 +66,10 @@ class Buckets:
                 self._buckets.popitem(last=False)
         self._buckets.move_to_end(key)
         return bucket.allow(now)
+
+    def get(self, key: Hashable) -> TokenBucket | None:
+        """This key's bucket, if it has one (a key never seen has a full bucket)."""
+        return self._buckets.get(key)
 
 
 @dataclass
@@ -92,24 +114,54 @@ class FailureLimit:
 
 
 @dataclass
-class Guard:
-    """Several failure limits checked together: the longest wait wins."""
+class Backoff:
+    """Exponential delays after failures: ``free`` failures cost nothing, then each one doubles
+    the wait before the next try, from ``base`` seconds up to ``cap``; a key is forgotten once
+    ``forget_after`` seconds pass without a failure. Remembers ``max_keys`` keys."""
 
-    limits: tuple[tuple[FailureLimit, str], ...]
+    free: int
+    base: float
+    cap: float
+    forget_after: float
+    max_keys: int = 10_000
+    _seen: OrderedDict[Hashable, tuple[int, float]] = field(default_factory=OrderedDict)
 
-    def retry_after(self, keys: dict[str, Hashable], now: float) -> float:
-        return max(
-            (limit.retry_after(keys[name], now) for limit, name in self.limits if name in keys),
-            default=0.0,
-        )
+    def failures(self, key: Hashable, now: float) -> int:
+        count, last = self._seen.get(key, (0, 0.0))
+        if count and now - last >= self.forget_after:
+            del self._seen[key]
+            return 0
+        return count
 
-    def fail(self, keys: dict[str, Hashable], now: float) -> None:
-        for limit, name in self.limits:
-            if name in keys:
-                limit.fail(keys[name], now)
+    def delay(self, count: int) -> float:
+        """The wait that ``count`` failures earn."""
+        if count <= self.free:
+            return 0.0
+        return min(self.cap, self.base * 2.0 ** min(count - self.free - 1, 60))
 
-    def forget(self, keys: dict[str, Hashable]) -> None:
-        """Clear the named keys after a success."""
-        for limit, name in self.limits:
-            if name in keys:
-                limit.forget(keys[name])
+    def retry_after(self, key: Hashable, now: float) -> float:
+        """Seconds until this key may try again; 0 if it may try now."""
+        count = self.failures(key, now)
+        if count <= self.free:
+            return 0.0
+        _count, last = self._seen[key]
+        return max(0.0, last + self.delay(count) - now)
+
+    def fail(self, key: Hashable, now: float) -> None:
+        """Count a failure for this key."""
+        self._seen[key] = (self.failures(key, now) + 1, now)
+        self._seen.move_to_end(key)
+        while len(self._seen) > self.max_keys:
+            self._seen.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        """Clear a key after a success."""
+        self._seen.pop(key, None)
+
+    def undo(self, key: Hashable) -> None:
+        """Take back one failure counted in advance for a try that succeeded."""
+        count, last = self._seen.get(key, (0, 0.0))
+        if count > 1:
+            self._seen[key] = (count - 1, last)
+        else:
+            self._seen.pop(key, None)

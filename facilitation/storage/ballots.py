@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from facilitation.core.errors import NotFound, RoundNotOpen
 from facilitation.core.models import SOURCES, Ballot, Turnout
@@ -37,6 +38,16 @@ async def round_ballots_in(db: Reader, round_id: int) -> list[Ballot]:
         "SELECT * FROM ballots WHERE round_id = ? ORDER BY participant_id", (round_id,)
     )
     return [ballot_from_row(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A ballot or idea already stored under its client id: its round, the workshop revision it
+    made, and the idea it was (None for a ballot)."""
+
+    round_id: int
+    revision: int
+    idea_id: int | None
 
 
 class Ballots:
@@ -79,6 +90,16 @@ class Ballots:
                 (ballot.participant_id, client_id, ballot.round_id, revision, now),
             )
             return revision, False
+
+    async def submission(self, participant_id: int, client_id: str) -> Submission | None:
+        """What a participant's submission with this client id stored, if it was stored."""
+        row = await self._db.one(
+            "SELECT s.round_id, s.revision, i.id AS idea_id FROM submissions s LEFT JOIN ideas i"
+            " ON i.participant_id = s.participant_id AND i.client_id = s.client_id"
+            " WHERE s.participant_id = ? AND s.client_id = ?",
+            (participant_id, client_id),
+        )
+        return Submission(row["round_id"], row["revision"], row["idea_id"]) if row else None
 
     async def ballot(self, round_id: int, participant_id: int) -> Ballot | None:
         """A participant's last committed ballot in a round."""

@@ -446,6 +446,29 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "0012_erasures",
+        """
+        -- Who was erased is not kept: only that someone was, where, when, by whom, and how
+        -- many of each kind of record went. workshop_id and pool_id are plain numbers, so that
+        -- deleting a pool later keeps the record that its people were erased.
+        CREATE TABLE erasures (
+            id INTEGER PRIMARY KEY,
+            subject TEXT NOT NULL CHECK (subject IN ('participant', 'volunteer', 'contacts')),
+            workshop_id INTEGER,
+            pool_id INTEGER,
+            erased_by TEXT NOT NULL,
+            erased_at REAL NOT NULL,
+            counts TEXT NOT NULL
+        );
+        CREATE INDEX erasures_workshop ON erasures(workshop_id);
+        CREATE INDEX erasures_pool ON erasures(pool_id);
+        -- An erased participant is a nameless stand-in holding their anonymous ballots; an
+        -- erased volunteer keeps their number in the pool, so recorded draws still read right.
+        ALTER TABLE participants ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE volunteers ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    (
         "0014_pictures_and_door_tablets",
         """
         -- An option's picture: the version (a digest of the stored image) on the option, so that

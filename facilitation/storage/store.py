@@ -9,6 +9,7 @@ from __future__ import annotations
 from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
 from facilitation.storage.disclosures import Disclosures
+from facilitation.storage.erasures import Erasures
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
 from facilitation.storage.kiosks import Kiosks
@@ -46,6 +47,7 @@ class Store:
         self.pact = Pact(self._db)
         self.kiosks = Kiosks(self._db)
         self.disclosures = Disclosures(self._db)
+        self.erasures = Erasures(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""

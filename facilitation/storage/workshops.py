@@ -12,7 +12,9 @@ from facilitation.storage.db import Database, IntegrityError, Row, Tx
 
 # Join codes avoid characters people confuse when reading them off a screen: 0/O, 1/I/L, 5/S, 2/Z.
 CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
-CODE_LENGTH = 6
+# 27^8, about 2.8 x 10^11 codes: guessing stays hopeless at any pace the server can answer (see
+# the README's "Refusing hostile clients"). Workshops made with six characters keep their codes.
+CODE_LENGTH = 8
 
 
 def workshop_from_row(row: Row) -> Workshop:
@@ -149,7 +151,7 @@ class Workshops:
         async with self._db.transaction() as tx:
             row = await tx.one(
                 "SELECT * FROM participants WHERE workshop_id = ? AND paper = 1"
-                " AND display_name = ?",
+                " AND display_name = ? AND erased = 0",
                 (workshop_id, label),
             )
             if row is None:
@@ -166,7 +168,8 @@ class Workshops:
     async def paper_labels(self, workshop_id: int) -> list[str]:
         """Labels of the paper ballots entered so far, in the order first entered."""
         rows = await self._db.all(
-            "SELECT display_name FROM participants WHERE workshop_id = ? AND paper = 1 ORDER BY id",
+            "SELECT display_name FROM participants WHERE workshop_id = ? AND paper = 1"
+            " AND erased = 0 ORDER BY id",
             (workshop_id,),
         )
         return [r[0] for r in rows]

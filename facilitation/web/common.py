@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from starlette.convertors import IntegerConvertor
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -20,6 +21,13 @@ from facilitation.programme.labels import LABELS
 from facilitation.web.render import Renderer
 
 MAX_FIELDS = 200
+
+
+class RecordId(IntegerConvertor):
+    """A record id in a path, at most 12 digits as read_id allows: a longer number is a plain 404,
+    never an integer SQLite cannot hold or one int() refuses (past 4,300 digits)."""
+
+    regex = "[0-9]{1,12}"
 
 
 def csrf_token(conn: HTTPConnection) -> str:
@@ -94,6 +102,17 @@ async def read_upload_form(request: Request, field: str = "file") -> tuple[bytes
         return await upload.read(), texts
     finally:
         await form.close()
+
+
+def client_gone(request: Request) -> Callable[[], Awaitable[object]]:
+    """Something to await that returns once the client has closed its connection (read after the
+    request's body: a page that makes a caller wait lets a departed one leave the line)."""
+
+    async def gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    return gone
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from facilitation.core.errors import NOT_FOUND, FacilitationError, TooLarge
 from facilitation.core.i18n import N_
+from facilitation.web.middleware import security_headers
 from facilitation.web.render import render_error
 
 
@@ -23,4 +24,10 @@ async def error_response(request: Request, exc: Exception) -> Response:
         }
         message = messages.get(exc.status_code, N_("Something went wrong with that request."))
         return render_error(request, exc.status_code, message, {})
-    return render_error(request, 500, N_("Something went wrong on our side. Please try again."), {})
+    response = render_error(
+        request, 500, N_("Something went wrong on our side. Please try again."), {}
+    )
+    # A failure is answered outside the middleware that adds these to every other response.
+    for name, value in security_headers(request.scope).items():
+        response.headers.setdefault(name, value)
+    return response

@@ -12,31 +12,28 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 from starlette.datastructures import State
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from facilitation.accounts.roles import Power
 from facilitation.core.errors import FacilitationError
-from facilitation.core.hub import Hub, Overflowed, Subscription
+from facilitation.core.hub import Hub
 from facilitation.core.i18n import N_, _, activate, negotiate
 from facilitation.core.limits import TokenBucket
 from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
 from facilitation.web.auth import socket_workshop
+from facilitation.web.sockets import CLOSE_POLICY, Socket, refuse, run_socket, same_origin
 from facilitation.workshop import screens
-from facilitation.workshop.ballots import Ack, Ballots, who
+from facilitation.workshop.ballots import Ack, Ballots, places_of
 from facilitation.workshop.channels import StageChange, phones_channel
 
 log = logging.getLogger(__name__)
-
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_AGAIN = 1013
-CLOSE_POLICY = 1008
 
 
 def board_channel(workshop_id: int) -> tuple[str, int]:
@@ -146,102 +143,6 @@ def desk_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
     )
 
 
-def same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """True if the handshake's Origin is this server (its scheme and Host header, as a trusted
-    proxy forwards them) or its public URL."""
-    origin = websocket.headers.get("origin")
-    if not origin:
-        return False
-    host = websocket.headers.get("host", "")
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    allowed = {f"{scheme}://{host}"}
-    if public_url:
-        allowed.add(public_url.rstrip("/"))
-    return origin.rstrip("/") in allowed
-
-
-class Socket:
-    """One accepted websocket: serialised sends, and a pump from a hub subscription."""
-
-    def __init__(self, websocket: WebSocket, max_bytes: int) -> None:
-        self.ws = websocket
-        self.max_bytes = max_bytes
-        self._send_lock = asyncio.Lock()
-
-    async def send(self, text: str) -> None:
-        async with self._send_lock:
-            await self.ws.send_text(text)
-
-    async def pump(
-        self, sub: Subscription, to_text: Callable[[Any], Awaitable[str | None]]
-    ) -> None:
-        """Forward hub messages to the socket until the subscriber overflows."""
-        try:
-            while True:
-                message = await sub.get()
-                text = await to_text(message)
-                if text is not None:
-                    await self.send(text)
-        except Overflowed:
-            with suppress(Exception):
-                await self.ws.close(CLOSE_TRY_AGAIN)
-
-    async def receive(self) -> str | None:
-        """The next text message; None once the peer has gone or sent something too large."""
-        try:
-            message = await self.ws.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return None
-        if message["type"] == "websocket.disconnect":
-            return None
-        text = message.get("text")
-        if text is None:
-            data = message.get("bytes") or b""
-            text = data.decode("utf-8", "replace")
-        if len(text.encode("utf-8")) > self.max_bytes:
-            with suppress(Exception):
-                await self.ws.close(CLOSE_TOO_BIG)
-            return None
-        return text
-
-
-async def run_socket(
-    websocket: WebSocket,
-    channel: Any,
-    first: Callable[[], Awaitable[str]],
-    to_text: Callable[[Any], Awaitable[str | None]],
-    on_message: Callable[[Socket, str], Awaitable[None]] | None = None,
-) -> None:
-    """Accept, send the full current state, then pump pushes and handle messages until closed."""
-    state = websocket.app.state
-    sock = Socket(websocket, state.settings.ws_max_bytes)
-    await websocket.accept()
-    # A channel is named for its audience first: phones, board or console.
-    with state.metrics.connected(channel[0]):
-        async with state.hub.subscribe(channel) as sub:
-            pump = asyncio.create_task(sock.pump(sub, to_text))
-            try:
-                await sock.send(await first())
-                while not pump.done():
-                    text = await sock.receive()
-                    if text is None:
-                        break
-                    if on_message is None:
-                        continue
-                    await on_message(sock, text)
-            except WebSocketDisconnect:
-                pass  # the peer left while being answered (a phone closed or lost its network)
-            finally:
-                pump.cancel()
-                with suppress(asyncio.CancelledError, Exception):
-                    await pump
-
-
-async def refuse(websocket: WebSocket, code: int = CLOSE_POLICY) -> None:
-    """Refuse a handshake: closing before accept makes the server answer HTTP 403."""
-    await websocket.close(code)
-
-
 async def board_socket(websocket: WebSocket) -> None:
     """The projected board: receives a fresh board fragment after every change, coalesced."""
     state = websocket.app.state
@@ -314,18 +215,16 @@ async def phone_socket(websocket: WebSocket) -> None:
         return await refuse(websocket)
     ballots: Ballots = state.ballots
     rounds = state.rounds
-    try:
-        workshop = await ballots.find_by_code(websocket.path_params["code"], who(websocket))
-    except FacilitationError:
+    # Only a device that has joined opens a phone socket: the same refusal for a code that does
+    # not exist as for one it has no place in, so a socket is no way to guess.
+    member = await ballots.member(websocket.path_params["code"], places_of(websocket))
+    if member is None:
         return await refuse(websocket)
-    token = (
-        websocket.scope.get("session", {}).get("p", {}).get(str(workshop.id)) if workshop else None
-    )
-    participant = await state.store.workshops.participant_by_token(token) if token else None
-    if workshop is None or participant is None or participant.workshop_id != workshop.id:
-        return await refuse(websocket)
+    workshop, participant = member
     activate(negotiate(websocket.headers.get("accept-language")))
     csrf = websocket.scope.get("csrf_token", "")
+    client = websocket.scope.get("client")
+    address = client[0] if client else "-"
 
     async def stage(message: object = None) -> str:
         if not isinstance(message, StageChange):
@@ -358,11 +257,16 @@ async def phone_socket(websocket: WebSocket) -> None:
             # A flood: drop the message; say so at most once a second; hang up on a script.
             excess["count"] += 1
             if excess["count"] > FLOOD_LIMIT:
-                await sock.ws.close(CLOSE_POLICY)
+                log.warning(
+                    "closed a phone socket from %s: %d messages came too fast",
+                    address,
+                    excess["count"],
+                )
+                await sock.close(CLOSE_POLICY)
                 return
             if now - excess["told"] >= 1.0:
                 excess["told"] = now
-                await sock.send(status_html(state.renderer, None, error=_(TOO_FAST)))
+                await sock.send(status_html(state.renderer, None, error=_(UNREAD)))
             return
         round_id = None
         try:
@@ -389,21 +293,33 @@ async def phone_socket(websocket: WebSocket) -> None:
                 )
             )
             return
+        except Exception:
+            # Not the phone's fault: say so, keep the socket, and leave the operator a trace.
+            log.exception("a ballot from %s could not be handled", address)
+            await sock.send(status_html(state.renderer, round_id, error=_(FAILED)))
+            return
         await sock.send(await ack_html(state, participant, ack))
         state.metrics.ack_sent("socket", time.monotonic() - now)
 
-    await run_socket(websocket, phones_channel(workshop.id), stage, stage, on_message)
+    await run_socket(
+        websocket, phones_channel(workshop.id), stage, stage, on_message, participant.id
+    )
 
 
 MESSAGES_PER_SECOND = 3.0
 MESSAGE_BURST = 10
 FLOOD_LIMIT = 300  # dropped messages on one socket before it is closed
-TOO_FAST = N_(
-    "You are sending very fast, so this was not saved. Your last saved ballot still counts; "
-    "please wait a moment and send again."
+# Said of messages dropped unread, without naming one: any of them may be a ballot sent again
+# that was saved already (and the phone, hearing nothing about it, sends it again itself).
+UNREAD = N_(
+    "Your phone is sending very fast, so some messages were not read. Your last saved ballot "
+    "still counts; please wait a moment."
 )
 BAD_MESSAGE = N_(
     "That message could not be understood, so nothing was changed. Please reload the page."
+)
+FAILED = N_(
+    "Something went wrong on our side, so this was not saved. Please send it again in a moment."
 )
 
 

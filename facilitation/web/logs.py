@@ -3,6 +3,9 @@
 The access line is written when the response is done, with its duration. It never holds cookies
 or query strings, and join codes that were refused (someone guessing) are neither written out nor
 allowed to flood the log: a few are logged, then one line a minute says how many were left out.
+Nothing else floods it either: past a few hundred requests a second the access lines are
+counted instead, and any other message repeated over and over (a connection refused, a resource
+run out) is written a few times, then once a minute with how many were left out.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from facilitation.core.limits import TokenBucket
+from facilitation.core.limits import Buckets, TokenBucket
 
 access_log = logging.getLogger("facilitation.access")
 
@@ -44,7 +47,10 @@ def config(level: str = "INFO") -> dict[str, Any]:
                 "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
             }
         },
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "iso"}},
+        "filters": {"quiet": {"()": Quiet}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "iso", "filters": ["quiet"]}
+        },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             # uvicorn's own handlers would print lines without a time: everything goes to ours.
@@ -53,9 +59,36 @@ def config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
+class Quiet(logging.Filter):
+    """Lets each message (by logger, level and text before its arguments) through a few times,
+    then once a minute, saying how many like it were left out. The access log limits itself."""
+
+    def __init__(
+        self, burst: int = 5, per: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.allowed = Buckets(rate=1 / per, burst=burst, max_keys=1000)
+        self.left_out: dict[tuple[str, int, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == access_log.name:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        if not self.allowed.allow(key, self.clock()):
+            if key in self.left_out or len(self.left_out) < 1000:
+                self.left_out[key] = self.left_out.get(key, 0) + 1
+            return False
+        left = self.left_out.pop(key, 0)
+        if left:
+            record.msg = f"{record.msg} ({left} more like this not logged)"
+        return True
+
+
 # The first path segment after /w/ is a join code.
 JOIN_PATH = re.compile(r"^/w/[^/]+")
 REFUSED = (403, 404, 429)
+LINES_PER_SECOND, LINES_BURST = 200.0, 2000
 
 
 class AccessLog:
@@ -74,6 +107,9 @@ class AccessLog:
         # Refused join codes: ten at once, then one a minute.
         self.refusals = TokenBucket(rate=1 / 60, burst=10)
         self.unlogged = 0
+        # Every line: a busy room's requests pass; a flood is counted, not written.
+        self.lines = TokenBucket(rate=LINES_PER_SECOND, burst=LINES_BURST)
+        self.skipped = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -106,6 +142,12 @@ class AccessLog:
             if self.unlogged:
                 note = f" ({self.unlogged} more refused join codes not logged)"
                 self.unlogged = 0
+        if not self.lines.allow(self.clock()):
+            self.skipped += 1
+            return
+        if self.skipped:
+            note += f" ({self.skipped} more requests not logged)"
+            self.skipped = 0
         client = scope.get("client")
         address = client[0] if client else "-"
         self.logger.info(

@@ -58,6 +58,21 @@ class Metrics:
             "Screens and phones dropped because they fell too far behind the live updates.",
             registry=registry,
         )
+        self.wrong_codes = Counter(
+            "facilitation_join_codes_wrong",
+            "Join codes typed or asked for that no workshop has.",
+            registry=registry,
+        )
+        self.paced = Counter(
+            "facilitation_join_lookups_paced",
+            "Lookups of a join code that waited their turn, coming from an address that guesses.",
+            registry=registry,
+        )
+        self.sockets_refused = Counter(
+            "facilitation_sockets_refused",
+            "Live sockets refused because their address already held its cap of open ones.",
+            registry=registry,
+        )
         self.rounds_open = Gauge(
             "facilitation_rounds_open", "Rounds open for voting.", registry=registry
         )
@@ -81,6 +96,18 @@ class Metrics:
     def ack_sent(self, via: str, seconds: float) -> None:
         """An acknowledgement went out this long after its ballot arrived."""
         self.ack_latency.labels(via).observe(seconds)
+
+    def wrong_code(self) -> None:
+        """Someone asked for a join code that no workshop has."""
+        self.wrong_codes.inc()
+
+    def paced_lookup(self) -> None:
+        """A join code lookup waited its turn behind a guessing address."""
+        self.paced.inc()
+
+    def socket_refused(self) -> None:
+        """A live socket was refused: its address held its cap of open ones."""
+        self.sockets_refused.inc()
 
     def dropped_slow_client(self) -> None:
         """A subscriber fell behind by a whole queue and is being dropped."""

@@ -1,12 +1,15 @@
 """Middleware: the session cookie (its secret read from the database at start), who is asking,
-and which proxies are believed about the client's address and scheme."""
+which proxies are believed about the client's address and scheme, and the security headers."""
 
 from __future__ import annotations
 
+import re
+
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from facilitation.core.i18n import activate, negotiate
@@ -80,3 +83,65 @@ def proxy_headers(trusted: str) -> list[Middleware]:
     if not trusted.strip():
         return []
     return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
+
+
+# A programme's public page ("you said, we did") is made to be shown anywhere, a landlord's or a
+# residents' association's own website included; nothing else may be put in a frame.
+EMBEDDABLE = re.compile(r"^/p/[^/]+$")
+# A Host header that could only be a name or an address (and port), fit to go in the policy.
+PLAIN_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def content_security_policy(scope: Scope) -> str:
+    """Scripts and stylesheets from this server only, never inline; style attributes (the bars'
+    widths) are allowed, <style> elements are not. The live sockets go to this same host."""
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    secure = scope.get("scheme") in ("https", "wss")
+    sockets = f" {'wss' if secure else 'ws'}://{host}" if PLAIN_HOST.match(host) else ""
+    ancestors = "*" if EMBEDDABLE.match(scope["path"]) else "'none'"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "style-src-attr 'unsafe-inline'; img-src 'self'; font-src 'self'; "
+        f"connect-src 'self'{sockets}; object-src 'none'; base-uri 'none'; "
+        f"form-action 'self'; frame-ancestors {ancestors}"
+    )
+
+
+def security_headers(scope: Scope) -> dict[str, str]:
+    """The headers every response carries (a response's own Cache-Control is kept)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(scope),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if not EMBEDDABLE.match(scope["path"]):
+        headers["X-Frame-Options"] = "DENY"
+    if scope.get("scheme") == "https":
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    if not scope["path"].startswith("/static/"):
+        # Pages hold names, tokens and results; downloads hold everything: never kept on disk
+        # by a browser or a proxy. The static files have their own, long caching.
+        headers["Cache-Control"] = "no-store"
+    return headers
+
+
+class SecurityHeaders:
+    """Adds security_headers() to every HTTP response, keeping any a view set itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = security_headers(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

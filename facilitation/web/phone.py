@@ -8,7 +8,7 @@ from facilitation.core.errors import NotFound
 from facilitation.core.models import Participant, Workshop
 from facilitation.people.profiles import Profiles
 from facilitation.people.rules import ProfileQuestion, Respondent
-from facilitation.workshop.ballots import who
+from facilitation.workshop.ballots import places_of
 
 # The session key holding this device's respondent token per programme: {programme id: token}.
 RESPONDENTS = "r"
@@ -62,19 +62,12 @@ async def after_join(request: Request, workshop: Workshop, participant: Particip
 
 
 async def place_of(request: Request) -> tuple[Workshop, Participant]:
-    """The workshop in the path and this device's place in it."""
-    workshop = await request.app.state.ballots.find_by_code(
-        request.path_params["code"], who(request)
-    )
-    places = request.session.get("p")
-    token = places.get(str(workshop.id)) if isinstance(places, dict) else None
-    participant = (
-        await request.app.state.store.workshops.participant_by_token(token)
-        if isinstance(token, str)
-        else None
-    )
-    if participant is None or participant.workshop_id != workshop.id:
+    """The workshop in the path and this device's place in it; anyone who has not joined is told
+    to, whether or not the code exists."""
+    member = await request.app.state.ballots.member(request.path_params["code"], places_of(request))
+    if member is None:
         raise NotFound("place in this workshop")
+    workshop, participant = member
     return workshop, participant
 
 

@@ -4,7 +4,7 @@ phone or copied from paper. A ballot is acknowledged only after it has committed
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -13,10 +13,11 @@ from facilitation.core.errors import Conflict, Forbidden, NotFound, RoundNotOpen
 from facilitation.core.forms import NAME_MAX, clean_text, normalise_code, read_client_id
 from facilitation.core.hub import Hub
 from facilitation.core.i18n import _
-from facilitation.core.limits import Buckets, FailureLimit, Guard
+from facilitation.core.limits import Buckets
 from facilitation.core.models import Ballot, Idea, Participant, Round, RoundStatus, Workshop
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
+from facilitation.workshop.guessing import Caller, CodeGuard
 from facilitation.workshop.rounds import round_in
 
 
@@ -54,44 +55,63 @@ class Ballots:
         hub: Hub,
         changed: Callable[[int], None],
         on_ack: Callable[[], None] = lambda: None,
+        code_guard: CodeGuard | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
         self.changed = changed
         self.on_ack = on_ack  # counts each acknowledgement, for the operator's figures
-        # Guessing join codes: a device may get a few wrong, a whole venue's address many more,
-        # so a room sharing one Wi-Fi is not blocked by one person's typos.
-        self.code_guard = Guard(((FailureLimit(8, 600), "device"), (FailureLimit(60, 600), "ip")))
+        self.code_guard = code_guard or CodeGuard()
         # A person changes their mind every few seconds at most; a script flooding ballots is
         # slowed to this pace whether it uses one socket, many, or plain HTTP.
         self.ballot_pace = Buckets(rate=1.0, burst=5)
 
-    async def join(
-        self, code: Any, display_name: Any, who: Mapping[str, str]
-    ) -> tuple[Workshop, Participant]:
-        workshop = await self.find_by_code(code, who)
+    async def join(self, workshop: Workshop, display_name: Any) -> Participant:
+        """Give a new place in a workshop found by its code (find_by_code)."""
         name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
         participant = await self.store.workshops.join(workshop.id, name)
         announce(self.hub, self.changed, workshop.id)
+        return participant
+
+    async def member(self, code: Any, places: Any) -> tuple[Workshop, Participant] | None:
+        """The workshop with this code and the caller's place in it, when ``places`` (a device's
+        {workshop id: token}) holds one. Someone who has joined is never asked to guess again."""
+        if not isinstance(places, Mapping) or not places:
+            return None
+        normalised = normalise_code(code)
+        workshop = await self.store.workshops.workshop_by_code(normalised) if normalised else None
+        token = places.get(str(workshop.id)) if workshop else None
+        if workshop is None or not isinstance(token, str):
+            return None
+        participant = await self.store.workshops.participant_by_token(token)
+        if participant is None or participant.workshop_id != workshop.id:
+            return None
         return workshop, participant
 
-    async def find_by_code(self, code: Any, who: Mapping[str, str]) -> Workshop:
-        """The workshop with this join code. ``who`` names the device and address asking: too
-        many wrong codes from either and every lookup is refused for a while, right or wrong."""
-        now = time.monotonic()
-        wait = self.code_guard.retry_after(dict(who), now)
+    async def find_by_code(self, code: Any, caller: Caller) -> Workshop:
+        """The workshop with this join code, for a device that has not joined it. A device with
+        too many wrong codes is refused for a while; a guessing address takes its turn."""
+        guard = self.code_guard
+        wait = guard.device_wait(caller)
         if wait:
             raise TooManyRequests(
                 wait,
                 "Too many wrong codes from this device. Please check the code on the screen "
                 "and try again in {seconds} seconds.",
             )
-        normalised = normalise_code(code)
-        workshop = await self.store.workshops.workshop_by_code(normalised) if normalised else None
-        if workshop is None:
-            self.code_guard.fail(dict(who), now)
+        charged = guard.charge(caller)
+        try:
+            if (not charged or guard.server_wide(caller)) and not await guard.take_turn(caller):
+                raise TooManyRequests(1)  # the caller has gone: nobody reads this
+            normalised = normalise_code(code)
+            found = await self.store.workshops.workshop_by_code(normalised) if normalised else None
+        except BaseException:
+            guard.settle(caller, charged, wrong=False)
+            raise
+        guard.settle(caller, charged, wrong=found is None)
+        if found is None:
             raise NotFound("workshop with that code")
-        return workshop
+        return found
 
     async def cast_ballot(
         self, participant: Participant, workshop: Workshop, fields: Mapping[str, Any]
@@ -99,13 +119,19 @@ class Ballots:
         """Validate and store a ballot (or an idea); the Ack comes only after it has committed."""
         if participant.workshop_id != workshop.id:
             raise Forbidden("You joined a different workshop. Please scan this one's code.")
+        client_id = read_client_id(fields.get("client_id"))
+        # A resend of what is already stored is acknowledged as saved, however fast it comes
+        # and whatever has changed since: it was saved.
+        saved = await self._saved(participant, client_id)
+        if saved is not None:
+            self.on_ack()
+            return saved
         if not self.ballot_pace.allow(participant.id, time.monotonic()):
             raise TooManyRequests(
                 2,
                 "You are sending very fast, so this was not saved. Your last saved ballot still "
                 "counts; please wait a moment and send again.",
             )
-        client_id = read_client_id(fields.get("client_id"))
         rnd = await round_in(self.store, workshop.id, fields.get("round_id"))
         if rnd.status is RoundStatus.DRAFT:
             raise RoundNotOpen()
@@ -115,6 +141,19 @@ class Ballots:
         ack = await self._store(rnd, participant, entry, client_id)
         self.on_ack()
         return ack
+
+    async def _saved(self, participant: Participant, client_id: str) -> Ack | None:
+        """The acknowledgement again for a submission already stored under this client id."""
+        found = await self.store.ballots.submission(participant.id, client_id)
+        if found is None:
+            return None
+        if found.idea_id is not None:
+            idea = await self.store.ideas.idea(found.idea_id)
+            return Ack(None, found.revision, client_id, True, idea=idea)
+        ballot = await self.store.ballots.ballot(found.round_id, participant.id)
+        if ballot is None:
+            return None
+        return Ack(ballot, found.revision, client_id, True)
 
     async def _store(
         self, rnd: Round, participant: Participant, entry: dict[str, Any], client_id: str
@@ -167,15 +206,23 @@ class Asker(Protocol):
     def scope(self) -> Mapping[str, Any]: ...
 
 
-def who(conn: Asker) -> dict[str, str]:
-    """The device (its session's CSRF token) and the address asking, for limits on guessing.
+def who(conn: Asker, gone: Callable[[], Awaitable[object]] | None = None) -> Caller:
+    """The device (its session's CSRF token) and the address asking, for limits on guessing;
+    ``gone`` waits until the connection closes.
 
-    ``conn`` is a Starlette request or websocket; only its scope and client are read (the client
-    a trusted proxy forwards, when there is one: see trusted_proxies).
+    ``conn`` is a Starlette request or websocket; only its scope is read (the client a trusted
+    proxy forwards, when there is one: see trusted_proxies).
     """
     session = conn.scope.get("session") or {}
     client = conn.scope.get("client")
-    return {
-        "device": conn.scope.get("csrf_token") or session.get("csrf", "") or "none",
-        "ip": client[0] if client else "unknown",
-    }
+    return Caller(
+        device=conn.scope.get("csrf_token") or session.get("csrf", "") or "none",
+        address=client[0] if client else "unknown",
+        gone=gone,
+    )
+
+
+def places_of(conn: Asker) -> Mapping[str, Any]:
+    """The places this device holds in workshops: {workshop id: participant token}."""
+    places = (conn.scope.get("session") or {}).get("p")
+    return places if isinstance(places, Mapping) else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facilitation.core.limits import Buckets, FailureLimit, Guard, TokenBucket
+from facilitation.core.limits import Backoff, Buckets, FailureLimit, TokenBucket
 
 
 def test_a_bucket_allows_its_burst_then_its_rate():
@@ -57,12 +57,37 @@ def test_failure_limit_forgets_after_success_and_bounds_its_memory():
     assert len(limit._seen) == 2
 
 
-def test_a_guard_waits_for_the_strictest_of_its_limits():
-    device, address = FailureLimit(2, 100), FailureLimit(5, 100)
-    guard = Guard(((device, "device"), (address, "ip")))
-    for t in range(2):
-        guard.fail({"device": "d1", "ip": "wifi"}, t)
-    assert guard.retry_after({"device": "d1", "ip": "wifi"}, 2) == pytest.approx(98)
-    assert guard.retry_after({"device": "d2", "ip": "wifi"}, 2) == 0
-    guard.forget({"device": "d1"})
-    assert guard.retry_after({"device": "d1", "ip": "wifi"}, 2) == 0
+@pytest.mark.parametrize(
+    ("failures", "wait"), [(0, 0.0), (3, 0.0), (4, 1.0), (5, 2.0), (7, 8.0), (20, 30.0)]
+)
+def test_a_backoff_is_free_for_a_few_failures_then_doubles_up_to_its_cap(failures, wait):
+    backoff = Backoff(free=3, base=1.0, cap=30.0, forget_after=3600)
+    for _ in range(failures):
+        backoff.fail("pair", 100.0)
+    assert backoff.retry_after("pair", 100.0) == wait
+    assert backoff.retry_after("pair", 100.0 + wait) == 0
+
+
+def test_a_backoff_forgets_after_a_quiet_spell_or_a_success_and_bounds_its_memory():
+    backoff = Backoff(free=0, base=1.0, cap=30.0, forget_after=60, max_keys=2)
+    backoff.fail("a", 0.0)
+    backoff.fail("a", 0.0)
+    assert backoff.failures("a", 59.0) == 2
+    assert backoff.failures("a", 60.0) == 0
+    backoff.fail("b", 0.0)
+    backoff.forget("b")
+    assert backoff.retry_after("b", 0.0) == 0
+    for key in ("p", "q", "r"):
+        backoff.fail(key, 0.0)
+    assert len(backoff._seen) == 2
+
+
+def test_a_bucket_can_be_refunded_and_told_full_or_empty():
+    bucket = TokenBucket(rate=1.0, burst=2)
+    assert bucket.full(0.0) and not bucket.empty(0.0)
+    bucket.allow(0.0)
+    bucket.allow(0.0)
+    assert bucket.empty(0.0)
+    bucket.refund()
+    assert not bucket.empty(0.0) and not bucket.full(0.0)
+    assert bucket.full(1.0)

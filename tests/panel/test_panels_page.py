@@ -53,11 +53,6 @@ def pool_csv(rows=POOL) -> bytes:
     return out.getvalue().encode()
 
 
-@pytest.fixture
-async def pool_scene(app, facilitator):
-    return await make_scene(app, facilitator)
-
-
 async def make_scene(app, facilitator):
     """A programme asking tenure and age band, with the POOL imported; returns its parts."""
     programme_id, questions = await programme_asking(facilitator, app, Tenure=TENURE, Age_band=AGE)

@@ -35,8 +35,8 @@ async def place_room(asking_room):
 
 async def seat(app, code: str, answers: dict[int, int | None]) -> None:
     """Someone joins and answers, through the use cases (quicker than a phone each)."""
-    _w, participant = await app.state.ballots.join(
-        code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
+    participant = await app.state.ballots.join(
+        await app.state.store.workshops.workshop_by_code(code), ""
     )
     respondent = await app.state.store.profiles.link_respondent(participant.id, None)
     await app.state.store.profiles.save_profile_answers(respondent.id, answers)

@@ -23,8 +23,8 @@ async def seat_and_vote(app, code, workshop, round_id, tenure, label, options) -
     """One more resident: joins, answers tenure (None: prefer not to say) and gives 3 dots to
     the first option and 2 to the second, or the reverse if an owner."""
     store = app.state.store
-    _w, participant = await app.state.ballots.join(
-        code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
+    participant = await app.state.ballots.join(
+        await app.state.store.workshops.workshop_by_code(code), ""
     )
     respondent = await store.profiles.link_respondent(participant.id, None)
     answer = choice(tenure, label) if label else None
@@ -117,8 +117,8 @@ async def test_a_round_with_fewer_than_five_voters_is_never_split(app, facilitat
     await facilitator.round_action(workshop_id, round_id, "open")
     store = app.state.store
     for _ in range(4):
-        _w, participant = await app.state.ballots.join(
-            code, "", {"device": uuid.uuid4().hex, "ip": "1"}
+        participant = await app.state.ballots.join(
+            await app.state.store.workshops.workshop_by_code(code), ""
         )
         respondent = await store.profiles.link_respondent(participant.id, None)
         await store.profiles.save_profile_answers(

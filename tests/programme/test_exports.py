@@ -200,7 +200,9 @@ async def test_the_report_lists_needs_in_order_with_a_chart_per_closed_round(
     facilitator, recorded_programme
 ):
     page = (await get(facilitator, recorded_programme, "/report")).text
-    assert "@page" in page and "size: A4" in page
+    link = re.search(r'<link rel="stylesheet" href="(/static/report\.css\?v=\w+)">', page)[1]
+    stylesheet = (await facilitator.client.get(link)).text  # a file: the CSP refuses inline
+    assert "@page" in stylesheet and "size: A4" in stylesheet
     assert page.count("<svg") == 1 and page.count("<rect") == 2
     assert str(escape(FORMULA)) in page  # escaped, never raw
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))

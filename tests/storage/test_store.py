@@ -140,6 +140,7 @@ def test_the_store_is_reached_through_its_repositories_only(path):
     repositories = {"users", "workshops", "options", "rounds", "ballots", "live", "ideas"}
     repositories |= {"plans", "profiles", "pools", "pact", "organisations", "kiosks"}
     repositories |= {"disclosures"}
+    repositories |= {"erasures"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.
@@ -191,11 +192,11 @@ async def test_a_join_code_already_taken_is_drawn_again(store, monkeypatch):
     user = await store.users.create_user("f", "hash")
     taken = await store.workshops.create_workshop("First", "", "", user.id)
     # The next draw repeats the code in use, then draws a free one.
-    draws = iter(taken.code + "ABCDEF")
+    draws = iter(taken.code + "ABCDEFGH")
     monkeypatch.setattr(workshops_storage.secrets, "choice", lambda _alphabet: next(draws))
     second = await store.workshops.create_workshop("Second", "", "", user.id)
-    assert second.code == "ABCDEF"
-    assert (await store.workshops.workshop_by_code("ABCDEF")).title == "Second"
+    assert second.code == "ABCDEFGH"
+    assert (await store.workshops.workshop_by_code("ABCDEFGH")).title == "Second"
     assert (await store.workshops.workshop_by_code(taken.code)).title == "First"
 
 

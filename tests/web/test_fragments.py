@@ -92,9 +92,7 @@ class Scene:
             )
             for t, cost in (("Benches", 3000), ("Lighting", 5000), ("Trees", 4000))
         ]
-        _w, self.participant = await self.ballots.join(
-            self.workshop.code, "Ann", {"device": "fragment-test", "ip": "127.0.0.1"}
-        )
+        self.participant = await self.ballots.join(self.workshop, "Ann")
         self.round = None
         self.ack = None
         if state == "waiting":

@@ -564,6 +564,18 @@ FORMS = [
         },
     ),
     ("delete-pool", P + "/panels/{pool_id}/delete", "facilitator", lambda ids: {"confirm": "yes"}),
+    (
+        "erase-participant",
+        W + "/people/{participant_id}/erase",
+        "facilitator",
+        lambda ids: {"confirm": "yes"},
+    ),
+    (
+        "erase-volunteer",
+        P + "/panels/{pool_id}/people/{volunteer_id}/erase",
+        "facilitator",
+        lambda ids: {"confirm": "yes"},
+    ),
     ("add-health-check", W + "/health-check", "facilitator", lambda ids: {}),
     (
         "health-statements",
@@ -748,6 +760,9 @@ async def prepare(app, client, data_path: str) -> Desk:
         "spare", "not a real hash", role=Role.FACILITATOR
     )
     ids.update(user_id=spare.id)
+    volunteers = await app.state.store.pools.volunteers(pool.id)
+    joined = await app.state.store.workshops.participants(workshop_id)
+    ids.update(volunteer_id=volunteers[0].id, participant_id=joined[0].id)
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
     return Desk(app, data_path, f, ids, other, devices)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from facilitation import create_app
-from facilitation.web.logs import AccessLog
+from facilitation.web.logs import LINES_BURST, AccessLog, Quiet
 from tests.helpers import Facilitator, Phone, Server, ServerOutput, add_user
 
 WAIT = 15.0
@@ -143,6 +143,34 @@ async def test_requests_that_are_not_refused_join_codes_are_all_logged(guessed):
     for _ in range(15):
         await client.get("/no-such-page")
     assert len(access_lines(caplog)) == 15
+
+
+async def test_a_flood_of_requests_is_counted_rather_than_written(guessed):
+    client, clock, caplog = guessed
+    for _ in range(LINES_BURST + 50):  # the same instant: past the burst, nothing is written
+        await client.get("/healthz")
+    assert len(access_lines(caplog)) == LINES_BURST
+    clock.now += 1
+    await client.get("/healthz")
+    assert access_lines(caplog)[-1].endswith("(50 more requests not logged)")
+
+
+def test_a_message_repeated_over_and_over_is_written_a_few_times_then_once_a_minute():
+    clock = Clock()
+    quiet = Quiet(burst=5, per=60.0, clock=clock)
+
+    def record(text: str) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, "x", 1, text, None, None)
+
+    passed = [quiet.filter(record("socket.accept() out of system resource")) for _ in range(500)]
+    assert passed.count(True) == 5
+    assert quiet.filter(record("something else"))  # another message has its own allowance
+    clock.now += 60
+    summary = record("socket.accept() out of system resource")
+    assert quiet.filter(summary)
+    assert summary.getMessage().endswith("(495 more like this not logged)")
+    access = logging.LogRecord("facilitation.access", logging.INFO, "x", 1, "GET /", None, None)
+    assert all(quiet.filter(access) for _ in range(100))  # the access log limits itself
 
 
 # -- the PDF report --------------------------------------------------------------------------------

@@ -10,12 +10,15 @@ import io
 import json
 import re
 
+import httpx
 import pytest
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 
+from facilitation import create_app
 from facilitation.core.models import Role
 from facilitation.people.rules import Volunteer
+from facilitation.settings import Settings
 from tests.conftest import new_client
 from tests.helpers import (
     PASSWORD,
@@ -82,13 +85,18 @@ async def setup(app, facilitator):
         "spare", "not a real hash", role=Role.FACILITATOR
     )
     kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
+    joined = await app.state.store.workshops.participants(workshop_id)
+    volunteers = await app.state.store.pools.volunteers(pool.id)
     return {
         "user_id": spare.id,
         "kiosk_id": kiosk.id,
+        "participant_id": joined[0].id,
+        "volunteer_id": volunteers[0].id,
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
         "programme_id": programme.id,
+        "slug": programme.slug,
         "need_id": need.id,
         "action_id": action.id,
         "workshop_id": workshop_id,
@@ -392,6 +400,18 @@ POSTS = [
         {"seats": "1", "seed": "4 2"},
     ),
     ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
+    (
+        "/f/workshops/{workshop_id}/people/{participant_id}/erase",
+        {},
+        "facilitator",
+        {"confirm": "yes"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/people/{volunteer_id}/erase",
+        {},
+        "facilitator",
+        {"confirm": "yes"},
+    ),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",
@@ -720,3 +740,96 @@ async def test_markup_is_escaped_in_pushed_fragments(live_room):
         update = await asyncio.wait_for(pushed(), WAIT)
     assert_escaped(update)
     assert f'data-option="{evil}" data-score="3"' in update
+
+
+# -- security headers ------------------------------------------------------------------------------
+
+
+def every_route(app) -> list[tuple[str, str]]:
+    """(method, path) for every route of the app and one file under each mount."""
+    out = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            out.extend((method, route.path) for method in sorted(route.methods - {"HEAD"}))
+        elif isinstance(route, Mount):
+            out.append(("GET", route.path + "/app.css"))
+    return out
+
+
+def assert_secure_headers(response, path: str) -> None:
+    """The headers the README promises, on one response."""
+    headers = response.headers
+    policy = dict(
+        part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'", path
+    assert policy["style-src"] == "'self'", path
+    assert policy["object-src"] == "'none'", path
+    assert policy["base-uri"] == "'none'", path
+    embeddable = re.fullmatch(r"/p/[^/]+", path) is not None
+    assert policy["frame-ancestors"] == ("*" if embeddable else "'none'"), path
+    assert headers.get("x-frame-options") == (None if embeddable else "DENY"), path
+    assert headers["x-content-type-options"] == "nosniff", path
+    assert headers["referrer-policy"] == "same-origin", path
+    if path.startswith("/static/"):
+        assert "no-store" not in headers.get("cache-control", ""), path
+    else:
+        assert headers["cache-control"] == "no-store", path
+
+
+async def test_every_route_answers_with_the_security_headers(app, setup, facilitator):
+    routes = every_route(app)
+    assert len(routes) > 75
+    pool = f"/f/programmes/{setup['programme_id']}/panels/{setup['pool_id']}"
+    drawn = await facilitator.post(pool + "/draw", {"seats": "1", "seed": "4 2"})
+    values = {**setup, "panel_id": int(drawn.headers["location"].rsplit("/", 1)[1])}
+    async with new_client(app) as device, new_client(app) as anyone:
+        phone = Phone(device)
+        await phone.join(setup["code"])
+        for method, path in routes:
+            url = fill(path, route_values(values, path, "open"))
+            who = facilitator.client if path.startswith("/f") else device
+            if path.startswith(("/login", "/p/", "/healthz", "/metrics", "/static")):
+                who = anyone
+            response = await (who.get(url) if method == "GET" else who.post(url))
+            assert response.status_code < 500, (method, url, response.status_code)
+            assert_secure_headers(response, url)
+            assert "strict-transport-security" not in response.headers, url
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/f", "/w/NOSUCHCODE", "/no/such/page", "/static/app.css"]
+)
+async def test_over_https_every_answer_asks_browsers_to_stay_on_https(tmp_path, path):
+    app = create_app(Settings(data_path=str(tmp_path / "https.sqlite3")))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+            response = await c.get(path)
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    assert_secure_headers(response, path)
+    assert "connect-src 'self' wss://testserver;" in response.headers["content-security-policy"]
+
+
+async def test_through_a_trusted_proxy_https_brings_hsts_and_secure_cookies(proxied_server):
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.40.1"}
+    async with httpx.AsyncClient(base_url=proxied_server.url, headers=https) as browser:
+        home = await browser.get("/")
+        login = await browser.get("/login")
+    async with httpx.AsyncClient(base_url=proxied_server.url) as plain:
+        direct = await plain.get("/")
+    for response in (home, login):
+        assert response.headers["strict-transport-security"] == "max-age=31536000"
+        assert re.search(r";\s*secure", response.headers["set-cookie"], re.I)
+        assert "connect-src 'self' wss://" in response.headers["content-security-policy"]
+    assert "strict-transport-security" not in direct.headers
+    assert not re.search(r";\s*secure", direct.headers["set-cookie"], re.I)
+
+
+async def test_exports_are_never_stored_by_the_browser(setup, facilitator):
+    base = f"/f/workshops/{setup['workshop_id']}/export"
+    for name in ("results.csv", "ballots.csv", "workshop.json"):
+        response = await facilitator.client.get(f"{base}/{name}")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["content-disposition"].startswith("attachment;")

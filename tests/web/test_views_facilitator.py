@@ -88,7 +88,7 @@ async def test_creating_a_workshop_shows_its_join_code(facilitator):
     response = await facilitator.post("/f/workshops", {"title": "Phoenix Place", "place": "Hall"})
     console = await follow(facilitator, response)
     code = re.search(r'class="code-big">([^<]+)<', console).group(1)
-    assert len(code) == CODE_LENGTH == 6
+    assert len(code) == CODE_LENGTH == 8
     assert set(code) <= set(CODE_ALPHABET)
     assert f"Workshop created. Its join code is {code}." in console
     listing = text(await facilitator.client.get("/f"))

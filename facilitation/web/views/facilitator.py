@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
@@ -12,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
 from facilitation.accounts.roles import Power, may
+from facilitation.accounts.sign_in import SignInGuard
 from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import RoundStatus, Workshop
@@ -34,9 +39,11 @@ hasher = PasswordHasher()
 _DUMMY_HASH = hasher.hash("not a real password")
 
 View = Callable[[Request], Awaitable[Response]]
-# What a device keeps across signing in and out: its places in workshops ("p") and its
-# respondent tokens per programme ("r").
-PARTICIPANT_KEYS = ("p", "r")
+# What a device keeps across signing in and out: its places in workshops ("p"), its respondent
+# tokens per programme ("r"), and the accounts that have signed in on it (KNOWN).
+KNOWN = "known"
+KEPT = ("p", "r", KNOWN)
+KNOWN_USERS = 5  # accounts a device remembers having signed in on
 
 
 # -- signing in ---------------------------------------------------------------------------------
@@ -59,14 +66,42 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def matches(stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def known_device(request: Request, user: str) -> str | None:
+    """This device's own name if ``user`` has signed in on it before, else None."""
+    known = request.session.get(KNOWN)
+    if isinstance(known, dict) and user in known.get("users", ()):
+        device = known.get("device")
+        return device if isinstance(device, str) else None
+    return None
+
+
+def remember_device(request: Request, user: str) -> None:
+    """Mark this device as one ``user`` signs in on, so nobody else's failures slow it."""
+    known = request.session.get(KNOWN)
+    known = dict(known) if isinstance(known, dict) else {}
+    if not isinstance(known.get("device"), str):
+        known["device"] = secrets.token_urlsafe(16)
+    users = [u for u in known.get("users", ()) if isinstance(u, str) and u != user]
+    known["users"] = [user, *users][:KNOWN_USERS]
+    request.session[KNOWN] = known
+
+
 async def login(request: Request) -> Response:
     form = await read_form(request)
     store = request.app.state.store
-    guard = request.app.state.login_guard
+    guard: SignInGuard = request.app.state.login_guard
     given_name, given_password = form.get("username"), form.get("password")
     username = given_name.strip()[:80] if isinstance(given_name, str) else ""
     password = given_password if isinstance(given_password, str) else ""
-    keys = {"user": username.casefold(), "ip": client_ip(request)}
+    user, address = username.casefold(), client_ip(request)
+    device = known_device(request, user)
     now = time.monotonic()
 
     def page(status: int, error: str) -> Response:
@@ -75,29 +110,30 @@ async def login(request: Request) -> Response:
             error=error,
         )  # fmt: skip
 
-    wait = guard.retry_after(keys, now)
+    wait = guard.retry_after(user, address, device, now)
     if wait:
         return page(
             429,
             _(
-                "Too many failed sign-ins. Please wait {minutes} minutes, or ask another "
-                "facilitator to reset your password.",
-                minutes=max(1, round(wait / 60)),
+                "Too many failed sign-ins from here. Please wait {seconds} seconds and try "
+                "again; a device you have signed in on before is not held up.",
+                seconds=max(1, math.ceil(wait)),
             ),
         )
+    guard.attempt(user, address, device, now)
     found = await store.users.user_credentials(username) if username else None
-    try:
-        hasher.verify(found[1] if found else _DUMMY_HASH, password[:200])
-        ok = found is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    stored = found[1] if found else _DUMMY_HASH
+    # Hashing takes a good part of a second of one core: off the event loop, a couple at a time,
+    # so sign-ins never hold up a room's ballots.
+    limiter = request.app.state.hashing
+    ok = await anyio.to_thread.run_sync(matches, stored, password[:200], limiter=limiter)
     if not ok or found is None:
-        guard.fail(keys, now)
         return page(400, _("That username and password do not match. Please try again."))
-    guard.forget({"user": keys["user"]})
-    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
+    guard.succeed(user, address, device)
+    kept = {k: request.session[k] for k in KEPT if k in request.session}
     request.session.clear()
     request.session.update(kept)  # this device keeps its place in any workshop it joined
+    remember_device(request, user)
     request.session["sid"] = await store.users.start_session(found[0].id)
     csrf_token(request)
     return RedirectResponse(_safe_next(form.get("next")), status_code=303)
@@ -108,7 +144,7 @@ async def logout(request: Request) -> Response:
     sid = request.session.get("sid")
     if isinstance(sid, str):
         await request.app.state.store.users.end_session(sid)
-    kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
+    kept = {k: request.session[k] for k in KEPT if k in request.session}
     request.session.clear()
     request.session.update(kept)  # signing out keeps this device's place in any workshop
     flash(request, _("You are signed out."))

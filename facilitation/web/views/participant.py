@@ -11,11 +11,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from facilitation.core.errors import FacilitationError, NotFound, TooManyRequests
 from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
-from facilitation.web.common import csrf_token, flash, is_htmx, read_form
+from facilitation.web.common import client_gone, csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
 from facilitation.web.phone import after_join, on_door_tablet
 from facilitation.workshop import screens
-from facilitation.workshop.ballots import who
+from facilitation.workshop.ballots import places_of, who
 
 
 async def home(request: Request) -> Response:
@@ -30,8 +30,11 @@ async def join_by_code(request: Request) -> Response:
     """The home page's form: find the workshop by its code, then join it."""
     form = await read_form(request)
     uc = request.app.state.ballots
+    member = await uc.member(form.get("code"), places_of(request))
+    if member is not None:
+        return RedirectResponse(f"/w/{member[0].code}", status_code=303)
     try:
-        workshop = await uc.find_by_code(form.get("code"), who(request))
+        workshop = await uc.find_by_code(form.get("code"), who(request, client_gone(request)))
     except (NotFound, TooManyRequests) as exc:
         return request.app.state.renderer.page(
             request,
@@ -40,10 +43,8 @@ async def join_by_code(request: Request) -> Response:
             code=form.get("code", "")[:12] if isinstance(form.get("code"), str) else "",
             error=_(exc.message, **exc.params),
         )
-    if await _participant(request, workshop) is None:
-        participant = await _join(request, workshop, form.get("name"))
-        return await _joined(request, workshop, participant)
-    return RedirectResponse(f"/w/{workshop.code}", status_code=303)
+    participant = await _join(request, workshop, form.get("name"))
+    return await _joined(request, workshop, participant)
 
 
 async def _joined(request: Request, workshop: Workshop, participant: Participant) -> Response:
@@ -56,33 +57,43 @@ async def _joined(request: Request, workshop: Workshop, participant: Participant
     return await _stage_page(request, workshop, participant)
 
 
-async def _participant(request: Request, workshop: Workshop) -> Participant | None:
-    token = request.session.get("p", {}).get(str(workshop.id))
-    if not token:
-        return None
-    participant = await request.app.state.store.workshops.participant_by_token(token)
-    return participant if participant and participant.workshop_id == workshop.id else None
-
-
 async def _join(request: Request, workshop: Workshop, name: object) -> Participant:
-    _w, participant = await request.app.state.ballots.join(workshop.code, name, who(request))
+    participant = await request.app.state.ballots.join(workshop, name)
     places = dict(request.session.get("p", {}))
     places[str(workshop.id)] = participant.token
     request.session["p"] = places
     return participant
 
 
-async def _workshop(request: Request) -> Workshop:
-    return await request.app.state.ballots.find_by_code(request.path_params["code"], who(request))
+async def _member(request: Request) -> tuple[Workshop, Participant] | None:
+    """The workshop in the path and this device's place in it, if it has joined: no limit on
+    guessing ever applies to it."""
+    return await request.app.state.ballots.member(request.path_params["code"], places_of(request))
+
+
+async def _place(request: Request) -> tuple[Workshop, Participant]:
+    """As _member, for what only someone who has joined may see; anyone else is told to join,
+    whether or not the code exists (so nothing here helps a guesser)."""
+    member = await _member(request)
+    if member is None:
+        raise NotFound("place in this workshop")
+    return member
 
 
 async def phone_page(request: Request) -> Response:
     """The participant's page: the join form the first time, then the live stage."""
-    workshop = await _workshop(request)
+    member = await _member(request)
+    participant = member[1] if member else None
+    workshop = (
+        member[0]
+        if member
+        else await request.app.state.ballots.find_by_code(
+            request.path_params["code"], who(request, client_gone(request))
+        )
+    )
     if workshop.code != request.path_params["code"]:
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
     csrf_token(request)
-    participant = await _participant(request, workshop)
     renderer = request.app.state.renderer
     if participant is None:
         if on_door_tablet(request):  # the tablet's people start with "I'm new", not a name
@@ -111,19 +122,19 @@ async def _stage_page(request: Request, workshop: Workshop, participant: Partici
 
 async def join_workshop(request: Request) -> Response:
     form = await read_form(request)
-    workshop = await _workshop(request)
-    if await _participant(request, workshop) is None:
-        participant = await _join(request, workshop, form.get("name"))
-        return await _joined(request, workshop, participant)
-    return RedirectResponse(f"/w/{workshop.code}", status_code=303)
+    member = await _member(request)
+    if member is not None:
+        return RedirectResponse(f"/w/{member[0].code}", status_code=303)
+    workshop = await request.app.state.ballots.find_by_code(
+        request.path_params["code"], who(request, client_gone(request))
+    )
+    participant = await _join(request, workshop, form.get("name"))
+    return await _joined(request, workshop, participant)
 
 
 async def stage(request: Request) -> Response:
     """The current stage fragment, for a phone whose socket is down and polls instead."""
-    workshop = await _workshop(request)
-    participant = await _participant(request, workshop)
-    if participant is None:
-        raise NotFound("place in this workshop")
+    workshop, participant = await _place(request)
     ctx = await screens.phone_context(
         request.app.state.store,
         workshop,
@@ -138,10 +149,7 @@ async def ballot(request: Request) -> Response:
     """A ballot over plain HTTP: the same form and rules as the websocket, acknowledged alike."""
     received = time.monotonic()
     form = await read_form(request)
-    workshop = await _workshop(request)
-    participant = await _participant(request, workshop)
-    if participant is None:
-        raise NotFound("place in this workshop")
+    workshop, participant = await _place(request)
     form.setdefault("action", "ballot")
     renderer = request.app.state.renderer
     try:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation.core.errors import Forbidden, NotFound
+from facilitation.core.forms import maybe_id
 from facilitation.core.i18n import N_, _, ngettext
 from facilitation.core.models import Action, ActionStatus, Need, NeedStatus, Programme, Who
 from facilitation.health import pact
@@ -98,7 +99,7 @@ async def health_data(request: Request, programme: Programme) -> dict[str, Any]:
     health = request.app.state.health
     questions = await store.profiles.profile_questions(programme.id)
     raw = request.query_params.get("split", "")
-    split = next((q for q in questions if raw.isdigit() and q.id == int(raw)), None)
+    split = next((q for q in questions if q.id == maybe_id(raw)), None)
     points, by_group = await health.trend(programme, split.id if split else None)
     return {
         "health": {
@@ -232,10 +233,11 @@ async def actions_data(request: Request, programme: Programme, need_filter: Any 
     ranked = await uc.ranked_needs(programme)
     needs = {r.need.id: r.need for r in ranked}
     actions = await store.plans.actions(programme.id)
-    chosen = None
-    if isinstance(need_filter, str) and need_filter.isdigit() and int(need_filter) in needs:
-        chosen = int(need_filter)
+    chosen = maybe_id(need_filter)
+    if chosen in needs:
         actions = [a for a in actions if a.need_id == chosen]
+    else:
+        chosen = None
     grouped = by_need(actions, needs)
     groups: list[tuple[Need | None, list[Action]]] = [
         (r.need, grouped[r.need.id]) for r in ranked if r.need.id in grouped

@@ -4,6 +4,7 @@ CSV imports of needs and options."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import NoReturn
 
 from starlette.requests import Request
@@ -86,7 +87,8 @@ async def programme_json(request: Request, programme: Programme) -> Response:
 # -- the printable report ------------------------------------------------------------------------
 
 
-async def report_html(request: Request, programme: Programme) -> str:
+async def report_html(request: Request, programme: Programme, pdf: bool = False) -> str:
+    """The report's HTML; a page links its stylesheet, the PDF is given it (render_pdf)."""
     data = await load(request, programme)
     charts = []
     for rec, result in px.closed_rounds(data):
@@ -102,6 +104,7 @@ async def report_html(request: Request, programme: Programme) -> str:
         bar_height=px.BAR_HEIGHT,
         line_height=px.LINE_HEIGHT,
         labels=LABELS,
+        pdf=pdf,
     )
 
 
@@ -112,20 +115,23 @@ async def report(request: Request, programme: Programme) -> Response:
     return HTMLResponse(await report_html(request, programme))
 
 
-def render_pdf(html: str) -> bytes:
-    """The report's HTML as PDF (WeasyPrint; no resources are fetched from anywhere)."""
-    from weasyprint import HTML
+def render_pdf(html: str, stylesheet: Path) -> bytes:
+    """The report's HTML as PDF with its stylesheet (WeasyPrint; nothing is fetched from
+    anywhere)."""
+    from weasyprint import CSS, HTML
 
     def refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
         raise ValueError(f"the report loads nothing from outside: {url}")
 
-    return HTML(string=html, url_fetcher=refuse).write_pdf()
+    css = CSS(filename=str(stylesheet), url_fetcher=refuse)
+    return HTML(string=html, url_fetcher=refuse).write_pdf(stylesheets=[css])
 
 
 @programme_view
 async def report_pdf(request: Request, programme: Programme) -> Response:
-    html = await report_html(request, programme)
-    body = await asyncio.to_thread(render_pdf, html)
+    html = await report_html(request, programme, pdf=True)
+    stylesheet = Path(request.app.state.settings.static_dir) / "report.css"
+    body = await asyncio.to_thread(render_pdf, html, stylesheet)
     return download(body, programme, "report.pdf", "application/pdf")
 
 
