@@ -27,9 +27,7 @@ async def voted(app, room, people=ELEVEN) -> int:
     workshop = await store.workshops.workshop(room.workshop_id)
     a, b = room.options
     for i, (tenure, age) in enumerate(people):
-        _w, participant = await app.state.ballots.join(
-            room.code, "", {"device": uuid.uuid4().hex, "ip": "127.0.0.1"}
-        )
+        participant = await app.state.ballots.join(workshop, "")
         respondent = await store.profiles.link_respondent(participant.id, None)
         await store.profiles.save_profile_answers(
             respondent.id,

@@ -95,7 +95,7 @@ async def build(app) -> World:
         courtyard.id, {"title": "What is missing?", "kind": "ideas", "options": []}
     )
     await uc.rounds.open_round(ideas)
-    _w, participant = await uc.ballots.join(courtyard.code, "", {"device": "a", "ip": "127.0.0.1"})
+    participant = await uc.ballots.join(courtyard, "")
     await uc.ballots.cast_ballot(
         participant,
         courtyard,
@@ -133,6 +133,8 @@ async def build(app) -> World:
         "user_id": spare.id,
         "path": "app.css",
         "kiosk_id": kiosk.id,
+        "participant_id": participant.id,
+        "volunteer_id": (await store.pools.volunteers(pool.id))[0].id,
         "version": "0",
     }
 

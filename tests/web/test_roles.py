@@ -142,6 +142,14 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/kiosk/done"): PUBLIC,
     ("POST", W + "/options/{option_id}/picture"): RUN,
     ("POST", W + "/kiosk"): RUN,
+    ("GET", W + "/people"): RUN,
+    ("GET", W + "/people/{participant_id}"): RUN,
+    ("GET", W + "/people/{participant_id}/held.json"): RUN,
+    ("POST", W + "/people/{participant_id}/erase"): RUN,
+    ("GET", PP + "/people"): CONTACT,
+    ("GET", PP + "/people/{volunteer_id}"): CONTACT,
+    ("GET", PP + "/people/{volunteer_id}/held.json"): CONTACT,
+    ("POST", PP + "/people/{volunteer_id}/erase"): CONTACT,
     ("POST", W + "/kiosks/{kiosk_id}/lock"): RUN,
 }
 

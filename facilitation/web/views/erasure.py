@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from facilitation.core.i18n import N_, _
 from facilitation.core.models import Programme, Workshop
 from facilitation.people.erasure import Erasure, read_query
-from facilitation.web.auth import current_user, facilitator, programme_view
+from facilitation.web.auth import contacts_view, current_user, facilitator
 from facilitation.web.common import flash, page, read_form
 
 # What each part of a record is called on the page (the download keeps the plain keys).
@@ -200,7 +200,7 @@ def pool_url(programme: Programme, pool_id: int) -> str:
     return f"/f/programmes/{programme.id}/panels/{pool_id}"
 
 
-@programme_view
+@contacts_view
 async def volunteers_page(request: Request, programme: Programme) -> Response:
     pool = await request.app.state.lotteries.pool_in(programme, request.path_params["pool_id"])
     query = request.query_params.get("q", "")
@@ -231,7 +231,7 @@ async def volunteers_page(request: Request, programme: Programme) -> Response:
     )
 
 
-@programme_view
+@contacts_view
 async def volunteer_page(request: Request, programme: Programme) -> Response:
     pool = await request.app.state.lotteries.pool_in(programme, request.path_params["pool_id"])
     volunteer_id = request.path_params["volunteer_id"]
@@ -256,14 +256,14 @@ async def volunteer_page(request: Request, programme: Programme) -> Response:
     )
 
 
-@programme_view
+@contacts_view
 async def volunteer_json(request: Request, programme: Programme) -> Response:
     pool = await request.app.state.lotteries.pool_in(programme, request.path_params["pool_id"])
     record = await erasure(request).volunteer(pool.id, request.path_params["volunteer_id"])
     return attachment(record, record["volunteer"]["name"])
 
 
-@programme_view
+@contacts_view
 async def erase_volunteer(request: Request, programme: Programme) -> Response:
     pool = await request.app.state.lotteries.pool_in(programme, request.path_params["pool_id"])
     form = await read_form(request)
