@@ -166,7 +166,7 @@ def create_app(
     renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
     counts = Metrics()
     hub = Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
-    store = Store(settings.data_path, durability=settings.durability)
+    store = Store(settings.database, durability=settings.durability)
     session_box: dict[str, str] = {}
 
     join = JoinAddresses(settings.public_url, settings.host, settings.port, addresses)
@@ -174,7 +174,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        Path(settings.data_path).parent.mkdir(parents=True, exist_ok=True)
+        if settings.sqlite_path:
+            Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         await store.open()
         secret = await store.users.secret()
         session_box["secret"] = secret

@@ -19,7 +19,7 @@ async def add_user(settings: Settings, username: str, password: str, *, reset: b
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
     digest = PasswordHasher().hash(password)
-    store = await Store(settings.data_path, durability=settings.durability).open()
+    store = await Store(settings.database, durability=settings.durability).open()
     try:
         if reset:
             if not await store.users.set_password(username, digest):

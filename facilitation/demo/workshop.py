@@ -70,7 +70,7 @@ class DemoLogin(TypedDict):
 
 async def seed(settings: Settings) -> DemoLogin:
     """Make sure the demo facilitator and workshop exist; the password is new on every run."""
-    store = await Store(settings.data_path, durability=settings.durability).open()
+    store = await Store(settings.database, durability=settings.durability).open()
     try:
         password = "-".join(secrets.choice(WORDS) for _ in range(3)) + str(
             secrets.randbelow(90) + 10

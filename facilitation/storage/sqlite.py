@@ -1,13 +1,10 @@
-"""Database: the SQLite connections, the single writer, transactions and the migration runner.
+"""The SQLite engine: the connections, the single writer, transactions and the migration runner.
 
 Writes go through one connection guarded by an asyncio.Lock, because aiosqlite serialises
 statements but not transactions: the lock is what keeps two coroutines from interleaving inside
 one ``BEGIN IMMEDIATE ... COMMIT``. Autocommit reads use a second connection, which in WAL mode
 sees the last committed state without waiting for the writer; a third holds the read
 transactions of ``snapshot()``, so a consistent read never leaks into other reads.
-
-Repositories speak only to ``Database``, ``ReadTx`` and ``Tx``, with ``?`` placeholders, so another
-engine can stand behind the same interface.
 """
 
 from __future__ import annotations
@@ -17,35 +14,25 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, cast
 
 import aiosqlite
 
 from facilitation.storage import guard
-
-# A result row, read by column name or by position.
-Row = sqlite3.Row
-
-# What a statement raises when the schema refuses it (a UNIQUE, CHECK or foreign key clash).
-IntegrityError = sqlite3.IntegrityError
-
-Params = Sequence[Any]
-
-
-class Reader(Protocol):
-    """Anything that answers queries: the Database itself (autocommit) or a transaction."""
-
-    async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row the query returns."""
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row the query returns, or None."""
-
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, or None when there is no row."""
+from facilitation.storage.db import (
+    Database,
+    IntegrityError,
+    Loader,
+    Migration,
+    Params,
+    ReadTx,
+    Row,
+    Tx,
+    step_sql,
+)
 
 
-class ReadTx:
+class SQLiteReadTx(ReadTx):
     """Queries inside one transaction on one connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -53,20 +40,10 @@ class ReadTx:
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row the query returns."""
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row the query returns, or None."""
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
-
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of the first row, or None when there is no row."""
-        row = await self.one(sql, params)
-        return row[0] if row is not None else None
+        return cast(list[Row], list(await self._conn.execute_fetchall(sql, tuple(params))))
 
 
-class Tx(ReadTx):
+class SQLiteTx(SQLiteReadTx, Tx):
     """A write transaction: everything in it commits together or not at all."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -75,16 +52,25 @@ class Tx(ReadTx):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        cur = await self._conn.execute(sql, tuple(params))
+        try:
+            cur = await self._conn.execute(sql, tuple(params))
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
         return cur.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement once per row of parameters."""
-        await self._conn.executemany(sql, [tuple(r) for r in rows])
+        try:
+            await self._conn.executemany(sql, [tuple(r) for r in rows])
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT; returns the new row's id."""
-        cur = await self._conn.execute(sql, tuple(params))
+        try:
+            cur = await self._conn.execute(sql, tuple(params))
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -103,39 +89,17 @@ class Tx(ReadTx):
         await self._conn.execute(f"RELEASE {name}")
 
 
-async def move_in_order(
-    tx: Tx, table: str, parent: str, parent_id: int, item_id: int, step: int
-) -> bool:
-    """Swap a row of ``table`` with its neighbour above (step -1) or below (step +1) among the
-    rows with the same ``parent``, renumbering their positions from 1; False if at an end.
-    ``table`` and ``parent`` are the caller's own names, never user input."""
-    ordered = [
-        row[0]
-        for row in await tx.all(
-            f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,)
-        )
-    ]
-    i = ordered.index(item_id)
-    j = i + step
-    if not 0 <= j < len(ordered):
-        return False
-    ordered[i], ordered[j] = ordered[j], ordered[i]
-    await tx.executemany(
-        f"UPDATE {table} SET position = ? WHERE id = ?",
-        [(position, row_id) for position, row_id in enumerate(ordered, start=1)],
-    )
-    return True
-
-
-class Database:
+class SQLiteDatabase(Database):
     """The SQLite file: open() it once, then read, write in transactions, close()."""
+
+    engine = "sqlite"
 
     def __init__(
         self,
         path: str,
         *,
         durability: str = "normal",
-        migrations: Sequence[tuple[str, str]] = (),
+        migrations: Sequence[Migration] = (),
     ) -> None:
         self.path = path
         self.durability = durability
@@ -150,10 +114,6 @@ class Database:
         self.upgrade_backup: str | None = None
         # Why the last write failed, until one succeeds: the health probe reports it.
         self._write_failure: str | None = None
-
-    @property
-    def migration_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _sql in self.migrations)
 
     async def open(self) -> None:
         """Connect, switch to WAL, refuse a database from a newer release, back up one with
@@ -188,15 +148,16 @@ class Database:
         self._snapshot = self._reader = self._writer = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """One write transaction on the single writer; rolled back if the block raises."""
+    async def transaction(self, workshop: int | None = None) -> AsyncIterator[Tx]:
+        """One write transaction on the single writer; rolled back if the block raises. The
+        single writer serialises every transaction, so ``workshop`` changes nothing here."""
         conn = self._writer
         assert conn is not None, "Store.open() was not awaited"
         async with self._lock:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Tx(conn)
+                    yield SQLiteTx(conn)
                     await conn.execute("COMMIT")
                 except BaseException:
                     # A failed COMMIT can leave the transaction open, and some errors (a full
@@ -204,9 +165,10 @@ class Database:
                     if conn.in_transaction:
                         await conn.execute("ROLLBACK")
                     raise
+            except sqlite3.IntegrityError as exc:
+                raise IntegrityError(str(exc)) from exc
             except sqlite3.Error as exc:
-                if not isinstance(exc, sqlite3.IntegrityError):
-                    self._write_failure = str(exc)
+                self._write_failure = str(exc)
                 raise
             self._write_failure = None
 
@@ -218,14 +180,14 @@ class Database:
         async with self._snapshot_lock:
             await conn.execute("BEGIN")
             try:
-                yield ReadTx(conn)
+                yield SQLiteReadTx(conn)
             finally:
                 await conn.execute("COMMIT")
 
-    def _autocommit(self) -> ReadTx:
+    def _autocommit(self) -> SQLiteReadTx:
         conn = self._reader or self._writer
         assert conn is not None, "Store.open() was not awaited"
-        return ReadTx(conn)
+        return SQLiteReadTx(conn)
 
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of a query on the reader connection (autocommit)."""
@@ -254,6 +216,59 @@ class Database:
             )
         return health
 
+    async def integrity_check(self) -> str:
+        """SQLite's own check of the file: "ok" when it is sound."""
+        verdict: str = await self.value("PRAGMA integrity_check")
+        return verdict
+
+    # -- copying a whole database (facilitation migrate-data) ------------------------------------
+
+    async def tables(self) -> list[str]:
+        """The tables in the order they were made (migrations first)."""
+        rows = await self.all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name = 'migrations' DESC, rowid"
+        )
+        return [r[0] for r in rows]
+
+    async def columns(self, table: str) -> list[str]:
+        """A table's columns, in order."""
+        return [r[1] for r in await self.all(f"PRAGMA table_info({_quoted(table)})")]
+
+    async def rows(self, table: str, columns: Sequence[str]) -> AsyncIterator[Sequence[Any]]:
+        """Every row of a table in primary key order, read on one snapshot, in batches."""
+        names = ", ".join(_quoted(c) for c in columns)
+        keys = [r[1] for r in await self.all(f"PRAGMA table_info({_quoted(table)})") if r[5]]
+        order = ", ".join(_quoted(k) for k in keys) or "rowid"
+        async with self.snapshot() as tx:
+            offset = 0
+            while True:
+                batch = await tx.all(
+                    f"SELECT {names} FROM {_quoted(table)} ORDER BY {order} LIMIT ? OFFSET ?",
+                    (LOAD_BATCH, offset),
+                )
+                for row in batch:
+                    yield tuple(row)
+                if len(batch) < LOAD_BATCH:
+                    return
+                offset += LOAD_BATCH
+
+    @asynccontextmanager
+    async def loading(self) -> AsyncIterator[Loader]:
+        """One transaction with foreign keys checked only at its end (SQLite's procedure)."""
+        assert self._writer is not None
+        # Only a command that owns the database loads it, so nothing else writes meanwhile.
+        await self._writer.execute("PRAGMA foreign_keys = OFF")
+        try:
+            async with self.transaction() as tx:
+                yield _SQLiteLoader(tx)
+                broken = await tx.all("PRAGMA foreign_key_check")
+                if broken:
+                    found = [tuple(r) for r in broken][:5]
+                    raise IntegrityError(f"the copied rows break foreign keys: {found}")
+        finally:
+            await self._writer.execute("PRAGMA foreign_keys = ON")
+
     # -- migrations ------------------------------------------------------------------------------
 
     async def _migrate(self) -> None:
@@ -275,12 +290,34 @@ class Database:
             for name, sql in self.migrations:
                 if name in done:
                     continue
-                for statement in _statements(sql):
+                for statement in _statements(step_sql(sql, self.engine)):
                     await tx.execute(statement)
                 broken = await tx.all("PRAGMA foreign_key_check")
                 if broken:
                     raise RuntimeError(f"migration {name} broke foreign keys: {list(broken)[:5]}")
                 await tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+
+
+LOAD_BATCH = 2000
+
+
+class _SQLiteLoader:
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def load(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join("?" * len(columns))
+        names = ", ".join(_quoted(c) for c in columns)
+        await self._tx.executemany(f"INSERT INTO {_quoted(table)} ({names}) VALUES ({marks})", rows)
+
+    async def rows(self, table: str, columns: Sequence[str]) -> AsyncIterator[Sequence[Any]]:
+        names = ", ".join(_quoted(c) for c in columns)
+        for row in await self._tx.all(f"SELECT {names} FROM {_quoted(table)}"):
+            yield tuple(row)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _statements(sql: str) -> list[str]:

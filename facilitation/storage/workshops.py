@@ -175,7 +175,8 @@ class Workshops:
         async with self._db.transaction() as tx:
             if on:
                 await tx.execute(
-                    "INSERT OR IGNORE INTO room_on_board (workshop_id) VALUES (?)", (workshop_id,)
+                    "INSERT INTO room_on_board (workshop_id) VALUES (?) ON CONFLICT DO NOTHING",
+                    (workshop_id,),
                 )
             else:
                 await tx.execute("DELETE FROM room_on_board WHERE workshop_id = ?", (workshop_id,))
