@@ -104,7 +104,7 @@ class Workshops:
     async def join(self, workshop_id: int, display_name: str) -> Participant:
         """Add a participant with a new secret token."""
         token = secrets.token_urlsafe(24)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(workshop=workshop_id) as tx:
             participant_id = await tx.insert(
                 "INSERT INTO participants (workshop_id, token, display_name, joined_at)"
                 " VALUES (?, ?, ?, ?)",

@@ -123,13 +123,21 @@ class Ballots:
         now = time.time()
         if kinds.get(rnd.kind).collects_ideas:
             idea, revision, duplicate = await self.store.ideas.add_idea(
-                rnd.id, participant.id, entry["text"], entry["category"], client_id, now
+                rnd.id,
+                participant.id,
+                entry["text"],
+                entry["category"],
+                client_id,
+                now,
+                workshop=rnd.workshop_id,
             )
             if not duplicate:
                 self.changed(rnd.workshop_id)
             return Ack(None, revision, client_id, duplicate, idea=idea)
         ballot = Ballot(rnd.id, participant.id, entry)
-        revision, duplicate = await self.store.ballots.cast_ballot(ballot, client_id, now)
+        revision, duplicate = await self.store.ballots.cast_ballot(
+            ballot, client_id, now, workshop=rnd.workshop_id
+        )
         if not duplicate:
             self.changed(rnd.workshop_id)
         saved = await self.store.ballots.ballot(rnd.id, participant.id) if duplicate else None
