@@ -6,6 +6,8 @@ This is the only module that wires the parts together.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -19,11 +21,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
-from facilitation.core.limits import FailureLimit, Guard
+from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
+from facilitation.relay.hub import RedisHub
+from facilitation.relay.limits import RedisLimiter
 from facilitation.settings import Settings
 from facilitation.storage.store import Store
 from facilitation.web import live
@@ -50,6 +54,7 @@ from facilitation.web.views import (
     status,
 )
 from facilitation.workshop.ballots import Ballots
+from facilitation.workshop.channels import StageShares
 from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.rounds import Rounds
 from facilitation.workshop.workshops import Workshops
@@ -165,7 +170,7 @@ def create_app(
     static = VersionedStatic(settings.static_dir)
     renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
     counts = Metrics()
-    hub = Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
+    hub = shared_hub(settings, counts)
     store = Store(settings.database, durability=settings.durability)
     session_box: dict[str, str] = {}
 
@@ -179,12 +184,20 @@ def create_app(
         await store.open()
         secret = await store.users.secret()
         session_box["secret"] = secret
+        # Workers of one instance share its secret; other instances on the same Redis do not.
+        namespace = hashlib.sha256(b"facilitation-relay:" + secret.encode()).hexdigest()[:16]
+        await hub.start(namespace)
+        limiter = shared_limiter(settings, namespace)
+        # Guessing passwords: per account and per address.
+        app.state.login_guard = limiter.limits("login", ((5, 900, "user"), (30, 900, "ip")))
         pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
         app.state.secret = secret
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
-        app.state.ballots = Ballots(store, hub, pusher.mark_dirty, on_ack=counts.acknowledged)
+        app.state.ballots = Ballots(
+            store, hub, pusher.mark_dirty, on_ack=counts.acknowledged, limiter=limiter
+        )
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
@@ -194,6 +207,9 @@ def create_app(
             yield
         finally:
             await pusher.aclose()
+            await hub.aclose()
+            if isinstance(limiter, RedisLimiter):
+                await limiter.aclose()
             await store.close()
 
     async def handle(request: Request, exc: Exception) -> Response:
@@ -225,6 +241,19 @@ def create_app(
     app.state.renderer = renderer
     app.state.join_url = join_url
     app.state.join_address = join.address
-    # Guessing passwords: per account and per address.
-    app.state.login_guard = Guard(((FailureLimit(5, 900), "user"), (FailureLimit(30, 900), "ip")))
+    app.state.stage_shares = StageShares()
     return app
+
+
+def shared_hub(settings: Settings, counts: Metrics) -> Hub:
+    """The live hub: within this process, or across every worker sharing the Redis."""
+    if settings.redis_url:
+        return RedisHub(settings.redis_url, settings.client_queue, counts.dropped_slow_client)
+    return Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
+
+
+def shared_limiter(settings: Settings, namespace: str) -> Limiter:
+    """Where rate limits and sign-in throttles are counted: here, or in the shared Redis."""
+    if settings.redis_url:
+        return RedisLimiter(settings.redis_url, namespace)
+    return LocalLimiter(time.monotonic)

@@ -13,7 +13,7 @@ from facilitation.core.errors import Conflict, Forbidden, NotFound, RoundNotOpen
 from facilitation.core.forms import NAME_MAX, clean_text, normalise_code, read_client_id
 from facilitation.core.hub import Hub
 from facilitation.core.i18n import _
-from facilitation.core.limits import Buckets, FailureLimit, Guard
+from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.core.models import Ballot, Idea, Participant, Round, RoundStatus, Workshop
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
@@ -54,6 +54,7 @@ class Ballots:
         hub: Hub,
         changed: Callable[[int], None],
         on_ack: Callable[[], None] = lambda: None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -61,10 +62,12 @@ class Ballots:
         self.on_ack = on_ack  # counts each acknowledgement, for the operator's figures
         # Guessing join codes: a device may get a few wrong, a whole venue's address many more,
         # so a room sharing one Wi-Fi is not blocked by one person's typos.
-        self.code_guard = Guard(((FailureLimit(8, 600), "device"), (FailureLimit(60, 600), "ip")))
+        # Kept where the limiter keeps them: in this process, or shared by every worker.
+        limiter = limiter or LocalLimiter(time.monotonic)
+        self.code_guard = limiter.limits("code", ((8, 600, "device"), (60, 600, "ip")))
         # A person changes their mind every few seconds at most; a script flooding ballots is
         # slowed to this pace whether it uses one socket, many, or plain HTTP.
-        self.ballot_pace = Buckets(rate=1.0, burst=5)
+        self.ballot_pace = limiter.pace("ballot", rate=1.0, burst=5)
 
     async def join(
         self, code: Any, display_name: Any, who: Mapping[str, str]
@@ -78,8 +81,7 @@ class Ballots:
     async def find_by_code(self, code: Any, who: Mapping[str, str]) -> Workshop:
         """The workshop with this join code. ``who`` names the device and address asking: too
         many wrong codes from either and every lookup is refused for a while, right or wrong."""
-        now = time.monotonic()
-        wait = self.code_guard.retry_after(dict(who), now)
+        wait = await self.code_guard.retry_after(dict(who))
         if wait:
             raise TooManyRequests(
                 wait,
@@ -89,7 +91,7 @@ class Ballots:
         normalised = normalise_code(code)
         workshop = await self.store.workshops.workshop_by_code(normalised) if normalised else None
         if workshop is None:
-            self.code_guard.fail(dict(who), now)
+            await self.code_guard.fail(dict(who))
             raise NotFound("workshop with that code")
         return workshop
 
@@ -99,7 +101,7 @@ class Ballots:
         """Validate and store a ballot (or an idea); the Ack comes only after it has committed."""
         if participant.workshop_id != workshop.id:
             raise Forbidden("You joined a different workshop. Please scan this one's code.")
-        if not self.ballot_pace.allow(participant.id, time.monotonic()):
+        if not await self.ballot_pace.allow(str(participant.id)):
             raise TooManyRequests(
                 2,
                 "You are sending very fast, so this was not saved. Your last saved ballot still "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 from argon2 import PasswordHasher
@@ -65,7 +64,6 @@ async def login(request: Request) -> Response:
     username = given_name.strip()[:80] if isinstance(given_name, str) else ""
     password = given_password if isinstance(given_password, str) else ""
     keys = {"user": username.casefold(), "ip": client_ip(request)}
-    now = time.monotonic()
 
     def page(status: int, error: str) -> Response:
         return request.app.state.renderer.page(
@@ -73,7 +71,7 @@ async def login(request: Request) -> Response:
             error=error,
         )  # fmt: skip
 
-    wait = guard.retry_after(keys, now)
+    wait = await guard.retry_after(keys)
     if wait:
         return page(
             429,
@@ -90,9 +88,9 @@ async def login(request: Request) -> Response:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or found is None:
-        guard.fail(keys, now)
+        await guard.fail(keys)
         return page(400, _("That username and password do not match. Please try again."))
-    guard.forget({"user": keys["user"]})
+    await guard.forget({"user": keys["user"]})
     kept = {k: request.session[k] for k in PARTICIPANT_KEYS if k in request.session}
     request.session.clear()
     request.session.update(kept)  # this device keeps its place in any workshop it joined
