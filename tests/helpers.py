@@ -331,11 +331,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def db_rows(data_path: str) -> list[str]:
-    """Every row of the database as SQL text, to show that a refused request changed nothing."""
-    import sqlite3
-    from contextlib import closing
+    """Every row of the database as text (a SQLite file or a database URL), to show that a
+    refused request changed nothing."""
+    from tests.engines import raw
 
-    with closing(sqlite3.connect(data_path)) as db:
+    with raw(data_path) as db:
         return list(db.iterdump())
 
 
