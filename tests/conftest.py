@@ -44,9 +44,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if not engines.on_postgres():
-        return
-    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    # Each run keeps the tests its engine can run: deselected, never skipped.
+    other = "sqlite_only" if engines.on_postgres() else "servers"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept

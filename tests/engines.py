@@ -4,7 +4,8 @@
 servers named by FACILITATION_TEST_POSTGRES_URL and FACILITATION_TEST_REDIS_URL (`scripts/services
 start` starts both and prints them); each database the tests ask for is then a fresh schema of
 that PostgreSQL database. Tests that are about the SQLite file itself carry the ``sqlite_only``
-marker and are deselected there, never skipped.
+marker and are deselected there; tests that need the servers themselves (several workers, the
+Redis hub) carry ``servers`` and are deselected on SQLite: deselected, never skipped.
 """
 
 from __future__ import annotations
