@@ -128,9 +128,11 @@ def test_only_the_relay_speaks_to_redis_and_it_knows_only_core():
     assert breaches(lambda m, i: i == "redis" and not within(m, "facilitation.relay")) == []
     assert (
         breaches(
-            lambda m, i: within(m, "facilitation.relay")
-            and i in PROJECT
-            and not within(i, ("facilitation.core", "facilitation.relay"))
+            lambda m, i: (
+                within(m, "facilitation.relay")
+                and i in PROJECT
+                and not within(i, ("facilitation.core", "facilitation.relay"))
+            )
         )
         == []
     )
