@@ -1,7 +1,8 @@
 """Several workers on PostgreSQL and Redis: `facilitation serve --workers 2`, and separate servers
 standing for several hosts behind one proxy. A phone, a board and a console on different
-processes see the same workshop live; killing a worker mid-round loses no acknowledged ballot,
-and its phones are back on a worker within ten seconds.
+processes see the same workshop live, a board's updates coalesced as on one process; killing a
+worker mid-round loses no acknowledged ballot, and its phones are back on a worker within ten
+seconds.
 
 They need the servers `--engine postgresql` runs with (see tests/engines.py)."""
 
@@ -184,3 +185,49 @@ async def test_a_phone_board_and_console_on_three_hosts_see_one_workshop_live(ho
             shown, _ = await receive_until(board, lambda m: score(m, a) == 3)
             assert score(shown, a) == 3
             await receive_until(console, lambda m: "<dd data-voted>1</dd>" in m)
+
+
+async def test_a_burst_on_two_hosts_reaches_a_board_on_a_third_coalesced(hosts):
+    phone_host, board_host, console_host = hosts
+    async with live_room_on(console_host) as room:
+        board_device = httpx.AsyncClient(base_url=board_host.url, timeout=WAIT)
+        room.devices.append(board_device)
+        assert (await Facilitator(board_device).login()).status_code == 303
+        a, b, c = room.options
+        await room.act("open")
+        phones = []
+        for i in range(20):  # half the room on one host, half on another
+            host = phone_host if i % 2 else console_host
+            phone = Phone(room.client(), ws_base=host.ws_url)
+            phone.client.base_url = host.url
+            await phone.join(room.code, f"P{i}")
+            phones.append(phone)
+        sequence = [{a: 1}, {a: 1, b: 1}, {a: 2, b: 2, c: 1}]  # each phone's last ballot counts
+
+        async def vote_three_times(phone: Phone) -> None:
+            async with phone.socket() as ws:
+                await asyncio.wait_for(ws.recv(), WAIT)
+                for dots in sequence:  # back to back, without waiting for acks
+                    await ws.send(Phone.ballot_message(room.round_id, dots))
+                acks = 0
+                while acks < len(sequence):
+                    message = await asyncio.wait_for(ws.recv(), WAIT)
+                    if 'id="ballot-status"' in message:
+                        assert status_of(message) == "saved"
+                        acks += 1
+
+        def final(m: str) -> bool:
+            scores = (score(m, a), score(m, b), score(m, c))
+            return 'data-ballots="20"' in m and scores == (40, 40, 20)
+
+        path = f"/f/workshops/{room.workshop_id}/board/ws"
+        async with browser_socket(board_host.ws_url, path, board_device) as board:
+            await asyncio.wait_for(board.recv(), WAIT)
+            started = time.monotonic()
+            await asyncio.gather(*(vote_three_times(p) for p in phones))
+            _last, pushed = await receive_until(board, final)
+            elapsed = time.monotonic() - started
+    ballots = len(phones) * len(sequence)
+    assert len(pushed) < ballots / 3, f"{len(pushed)} board messages for {ballots} ballots"
+    # As on one process: at most one render per push interval (0.1 s), plus one under way.
+    assert len(pushed) <= elapsed / 0.1 + 2
