@@ -21,6 +21,7 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,11 +85,12 @@ def csrf_of(html: str) -> str:
 
 
 def add_user(data_path: str) -> None:
-    """Create the facilitator through the real command line."""
+    """Create the facilitator through the real command line (a SQLite file or a database URL)."""
+    where = ("--database", data_path) if "://" in data_path else ("--data", data_path)
     subprocess.run(
         [
             *(sys.executable, "-m", "facilitation", "add-user", USERNAME, "--password-stdin"),
-            *("--data", data_path),
+            *where,
         ],
         input=PASSWORD + "\n",
         text=True,
@@ -152,35 +154,46 @@ class ServerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def cpu_seconds(self) -> float:
+        """CPU time of the server and its worker processes, if it has any."""
         if not self.alive():
             return 0.0
+        return tree_cpu_seconds(self.pid)
+
+    def pids(self) -> list[int]:
+        """The server's process and its worker processes, if it has any."""
+        found = [self.pid]
         with contextlib.suppress(psutil.Error):
-            times = psutil.Process(self.pid).cpu_times()
-            return times.user + times.system
-        return 0.0
+            found += [p.pid for p in psutil.Process(self.pid).children(recursive=True)]
+        return found
 
     def rss(self) -> int:
-        """Resident memory now, in bytes."""
+        """Resident memory now of the server and its workers, in bytes."""
         if not self.alive():
             return 0
-        with contextlib.suppress(psutil.Error):
-            return psutil.Process(self.pid).memory_info().rss
-        return 0
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(psutil.Error):
+                total += psutil.Process(pid).memory_info().rss
+        return total
 
     def peak_rss(self) -> int:
-        """The most resident memory the process has had (VmHWM), in bytes."""
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-        return 0
+        """The most resident memory each process has had (VmHWM), summed, in bytes."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) * 1024
+        return total
 
     def reset_peak_rss(self) -> bool:
         """Start VmHWM afresh (Linux), so a peak reflects what follows, not the start-up."""
-        with contextlib.suppress(OSError):
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-            return True
-        return False
+        done = False
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+                done = True
+        return done
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc and self.proc.poll() is None:
@@ -515,34 +528,68 @@ def max_per_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children now alive."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for proc in (root, *root.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def read_rows(data_path: str, sql: str, params: list) -> list[tuple]:
+    """Rows of a query on the bench's database: a SQLite file or a PostgreSQL URL."""
+    if "://" not in data_path:
+        db = sqlite3.connect(data_path)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+    import asyncpg
+
+    from facilitation.storage.postgres import placeholders
+
+    async def fetch() -> list[tuple]:
+        conn = await asyncpg.connect(data_path)
+        try:
+            return [tuple(r) for r in await conn.fetch(placeholders(sql), *params)]
+        finally:
+            await conn.close()
+
+    result: list[list[tuple]] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(fetch())))
+    thread.start()
+    thread.join(120)
+    return result[0]
+
+
 def check_database(data_path: str, round_ids: list[int], ballots: list[Ballot]) -> dict:
     """Every acknowledged ballot must be recorded once, and each phone's last one must be its
     ballot. Phones are told apart by Ballot.phone, which must be unique across the rounds."""
     marks = ",".join("?" * len(round_ids))
-    db = sqlite3.connect(data_path)
-    try:
-        (stored,) = db.execute(
-            f"SELECT COUNT(*) FROM ballots WHERE round_id IN ({marks})", round_ids
-        ).fetchone()
-        rows = {
-            pid: (json.loads(payload), revision)
-            for pid, payload, revision in db.execute(
-                "SELECT participant_id, payload, revision FROM ballots"
-                f" WHERE round_id IN ({marks})",
-                round_ids,
-            )
-        }
-        submissions: dict[str, tuple[int, int]] = {}
-        duplicates = 0
-        for pid, cid, revision in db.execute(
-            "SELECT participant_id, client_id, revision FROM submissions"
-            f" WHERE round_id IN ({marks})",
+    ((stored,),) = read_rows(
+        data_path, f"SELECT COUNT(*) FROM ballots WHERE round_id IN ({marks})", round_ids
+    )
+    rows = {
+        pid: (json.loads(payload), revision)
+        for pid, payload, revision in read_rows(
+            data_path,
+            f"SELECT participant_id, payload, revision FROM ballots WHERE round_id IN ({marks})",
             round_ids,
-        ):
-            duplicates += cid in submissions
-            submissions[cid] = (pid, revision)
-    finally:
-        db.close()
+        )
+    }
+    submissions: dict[str, tuple[int, int]] = {}
+    duplicates = 0
+    for pid, cid, revision in read_rows(
+        data_path,
+        f"SELECT participant_id, client_id, revision FROM submissions WHERE round_id IN ({marks})",
+        round_ids,
+    ):
+        duplicates += cid in submissions
+        submissions[cid] = (pid, revision)
     acked = [b for b in ballots if b.ack_revision is not None]
     sent = {b.client_id for b in ballots if b.sent_at}
     missing_submission = [

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import bisect
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -63,6 +64,7 @@ from common import (
     rnd,
     set_up_workshop,
     summary_ms,
+    tree_cpu_seconds,
     watch_lag,
 )
 
@@ -87,6 +89,9 @@ class Spec:
     durability: str | None = None
     frozen: bool = False
     close_round: bool = False  # afterwards, close the round and time the phones' new stage
+    engine: str = "sqlite"  # or "postgresql": with the Redis hub, on the servers of --services
+    workers: int = 1  # `serve --workers N` (PostgreSQL only)
+    pg_settings: str = ""  # PostgreSQL settings for the server's sessions, as URL parameters
 
     @property
     def total_phones(self) -> int:
@@ -100,6 +105,22 @@ class Spec:
     def ballots(self) -> int:
         return sum(round(r * d) for r, d in self.phases)
 
+
+# The scale-out comparison: the same loads on each way of running it.
+ROOM_RAMP = ((200.0, 15.0), (300.0, 5.0), (400.0, 5.0), (600.0, 5.0), (800.0, 5.0))
+SETUPS: list[tuple[str, str, dict]] = [
+    ("sqlite", "ours", {}),
+    ("pg+redis 1w", "ours", {"engine": "postgresql", "workers": 1}),
+    ("pg+redis 2w", "ours", {"engine": "postgresql", "workers": 2}),
+    # Not a way to run it (a commit is then not yet on disk when acknowledged): it shows how much
+    # of the PostgreSQL path's latency is waiting for each commit's fsync.
+    (
+        "pg+redis 1w no-fsync-wait",
+        "ours",
+        {"engine": "postgresql", "workers": 1, "pg_settings": "&synchronous_commit=off"},
+    ),
+    ("ceiling", "ceiling", {}),
+]
 
 # name: (what it shows, [(run label, target, spec)])
 SCENARIOS: dict[str, tuple[str, list[tuple[str, str, Spec]]]] = {
@@ -155,6 +176,21 @@ SCENARIOS: dict[str, tuple[str, list[tuple[str, str, Spec]]]] = {
         [
             ("normal", "ours", Spec(1, 200, 1, ((50, 20),), durability="normal")),
             ("full", "ours", Spec(1, 200, 1, ((50, 20),), durability="full")),
+        ],
+    ),
+    "scaleout": (
+        "1 and 2 workers on PostgreSQL + Redis beside one SQLite process and the ceiling: 2,000 "
+        "phones at 200 ballots/s for 15 s, then 300, 400, 600, 800/s for 5 s each; and 20 "
+        "workshops x 50 phones at 100 ballots/s in all for 20 s",
+        [
+            *(
+                (f"{label} room", target, Spec(1, 2000, 2, ROOM_RAMP, **extra))
+                for label, target, extra in SETUPS
+            ),
+            *(
+                (f"{label} 20x50", target, Spec(20, 50, 1, ((100, 20),), **extra))
+                for label, target, extra in SETUPS
+            ),
         ],
     ),
 }
@@ -234,6 +270,7 @@ async def worker_loop(conn, config: dict) -> None:
                         "first_error": errors[0] if errors else "",
                         "seconds": now() - started,
                         "lag": lag_figures(run.lags),
+                        "ports": [(p.index, p.ws.local_address[1]) for p in batch if p.ws],
                     },
                 )
             )
@@ -552,10 +589,51 @@ def start_target(kind: str, spec: Spec, tmp: Path, args) -> Target:
         env["FACILITATION_HEARTBEAT"] = str(spec.heartbeat)
     if spec.durability:
         env["FACILITATION_DURABILITY"] = spec.durability
+    if spec.engine == "postgresql":
+        data = services_url("POSTGRES") + f"?search_path=bench_{uuid.uuid4().hex[:12]}"
+        data += spec.pg_settings
     add_user(data)
     server = ServerProcess(data, str(tmp / "server.log"), env=env)
-    server.start()
+    if spec.engine == "postgresql":
+        server.command = [
+            *(sys.executable, "-m", "facilitation", "serve", "--host", HOST),
+            *("--port", str(server.port), "--database", data, "--public-url", server.url),
+            *("--redis", services_url("REDIS"), "--workers", str(spec.workers)),
+        ]
+    server.start(timeout=120)
     return Target(kind, server)
+
+
+def services_url(name: str) -> str:
+    """The URL scripts/services printed for PostgreSQL or Redis."""
+    url = os.environ.get(f"FACILITATION_TEST_{name}_URL", "")
+    if not url:
+        raise SystemExit(
+            f"FACILITATION_TEST_{name}_URL is not set: start the servers first, with\n"
+            '    eval "$(scripts/services start)"'
+        )
+    return url
+
+
+def service_pids() -> dict[str, int]:
+    """The PostgreSQL postmaster's and redis-server's pids, from scripts/services' folder."""
+    folder = Path(os.environ.get("FACILITATION_SERVICES_DIR", ""))
+    pids = {}
+    for name, path in (("postgresql", "pg/data/postmaster.pid"), ("redis", "redis/redis.pid")):
+        with contextlib.suppress(OSError, ValueError):
+            pids[name] = int((folder / path).read_text().split()[0])
+    return pids
+
+
+def workers_by_port(server_pid: int) -> dict[int, int]:
+    """Client port -> the server worker process holding that connection."""
+    found = {}
+    for child in psutil.Process(server_pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            for conn in child.net_connections(kind="tcp"):
+                if conn.raddr:
+                    found[conn.raddr.port] = child.pid
+    return found
 
 
 def build_schedule(spec: Spec, setups: list[Setup], seed: int) -> list[tuple]:
@@ -587,7 +665,10 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
     main_run = Run()
     lag_stop = asyncio.Event()
     lag_task = asyncio.create_task(watch_lag(main_run, lag_stop))
-    out: dict = {"label": label, "target": kind}
+    out: dict = {"label": label, "target": kind, "engine": spec.engine, "workers": spec.workers}
+    screen_ports: dict[int, int] = {}
+    phone_worker: dict[int, int] = {}
+    screen_worker: dict[int, int] = {}
     try:
         print(f"  [{label}] server pid {server.pid} on {server.url}", flush=True)
         if kind == "ceiling":
@@ -617,6 +698,7 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
             for j, (screen_kind, path) in enumerate(kinds):
                 ws = await open_screen(server.ws_url + path, target.screen_headers(setup))
                 screen = Screen(f"{screen_kind} {w + 1}.{j + 1}")
+                screen_ports[id(screen)] = ws.local_address[1]
                 sockets.append(ws)
                 screens.append((w, screen_kind, screen))
                 readers.append(asyncio.create_task(read_board(ws, screen, lambda: closing["now"])))
@@ -631,11 +713,14 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
         warm = min(len(all_phones) // 10, max(5, len(all_phones) // 100))
         batches = [all_phones[:warm], all_phones[warm:]]
         joined, join_seconds, join_lag = 0, 0.0, []
+        phone_ports: dict[int, int] = {}
         rss_before = 0
         for n, batch in enumerate(batches):
             parts = [batch[i :: len(workers)] for i in range(len(workers))]
             answers = await workers.ask([("join", p) for p in parts], args.timeout)
             joined += sum(a["ok"] for a in answers)
+            for a in answers:
+                phone_ports.update(dict(a.get("ports", [])))
             failed = sum(a["failed"] for a in answers)
             if failed:
                 first = next(a["first_error"] for a in answers if a["first_error"])
@@ -665,6 +750,13 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
                 FrozenBoard, server.port, target.board_path(setup), target.screen_headers(setup)
             )
 
+        if kind == "ours" and spec.workers > 1:
+            byport = workers_by_port(server.pid)
+            phone_worker = {i: byport[port] for i, port in phone_ports.items() if port in byport}
+            screen_worker = {k: byport[port] for k, port in screen_ports.items() if port in byport}
+            out["phones_per_worker"] = sorted(
+                sum(1 for w in phone_worker.values() if w == pid) for pid in set(byport.values())
+            )
         schedule = build_schedule(spec, target.setups, args.seed)
         # which worker has which phone: the join split above is by position, so map explicitly
         owner = {}
@@ -698,13 +790,34 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
             )
         )
         await asyncio.sleep(max(0.0, t0 - now()))
+        pids = service_pids() if spec.engine == "postgresql" else {}
+
+        def component_cpu() -> dict[str, float]:
+            found = {"server": server.cpu_seconds()}
+            found.update((name, tree_cpu_seconds(pid)) for name, pid in pids.items())
+            return found
+
         cpu0, wcpu0, mcpu0 = server.cpu_seconds(), workers.cpu_seconds(), own_cpu()
         psutil.cpu_percent(interval=None)
-        await asyncio.sleep(max(0.0, t0 + spec.seconds - now()))
+        marks, boundary = [component_cpu()], t0
+        for _rate, phase_seconds in spec.phases:
+            boundary += phase_seconds
+            await asyncio.sleep(max(0.0, boundary - now()))
+            marks.append(component_cpu())
         cpu1, wcpu1, mcpu1 = server.cpu_seconds(), workers.cpu_seconds(), own_cpu()
+        out["cpu_phases"] = [
+            {name: round(after[name] - before.get(name, 0.0), 3) for name in after}
+            for before, after in itertools.pairwise(marks)
+        ]
         host_cpu = psutil.cpu_percent(interval=None)
         main_lag = lag_figures(main_run.lags)
         answers = await voting
+        # From the vote's start until the last ballot was answered (or the drain gave up): the
+        # work a ballot costs, even when it was done after its phase.
+        out["cpu_to_drain"] = {
+            name: round(value - marks[0].get(name, 0.0), 3)
+            for name, value in component_cpu().items()
+        }
         stop_profiler(profiler)
         probe_stop.set()
         if probe:
@@ -772,6 +885,9 @@ async def run_target(label: str, kind: str, spec: Spec, args, tmp: Path) -> dict
             await asyncio.to_thread(workers.stop)
         server.stop()
     out.update(ballot_figures(spec, ballots, screens, t0))
+    out.update(phase_figures(spec, ballots, screens, t0))
+    if phone_worker:
+        out.update(worker_figures(ballots, screens, phone_worker, screen_worker))
     if kind == "ours":
         db = check_database(server.data_path, [s.round_id for s in target.setups], ballots)
         out["stored"] = db["submissions"]
@@ -917,6 +1033,74 @@ def ballot_figures(spec: Spec, ballots: list[Ballot], screens: list, t0: float) 
         "board_bytes_mean": round(sum(sizes) / len(sizes)) if sizes else 0,
         "screens_closed": [s.label + ": " + s.closed for _w, _k, s in screens if s.closed],
     }
+
+
+def board_delays(ballots: list[Ballot], screens: list) -> dict[str, list[float]]:
+    """Seconds from each acknowledged ballot's sending to each of its workshop's boards showing
+    it, by client id."""
+    out: dict[str, list[float]] = {}
+    for w, k, s in screens:
+        if k != "board":
+            continue
+        running, arrivals = [], []
+        for at, revision, _n, _size in s.messages:
+            running.append(max(revision, running[-1] if running else -1))
+            arrivals.append(at)
+        for b in ballots:
+            if b.workshop == w and b.ack_revision is not None:
+                i = bisect.bisect_left(running, b.ack_revision)
+                if i < len(running):
+                    out.setdefault(b.client_id, []).append(arrivals[i] - b.sent_at)
+    return out
+
+
+def phase_figures(spec: Spec, ballots: list[Ballot], screens: list, t0: float) -> dict:
+    """Ack and vote-to-board latency per phase of the vote (by when each ballot was sent), and
+    the highest rate whose ack p99 stayed within 150 ms with every ballot acknowledged."""
+    delays = board_delays(ballots, screens)
+    phases, start, best = [], t0, 0.0
+    for rate, seconds in spec.phases:
+        inside = [b for b in ballots if b.sent_at and start <= b.sent_at < start + seconds]
+        acked = [b.ack_at - b.sent_at for b in inside if b.ack_revision is not None]
+        board = [d for b in inside for d in delays.get(b.client_id, ())]
+        ack = summary_ms(acked)
+        phases.append(
+            {
+                "rate": rate,
+                "sent": len(inside),
+                "acked": len(acked),
+                "ack_ms": ack,
+                "board_ms": summary_ms(board),
+            }
+        )
+        if inside and len(acked) == len(inside) and ack["p99"] is not None and ack["p99"] <= 150:
+            best = max(best, rate)
+        start += seconds
+    return {"phases": phases, "sustained_rate": best}
+
+
+def worker_figures(
+    ballots: list[Ballot], screens: list, phone_worker: dict, screen_worker: dict
+) -> dict:
+    """Vote-to-board for boards on the phone's own worker and on another one."""
+    same, other = [], []
+    for w, k, s in screens:
+        board_pid = screen_worker.get(id(s))
+        if k != "board" or board_pid is None:
+            continue
+        running, arrivals = [], []
+        for at, revision, _n, _size in s.messages:
+            running.append(max(revision, running[-1] if running else -1))
+            arrivals.append(at)
+        for b in ballots:
+            if b.workshop != w or b.ack_revision is None or b.phone not in phone_worker:
+                continue
+            i = bisect.bisect_left(running, b.ack_revision)
+            if i < len(running):
+                (same if phone_worker[b.phone] == board_pid else other).append(
+                    arrivals[i] - b.sent_at
+                )
+    return {"board_ms_same_worker": summary_ms(same), "board_ms_other_worker": summary_ms(other)}
 
 
 # -- profiling ------------------------------------------------------------------------------------
@@ -1094,6 +1278,42 @@ def print_table(name: str, runs: list[dict]) -> None:
         )
 
 
+def print_scaleout(runs: list[dict]) -> None:
+    """The scale-out comparison as one Markdown table: the first phase of each load (2,000
+    phones at 200/s; 20 x 50 at 100/s), the highest rate sustained, and CPU per 1,000
+    acknowledged ballots over the whole vote and its drain."""
+    print()
+    print(
+        "| setup | load | ballots sent / acked / stored | ack p50 / p99 (ms) "
+        "| vote-to-board p50 / p99 (ms) | board on the phone's worker / another, p99 (ms) "
+        "| highest ballots/s with ack p99 ≤ 150 ms "
+        "| CPU s per 1,000 acknowledged ballots: server / PostgreSQL / Redis |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in runs:
+        setup = r["label"].rsplit(" ", 1)[0]
+        load = r["label"].rsplit(" ", 1)[1]
+        first = r["phases"][0]
+        cpu = r.get("cpu_to_drain", {})
+        per = 1000 / r["acknowledged"] if r.get("acknowledged") else 0
+        stored = r.get("stored", "–")
+        same = r.get("board_ms_same_worker", {}).get("p99")
+        other = r.get("board_ms_other_worker", {}).get("p99")
+        sustained = r["sustained_rate"] if len(r["phases"]) > 1 else "–"
+        print(
+            f"| {setup} | {load} | {first['sent']} / {first['acked']} / {stored} "
+            f"| {fmt(first['ack_ms']['median'])} / {fmt(first['ack_ms']['p99'])} "
+            f"| {fmt(first['board_ms']['median'])} / {fmt(first['board_ms']['p99'])} "
+            f"| {fmt(same)} / {fmt(other)} | {fmt(sustained)} "
+            f"| {cpu.get('server', 0) * per:.2f} / {cpu.get('postgresql', 0) * per:.2f}"
+            f" / {cpu.get('redis', 0) * per:.2f} |"
+        )
+    print(
+        "(stored counts every acknowledged ballot of the whole run; the ceiling stores nothing;"
+        " the server's CPU is its supervisor's and workers')"
+    )
+
+
 def targets(name: str, runs: list[dict], heartbeat: float | None) -> list[dict]:
     """The scenario's targets, each with the figure it was judged on and whether it was met."""
     by = {r["label"]: r for r in runs}
@@ -1210,6 +1430,8 @@ async def run_all(args, names: list[str], tmp_root: Path) -> list[dict]:
             runs.append(await run_target(label, kind, spec, args, tmp))
             print(f"  [{label}] done in {time.monotonic() - started:.0f} s", flush=True)
         print_table(name, runs)
+        if name == "scaleout":
+            print_scaleout(runs)
         checks = targets(name, runs, heartbeat) if args.target != "ceiling" else []
         if checks:
             print()

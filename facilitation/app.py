@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -24,11 +26,14 @@ from facilitation.accounts.manage import Accounts
 from facilitation.accounts.sign_in import SignInGuard
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
+from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
 from facilitation.people.erasure import Erasure, keep_forgetting
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
+from facilitation.relay.hub import RedisHub
+from facilitation.relay.limits import RedisLimiter
 from facilitation.settings import Settings
 from facilitation.storage.store import Store
 from facilitation.web import live
@@ -61,6 +66,7 @@ from facilitation.web.views import (
 )
 from facilitation.workshop import pictures
 from facilitation.workshop.ballots import Ballots
+from facilitation.workshop.channels import StageShares
 from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.door import DoorTablets
 from facilitation.workshop.guessing import CodeGuard
@@ -211,8 +217,8 @@ def create_app(
     static = VersionedStatic(settings.static_dir)
     renderer = Renderer(settings.templates_dir, currency=settings.currency, static_url=static.url)
     counts = Metrics()
-    hub = Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
-    store = Store(settings.data_path, durability=settings.durability)
+    hub = shared_hub(settings, counts)
+    store = Store(settings.database, durability=settings.durability)
     session_box: dict[str, str] = {}
 
     join = JoinAddresses(settings.public_url, settings.host, settings.port, addresses)
@@ -220,10 +226,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        Path(settings.data_path).parent.mkdir(parents=True, exist_ok=True)
+        if settings.sqlite_path:
+            Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         await store.open()
         secret = await store.users.secret()
         session_box["secret"] = secret
+        # Workers of one instance share its secret; other instances on the same Redis do not.
+        namespace = hashlib.sha256(b"facilitation-relay:" + secret.encode()).hexdigest()[:16]
+        await hub.start(namespace)
+        limiter = shared_limiter(settings, namespace)
         pusher = live.Pusher(store, hub, renderer, join_url, settings.push_interval)
         app.state.secret = secret
         app.state.pusher = pusher
@@ -231,7 +242,12 @@ def create_app(
         app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
         guard = CodeGuard(on_wrong=counts.wrong_code, on_paced=counts.paced_lookup)
         app.state.ballots = Ballots(
-            store, hub, pusher.mark_dirty, on_ack=counts.acknowledged, code_guard=guard
+            store,
+            hub,
+            pusher.mark_dirty,
+            on_ack=counts.acknowledged,
+            code_guard=guard,
+            limiter=limiter,
         )
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
@@ -252,6 +268,9 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await forgetting
             await pusher.aclose()
+            await hub.aclose()
+            if isinstance(limiter, RedisLimiter):
+                await limiter.aclose()
             await store.close()
 
     async def handle(request: Request, exc: Exception) -> Response:
@@ -287,4 +306,19 @@ def create_app(
     app.state.sockets = SocketCaps(settings.sockets_per_address)
     # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
     app.state.login_guard = SignInGuard()
+    app.state.stage_shares = StageShares()
     return app
+
+
+def shared_hub(settings: Settings, counts: Metrics) -> Hub:
+    """The live hub: within this process, or across every worker sharing the Redis."""
+    if settings.redis_url:
+        return RedisHub(settings.redis_url, settings.client_queue, counts.dropped_slow_client)
+    return Hub(maxsize=settings.client_queue, on_drop=counts.dropped_slow_client)
+
+
+def shared_limiter(settings: Settings, namespace: str) -> Limiter:
+    """Where the ballot pace is counted: here, or in the shared Redis."""
+    if settings.redis_url:
+        return RedisLimiter(settings.redis_url, namespace)
+    return LocalLimiter(time.monotonic)

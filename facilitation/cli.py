@@ -1,5 +1,5 @@
-"""The command line: serve, demo, add-user, backup, restore, get PATH. Parsing only; the work
-happens elsewhere."""
+"""The command line: serve, demo, add-user, backup, restore, migrate-data, get PATH. Parsing
+only; the work happens elsewhere."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def _server_options(parser: argparse.ArgumentParser, data_default: str | None = 
         "--durability", choices=("normal", "full"), help=_help("durability") + " (default normal)"
     )
     parser.add_argument("--trusted-proxies", dest="trusted_proxies", help=_help("trusted_proxies"))
+    _database_options(parser)
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database", dest="database_url", metavar="URL", help=_help("database_url")
+    )
+    parser.add_argument("--redis", dest="redis_url", metavar="URL", help=_help("redis_url"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the web server")
     _server_options(serve)
+    serve.add_argument(
+        "--workers",
+        type=_at_least(1, int),
+        default=1,
+        help="worker processes sharing the port (more than 1 needs PostgreSQL and Redis)",
+    )
 
     demo = sub.add_parser(
         "demo", help="run the web server with a demo workshop (green spaces on an estate)"
@@ -76,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin", action="store_true", help="may also create organisations (as the first is)"
     )
     add_user.add_argument("--data", dest="data_path", help=_help("data_path"))
+    _database_options(add_user)
     add_user.add_argument(
         "--password-stdin",
         action="store_true",
@@ -86,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     get = sub.add_parser("get", help="request a path from the app in-process and print it")
     get.add_argument("path")
     get.add_argument("--data", dest="data_path", help=_help("data_path"))
+    _database_options(get)
 
     backup = sub.add_parser(
         "backup", help="copy the database, even while the server runs, and check the copy"
@@ -114,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--data", dest="data_path", help=f"database to replace (default {_default('data_path')})"
     )
+
+    move = sub.add_parser(
+        "migrate-data",
+        help="copy everything from one database to another, empty one (SQLite to PostgreSQL)",
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="URL", help="copy from")
+    move.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="copy into (must be empty)"
+    )
     return parser
 
 
@@ -129,7 +154,8 @@ def _at_least(low: float, kind: type) -> Callable[[str], float]:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("host", "port", "data_path", "public_url", "durability", "trusted_proxies")
+    keys: tuple[str, ...] = ("host", "port", "data_path", "public_url", "durability")
+    keys += ("trusted_proxies", "database_url", "redis_url")
     return Settings.from_env(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -147,11 +173,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _where(settings: Settings) -> str:
+    """The data's place for people: the SQLite file, or the PostgreSQL URL without password."""
+    if settings.sqlite_path:
+        return os.path.abspath(settings.sqlite_path)
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.database)
+    host = url.hostname or ""
+    user = f"{url.username}@" if url.username else ""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{user}{host}{port}{url.path}"
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from facilitation.server import serve
 
-        return serve(settings)
+        return serve(settings, workers=args.workers)
     if args.command == "demo":
         from facilitation.demo.workshop import seed
         from facilitation.server import serve
@@ -171,7 +210,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"password: {info['moderator_password']}   (the idea desk and paper ballots)\n"
             f"  Join code      {info['code']}   (phones: {base}/w/{info['code']})\n"
             f"  Live board     {base}/f/workshops/{info['workshop_id']}/board\n"
-            f"  Data           {os.path.abspath(settings.data_path)}\n",
+            f"  Data           {_where(settings)}\n",
             flush=True,
         )
         return serve(settings)
@@ -209,9 +248,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         status, body = get(settings, args.path)
         sys.stdout.write(body)
         return 0 if status < 400 else 1
+    if args.command == "migrate-data":
+        from facilitation.storage.transfer import migrate_data
+
+        try:
+            print(asyncio.run(migrate_data(args.source, args.target)))
+        except ValueError as exc:
+            print(f"facilitation migrate-data: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command in ("backup", "restore"):
         from facilitation.storage import backup as backups
 
+        if settings.engine != "sqlite":
+            print(
+                f"facilitation {args.command} copies a SQLite file; for PostgreSQL use its own "
+                "tools (pg_dump, pg_restore).",
+                file=sys.stderr,
+            )
+            return 2
         if args.command == "backup":
             print(backups.backup(settings, args.path, step_pages=args.step_pages, pause=args.pause))
         else:

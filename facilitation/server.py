@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import uvicorn
@@ -17,19 +19,32 @@ log = logging.getLogger("facilitation.server")
 BODY_TIMEOUT = 30.0  # seconds to send a request's body once its headers are in
 
 
-def uvicorn_config(settings: Settings) -> uvicorn.Config:
+WORKER_APP = "facilitation.server:worker_app"
+WORKER_PROTOCOL = "facilitation.web.connections:WorkerProtocol"
+
+
+def uvicorn_config(settings: Settings, workers: int = 1) -> uvicorn.Config:
     """The server configuration: websocket size limit, heartbeats, graceful restarts, limits on
     connections (how many, how long to send a request), and the logging (timestamped, with our
-    access log in place of uvicorn's)."""
+    access log in place of uvicorn's). Several workers each build the app and the deadlines of
+    their connections from the environment (worker_app), which serve() fills from ``settings``."""
     from facilitation.app import create_app
 
     limit = connections.connection_limit(settings.max_connections)
-    deadlines = connections.Deadlines(settings.header_timeout, BODY_TIMEOUT, limit)
+    app: Any = WORKER_APP
+    http: Any = WORKER_PROTOCOL
+    if workers == 1:
+        app = logs.AccessLog(create_app(settings))
+        http = connections.protocol(
+            connections.Deadlines(settings.header_timeout, BODY_TIMEOUT, limit)
+        )
     return uvicorn.Config(
-        logs.AccessLog(create_app(settings)),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
-        http=connections.protocol(deadlines),
+        http=http,
         limit_concurrency=limit,
         backlog=2048,
         timeout_keep_alive=5,
@@ -50,15 +65,51 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
     )
 
 
-def serve(settings: Settings) -> int:
-    """Serve until interrupted; 1 if the app could not start."""
+def worker_app() -> ASGIApp:
+    """One worker's app, built from the FACILITATION_ variables its supervisor set."""
+    from facilitation.app import create_app
+
+    settings = Settings.from_env()
+    # Made here, in the worker, before it accepts a connection: a class made at run time
+    # cannot be sent to a worker process.
+    limit = connections.connection_limit(settings.max_connections)
+    connections.WorkerProtocol.deadlines = connections.Deadlines(
+        settings.header_timeout, BODY_TIMEOUT, limit
+    )
+    return logs.AccessLog(create_app(settings))
+
+
+def several_workers_problem(settings: Settings, workers: int) -> str:
+    """Why ``workers`` processes cannot serve these settings ("" if they can)."""
+    if workers == 1:
+        return ""
+    if settings.engine != "postgresql" or not settings.redis_url:
+        return (
+            f"--workers {workers} needs PostgreSQL and Redis (--database postgresql://... "
+            "--redis redis://...): a SQLite file has one writer, and without Redis a phone, "
+            "a board and a console on different workers would not see each other's changes. "
+            "One worker on SQLite serves a hall of 2,000 phones."
+        )
+    return ""
+
+
+def serve(settings: Settings, workers: int = 1) -> int:
+    """Serve until interrupted, with ``workers`` processes sharing the port (restarted by
+    uvicorn's supervisor if one dies); 1 if the app could not start, 2 if refused."""
     from facilitation.storage.backup import refuse_newer_database
 
+    problem = several_workers_problem(settings, workers)
+    if problem:
+        log.error("%s", problem)
+        return 2
     before, after = connections.raise_open_files()
-    config = uvicorn_config(settings)  # also sets up logging, timestamped
+    config = uvicorn_config(settings, workers)  # also sets up logging, timestamped
     limit = config.limit_concurrency or settings.max_connections
     # Checked before uvicorn starts, so the refusal reads as a message rather than a traceback.
-    refuse_newer_database(settings.data_path)
+    if settings.sqlite_path:
+        refuse_newer_database(settings.sqlite_path)
+    if workers > 1:
+        return _serve_workers(settings, config)
     server = uvicorn.Server(config)
     log.info("Serving on http://%s:%s/", settings.host, settings.port)
     join = JoinAddresses(settings.public_url, settings.host, settings.port).address()
@@ -80,6 +131,24 @@ def serve(settings: Settings) -> int:
         log.warning("%s", join.advice)
     server.run()
     return 0 if server.started else 1
+
+
+def _serve_workers(settings: Settings, config: uvicorn.Config) -> int:
+    from uvicorn.supervisors import Multiprocess
+
+    from facilitation.storage.store import Store
+
+    async def migrate() -> None:
+        # Once, before the workers start, so none of them waits on another's migration.
+        await (await Store(settings.database).open()).close()
+
+    asyncio.run(migrate())
+    os.environ.update(settings.environment())
+    log.info(
+        "Serving on http://%s:%s/ with %d workers", settings.host, settings.port, config.workers
+    )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    return 0
 
 
 def get(settings: Settings, path: str) -> tuple[int, str]:

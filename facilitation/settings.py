@@ -62,6 +62,18 @@ TABLE: tuple[tuple[str, object, str], ...] = (
         365.0,
         "days after a pool's last draw when its volunteers' contact details are deleted (0: kept)",
     ),
+    (
+        "database_url",
+        "",
+        "database URL: sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME; "
+        "empty: the SQLite file data_path",
+    ),
+    (
+        "redis_url",
+        "",
+        "Redis URL (redis://HOST:PORT/0) that several workers or hosts share for live updates "
+        "and the ballot pace; empty: within this process only",
+    ),
 )
 
 
@@ -87,8 +99,37 @@ class Settings:
     max_connections: int = 4096
     sockets_per_address: int = 2500
     contact_retention_days: float = 365.0
+    database_url: str = ""
+    redis_url: str = ""
+
+    @property
+    def database(self) -> str:
+        """Where the data is: the database URL, else the SQLite file."""
+        return self.database_url or self.data_path
+
+    @property
+    def engine(self) -> str:
+        """ "postgresql" or "sqlite"."""
+        return "postgresql" if self.database.startswith(("postgresql:", "postgres:")) else "sqlite"
+
+    @property
+    def sqlite_path(self) -> str:
+        """The SQLite file, whether named by data_path or by a sqlite:/// URL ("" on PostgreSQL)."""
+        if self.engine != "sqlite":
+            return ""
+        url = self.database_url
+        return url[len("sqlite:///") :] if url else self.data_path
 
     def __post_init__(self) -> None:
+        if self.database_url and not self.database_url.startswith(
+            ("sqlite:///", "postgresql://", "postgres://")
+        ):
+            raise ValueError(
+                "database_url must start with sqlite:/// or postgresql:// "
+                "(for example postgresql://facilitation@127.0.0.1:5432/facilitation)"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         if self.durability not in ("normal", "full"):
             raise ValueError("durability must be 'normal' or 'full'")
         for item in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
@@ -99,6 +140,16 @@ class Settings:
                     f"trusted_proxies: {item!r} is not an IP address or network "
                     "(for example 127.0.0.1 or 10.0.0.0/8)"
                 ) from None
+
+    def environment(self) -> dict[str, str]:
+        """These settings as FACILITATION_ variables, which from_env() reads back the same."""
+        out = {}
+        for name, _default, _help in TABLE:
+            value = getattr(self, name)
+            out["FACILITATION_" + name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
+        return out
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

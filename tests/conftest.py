@@ -7,6 +7,8 @@ needs a room prepared otherwise builds on ``room`` or ``live_room`` under a name
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 from babel.messages.catalog import Catalog
@@ -16,14 +18,46 @@ from babel.messages.pofile import read_po
 from facilitation import create_app
 from facilitation.core import i18n
 from facilitation.settings import Settings
+from tests import engines
 from tests.helpers import PASSWORD, Facilitator, Server, add_user, quick_hash
 from tests.room import Room, live_room_on
 from tests.translation import POT
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engine",
+        choices=engines.ENGINES,
+        default=None,
+        help="run on SQLite (default) or on PostgreSQL with Redis (see tests/engines.py)",
+    )
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--engine")
+    if chosen:
+        os.environ[engines.ENGINE_VARIABLE] = chosen
+    if engines.on_postgres():
+        problem = engines.missing_services()
+        if problem:
+            raise pytest.UsageError(problem)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Each run keeps the tests its engine can run: deselected, never skipped.
+    other = "sqlite_only" if engines.on_postgres() else "servers"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_path=str(tmp_path / "test.sqlite3"), push_interval=0.05)
+    data = engines.database(str(tmp_path / "test.sqlite3"))
+    if engines.is_url(data):
+        return Settings(database_url=data, redis_url=engines.redis_url(), push_interval=0.05)
+    return Settings(data_path=data, push_interval=0.05)
 
 
 @pytest.fixture
@@ -84,7 +118,7 @@ async def room(app, facilitator) -> Room:
 @pytest.fixture
 def server(tmp_path):
     """A real server process on loopback with one facilitator account."""
-    data = str(tmp_path / "live.sqlite3")
+    data = engines.database(str(tmp_path / "live.sqlite3"))
     add_user(data)
     srv = Server(data).start()
     yield srv
@@ -94,7 +128,7 @@ def server(tmp_path):
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
     """One real server for a test module; each of its tests works in workshops of its own."""
-    data = str(tmp_path_factory.mktemp("shared") / "live.sqlite3")
+    data = engines.database(str(tmp_path_factory.mktemp("shared") / "live.sqlite3"))
     add_user(data)
     srv = Server(data).start()
     yield srv

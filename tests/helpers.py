@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import websockets
 
+from tests.engines import REDIS_VARIABLE
+
 PASSWORD = "a long test password"
 WAIT = 15.0  # seconds: generous, so a loaded machine never fails a test that would pass
 
@@ -52,6 +54,11 @@ def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProces
     )
 
 
+def data_option(data: str) -> list[str]:
+    """The command line's words for a database: a SQLite file or a database URL."""
+    return ["--database", data] if "://" in data else ["--data", data]
+
+
 def add_user(data_path: str, username: str = "facilitator", password: str = PASSWORD) -> None:
     """Create a facilitator through the real command line."""
     subprocess.run(
@@ -62,8 +69,7 @@ def add_user(data_path: str, username: str = "facilitator", password: str = PASS
             "add-user",
             username,
             "--password-stdin",
-            "--data",
-            data_path,
+            *data_option(data_path),
         ],
         input=password + "\n",
         text=True,
@@ -83,6 +89,7 @@ class Server:
     # Run in the server's process before it starts (e.g. to set a resource limit).
     preexec_fn: Callable[[], None] | None = None
     public_url: str | None = None  # None: the server's own address; "": none
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -98,6 +105,8 @@ class Server:
         env = {**os.environ, **(self.extra_env or {})}
         public_url = self.url if self.public_url is None else self.public_url
         env.setdefault("FACILITATION_PUBLIC_URL", public_url)
+        if "://" in self.data_path:
+            env.setdefault("FACILITATION_REDIS_URL", os.environ.get(REDIS_VARIABLE, ""))
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -106,8 +115,8 @@ class Server:
                 "serve",
                 "--port",
                 str(self.port),
-                "--data",
-                self.data_path,
+                *data_option(self.data_path),
+                *(["--workers", str(self.workers)] if self.workers > 1 else []),
                 "--public-url",
                 public_url,
             ],
@@ -325,11 +334,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def db_rows(data_path: str) -> list[str]:
-    """Every row of the database as SQL text, to show that a refused request changed nothing."""
-    import sqlite3
-    from contextlib import closing
+    """Every row of the database as text (a SQLite file or a database URL), to show that a
+    refused request changed nothing."""
+    from tests.engines import raw
 
-    with closing(sqlite3.connect(data_path)) as db:
+    with raw(data_path) as db:
         return list(db.iterdump())
 
 

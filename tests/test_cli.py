@@ -159,3 +159,10 @@ async def test_demo_seeding_is_idempotent_and_changes_the_password(tmp_path):
     assert hasher.verify(digest, second["password"])
     with pytest.raises(VerificationError):
         hasher.verify(digest, first["password"])
+
+
+def test_several_workers_are_refused_on_sqlite_with_the_reason(tmp_path):
+    done = run("serve", "--workers", "2", "--data", str(tmp_path / "x.sqlite3"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--workers 2 needs PostgreSQL and Redis" in done.stderr
+    assert not (tmp_path / "x.sqlite3").exists()

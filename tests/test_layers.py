@@ -126,6 +126,20 @@ def test_only_storage_speaks_to_the_database():
     assert breaches(lambda m, i: i in drivers and not within(m, "facilitation.storage")) == []
 
 
+def test_only_the_relay_speaks_to_redis_and_it_knows_only_core():
+    assert breaches(lambda m, i: i == "redis" and not within(m, "facilitation.relay")) == []
+    assert (
+        breaches(
+            lambda m, i: (
+                within(m, "facilitation.relay")
+                and i in PROJECT
+                and not within(i, ("facilitation.core", "facilitation.relay"))
+            )
+        )
+        == []
+    )
+
+
 def test_the_web_framework_lives_only_in_web_app_and_server():
     assert breaches(lambda m, i: i in WEB_FRAMEWORK and not within(m, WEB_HOMES)) == []
 

@@ -49,7 +49,7 @@ async def add_user(
             "(and only a moderator takes --workshop)."
         )
     digest = PasswordHasher().hash(password)
-    store = await Store(settings.data_path, durability=settings.durability).open()
+    store = await Store(settings.database, durability=settings.durability).open()
     try:
         if reset:
             if not await store.users.set_password(username, digest):

@@ -1,8 +1,14 @@
 """In-process publish/subscribe by channel, with a bounded queue per subscriber.
 
-The hub knows nothing of HTML or sockets: it moves opaque messages. A subscriber whose queue is
-full is marked as overflowed and receives nothing more, so one frozen screen can never make the
+The hub knows nothing of HTML or sockets: it moves messages. A subscriber whose queue is full is
+marked as overflowed and receives nothing more, so one frozen screen can never make the
 publisher wait or hold back the rest of the room; its owner notices and drops the connection.
+
+The same interface reaches across processes when several workers share a Redis
+(``facilitation.relay.hub``): a message published there must then be plain data (JSON: numbers,
+text, lists, dicts), and channels are tuples of those. ``local=True`` keeps a message in this
+process (each worker renders its own screens). Listeners are called at once with each message of
+their channel, from any process; the pusher learns that way that a workshop changed elsewhere.
 """
 
 from __future__ import annotations
@@ -58,6 +64,17 @@ class Hub:
         self.maxsize = maxsize
         self.on_drop = on_drop
         self._channels: dict[Hashable, set[Subscription]] = {}
+        self._listeners: dict[Hashable, list[Callable[[Any], object]]] = {}
+
+    async def start(self, namespace: str = "") -> None:
+        """Begin hearing other processes (nothing to do in one process)."""
+
+    async def aclose(self) -> None:
+        """Stop hearing other processes (nothing to do in one process)."""
+
+    def listen(self, channel: Hashable, callback: Callable[[Any], object]) -> None:
+        """Call ``callback`` with every message published on ``channel`` from now on."""
+        self._listeners.setdefault(channel, []).append(callback)
 
     @asynccontextmanager
     async def subscribe(self, channel: Hashable) -> AsyncIterator[Subscription]:
@@ -73,13 +90,20 @@ class Hub:
                 if not subs:
                     del self._channels[channel]
 
-    def publish(self, channel: Hashable, message: Any) -> int:
-        """Offer a message to every subscriber of a channel; returns how many were offered it."""
+    def publish(self, channel: Hashable, message: Any, *, local: bool = False) -> int:
+        """Offer a message to every subscriber and listener of a channel; returns how many
+        subscribers in this process were offered it. ``local``: not to other processes."""
+        return self.deliver(channel, message)
+
+    def deliver(self, channel: Hashable, message: Any) -> int:
+        """Hand a message to this process's subscribers and listeners of a channel."""
+        for callback in self._listeners.get(channel, ()):
+            callback(message)
         subs = self._channels.get(channel, ())
         for sub in list(subs):
             sub.offer(message)
         return len(subs)
 
     def count(self, channel: Hashable) -> int:
-        """How many subscribers a channel has now."""
+        """How many subscribers a channel has now, in this process."""
         return len(self._channels.get(channel, ()))

@@ -1,13 +1,20 @@
 """Rate limits against floods and guessing: token buckets and failure counters, with bounded memory.
 
-Pure and clock-free: callers pass the time, so tests are exact and nothing here sleeps.
+Pure and clock-free: callers pass the time (or, for the async limits the app uses, a clock),
+so tests are exact and nothing here sleeps. ``Pace`` and ``Limits`` are what the use cases ask;
+the in-process ones here are the default, and several workers share Redis-backed ones
+(``facilitation.relay.limits``) that answer the same questions.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+# (most failures, within seconds, the key's name) for each limit a Limits checks together.
+LimitSpec = tuple[tuple[int, float, str], ...]
 
 
 @dataclass
@@ -165,3 +172,102 @@ class Backoff:
             self._seen[key] = (count - 1, last)
         else:
             self._seen.pop(key, None)
+
+
+@dataclass
+class Guard:
+    """Several failure limits checked together: the longest wait wins."""
+
+    limits: tuple[tuple[FailureLimit, str], ...]
+
+    def retry_after(self, keys: dict[str, Hashable], now: float) -> float:
+        return max(
+            (limit.retry_after(keys[name], now) for limit, name in self.limits if name in keys),
+            default=0.0,
+        )
+
+    def fail(self, keys: dict[str, Hashable], now: float) -> None:
+        for limit, name in self.limits:
+            if name in keys:
+                limit.fail(keys[name], now)
+
+    def forget(self, keys: dict[str, Hashable]) -> None:
+        """Clear the named keys after a success."""
+        for limit, name in self.limits:
+            if name in keys:
+                limit.forget(keys[name])
+
+
+class Pace(Protocol):
+    """A token bucket per key, wherever the buckets are kept."""
+
+    async def allow(self, key: str) -> bool:
+        """Take one token for ``key`` if there is one."""
+        ...
+
+
+class Limits(Protocol):
+    """Several failure limits checked together, wherever the counts are kept."""
+
+    async def retry_after(self, keys: dict[str, str]) -> float:
+        """Seconds until these keys may try again; 0 if they may try now."""
+        ...
+
+    async def fail(self, keys: dict[str, str]) -> None:
+        """Count a failure for each named key."""
+        ...
+
+    async def forget(self, keys: dict[str, str]) -> None:
+        """Clear the named keys after a success."""
+        ...
+
+
+class Limiter(Protocol):
+    """Makes the paces and limits of one app, all kept in one place."""
+
+    def pace(self, name: str, rate: float, burst: float) -> Pace: ...
+
+    def limits(self, name: str, spec: LimitSpec) -> Limits: ...
+
+
+@dataclass
+class LocalPace:
+    """Buckets in this process, read against ``clock``."""
+
+    buckets: Buckets
+    clock: Callable[[], float]
+
+    async def allow(self, key: str) -> bool:
+        return self.buckets.allow(key, self.clock())
+
+
+@dataclass
+class LocalLimits:
+    """A Guard in this process, read against ``clock``."""
+
+    guard: Guard
+    clock: Callable[[], float]
+
+    async def retry_after(self, keys: dict[str, str]) -> float:
+        return self.guard.retry_after(dict(keys), self.clock())
+
+    async def fail(self, keys: dict[str, str]) -> None:
+        self.guard.fail(dict(keys), self.clock())
+
+    async def forget(self, keys: dict[str, str]) -> None:
+        self.guard.forget(dict(keys))
+
+
+@dataclass
+class LocalLimiter:
+    """Paces and limits kept in this process (one worker, or no Redis)."""
+
+    clock: Callable[[], float]
+
+    def pace(self, name: str, rate: float, burst: float) -> Pace:
+        return LocalPace(Buckets(rate=rate, burst=burst), self.clock)
+
+    def limits(self, name: str, spec: LimitSpec) -> Limits:
+        return LocalLimits(
+            Guard(tuple((FailureLimit(n, window), key) for n, window, key in spec)), self.clock
+        )

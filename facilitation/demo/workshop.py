@@ -120,7 +120,7 @@ async def _organisation(store: Store) -> int:
 async def seed(settings: Settings) -> DemoLogin:
     """Make sure the demo organisation, its accounts and workshop exist; passwords are new on
     every run."""
-    store = await Store(settings.data_path, durability=settings.durability).open()
+    store = await Store(settings.database, durability=settings.durability).open()
     try:
         password = new_password()
         organisation_id = await _organisation(store)

@@ -50,19 +50,32 @@ class Submission:
     idea_id: int | None
 
 
+async def round_workshop(db: Reader, round_id: int) -> int:
+    """The workshop a round belongs to (which never changes); NotFound if there is no round."""
+    workshop_id = await db.value("SELECT workshop_id FROM rounds WHERE id = ?", (round_id,))
+    if workshop_id is None:
+        raise NotFound("round")
+    return int(workshop_id)
+
+
 class Ballots:
     """Participants' ballots and the figures the room sees about them."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def cast_ballot(self, ballot: Ballot, client_id: str, now: float) -> tuple[int, bool]:
+    async def cast_ballot(
+        self, ballot: Ballot, client_id: str, now: float, workshop: int | None = None
+    ) -> tuple[int, bool]:
         """Store a participant's ballot, replacing their earlier one, once per client id.
 
         Returns (revision, duplicate). The round must still be open when the transaction runs, so
         a ballot racing the facilitator's close is refused rather than counted after the snapshot.
+        ``workshop`` (the round's, looked up if not given) scopes the transaction to it.
         """
-        async with self._db.transaction() as tx:
+        if workshop is None:
+            workshop = await round_workshop(self._db, ballot.round_id)
+        async with self._db.transaction(workshop=workshop) as tx:
             row = await tx.one(
                 "SELECT status, workshop_id FROM rounds WHERE id = ?", (ballot.round_id,)
             )

@@ -1,35 +1,46 @@
-"""Database: the SQLite connections, the single writer, transactions and the migration runner.
+"""Database: the small interface every repository speaks to, whichever engine stands behind it.
 
-Writes go through one connection guarded by an asyncio.Lock, because aiosqlite serialises
-statements but not transactions: the lock is what keeps two coroutines from interleaving inside
-one ``BEGIN IMMEDIATE ... COMMIT``. Autocommit reads use a second connection, which in WAL mode
-sees the last committed state without waiting for the writer; a third holds the read
-transactions of ``snapshot()``, so a consistent read never leaks into other reads.
+Repositories write SQL with ``?`` placeholders and reach the data only through a ``Database``
+(autocommit reads, ``transaction()``, ``snapshot()``) and the ``Tx``/``ReadTx`` it hands out. Two
+engines implement it: SQLite (``storage.sqlite``, the embedded default) and PostgreSQL
+(``storage.postgres``); ``store.open_database`` picks one from a database URL.
 
-Repositories speak only to ``Database``, ``ReadTx`` and ``Tx``, with ``?`` placeholders, so another
-engine can stand behind the same interface.
+Both keep the same promises. A write transaction commits whole or not at all, and returns only
+after the commit; the schema refuses what it must (one ballot per participant and round) with
+the shared ``IntegrityError``; and writes are serialised as the single SQLite writer serialises
+them: PostgreSQL takes an exclusive lock for an ordinary transaction, and for one scoped to a
+workshop (``transaction(workshop=id)``) a shared lock plus that workshop's row, so that only the
+writes of different workshops run side by side.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+import abc
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
-import aiosqlite
-
-from facilitation.storage import guard
-
-# A result row, read by column name or by position.
-Row = sqlite3.Row
-
-# What a statement raises when the schema refuses it (a UNIQUE, CHECK or foreign key clash).
-IntegrityError = sqlite3.IntegrityError
+from facilitation.storage.guard import Health
 
 Params = Sequence[Any]
+
+
+class Row(Protocol):
+    """A result row, read by column name or by position (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class IntegrityError(Exception):
+    """The schema refused a statement (a UNIQUE, CHECK or foreign key clash), on either engine."""
 
 
 class Reader(Protocol):
@@ -45,15 +56,12 @@ class Reader(Protocol):
         """The first column of the first row, or None when there is no row."""
 
 
-class ReadTx:
+class ReadTx(abc.ABC):
     """Queries inside one transaction on one connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
+    @abc.abstractmethod
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row the query returns."""
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row the query returns, or None."""
@@ -69,38 +77,117 @@ class ReadTx:
 class Tx(ReadTx):
     """A write transaction: everything in it commits together or not at all."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        super().__init__(conn)
-        self._savepoints = 0
-
+    @abc.abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        cur = await self._conn.execute(sql, tuple(params))
-        return cur.rowcount
 
+    @abc.abstractmethod
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement once per row of parameters."""
-        await self._conn.executemany(sql, [tuple(r) for r in rows])
 
+    @abc.abstractmethod
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT; returns the new row's id."""
-        cur = await self._conn.execute(sql, tuple(params))
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        """Run an INSERT into a table with an ``id`` column; returns the new row's id."""
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
+    @abc.abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
         """Statements that may fail and be tried again without losing the transaction."""
-        self._savepoints += 1
-        name = f"sp{self._savepoints}"
-        await self._conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self._conn.execute(f"ROLLBACK TO {name}")
-            await self._conn.execute(f"RELEASE {name}")
-            raise
-        await self._conn.execute(f"RELEASE {name}")
+
+
+class Loader(Protocol):
+    """Adds rows to tables inside Database.loading(), and reads them back before the commit."""
+
+    async def load(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+
+    def rows(self, table: str, columns: Sequence[str]) -> AsyncIterator[Sequence[Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Engines:
+    """A migration step whose SQL differs by engine; a plain string serves both."""
+
+    sqlite: str
+    postgresql: str
+
+
+# A migration step: its name and its SQL (one text for both engines, or one per engine).
+Migration = tuple[str, str | Engines]
+
+
+def step_sql(sql: str | Engines, engine: str) -> str:
+    """The SQL a migration step runs on ``engine``."""
+    return sql if isinstance(sql, str) else getattr(sql, engine)
+
+
+class Database(abc.ABC):
+    """One database: open() it once, then read, write in transactions, close()."""
+
+    engine: str = ""
+    migrations: tuple[Migration, ...] = ()
+    # The copy taken before this open() applied migrations, if it did (SQLite only).
+    upgrade_backup: str | None = None
+
+    @property
+    def migration_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _sql in self.migrations)
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect, refuse a database from a newer release, apply pending migrations."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close every connection; the Database can be opened again."""
+
+    @abc.abstractmethod
+    def transaction(self, workshop: int | None = None) -> AbstractAsyncContextManager[Tx]:
+        """One write transaction, rolled back if the block raises. ``workshop`` says that it
+        reads and writes only that workshop's rows, so it may run beside other workshops'."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[ReadTx]:
+        """Several reads that all see the same committed state."""
+
+    @abc.abstractmethod
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        """Every row of a query (autocommit)."""
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
+
+    async def value(self, sql: str, params: Params = ()) -> Any:
+        """The first column of a query's first row, or None."""
+        row = await self.one(sql, params)
+        return row[0] if row is not None else None
+
+    @abc.abstractmethod
+    async def health(self) -> Health:
+        """Whether the database can be read and written at this release's migration level."""
+
+    @abc.abstractmethod
+    async def integrity_check(self) -> str:
+        """The engine's own check of the data: "ok" when it is sound."""
+
+    @abc.abstractmethod
+    async def tables(self) -> list[str]:
+        """The application's tables (the migration record included), in creation order."""
+
+    @abc.abstractmethod
+    async def columns(self, table: str) -> list[str]:
+        """A table's columns, in order."""
+
+    @abc.abstractmethod
+    def rows(self, table: str, columns: Sequence[str]) -> AsyncIterator[Sequence[Any]]:
+        """Every row of a table, in primary key order, in batches read on one snapshot."""
+
+    @abc.abstractmethod
+    def loading(self) -> AbstractAsyncContextManager[Loader]:
+        """One transaction that adds rows as they are (ids included), checks every foreign key
+        at the end and moves id counters past the loaded ids; nothing is kept if it fails."""
 
 
 async def move_in_order(
@@ -127,168 +214,25 @@ async def move_in_order(
     return True
 
 
-class Database:
-    """The SQLite file: open() it once, then read, write in transactions, close()."""
-
-    def __init__(
-        self,
-        path: str,
-        *,
-        durability: str = "normal",
-        migrations: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        self.path = path
-        self.durability = durability
-        self.migrations = tuple(migrations)
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._snapshot: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-        # The snapshot connection can hold one transaction at a time.
-        self._snapshot_lock = asyncio.Lock()
-        # The copy taken before this open() applied migrations, if it did.
-        self.upgrade_backup: str | None = None
-        # Why the last write failed, until one succeeds: the health probe reports it.
-        self._write_failure: str | None = None
-
-    @property
-    def migration_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _sql in self.migrations)
-
-    async def open(self) -> None:
-        """Connect, switch to WAL, refuse a database from a newer release, back up one with
-        pending migrations, apply them."""
-        self._writer = await self._connect()
-        try:
-            # Fetched to the end, so that the statement lets go of its lock on the file.
-            await self._writer.execute_fetchall("PRAGMA journal_mode = WAL")
-            self.upgrade_backup = await guard.prepare_upgrade(
-                self._writer, self.path, self.migration_names
-            )
-            await self._migrate()
-            self._reader = await self._connect()
-            self._snapshot = await self._connect()
-        except BaseException:
-            await self.close()
-            raise
-
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute(f"PRAGMA busy_timeout = {guard.BUSY_TIMEOUT_MS}")
-        await conn.execute(f"PRAGMA synchronous = {self.durability.upper()}")
-        return conn
-
-    async def close(self) -> None:
-        """Close every connection; the Database can be opened again."""
-        for conn in (self._snapshot, self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._snapshot = self._reader = self._writer = None
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """One write transaction on the single writer; rolled back if the block raises."""
-        conn = self._writer
-        assert conn is not None, "Store.open() was not awaited"
-        async with self._lock:
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield Tx(conn)
-                    await conn.execute("COMMIT")
-                except BaseException:
-                    # A failed COMMIT can leave the transaction open, and some errors (a full
-                    # disk) end it already; either way the next write must start afresh.
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                if not isinstance(exc, sqlite3.IntegrityError):
-                    self._write_failure = str(exc)
-                raise
-            self._write_failure = None
-
-    @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[ReadTx]:
-        """Several reads that all see the same committed state."""
-        conn = self._snapshot
-        assert conn is not None, "Store.open() was not awaited"
-        async with self._snapshot_lock:
-            await conn.execute("BEGIN")
-            try:
-                yield ReadTx(conn)
-            finally:
-                await conn.execute("COMMIT")
-
-    def _autocommit(self) -> ReadTx:
-        conn = self._reader or self._writer
-        assert conn is not None, "Store.open() was not awaited"
-        return ReadTx(conn)
-
-    async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row of a query on the reader connection (autocommit)."""
-        return await self._autocommit().all(sql, params)
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row of a query on the reader connection, or None."""
-        return await self._autocommit().one(sql, params)
-
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of a query's first row on the reader connection, or None."""
-        return await self._autocommit().value(sql, params)
-
-    async def health(self) -> guard.Health:
-        """Whether the database can be read and written, at this release's migration level
-        (see guard.probe: it writes nothing while writes succeed)."""
-        if self._writer is None:
-            return guard.Health(False, "", "the database is not open")
-        async with self._lock:
-            health, self._write_failure = await guard.probe(
-                self._writer,
-                self._autocommit(),
-                self.path,
-                self.migration_names,
-                self._write_failure,
-            )
-        return health
-
-    # -- migrations ------------------------------------------------------------------------------
-
-    async def _migrate(self) -> None:
-        # A migration may rebuild a table that others refer to; SQLite's procedure for that is to
-        # turn foreign keys off (outside the transaction), then check them all before committing.
-        assert self._writer is not None
-        await self._writer.execute("PRAGMA foreign_keys = OFF")
-        try:
-            await self._apply_migrations()
-        finally:
-            await self._writer.execute("PRAGMA foreign_keys = ON")
-
-    async def _apply_migrations(self) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL)"
-            )
-            done = {row[0] for row in await tx.all("SELECT name FROM migrations")}
-            for name, sql in self.migrations:
-                if name in done:
-                    continue
-                for statement in _statements(sql):
-                    await tx.execute(statement)
-                broken = await tx.all("PRAGMA foreign_key_check")
-                if broken:
-                    raise RuntimeError(f"migration {name} broke foreign keys: {list(broken)[:5]}")
-                await tx.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+def engine_of(url: str) -> tuple[str, str]:
+    """("sqlite", file path) or ("postgresql", URL) for a database URL; a bare path is a
+    SQLite file. ValueError names what is accepted."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if not scheme:
+        return "sqlite", url
+    if scheme == "sqlite":
+        # As SQLAlchemy writes it: sqlite:///relative.sqlite3, sqlite:////absolute.sqlite3.
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ValueError("a sqlite:/// URL needs a file path, as in sqlite:///data.sqlite3")
+        return "sqlite", path
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql", url
+    raise ValueError(
+        f"database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
+    )
 
 
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (aiosqlite has no executescript inside a transaction)."""
-    out, buf = [], ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    return [s for s in out if s]
+def as_mapping(row: Row) -> Mapping[str, Any]:
+    """A row as a column-to-value mapping."""
+    return dict(zip(row.keys(), row, strict=True))

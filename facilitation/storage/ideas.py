@@ -12,6 +12,7 @@ from typing import Any
 
 from facilitation.core.errors import Conflict, NotFound, RoundNotOpen
 from facilitation.core.models import Idea, IdeaStatus
+from facilitation.storage.ballots import round_workshop
 from facilitation.storage.db import Database, Reader, Row, Tx
 from facilitation.storage.options import append_options
 from facilitation.storage.rounds import add_draft_round
@@ -71,12 +72,15 @@ class Ideas:
         category: str,
         client_id: str,
         now: float,
+        workshop: int | None = None,
     ) -> tuple[Idea, int, bool]:
         """Store an idea once per client id; returns (idea, revision, duplicate).
 
         Like a ballot, a re-sent idea that was already saved is acknowledged again, and a new one
-        is refused once the round has closed."""
-        async with self._db.transaction() as tx:
+        is refused once the round has closed. ``workshop`` scopes the transaction, as a ballot's."""
+        if workshop is None:
+            workshop = await round_workshop(self._db, round_id)
+        async with self._db.transaction(workshop=workshop) as tx:
             row = await tx.one("SELECT status, workshop_id FROM rounds WHERE id = ?", (round_id,))
             if row is None:
                 raise NotFound("round")

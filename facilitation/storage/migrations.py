@@ -2,35 +2,25 @@
 
 A step's name is recorded in the database once it has run, so an existing database upgrades by
 running only the steps it lacks; a step is never edited or reordered once released (the SQL below
-is what each step ran when it was written, even where the code has moved on since). The runner is
-``Database._migrate``, which turns foreign keys off around the steps, as SQLite's procedure for
+is what each step ran when it was written, even where the code has moved on since). The runners
+are the engines' own: SQLite's turns foreign keys off around the steps, as its procedure for
 rebuilding a table asks, and checks them all before committing.
+
+One list serves both engines. A step is one text for both when its SQL is portable: write it as
+for SQLite, in standard SQL (``INTEGER PRIMARY KEY`` for an id, ``REAL`` for a time, ``TEXT
+COLLATE NOCASE``, ``json_valid()`` in a CHECK, ``ON CONFLICT`` rather than ``INSERT OR``), and the
+PostgreSQL engine runs it as it is after its own translation of those types
+(``storage.postgres.ddl``). A step that cannot be (a table rebuilt by SQLite's procedure, a
+SQLite-only function) is ``Engines(sqlite=..., postgresql=...)``, under the same name.
 """
 
 from __future__ import annotations
 
-# 0005: SQLite cannot change a CHECK constraint in place, so the rounds table is rebuilt with the
-# new kinds; these are the columns it had before.
-_ROUND_COLUMNS = (
-    "id, workshop_id, title, kind, status, dots, max_per_option, must_use_all, top_k, hidden,"
-    " revealed, timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board"
-)
+from facilitation.storage.db import Engines, Migration
 
-# 0009: each voter's answers against the rounds already closed (as profiles.FREEZE_SELECT read
-# them when the step was written).
-_FREEZE_SELECT = """
-    SELECT b.round_id, b.participant_id, a.question_id, a.choice_id FROM rounds r
-    JOIN workshops w ON w.id = r.workshop_id
-    JOIN ballots b ON b.round_id = r.id
-    JOIN participants p ON p.id = b.participant_id
-    JOIN profile_answers a ON a.respondent_id = p.respondent_id
-    JOIN profile_questions q ON q.id = a.question_id AND q.programme_id = w.programme_id
-"""
-
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "0001_initial",
-        """
+# 0001: PostgreSQL cannot refer to a table made later in the same step: the workshop's current
+# round gets its foreign key once the rounds table exists.
+_INITIAL = """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE users (
             id INTEGER PRIMARY KEY,
@@ -114,8 +104,153 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             snapshot TEXT NOT NULL,
             created_at REAL NOT NULL
         );
-        """,
-    ),
+        """
+_INITIAL_PG = (
+    _INITIAL.replace("current_round_id INTEGER REFERENCES rounds(id),", "current_round_id INTEGER,")
+    + "ALTER TABLE workshops ADD FOREIGN KEY (current_round_id) REFERENCES rounds(id);\n"
+)
+
+# 0005: SQLite cannot change a CHECK constraint in place, so the rounds table is rebuilt with the
+# new kinds; these are the columns it had before.
+_ROUND_COLUMNS = (
+    "id, workshop_id, title, kind, status, dots, max_per_option, must_use_all, top_k, hidden,"
+    " revealed, timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board"
+)
+
+_KINDS_REBUILD = f"""
+        CREATE TABLE rounds_new (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('dots', 'rank', 'budget', 'ideas', 'rating')),
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            dots INTEGER NOT NULL DEFAULT 5 CHECK (dots BETWEEN 1 AND 100),
+            max_per_option INTEGER NOT NULL DEFAULT 3 CHECK (max_per_option >= 1),
+            must_use_all INTEGER NOT NULL DEFAULT 0,
+            top_k INTEGER CHECK (top_k IS NULL OR top_k >= 1),
+            hidden INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            timer_seconds INTEGER,
+            ends_at REAL,
+            opened_at REAL,
+            closed_at REAL,
+            created_at REAL NOT NULL,
+            cards_on_board INTEGER NOT NULL DEFAULT 0,
+            budget INTEGER CHECK (budget IS NULL OR budget >= 1),
+            budget_rule TEXT NOT NULL DEFAULT 'equal_shares'
+                CHECK (budget_rule IN ('equal_shares', 'greedy')),
+            categories TEXT NOT NULL DEFAULT '[]',
+            CHECK (kind != 'budget' OR budget IS NOT NULL)
+        );
+        INSERT INTO rounds_new ({_ROUND_COLUMNS}) SELECT {_ROUND_COLUMNS} FROM rounds;
+        DROP TABLE rounds;
+        ALTER TABLE rounds_new RENAME TO rounds;
+        CREATE INDEX rounds_workshop ON rounds(workshop_id);
+"""
+# PostgreSQL changes the constraint and adds the columns in place.
+_KINDS_PG = """
+        ALTER TABLE rounds DROP CONSTRAINT rounds_kind_check;
+        ALTER TABLE rounds ADD CONSTRAINT rounds_kind_check
+            CHECK (kind IN ('dots', 'rank', 'budget', 'ideas', 'rating'));
+        ALTER TABLE rounds ADD COLUMN budget INTEGER CHECK (budget IS NULL OR budget >= 1);
+        ALTER TABLE rounds ADD COLUMN budget_rule TEXT NOT NULL DEFAULT 'equal_shares'
+            CHECK (budget_rule IN ('equal_shares', 'greedy'));
+        ALTER TABLE rounds ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE rounds ADD CHECK (kind != 'budget' OR budget IS NOT NULL);
+"""
+_KINDS_REST = """\
+        ALTER TABLE options ADD COLUMN cost INTEGER CHECK (cost IS NULL OR cost >= 0);
+        ALTER TABLE participants ADD COLUMN paper INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX participants_paper ON participants(workshop_id, paper, display_name);
+        CREATE TABLE ideas (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            participant_id INTEGER NOT NULL REFERENCES participants(id),
+            text TEXT NOT NULL,
+            original TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'hidden', 'merged')),
+            merged_into INTEGER REFERENCES ideas(id),
+            option_id INTEGER REFERENCES options(id),
+            client_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            -- A merged idea always says which idea it joined, and only a merged one does.
+            CHECK ((status = 'merged') = (merged_into IS NOT NULL))
+        );
+        CREATE INDEX ideas_round ON ideas(round_id, status);
+        """
+
+# 0009: each voter's answers against the rounds already closed (as profiles.FREEZE_SELECT read
+# them when the step was written).
+_FREEZE_SELECT = """
+    SELECT b.round_id, b.participant_id, a.question_id, a.choice_id FROM rounds r
+    JOIN workshops w ON w.id = r.workshop_id
+    JOIN ballots b ON b.round_id = r.id
+    JOIN participants p ON p.id = b.participant_id
+    JOIN profile_answers a ON a.respondent_id = p.respondent_id
+    JOIN profile_questions q ON q.id = a.question_id AND q.programme_id = w.programme_id
+"""
+
+_REGISTERED = """
+        -- The kinds of round are the registry's business (facilitation.kinds), not the schema's:
+        -- the CHECK on kind goes, and each kind's own settings move into one JSON column, so a
+        -- new kind of round needs no migration. Rebuilt by SQLite's procedure, as in 0005.
+        CREATE TABLE rounds_new (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind != ''),
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
+            hidden INTEGER NOT NULL DEFAULT 0,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            timer_seconds INTEGER,
+            ends_at REAL,
+            opened_at REAL,
+            closed_at REAL,
+            created_at REAL NOT NULL,
+            cards_on_board INTEGER NOT NULL DEFAULT 0,
+            settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))
+        );
+        INSERT INTO rounds_new (id, workshop_id, title, kind, status, hidden, revealed,
+            timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board, settings)
+        SELECT id, workshop_id, title, kind, status, hidden, revealed, timer_seconds, ends_at,
+            opened_at, closed_at, created_at, cards_on_board,
+            CASE kind
+                WHEN 'dots' THEN json_object('dots', dots, 'max_per_option', max_per_option,
+                    'must_use_all', json(CASE WHEN must_use_all THEN 'true' ELSE 'false' END))
+                WHEN 'rank' THEN json_object('top_k', top_k)
+                WHEN 'budget' THEN json_object('budget', budget, 'rule', budget_rule)
+                WHEN 'ideas' THEN json_object('categories', json(categories))
+                ELSE '{}'
+            END
+        FROM rounds;
+        DROP TABLE rounds;
+        ALTER TABLE rounds_new RENAME TO rounds;
+        CREATE INDEX rounds_workshop ON rounds(workshop_id);
+        """
+# PostgreSQL drops the CHECK and the old columns in place, building the JSON with its own
+# functions (SQLite's json_object has no twin there).
+_REGISTERED_PG = """
+        ALTER TABLE rounds DROP CONSTRAINT rounds_kind_check;
+        ALTER TABLE rounds ADD CONSTRAINT rounds_kind_check CHECK (kind != '');
+        ALTER TABLE rounds ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'
+            CHECK (json_valid(settings));
+        UPDATE rounds SET settings = CASE kind
+            WHEN 'dots' THEN json_build_object('dots', dots, 'max_per_option', max_per_option,
+                'must_use_all', must_use_all <> 0)::text
+            WHEN 'rank' THEN json_build_object('top_k', top_k)::text
+            WHEN 'budget' THEN json_build_object('budget', budget, 'rule', budget_rule)::text
+            WHEN 'ideas' THEN json_build_object('categories', categories::json)::text
+            ELSE '{}'
+        END;
+        ALTER TABLE rounds DROP COLUMN dots, DROP COLUMN max_per_option,
+            DROP COLUMN must_use_all, DROP COLUMN top_k, DROP COLUMN budget,
+            DROP COLUMN budget_rule, DROP COLUMN categories;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    ("0001_initial", Engines(_INITIAL, _INITIAL_PG)),
     (
         "0002_sessions",
         """
@@ -201,59 +336,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
-    (
-        "0005_round_kinds",
-        f"""
-        CREATE TABLE rounds_new (
-            id INTEGER PRIMARY KEY,
-            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
-            title TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('dots', 'rank', 'budget', 'ideas', 'rating')),
-            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
-            dots INTEGER NOT NULL DEFAULT 5 CHECK (dots BETWEEN 1 AND 100),
-            max_per_option INTEGER NOT NULL DEFAULT 3 CHECK (max_per_option >= 1),
-            must_use_all INTEGER NOT NULL DEFAULT 0,
-            top_k INTEGER CHECK (top_k IS NULL OR top_k >= 1),
-            hidden INTEGER NOT NULL DEFAULT 0,
-            revealed INTEGER NOT NULL DEFAULT 0,
-            timer_seconds INTEGER,
-            ends_at REAL,
-            opened_at REAL,
-            closed_at REAL,
-            created_at REAL NOT NULL,
-            cards_on_board INTEGER NOT NULL DEFAULT 0,
-            budget INTEGER CHECK (budget IS NULL OR budget >= 1),
-            budget_rule TEXT NOT NULL DEFAULT 'equal_shares'
-                CHECK (budget_rule IN ('equal_shares', 'greedy')),
-            categories TEXT NOT NULL DEFAULT '[]',
-            CHECK (kind != 'budget' OR budget IS NOT NULL)
-        );
-        INSERT INTO rounds_new ({_ROUND_COLUMNS}) SELECT {_ROUND_COLUMNS} FROM rounds;
-        DROP TABLE rounds;
-        ALTER TABLE rounds_new RENAME TO rounds;
-        CREATE INDEX rounds_workshop ON rounds(workshop_id);
-        ALTER TABLE options ADD COLUMN cost INTEGER CHECK (cost IS NULL OR cost >= 0);
-        ALTER TABLE participants ADD COLUMN paper INTEGER NOT NULL DEFAULT 0;
-        CREATE INDEX participants_paper ON participants(workshop_id, paper, display_name);
-        CREATE TABLE ideas (
-            id INTEGER PRIMARY KEY,
-            round_id INTEGER NOT NULL REFERENCES rounds(id),
-            participant_id INTEGER NOT NULL REFERENCES participants(id),
-            text TEXT NOT NULL,
-            original TEXT NOT NULL,
-            category TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending', 'approved', 'hidden', 'merged')),
-            merged_into INTEGER REFERENCES ideas(id),
-            option_id INTEGER REFERENCES options(id),
-            client_id TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            -- A merged idea always says which idea it joined, and only a merged one does.
-            CHECK ((status = 'merged') = (merged_into IS NOT NULL))
-        );
-        CREATE INDEX ideas_round ON ideas(round_id, status);
-        """,
-    ),
+    ("0005_round_kinds", Engines(_KINDS_REBUILD + _KINDS_REST, _KINDS_PG + _KINDS_REST)),
     (
         "0006_people",
         """
@@ -372,46 +455,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         {_FREEZE_SELECT} WHERE r.status = 'closed';
         """,
     ),
-    (
-        "0010_round_kinds_registered",
-        """
-        -- The kinds of round are the registry's business (facilitation.kinds), not the schema's:
-        -- the CHECK on kind goes, and each kind's own settings move into one JSON column, so a
-        -- new kind of round needs no migration. Rebuilt by SQLite's procedure, as in 0005.
-        CREATE TABLE rounds_new (
-            id INTEGER PRIMARY KEY,
-            workshop_id INTEGER NOT NULL REFERENCES workshops(id),
-            title TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind != ''),
-            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'open', 'closed')),
-            hidden INTEGER NOT NULL DEFAULT 0,
-            revealed INTEGER NOT NULL DEFAULT 0,
-            timer_seconds INTEGER,
-            ends_at REAL,
-            opened_at REAL,
-            closed_at REAL,
-            created_at REAL NOT NULL,
-            cards_on_board INTEGER NOT NULL DEFAULT 0,
-            settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))
-        );
-        INSERT INTO rounds_new (id, workshop_id, title, kind, status, hidden, revealed,
-            timer_seconds, ends_at, opened_at, closed_at, created_at, cards_on_board, settings)
-        SELECT id, workshop_id, title, kind, status, hidden, revealed, timer_seconds, ends_at,
-            opened_at, closed_at, created_at, cards_on_board,
-            CASE kind
-                WHEN 'dots' THEN json_object('dots', dots, 'max_per_option', max_per_option,
-                    'must_use_all', json(CASE WHEN must_use_all THEN 'true' ELSE 'false' END))
-                WHEN 'rank' THEN json_object('top_k', top_k)
-                WHEN 'budget' THEN json_object('budget', budget, 'rule', budget_rule)
-                WHEN 'ideas' THEN json_object('categories', json(categories))
-                ELSE '{}'
-            END
-        FROM rounds;
-        DROP TABLE rounds;
-        ALTER TABLE rounds_new RENAME TO rounds;
-        CREATE INDEX rounds_workshop ON rounds(workshop_id);
-        """,
-    ),
+    ("0010_round_kinds_registered", Engines(_REGISTERED, _REGISTERED_PG)),
     (
         "0011_disclosures",
         """

@@ -199,7 +199,8 @@ class Plans:
                 (programme_id, title, description, position, time.time()),
             )
             await tx.executemany(
-                "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
+                "INSERT INTO need_options (need_id, option_id) VALUES (?, ?)"
+                " ON CONFLICT (option_id) DO UPDATE SET need_id = excluded.need_id",
                 [(need_id, o) for o in option_ids],
             )
         return await self.need(need_id)
@@ -232,7 +233,8 @@ class Plans:
         """Make these options feed this need (moving them from any other need)."""
         async with self._db.transaction() as tx:
             await tx.executemany(
-                "INSERT OR REPLACE INTO need_options (need_id, option_id) VALUES (?, ?)",
+                "INSERT INTO need_options (need_id, option_id) VALUES (?, ?)"
+                " ON CONFLICT (option_id) DO UPDATE SET need_id = excluded.need_id",
                 [(need_id, o) for o in option_ids],
             )
 

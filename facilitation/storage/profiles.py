@@ -300,7 +300,9 @@ class Profiles:
                 "INSERT INTO profile_answers (respondent_id, question_id, choice_id, answered_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (respondent_id, question_id) DO UPDATE SET"
                 " choice_id = excluded.choice_id, answered_at = excluded.answered_at"
-                " WHERE choice_id IS NOT excluded.choice_id",
+                # (no choice, "prefer not to say", is -1 here: ids are positive)
+                " WHERE COALESCE(profile_answers.choice_id, -1)"
+                " != COALESCE(excluded.choice_id, -1)",
                 [(respondent_id, q, c, time.time()) for q, c in answers.items()],
             )
 

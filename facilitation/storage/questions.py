@@ -7,6 +7,7 @@ person picked. The repository that changes them is ``profiles.Profiles``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,35 +87,40 @@ def check_choices(labels: Sequence[str]) -> None:
         seen.add(key)
 
 
+async def _volunteer_answers(db: Reader, programme_id: int) -> list[dict[str, Any]]:
+    """Every volunteer's answers in a programme's pools (JSON read here, on either engine)."""
+    rows = await db.all(
+        "SELECT v.answers FROM volunteers v JOIN pools p ON p.id = v.pool_id"
+        " WHERE p.programme_id = ?",
+        (programme_id,),
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
 async def choice_used(db: Reader, programme_id: int, choice: Choice) -> bool:
     """Whether any answer (now or as frozen when a round closed) or any volunteer names it."""
     q, c = choice.question_id, choice.id
-    return bool(
-        await db.value(
-            "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = ?"
-            "   AND choice_id = ?)"
-            " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = ? AND choice_id = ?)"
-            " OR EXISTS (SELECT 1 FROM volunteers v JOIN pools p ON p.id = v.pool_id,"
-            "   json_each(v.answers) j WHERE p.programme_id = ?"
-            "   AND j.key = CAST(? AS TEXT) AND j.value = ?)",
-            (q, c, q, c, programme_id, q, c),
-        )
-    )
+    if await db.value(
+        "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = ?"
+        "   AND choice_id = ?)"
+        " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = ? AND choice_id = ?)",
+        (q, c, q, c),
+    ):
+        return True
+    return any(a.get(str(q)) == c for a in await _volunteer_answers(db, programme_id))
 
 
 async def question_used(db: Reader, question: ProfileQuestion) -> bool:
     """Whether anybody answered the question (even "prefer not to say"), here, in a closed
     round's frozen answers or in a pool."""
     q = question.id
-    return bool(
-        await db.value(
-            "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = ?)"
-            " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = ?)"
-            " OR EXISTS (SELECT 1 FROM volunteers v JOIN pools p ON p.id = v.pool_id,"
-            "   json_each(v.answers) j WHERE p.programme_id = ? AND j.key = CAST(? AS TEXT))",
-            (q, q, question.programme_id, q),
-        )
-    )
+    if await db.value(
+        "SELECT EXISTS (SELECT 1 FROM profile_answers WHERE question_id = ?)"
+        " OR EXISTS (SELECT 1 FROM round_answers WHERE question_id = ?)",
+        (q, q),
+    ):
+        return True
+    return any(str(q) in a for a in await _volunteer_answers(db, question.programme_id))
 
 
 async def offered_map(db: Reader, programme_id: int) -> dict[int, set[int]]:

@@ -239,7 +239,7 @@ class Rounds:
                 raise Conflict("This round is not open.")
             await tx.execute(
                 "UPDATE rounds SET status = 'closed', closed_at = ?, ends_at = NULL,"
-                " revealed = CASE WHEN hidden THEN 0 ELSE 1 END WHERE id = ?",
+                " revealed = CASE WHEN hidden = 1 THEN 0 ELSE 1 END WHERE id = ?",
                 (now, round_id),
             )
             ballots = await round_ballots_in(tx, round_id)

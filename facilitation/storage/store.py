@@ -1,13 +1,15 @@
 """Store: the database and one repository per concept, the only way the app reaches either.
 
-Every repository method is one transaction (or one consistent read), through the single writer
-and the reader connections of ``db.Database``; callers go through ``store.<repository>``.
+Every repository method is one transaction (or one consistent read) on a ``db.Database``, SQLite
+or PostgreSQL as the database URL says; callers go through ``store.<repository>``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from facilitation.storage.ballots import Ballots
-from facilitation.storage.db import Database
+from facilitation.storage.db import Database, Migration, engine_of
 from facilitation.storage.disclosures import Disclosures
 from facilitation.storage.erasures import Erasures
 from facilitation.storage.guard import Health
@@ -20,10 +22,22 @@ from facilitation.storage.organisations import Organisations
 from facilitation.storage.pact import Pact
 from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
+from facilitation.storage.postgres import PostgresDatabase
 from facilitation.storage.profiles import Profiles
 from facilitation.storage.rounds import Rounds
+from facilitation.storage.sqlite import SQLiteDatabase
 from facilitation.storage.users import Users
 from facilitation.storage.workshops import Workshops
+
+
+def open_database(
+    url: str, *, durability: str = "normal", migrations: Sequence[Migration] = ()
+) -> Database:
+    """A Database for a URL (or a bare SQLite path), not yet opened."""
+    engine, target = engine_of(url)
+    if engine == "postgresql":
+        return PostgresDatabase(target, migrations=migrations)
+    return SQLiteDatabase(target, durability=durability, migrations=migrations)
 
 
 class Store:
@@ -31,8 +45,9 @@ class Store:
 
     migration_names = tuple(name for name, _sql in MIGRATIONS)
 
-    def __init__(self, path: str, *, durability: str = "normal") -> None:
-        self._db = Database(path, durability=durability, migrations=MIGRATIONS)
+    def __init__(self, database: str, *, durability: str = "normal") -> None:
+        """``database``: a URL (sqlite:///PATH or postgresql://...) or a SQLite file's path."""
+        self._db = open_database(database, durability=durability, migrations=MIGRATIONS)
         self.organisations = Organisations(self._db)
         self.users = Users(self._db)
         self.workshops = Workshops(self._db)
@@ -50,7 +65,7 @@ class Store:
         self.erasures = Erasures(self._db)
 
     async def open(self) -> Store:
-        """Connect, switch to WAL, apply pending migrations."""
+        """Connect, apply pending migrations."""
         await self._db.open()
         return self
 
@@ -72,6 +87,5 @@ class Store:
         return await self._db.health()
 
     async def integrity_check(self) -> str:
-        """SQLite's own check of the file: "ok" when it is sound."""
-        verdict: str = await self._db.value("PRAGMA integrity_check")
-        return verdict
+        """The engine's own check of the data: "ok" when it is sound."""
+        return await self._db.integrity_check()

@@ -34,14 +34,14 @@ class Users:
 
     async def secret(self) -> str:
         """The signing secret, made once on first use and kept in the database."""
+        # Several workers may start at once: the first to commit wins, the others read its secret.
         async with self._db.transaction() as tx:
-            row = await tx.one("SELECT value FROM meta WHERE key = 'secret'")
-            if row:
-                secret: str = row[0]
-                return secret
-            value = secrets.token_urlsafe(48)
-            await tx.execute("INSERT INTO meta VALUES ('secret', ?)", (value,))
-            return value
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('secret', ?) ON CONFLICT DO NOTHING",
+                (secrets.token_urlsafe(48),),
+            )
+            secret: str = await tx.value("SELECT value FROM meta WHERE key = 'secret'")
+            return secret
 
     async def create_user(
         self,

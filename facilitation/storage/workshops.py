@@ -116,7 +116,7 @@ class Workshops:
     async def join(self, workshop_id: int, display_name: str) -> Participant:
         """Add a participant with a new secret token."""
         token = secrets.token_urlsafe(24)
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(workshop=workshop_id) as tx:
             participant_id = await tx.insert(
                 "INSERT INTO participants (workshop_id, token, display_name, joined_at)"
                 " VALUES (?, ?, ?, ?)",
@@ -188,7 +188,8 @@ class Workshops:
         async with self._db.transaction() as tx:
             if on:
                 await tx.execute(
-                    "INSERT OR IGNORE INTO room_on_board (workshop_id) VALUES (?)", (workshop_id,)
+                    "INSERT INTO room_on_board (workshop_id) VALUES (?) ON CONFLICT DO NOTHING",
+                    (workshop_id,),
                 )
             else:
                 await tx.execute("DELETE FROM room_on_board WHERE workshop_id = ?", (workshop_id,))

@@ -186,3 +186,8 @@ class DeadlineProtocol(H11Protocol):
 def protocol(deadlines: Deadlines) -> type[DeadlineProtocol]:
     """The protocol class for one server, sharing ``deadlines`` among its connections."""
     return type("ServerProtocol", (DeadlineProtocol,), {"deadlines": deadlines})
+
+
+class WorkerProtocol(DeadlineProtocol):
+    """The protocol of one of several worker processes, named by its import path; the worker
+    gives it its deadlines as it builds its app (server.worker_app)."""

@@ -31,7 +31,7 @@ from facilitation.web.auth import socket_workshop
 from facilitation.web.sockets import CLOSE_POLICY, Socket, refuse, run_socket, same_origin
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import Ack, Ballots, places_of
-from facilitation.workshop.channels import StageChange, phones_channel
+from facilitation.workshop.channels import is_stage, phones_channel
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ def console_channel(workshop_id: int) -> tuple[str, int]:
 
 def desk_channel(workshop_id: int) -> tuple[str, int]:
     return ("desk", workshop_id)
+
+
+# Where every worker hears that a workshop changed (the message is its id).
+CHANGED = ("changed",)
 
 
 class Pusher:
@@ -68,9 +72,21 @@ class Pusher:
         self._pending: set[int] = set()
         self._tasks: dict[int, asyncio.Task] = {}
         self._last: dict[int, float] = {}
+        # A change made on another worker reaches this one's screens the same way.
+        hub.listen(CHANGED, self._changed)
 
     def mark_dirty(self, workshop_id: int) -> None:
-        """Note that a workshop changed; a render follows within one interval."""
+        """Note that a workshop changed, here and on every other worker; each renders for its
+        own screens within one interval."""
+        self.hub.publish(CHANGED, workshop_id)
+
+    def _changed(self, workshop_id: Any) -> None:
+        if not isinstance(workshop_id, int):
+            return
+        if not self.hub.count(board_channel(workshop_id)) and not self.hub.count(
+            console_channel(workshop_id)
+        ):
+            return  # no screen of that workshop here: nothing to render
         self._pending.add(workshop_id)
         if workshop_id not in self._tasks:
             self._tasks[workshop_id] = asyncio.create_task(self._run(workshop_id))
@@ -104,14 +120,20 @@ class Pusher:
             url = self.join_url(state[0].code)
             ctx = await screens.board_context(self.store, workshop_id, url, state)
             self.hub.publish(
-                board_channel(workshop_id), self.renderer.fragment("fragments/board.html", **ctx)
+                board_channel(workshop_id),
+                self.renderer.fragment("fragments/board.html", **ctx),
+                local=True,
             )
         if consoles or desks:
             ctx = await screens.console_context(self.store, workshop_id, state)
             if consoles:
-                self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
+                self.hub.publish(
+                    console_channel(workshop_id), console_html(self.renderer, ctx), local=True
+                )
             if desks:
-                self.hub.publish(desk_channel(workshop_id), desk_html(self.renderer, ctx))
+                self.hub.publish(
+                    desk_channel(workshop_id), desk_html(self.renderer, ctx), local=True
+                )
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
@@ -227,21 +249,23 @@ async def phone_socket(websocket: WebSocket) -> None:
     address = client[0] if client else "-"
 
     async def stage(message: object = None) -> str:
-        if not isinstance(message, StageChange):
+        if not is_stage(message):
             ctx = await screens.phone_context(
                 state.store, workshop, participant, rounds.result, csrf_token=csrf
             )
             return state.renderer.fragment("fragments/stage.html", **ctx)
-        # Every phone of the workshop gets this same message: the first to take it starts one
-        # read of the new stage for all, so a change costs one read, not a few per phone...
-        if message.shared is None:
-            message.shared = asyncio.ensure_future(
+        # Every phone of the workshop on this worker shares one change for this message: the
+        # first to take it starts one read of the new stage for all, so a change costs one read
+        # per worker, not a few per phone...
+        change = state.stage_shares.change(message)
+        if change.shared is None:
+            change.shared = asyncio.ensure_future(
                 screens.stage_reads(state.store, workshop.id, rounds.result)
             )
-        shared = await asyncio.shield(message.shared)
+        shared = await asyncio.shield(change.shared)
         # ...and then the phones render in turn, one per pass of the event loop, so that a big
         # room's renders do not hold up everything else until the last phone's is done.
-        async with message.turns:
+        async with change.turns:
             await asyncio.sleep(0)
             ctx = await screens.phone_context(
                 state.store, workshop, participant, rounds.result, csrf, shared=shared

@@ -13,7 +13,7 @@ from facilitation.core.errors import Conflict, Forbidden, NotFound, RoundNotOpen
 from facilitation.core.forms import NAME_MAX, clean_text, normalise_code, read_client_id
 from facilitation.core.hub import Hub
 from facilitation.core.i18n import _
-from facilitation.core.limits import Buckets
+from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.core.models import Ballot, Idea, Participant, Round, RoundStatus, Workshop
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
@@ -56,15 +56,18 @@ class Ballots:
         changed: Callable[[int], None],
         on_ack: Callable[[], None] = lambda: None,
         code_guard: CodeGuard | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
         self.changed = changed
         self.on_ack = on_ack  # counts each acknowledgement, for the operator's figures
         self.code_guard = code_guard or CodeGuard()
+        # Paces kept where the limiter keeps them: in this process, or shared by every worker.
+        limiter = limiter or LocalLimiter(time.monotonic)
         # A person changes their mind every few seconds at most; a script flooding ballots is
         # slowed to this pace whether it uses one socket, many, or plain HTTP.
-        self.ballot_pace = Buckets(rate=1.0, burst=5)
+        self.ballot_pace = limiter.pace("ballot", rate=1.0, burst=5)
 
     async def join(self, workshop: Workshop, display_name: Any) -> Participant:
         """Give a new place in a workshop found by its code (find_by_code)."""
@@ -126,7 +129,7 @@ class Ballots:
         if saved is not None:
             self.on_ack()
             return saved
-        if not self.ballot_pace.allow(participant.id, time.monotonic()):
+        if not await self.ballot_pace.allow(str(participant.id)):
             raise TooManyRequests(
                 2,
                 "You are sending very fast, so this was not saved. Your last saved ballot still "
@@ -162,13 +165,21 @@ class Ballots:
         now = time.time()
         if kinds.get(rnd.kind).collects_ideas:
             idea, revision, duplicate = await self.store.ideas.add_idea(
-                rnd.id, participant.id, entry["text"], entry["category"], client_id, now
+                rnd.id,
+                participant.id,
+                entry["text"],
+                entry["category"],
+                client_id,
+                now,
+                workshop=rnd.workshop_id,
             )
             if not duplicate:
                 self.changed(rnd.workshop_id)
             return Ack(None, revision, client_id, duplicate, idea=idea)
         ballot = Ballot(rnd.id, participant.id, entry)
-        revision, duplicate = await self.store.ballots.cast_ballot(ballot, client_id, now)
+        revision, duplicate = await self.store.ballots.cast_ballot(
+            ballot, client_id, now, workshop=rnd.workshop_id
+        )
         if not duplicate:
             self.changed(rnd.workshop_id)
         saved = await self.store.ballots.ballot(rnd.id, participant.id) if duplicate else None

@@ -1,10 +1,17 @@
-"""The hub channel a workshop's phones listen on, and the message they hear when the stage moves."""
+"""The hub channel a workshop's phones listen on, and the message they hear when the stage moves.
+
+The message is plain data (it may cross to other workers through Redis): the workshop and a
+fresh id. Each process turns the id into one StageChange for all its phones (StageShares), so
+that they share one read of the new stage, whichever worker announced it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from facilitation.core.hub import Hub
 
@@ -18,9 +25,8 @@ def phones_channel(workshop_id: int) -> tuple[str, int]:
 
 
 class StageChange:
-    """The message a workshop's phones receive when the stage changes: one object per change,
-    given to every phone, so that they can share one read of the new stage (``shared``) and
-    take turns to render it (``turns``)."""
+    """A stage message as this process's phones share it: one object per change, so that they
+    share one read of the new stage (``shared``) and take turns to render it (``turns``)."""
 
     __slots__ = ("shared", "turns", "workshop_id")
 
@@ -30,6 +36,33 @@ class StageChange:
         self.turns = asyncio.Lock()
 
 
+def stage_message(workshop_id: int) -> dict[str, Any]:
+    """What a workshop's phones are sent when the stage moves."""
+    return {"stage": workshop_id, "id": uuid.uuid4().hex}
+
+
+def is_stage(message: object) -> bool:
+    return isinstance(message, dict) and "stage" in message and "id" in message
+
+
+class StageShares:
+    """One StageChange per stage message in this process, for the last few messages."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self.keep = keep
+        self._changes: OrderedDict[str, StageChange] = OrderedDict()
+
+    def change(self, message: dict[str, Any]) -> StageChange:
+        """The StageChange all this process's phones share for ``message``."""
+        key = str(message["id"])
+        found = self._changes.get(key)
+        if found is None:
+            found = self._changes[key] = StageChange(int(message["stage"]))
+            while len(self._changes) > self.keep:
+                self._changes.popitem(last=False)
+        return found
+
+
 def announce(
     hub: Hub, changed: Callable[[int], None], workshop_id: int, *, stage: bool = False
 ) -> None:
@@ -37,4 +70,4 @@ def announce(
     show has moved (a round opened or closed, a result revealed), tell them too."""
     changed(workshop_id)
     if stage:
-        hub.publish(phones_channel(workshop_id), StageChange(workshop_id))
+        hub.publish(phones_channel(workshop_id), stage_message(workshop_id))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from facilitation.storage.store import Store
+from tests import engines
 
 
 @pytest.fixture
 def path(tmp_path) -> str:
-    return str(tmp_path / "store.sqlite3")
+    """The store's database: a SQLite file, or a fresh PostgreSQL schema under --engine."""
+    return engines.database(str(tmp_path / "store.sqlite3"))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, closing
 from pathlib import Path
 
 import httpx
+import pytest
 
 from facilitation import create_app
 from facilitation.settings import Settings
@@ -31,6 +32,9 @@ from tests.helpers import (
     run,
     stage_of,
 )
+
+# About the SQLite file itself (copies, upgrades of old files): PostgreSQL has its own tools.
+pytestmark = pytest.mark.sqlite_only
 
 WAIT = 30.0  # seconds: a bound on every wait, generous for a loaded machine
 PHONES = 10

@@ -14,10 +14,14 @@ from facilitation.core.errors import BadRequest
 from facilitation.core.models import InfoCard, Round, RoundStatus
 from facilitation.kinds import ranking as ranking_kind
 from facilitation.settings import Settings
+from facilitation.storage.db import step_sql
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.store import Store
 from tests.conftest import new_client
 from tests.helpers import Facilitator, quick_hash
+
+# About the SQLite file itself (copies, upgrades of old files): PostgreSQL has its own tools.
+pytestmark = pytest.mark.sqlite_only
 
 # The columns of a kind's own settings, which the upgrade to a registry of kinds folds into one.
 KIND_COLUMNS = {
@@ -113,7 +117,7 @@ def build_old_database(path: str) -> dict[str, tuple[list[str], list[tuple]]]:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at REAL)")
         for name, sql in OLD_MIGRATIONS:
-            db.executescript(sql)
+            db.executescript(step_sql(sql, "sqlite"))
             db.execute("INSERT INTO migrations VALUES (?, ?)", (name, NOW))
         # Workshop 1 names round 2 as current before the round exists; check at the end instead.
         db.execute("PRAGMA defer_foreign_keys = ON")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-
 import pytest
 
 from facilitation.core.errors import Conflict, NotFound
@@ -14,12 +11,8 @@ from facilitation.people.groups import split, tally_groups
 from facilitation.people.rules import RoomProfile, Volunteer, room_against_place
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.store import Store
+from tests.engines import raw, raw_integrity_errors
 from tests.helpers import tally
-
-
-def raw(path: str):
-    """A plain sqlite3 connection beside the store, as another process would have."""
-    return closing(sqlite3.connect(path, timeout=5))
 
 
 def dump(path: str) -> list[str]:
@@ -62,6 +55,7 @@ async def join_and_answer(store, workshop, answers, token=None):
 # -- migration ------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_the_people_migration_is_recorded_after_the_others(store, path):
     names = [name for name, _ in MIGRATIONS]
     assert names.index("0006_people") == names.index("0005_round_kinds") + 1
@@ -294,8 +288,7 @@ async def test_a_retired_choice_already_given_may_be_kept(store, place):
 async def test_the_schema_refuses_an_answer_with_another_questions_choice(store, place, path):
     _p, workshop, tenure, age = place
     _participant, respondent = await join_and_answer(store, workshop, {})
-    with raw(path) as db, pytest.raises(sqlite3.IntegrityError):
-        db.execute("PRAGMA foreign_keys = ON")
+    with raw(path) as db, pytest.raises(raw_integrity_errors()):
         db.execute(
             "INSERT INTO profile_answers VALUES (?, ?, ?, 0)",
             (respondent.id, tenure.id, age.choices[0].id),
@@ -505,6 +498,7 @@ async def test_an_answer_only_a_closed_round_remembers_keeps_its_choice_and_ques
     assert await store.profiles.round_groups(rnd.id, age.id) == {voter.id: "Under 30"}
 
 
+@pytest.mark.sqlite_only  # an upgrade of a file from before 0009
 async def test_upgrading_freezes_the_rounds_closed_before_answers_were_frozen(path):
     """A database from before 0009: its closed rounds are frozen as their voters answer at the
     upgrade, its open round is not, and from then on the closed rounds' groups hold still."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
-from contextlib import closing
 from dataclasses import replace
 
 import pytest
@@ -17,16 +15,13 @@ from facilitation.core.models import Ballot, Round, RoundStatus
 from facilitation.kinds import dots as dots_kind
 from facilitation.kinds import ranking as ranking_kind
 from facilitation.storage import workshops as workshops_storage
+from facilitation.storage.db import IntegrityError
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.store import Store
 from facilitation.storage.workshops import CODE_ALPHABET, CODE_LENGTH
 from facilitation.workshop.workshops import Workshops
+from tests.engines import raw, raw_integrity_errors
 from tests.helpers import ROOT, tally
-
-
-def raw(path: str):
-    """A plain sqlite3 connection beside the store, as another process would have."""
-    return closing(sqlite3.connect(path, timeout=5))
 
 
 async def make_workshop(store: Store, n_options: int = 3):
@@ -81,6 +76,7 @@ def snapshot(rnd: Round, ballots: list[Ballot]) -> str:
 # -- lifecycle ------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_migrations_are_applied_and_recorded(store, path):
     assert await store.applied_migrations() == [name for name, _ in MIGRATIONS]
     with raw(path) as db:
@@ -107,6 +103,7 @@ async def test_opening_again_applies_nothing_twice_and_keeps_data(path):
         assert db.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
 
 
+@pytest.mark.sqlite_only
 async def test_journal_mode_is_wal(store, path):
     with raw(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -367,7 +364,7 @@ async def test_a_draft_round_can_be_deleted(store):
 async def test_a_failed_write_leaves_nothing_behind(store):
     workshop, _ = await make_workshop(store)
     before = await revision(store, workshop.id)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await store.rounds.save_round(draft(workshop.id, [99999]))
     assert await store.rounds.rounds(workshop.id) == []
     assert await revision(store, workshop.id) == before
@@ -521,7 +518,7 @@ async def test_a_ballot_for_an_unknown_round_is_not_found(store):
 async def test_the_schema_keeps_one_ballot_per_participant_and_round(store, path):
     _, (a, *_), rnd, ann = await open_dots_round(store)
     await store.ballots.cast_ballot(Ballot(rnd.id, ann.id, dots_kind.entry({a: 1})), "only", 10.0)
-    with raw(path) as db, pytest.raises(sqlite3.IntegrityError):
+    with raw(path) as db, pytest.raises(raw_integrity_errors()):
         db.execute(
             "INSERT INTO ballots (round_id, participant_id, payload, submitted_at, revision)"
             " VALUES (?, ?, '{}', 0, 0)",

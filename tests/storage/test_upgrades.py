@@ -31,6 +31,9 @@ from tests.helpers import (
 )
 from tests.storage.test_migration_kinds import OLD_MIGRATIONS, build_old_database, table_rows
 
+# About the SQLite file itself (copies, upgrades of old files): PostgreSQL has its own tools.
+pytestmark = pytest.mark.sqlite_only
+
 FUTURE = "0010_from_the_future"
 LEVEL = MIGRATIONS[-1][0]
 WAIT = 15.0

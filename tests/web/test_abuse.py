@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
-from contextlib import closing
 
 import httpx
 import pytest
@@ -16,7 +14,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from facilitation.web.live import FLOOD_LIMIT
 from facilitation.workshop.guessing import Limits
+from tests import engines
 from tests.conftest import new_client
+from tests.engines import raw
 from tests.helpers import (
     PASSWORD,
     WAIT,
@@ -25,6 +25,7 @@ from tests.helpers import (
     add_user,
     browser_socket,
     csrf_of,
+    data_option,
     quick_hash,
     receive_until,
     status_of,
@@ -32,14 +33,14 @@ from tests.helpers import (
 
 
 def ballot_rows(data_path: str, round_id: int) -> list[tuple]:
-    with closing(sqlite3.connect(data_path)) as db:
+    with raw(data_path) as db:
         return db.execute(
             "SELECT participant_id, payload FROM ballots WHERE round_id = ?", (round_id,)
         ).fetchall()
 
 
 def round_state(data_path: str, round_id: int) -> tuple:
-    with closing(sqlite3.connect(data_path)) as db:
+    with raw(data_path) as db:
         return db.execute(
             "SELECT status, revealed FROM rounds WHERE id = ?", (round_id,)
         ).fetchone()
@@ -98,7 +99,7 @@ async def test_a_flooding_phone_is_throttled_then_cut_off_and_others_are_unaffec
     assert answered_in < 2.0
     rows = ballot_rows(live_room.server.data_path, live_room.round_id)
     assert len(rows) == 2  # one row for each phone, however many messages the flood sent
-    with closing(sqlite3.connect(live_room.server.data_path)) as db:
+    with raw(live_room.server.data_path) as db:
         stored = db.execute(
             "SELECT COUNT(*) FROM submissions s JOIN participants p ON p.id = s.participant_id"
             " WHERE p.display_name = 'Flood'"
@@ -256,7 +257,7 @@ async def test_a_successful_sign_in_clears_earlier_mistakes(app, client):
 
 
 async def test_resetting_a_password_signs_the_account_out_everywhere(tmp_path):
-    data = str(tmp_path / "reset.sqlite3")
+    data = engines.database(str(tmp_path / "reset.sqlite3"))
     add_user(data)
     srv = Server(data).start()
     try:
@@ -268,7 +269,7 @@ async def test_resetting_a_password_signs_the_account_out_everywhere(tmp_path):
 
             subprocess.run(
                 [sys.executable, "-m", "facilitation", "add-user", "facilitator", "--reset",
-                 "--password-stdin", "--data", data],
+                 "--password-stdin", *data_option(data)],
                 input="another long password\n", text=True, check=True, capture_output=True,
             )  # fmt: skip
             assert (await laptop.get("/f")).status_code == 303

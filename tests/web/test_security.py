@@ -141,7 +141,7 @@ def route_values(setup: dict, path: str, action: str) -> dict:
 async def test_every_facilitator_route_refuses_a_stranger(app, setup, stranger, settings):
     routes = facilitator_routes(app)
     assert len(routes) >= 15, routes
-    before = db_rows(settings.data_path)
+    before = db_rows(settings.database)
     for method, path in routes:
         url = fill(path, route_values(setup, path, "open"))
         if method == "GET":
@@ -153,7 +153,7 @@ async def test_every_facilitator_route_refuses_a_stranger(app, setup, stranger, 
             response = await stranger.post(url, data={"title": "x", "direction": "up"})
             assert response.status_code == 403, url
             assert "Please sign in as a facilitator first." in response.text, url
-    assert db_rows(settings.data_path) == before
+    assert db_rows(settings.database) == before
 
 
 async def test_a_resident_is_a_stranger_to_the_facilitator_routes(app, setup, stranger):
@@ -469,12 +469,12 @@ async def test_a_post_without_the_right_csrf_token_is_refused_and_changes_nothin
         else:
             sender = device
             await device.get("/")
-        before = db_rows(settings.data_path)
+        before = db_rows(settings.database)
         for token in ({}, {"csrf": "not-the-token"}, {"csrf": ""}):
             response = await sender.post(url, data={**data, **token})
             assert response.status_code == 403, token
             assert "This page had expired, so nothing was changed." in html.unescape(response.text)
-            assert db_rows(settings.data_path) == before
+            assert db_rows(settings.database) == before
         if who == "facilitator":
             assert (await sender.get("/f")).status_code == 200, "still signed in"
         if path == "/login":
@@ -482,7 +482,7 @@ async def test_a_post_without_the_right_csrf_token_is_refused_and_changes_nothin
 
 
 async def test_a_wrong_csrf_header_from_htmx_is_refused(setup, facilitator, settings):
-    before = db_rows(settings.data_path)
+    before = db_rows(settings.database)
     response = await facilitator.client.post(
         f"/f/workshops/{setup['workshop_id']}/options",
         data={"title": "Trees"},
@@ -490,7 +490,7 @@ async def test_a_wrong_csrf_header_from_htmx_is_refused(setup, facilitator, sett
     )
     assert response.status_code == 403
     assert response.headers["HX-Retarget"] == "#flash"
-    assert db_rows(settings.data_path) == before
+    assert db_rows(settings.database) == before
 
 
 async def test_the_csrf_header_htmx_sends_is_accepted(setup, facilitator):
@@ -527,7 +527,7 @@ async def test_a_resident_of_one_workshop_cannot_vote_in_another_over_http(
         phone = Phone(device)
         await phone.join(a_code)
         phone.token = csrf_of((await device.get(f"/w/{a_code}")).text)
-        before = db_rows(settings.data_path)
+        before = db_rows(settings.database)
         # B's ballot address, with A's place: no place in B.
         phone.code = b_code
         response = await phone.vote_http(b_round, {b_opts[0]: 1})
@@ -536,7 +536,7 @@ async def test_a_resident_of_one_workshop_cannot_vote_in_another_over_http(
         phone.code = a_code
         response = await phone.vote_http(b_round, {b_opts[0]: 1})
         assert response.status_code == 404
-        assert db_rows(settings.data_path) == before
+        assert db_rows(settings.database) == before
 
 
 # -- escaping --------------------------------------------------------------------------------------
@@ -644,7 +644,7 @@ async def test_an_oversized_body_is_refused_with_413(setup, facilitator, setting
         for start in range(0, len(body), 16384):
             yield body[start : start + 16384]
 
-    before = db_rows(settings.data_path)
+    before = db_rows(settings.database)
     response = await facilitator.client.post(
         f"/f/workshops/{setup['workshop_id']}/options",
         content=body if framing == "content-length" else chunks(),
@@ -653,7 +653,7 @@ async def test_an_oversized_body_is_refused_with_413(setup, facilitator, setting
     assert response.status_code == 413
     if framing == "chunked":  # a declared length is refused before the app sees the request
         assert "That was too much to send at once." in response.text
-    assert db_rows(settings.data_path) == before
+    assert db_rows(settings.database) == before
 
 
 # -- the same rules on real websockets -------------------------------------------------------------

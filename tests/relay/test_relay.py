@@ -1,0 +1,110 @@
+"""The Redis side, without HTTP: two hubs and two limiters on one Redis stand for two workers.
+
+These need the Redis that `--engine postgresql` runs with, so they run there (and are deselected,
+never skipped, on SQLite; see tests/engines.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from facilitation.relay.hub import RedisHub
+from facilitation.relay.limits import RedisLimiter
+from tests.engines import REDIS_VARIABLE
+
+pytestmark = pytest.mark.servers
+
+WAIT = 5.0
+
+
+@pytest.fixture
+async def workers():
+    """Two hubs of one instance (a namespace of their own), as two workers have."""
+    namespace = uuid.uuid4().hex
+    one, two = RedisHub(os.environ[REDIS_VARIABLE]), RedisHub(os.environ[REDIS_VARIABLE])
+    await one.start(namespace)
+    await two.start(namespace)
+    yield one, two
+    await one.aclose()
+    await two.aclose()
+
+
+async def test_a_message_published_on_one_worker_reaches_the_others_subscribers(workers):
+    one, two = workers
+    async with one.subscribe(("phones", 7)) as here, two.subscribe(("phones", 7)) as there:
+        one.publish(("phones", 7), {"stage": 7, "id": "abc"})
+        got_there = await asyncio.wait_for(there.get(), WAIT)
+        got_here = await asyncio.wait_for(here.get(), WAIT)
+        assert got_there == got_here == {"stage": 7, "id": "abc"}
+        # The publisher's own subscriber had it once: its echo from Redis is skipped.
+        one.publish(("phones", 7), {"stage": 7, "id": "def"})
+        assert (await asyncio.wait_for(here.get(), WAIT))["id"] == "def"
+        assert here.queue.empty()
+
+
+async def test_a_local_message_stays_on_its_worker(workers):
+    one, two = workers
+    async with two.subscribe(("board", 3)) as there:
+        assert one.publish(("board", 3), "<div>board</div>", local=True) == 0
+        one.publish(("board", 3), "<div>shared</div>")
+        assert await asyncio.wait_for(there.get(), WAIT) == "<div>shared</div>"
+        assert there.queue.empty()
+
+
+async def test_a_listener_hears_changes_made_on_another_worker(workers):
+    one, two = workers
+    heard: list[int] = []
+    arrived = asyncio.Event()
+    two.listen(("changed",), lambda w: (heard.append(w), arrived.set()))
+    one.publish(("changed",), 42)
+    await asyncio.wait_for(arrived.wait(), WAIT)
+    assert heard == [42]
+
+
+async def test_another_instance_on_the_same_redis_hears_nothing(workers):
+    one, _two = workers
+    stranger = RedisHub(os.environ[REDIS_VARIABLE])
+    await stranger.start(uuid.uuid4().hex)
+    try:
+        async with stranger.subscribe(("phones", 1)) as sub:
+            one.publish(("phones", 1), {"stage": 1, "id": "x"})
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(sub.get(), 0.5)
+    finally:
+        await stranger.aclose()
+
+
+@pytest.fixture
+async def limiters():
+    namespace = uuid.uuid4().hex
+    one = RedisLimiter(os.environ[REDIS_VARIABLE], namespace)
+    two = RedisLimiter(os.environ[REDIS_VARIABLE], namespace)
+    yield one, two
+    await one.aclose()
+    await two.aclose()
+
+
+async def test_a_phones_pace_is_shared_by_every_worker(limiters):
+    one, two = limiters
+    paces = [one.pace("ballot", rate=0.01, burst=5), two.pace("ballot", rate=0.01, burst=5)]
+    allowed = [await paces[i % 2].allow("participant-1") for i in range(8)]
+    assert allowed == [True] * 5 + [False] * 3
+    assert await paces[1].allow("participant-2")  # each key has its own bucket
+
+
+async def test_wrong_codes_counted_on_two_workers_block_on_both(limiters):
+    one, two = limiters
+    spec = ((8, 600, "device"), (60, 600, "ip"))
+    guards = [one.limits("code", spec), two.limits("code", spec)]
+    who = {"device": "d1", "ip": "192.0.2.1"}
+    for i in range(8):
+        assert await guards[i % 2].retry_after(who) == 0
+        await guards[i % 2].fail(who)
+    for guard in guards:
+        assert 590 < await guard.retry_after(who) <= 600
+    assert await guards[0].retry_after({"device": "d2", "ip": "192.0.2.1"}) == 0
+    await guards[1].forget({"device": "d1"})
+    assert await guards[0].retry_after(who) == 0
