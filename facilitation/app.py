@@ -40,6 +40,7 @@ from facilitation.web.views import (
     facilitator,
     health,
     ideas,
+    languages,
     metrics,
     panels,
     participant,
@@ -52,6 +53,7 @@ from facilitation.web.views import (
 from facilitation.workshop.ballots import Ballots
 from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.rounds import Rounds
+from facilitation.workshop.translating import Translating
 from facilitation.workshop.workshops import Workshops
 
 # Downloads compressed inside already (PDF streams, an XLSX's zip): gzip over them saved 4% and
@@ -75,6 +77,7 @@ def routes(static: VersionedStatic) -> list:
     return [
         Route("/", participant.home),
         Route("/join", participant.join_by_code, methods=["POST"]),
+        Route("/language", languages.device_language, methods=["POST"]),
         Route("/w/{code}", participant.phone_page),
         Route("/w/{code}/join", participant.join_workshop, methods=["POST"]),
         Route("/w/{code}/about", about.about_page),
@@ -86,10 +89,14 @@ def routes(static: VersionedStatic) -> list:
         Route("/login", f.login, methods=["POST"]),
         Route("/logout", f.logout, methods=["POST"]),
         Route("/f", f.workshops_page),
+        Route("/f/language", languages.own_language, methods=["POST"]),
         Route("/f/workshops", f.create_workshop, methods=["POST"]),
         Route(w, f.console),
         Route(w + "/edit", f.edit_workshop, methods=["POST"]),
         Route(w + "/programme", f.set_programme, methods=["POST"]),
+        Route(w + "/languages", languages.workshop_languages, methods=["POST"]),
+        Route(w + "/translations", languages.workshop_translations),
+        Route(w + "/translations", languages.save_workshop_translations, methods=["POST"]),
         Route(w + "/health-check", health.add_health_check, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
         Route(w + "/options/{option_id:int}/{action}", f.option_action, methods=["POST"]),
@@ -120,6 +127,8 @@ def routes(static: VersionedStatic) -> list:
         Route(pr, p.dashboard),
         Route(pr + "/edit", p.edit_programme, methods=["POST"]),
         Route(pr + "/health-check", health.save_statements, methods=["POST"]),
+        Route(pr + "/translations", languages.programme_translations),
+        Route(pr + "/translations", languages.save_programme_translations, methods=["POST"]),
         Route(pr + "/workshops", p.programme_workshops, methods=["POST"]),
         Route(pr + "/needs", p.needs_page),
         Route(pr + "/needs", p.add_need, methods=["POST"]),
@@ -189,6 +198,7 @@ def create_app(
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.translating = Translating(store, hub, pusher.mark_dirty)
         try:
             yield
         finally:

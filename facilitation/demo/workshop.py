@@ -3,6 +3,7 @@ with past workshops, profile questions and a volunteer pool (demo_people, demo_h
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import TypedDict
 
@@ -136,7 +137,7 @@ async def _programme_without_people(store: Store, workshop_id: int) -> int | Non
 async def _seed_workshop(store: Store, user_id: int, programme_id: int) -> Workshop:
     """The workshop to run, its options and rounds, and its programme's needs and actions."""
     workshop = await store.workshops.create_workshop(
-        TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
+        TITLE, dt.date.today(), "Phoenix Place community hall", user_id
     )
     ids = []
     for title, text, cost, scope, limit_kind, limit in OPTIONS:

@@ -10,6 +10,7 @@ from facilitation.storage.ballots import Ballots
 from facilitation.storage.db import Database
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
+from facilitation.storage.languages import LanguageChoices
 from facilitation.storage.live import Live
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.options import Options
@@ -18,6 +19,7 @@ from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
 from facilitation.storage.profiles import Profiles
 from facilitation.storage.rounds import Rounds
+from facilitation.storage.translations import Translations
 from facilitation.storage.users import Users
 from facilitation.storage.workshops import Workshops
 
@@ -40,6 +42,8 @@ class Store:
         self.profiles = Profiles(self._db)
         self.pools = Pools(self._db)
         self.pact = Pact(self._db)
+        self.languages = LanguageChoices(self._db)
+        self.translations = Translations(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""

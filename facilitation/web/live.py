@@ -21,11 +21,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub, Overflowed, Subscription
-from facilitation.core.i18n import N_, _, activate, negotiate
+from facilitation.core.i18n import DEFAULT, N_, _, activate, available, current
 from facilitation.core.limits import TokenBucket
 from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
+from facilitation.web.phone import speak
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import Ack, Ballots, who
 from facilitation.workshop.channels import StageChange, phones_channel
@@ -41,8 +42,9 @@ def board_channel(workshop_id: int) -> tuple[str, int]:
     return ("board", workshop_id)
 
 
-def console_channel(workshop_id: int) -> tuple[str, int]:
-    return ("console", workshop_id)
+def console_channel(workshop_id: int, language: str = DEFAULT) -> tuple[str, int, str]:
+    """Consoles listen by language: each facilitator reads theirs in their own."""
+    return ("console", workshop_id, language)
 
 
 class Pusher:
@@ -91,7 +93,9 @@ class Pusher:
     async def push(self, workshop_id: int) -> None:
         """Render the board and console once from one consistent read, and publish both."""
         boards = self.hub.count(board_channel(workshop_id))
-        consoles = self.hub.count(console_channel(workshop_id))
+        consoles = [
+            code for code in available() if self.hub.count(console_channel(workshop_id, code))
+        ]
         if not boards and not consoles:
             return
         state = await self.store.live.live_state(workshop_id)
@@ -99,18 +103,25 @@ class Pusher:
         if boards:
             url = self.join_url(state[0].code)
             ctx = await screens.board_context(self.store, workshop_id, url, state)
-            self.hub.publish(
-                board_channel(workshop_id), self.renderer.fragment("fragments/board.html", **ctx)
-            )
+            self.hub.publish(board_channel(workshop_id), board_html(self.renderer, ctx))
         if consoles:
             ctx = await screens.console_context(self.store, workshop_id, state)
-            self.hub.publish(console_channel(workshop_id), console_html(self.renderer, ctx))
+            for code in consoles:  # this task's own language: a push never leaks into a page
+                activate(code)
+                html = console_html(self.renderer, ctx)
+                self.hub.publish(console_channel(workshop_id, code), html)
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def board_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
+    """The board's live region, in the board's own language."""
+    activate(ctx["board_lang"])
+    return renderer.fragment("fragments/board.html", **ctx)
 
 
 def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
@@ -230,12 +241,11 @@ async def board_socket(websocket: WebSocket) -> None:
         return await refuse(websocket)
     workshop_id = websocket.path_params["workshop_id"]
     workshop = await state.store.workshops.workshop(workshop_id)
-    activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
         url = state.join_url(workshop.code, websocket)
         ctx = await screens.board_context(state.store, workshop_id, url)
-        return state.renderer.fragment("fragments/board.html", **ctx)
+        return board_html(state.renderer, ctx)
 
     async def passthrough(html: str) -> str:
         return html
@@ -250,7 +260,7 @@ async def console_socket(websocket: WebSocket) -> None:
         return await refuse(websocket)
     workshop_id = websocket.path_params["workshop_id"]
     await state.store.workshops.workshop(workshop_id)
-    activate(negotiate(websocket.headers.get("accept-language")))
+    language = current()  # the facilitator's own, made current for this socket (Identity)
 
     async def first() -> str:
         ctx = await screens.console_context(state.store, workshop_id)
@@ -259,7 +269,7 @@ async def console_socket(websocket: WebSocket) -> None:
     async def passthrough(html: str) -> str:
         return html
 
-    await run_socket(websocket, console_channel(workshop_id), first, passthrough)
+    await run_socket(websocket, console_channel(workshop_id, language), first, passthrough)
 
 
 async def phone_socket(websocket: WebSocket) -> None:
@@ -279,7 +289,7 @@ async def phone_socket(websocket: WebSocket) -> None:
     participant = await state.store.workshops.participant_by_token(token) if token else None
     if workshop is None or participant is None or participant.workshop_id != workshop.id:
         return await refuse(websocket)
-    activate(negotiate(websocket.headers.get("accept-language")))
+    await speak(websocket, workshop)
     csrf = websocket.scope.get("csrf_token", "")
 
     async def stage(message: object = None) -> str:
@@ -334,7 +344,7 @@ async def phone_socket(websocket: WebSocket) -> None:
         try:
             ack = await ballots.cast_ballot(participant, workshop, fields)
         except FacilitationError as exc:
-            error = _(exc.message, **exc.params)
+            error = exc.text()
             await sock.send(
                 status_html(
                     state.renderer, round_id, error=error, client_id=fields.get("client_id")

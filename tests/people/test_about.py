@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from facilitation.core import i18n
 from tests.conftest import new_client
 from tests.helpers import csrf_of, db_rows
 from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
@@ -307,7 +308,10 @@ async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilita
 
 async def test_every_word_on_the_about_page_is_translatable(app, asking_room, pseudo_locale):
     code = asking_room.code
-    user_text = {"Courtyard evening", "Tenure", "Age band", *TENURE, *AGE}
+    offered = {"main": "en", "languages": ["en", pseudo_locale]}
+    await asking_room.facilitator.post(f"{asking_room.console}/languages", offered)
+    names = {i18n.own_name(c) for c in i18n.available()}  # each language named in itself
+    user_text = {"Courtyard evening", "Tenure", "Age band", *TENURE, *AGE, *names}
     async with new_client(app) as device:
         await Resident(device).join(code)
         page = await device.get(f"/w/{code}/about?first=1", headers={"Accept-Language": "eo"})

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
 from facilitation.core.errors import Forbidden
-from facilitation.core.i18n import _, ngettext
+from facilitation.core.i18n import _, current, ngettext
 from facilitation.core.models import RoundStatus, Workshop
 from facilitation.web.auth import facilitator, signed_in
 from facilitation.web.common import (
@@ -32,9 +32,9 @@ hasher = PasswordHasher()
 _DUMMY_HASH = hasher.hash("not a real password")
 
 View = Callable[[Request], Awaitable[Response]]
-# What a device keeps across signing in and out: its places in workshops ("p") and its
-# respondent tokens per programme ("r").
-PARTICIPANT_KEYS = ("p", "r")
+# What a device keeps across signing in and out: its places in workshops ("p"), its
+# respondent tokens per programme ("r") and the language it chose ("lang").
+PARTICIPANT_KEYS = ("p", "r", "lang")
 
 
 # -- signing in ---------------------------------------------------------------------------------
@@ -128,6 +128,7 @@ async def workshops_page(request: Request) -> Response:
 async def create_workshop(request: Request) -> Response:
     form = await read_form(request)
     workshop = await request.app.state.workshops.create_workshop(form, request.scope["user"].id)
+    await request.app.state.translating.start_workshop(workshop, current())
     flash(request, _("Workshop created. Its join code is {code}.", code=workshop.code))
     return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
 

@@ -175,6 +175,7 @@ async def panels_page(request: Request, programme: Programme) -> Response:
         draws=draws,
         questions=questions,
         base=base(programme),
+        high=HIGH_CHANCE,
     )
 
 

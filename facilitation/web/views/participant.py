@@ -13,7 +13,7 @@ from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
 from facilitation.web.common import csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
-from facilitation.web.phone import after_join
+from facilitation.web.phone import after_join, speak
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import who
 
@@ -36,7 +36,7 @@ async def join_by_code(request: Request) -> Response:
             "pages/home.html",
             status=exc.status,
             code=form.get("code", "")[:12] if isinstance(form.get("code"), str) else "",
-            error=_(exc.message, **exc.params),
+            error=exc.text(),
         )
     if await _participant(request, workshop) is None:
         participant = await _join(request, workshop, form.get("name"))
@@ -70,15 +70,16 @@ async def phone_page(request: Request) -> Response:
     if workshop.code != request.path_params["code"]:
         return RedirectResponse(f"/w/{workshop.code}", status_code=303)
     csrf = csrf_token(request)
+    languages = await speak(request, workshop)
     participant = await _participant(request, workshop)
     renderer = request.app.state.renderer
     if participant is None:
-        return renderer.page(request, "pages/join.html", workshop=workshop)
+        return renderer.page(request, "pages/join.html", workshop=workshop, languages=languages)
     ctx = await screens.phone_context(
         request.app.state.store, workshop, participant, request.app.state.rounds.result, csrf
     )
     asks = await request.app.state.profiles.asked(workshop) is not None
-    return renderer.page(request, "pages/phone.html", asks_about=asks, **ctx)
+    return renderer.page(request, "pages/phone.html", asks_about=asks, languages=languages, **ctx)
 
 
 async def join_workshop(request: Request) -> Response:
@@ -93,6 +94,7 @@ async def join_workshop(request: Request) -> Response:
 async def stage(request: Request) -> Response:
     """The current stage fragment, for a phone whose socket is down and polls instead."""
     workshop = await _workshop(request)
+    await speak(request, workshop)
     participant = await _participant(request, workshop)
     if participant is None:
         raise NotFound("place in this workshop")
@@ -111,6 +113,7 @@ async def ballot(request: Request) -> Response:
     received = time.monotonic()
     form = await read_form(request)
     workshop = await _workshop(request)
+    await speak(request, workshop)
     participant = await _participant(request, workshop)
     if participant is None:
         raise NotFound("place in this workshop")
@@ -124,7 +127,7 @@ async def ballot(request: Request) -> Response:
         html = status_html(
             renderer,
             form.get("round_id"),
-            error=_(exc.message, **exc.params),
+            error=exc.text(),
             client_id=form.get("client_id"),
         )
         return HTMLResponse(html, status_code=exc.status)

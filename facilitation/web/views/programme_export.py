@@ -28,8 +28,11 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
     workshops = await store.plans.programme_workshops(programme.id)
     options = {}
     rounds = []
+    languages, texts = {}, {}
     for w in workshops:
         options.update({o.id: o for o in await store.options.options(w.id)})
+        languages[w.id] = await request.app.state.translating.languages(w.id)
+        texts[w.id] = await request.app.state.translating.texts(w.id, languages[w.id])
         for r in await store.rounds.rounds(w.id):
             if r.status is RoundStatus.DRAFT:
                 continue
@@ -47,6 +50,8 @@ async def load(request: Request, programme: Programme) -> px.ProgrammeData:
         rounds=tuple(rounds),
         today=plans(request).today(),
         secret=request.app.state.secret,
+        languages=languages,
+        texts=texts,
     )
 
 
