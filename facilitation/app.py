@@ -55,6 +55,7 @@ from facilitation.web.views import (
     facilitator,
     health,
     ideas,
+    languages,
     metrics,
     panels,
     participant,
@@ -71,6 +72,7 @@ from facilitation.workshop.desk import IdeaDesk
 from facilitation.workshop.door import DoorTablets
 from facilitation.workshop.guessing import CodeGuard
 from facilitation.workshop.rounds import Rounds
+from facilitation.workshop.translating import Translating
 from facilitation.workshop.workshops import Workshops
 
 # Downloads compressed inside already (PDF streams, an XLSX's zip): gzip over them saved 4% and
@@ -94,6 +96,7 @@ def routes(static: VersionedStatic) -> list:
     return [
         Route("/", participant.home),
         Route("/join", participant.join_by_code, methods=["POST"]),
+        Route("/language", languages.device_language, methods=["POST"]),
         Route("/w/{code}", participant.phone_page),
         Route("/w/{code}/join", participant.join_workshop, methods=["POST"]),
         Route("/w/{code}/about", about.about_page),
@@ -109,6 +112,7 @@ def routes(static: VersionedStatic) -> list:
         Route("/login", f.login, methods=["POST"]),
         Route("/logout", f.logout, methods=["POST"]),
         Route("/f", f.workshops_page),
+        Route("/f/language", languages.own_language, methods=["POST"]),
         Route("/f/workshops", f.create_workshop, methods=["POST"]),
         Route("/f/accounts", accounts.accounts_page),
         Route("/f/accounts", accounts.add_account, methods=["POST"]),
@@ -120,6 +124,9 @@ def routes(static: VersionedStatic) -> list:
         Route(w, f.console),
         Route(w + "/edit", f.edit_workshop, methods=["POST"]),
         Route(w + "/programme", f.set_programme, methods=["POST"]),
+        Route(w + "/languages", languages.workshop_languages, methods=["POST"]),
+        Route(w + "/translations", languages.workshop_translations),
+        Route(w + "/translations", languages.save_workshop_translations, methods=["POST"]),
         Route(w + "/health-check", health.add_health_check, methods=["POST"]),
         Route(w + "/options", f.add_option, methods=["POST"]),
         Route(
@@ -166,6 +173,8 @@ def routes(static: VersionedStatic) -> list:
         Route(pr, p.dashboard),
         Route(pr + "/edit", p.edit_programme, methods=["POST"]),
         Route(pr + "/health-check", health.save_statements, methods=["POST"]),
+        Route(pr + "/translations", languages.programme_translations),
+        Route(pr + "/translations", languages.save_programme_translations, methods=["POST"]),
         Route(pr + "/workshops", p.programme_workshops, methods=["POST"]),
         Route(pr + "/needs", p.needs_page),
         Route(pr + "/needs", p.add_need, methods=["POST"]),
@@ -261,6 +270,7 @@ def create_app(
             keep_forgetting(app.state.erasure, settings.contact_retention_days)
         )
         app.state.hashing = anyio.CapacityLimiter(2)  # password checks at once, off the loop
+        app.state.translating = Translating(store, hub, pusher.mark_dirty)
         try:
             yield
         finally:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from facilitation.core.formats import currency_code
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -32,7 +34,12 @@ TABLE: tuple[tuple[str, object, str], ...] = (
     ("ws_max_bytes", 65536, "largest websocket message accepted, in bytes"),
     ("max_body_bytes", 262144, "largest HTTP request body accepted, in bytes"),
     ("heartbeat", 20.0, "seconds between websocket pings; a silent screen is dropped after two"),
-    ("currency", "£", "currency symbol shown before costs and budgets"),
+    (
+        "currency",
+        "GBP",
+        "currency of costs and budgets, as an ISO 4217 code (GBP, EUR, PLN ...); "
+        "an older setting's symbol (£, €) is still read",
+    ),
     ("templates_dir", TEMPLATES, "folder of Jinja templates"),
     ("static_dir", STATIC, "folder of static files"),
     (
@@ -90,7 +97,7 @@ class Settings:
     ws_max_bytes: int = 65536
     max_body_bytes: int = 262144
     heartbeat: float = 20.0
-    currency: str = "£"
+    currency: str = "GBP"
     templates_dir: str = TEMPLATES
     static_dir: str = STATIC
     trusted_proxies: str = ""
@@ -132,6 +139,7 @@ class Settings:
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         if self.durability not in ("normal", "full"):
             raise ValueError("durability must be 'normal' or 'full'")
+        currency_code(self.currency)  # refuses a currency nobody knows, at start-up
         for item in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
             try:
                 ipaddress.ip_network(item, strict=False)

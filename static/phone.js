@@ -130,8 +130,11 @@
   }
 
   /* ---- budget: a live "remaining" bar, and no ticking past the budget ---- */
+  /* The page's language's way with money, as the server writes it (CLDR, by the browser). */
   function money(n, f) {
-    return f.dataset.currency + Math.abs(n).toLocaleString(document.documentElement.lang || undefined);
+    return Math.abs(n).toLocaleString(f.dataset.locale || undefined,
+      { style: "currency", currency: f.dataset.currency, maximumFractionDigits: 0, minimumFractionDigits: 0,
+        numberingSystem: "latn" });
   }
 
   function spent(f) {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from facilitation.core.i18n import N_
+from facilitation.core.i18n import N_, _
 
 NOT_FOUND = {
     "page": N_("We could not find that page."),
@@ -53,6 +53,13 @@ class FacilitationError(Exception):
         self.message = message or self.default
         self.params = params
         super().__init__(self.message.format(**params) if params else self.message)
+
+    def text(self) -> str:
+        """The message in the current language; a form's field is named as the form names it
+        (``field`` is always one of the form's own labels)."""
+        field = self.params.get("field")
+        params = {**self.params, "field": _(field)} if isinstance(field, str) else self.params
+        return _(self.message, **params)
 
 
 class BadRequest(FacilitationError):

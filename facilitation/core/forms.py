@@ -6,6 +6,9 @@ message that names the field as the form does, so a refused form changes nothing
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import unicodedata
 from typing import Any
 
 from facilitation.core.errors import BadRequest, NotFound
@@ -115,13 +118,20 @@ def normalise_code(code: Any) -> str:
 
 
 def read_money(value: Any, field: str, *, required: bool) -> int | None:
-    """A whole amount as people type it: "12500", "12,500", "£12 500" all mean 12500."""
+    """A whole amount as people type it: "12500", "12,500", "£12 500", "12.500 TL" and
+    "12 500 zł" all mean 12500; pence or cents ("12.50") are refused, not guessed at."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise BadRequest("Please fill in “{field}”.", field=field)
         return None
     text = value if isinstance(value, str) else str(value) if isinstance(value, int) else ""
-    digits = "".join(ch for ch in text.strip().lstrip("£€$") if ch not in ", _\u00a0")
+    # A currency's symbol or code before or after the figure, and the spaces, commas or points
+    # people group thousands with.
+    figure = text.strip().strip("".join(ch for ch in text if ch.isalpha() or _is_symbol(ch)))
+    figure = figure.strip()
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", figure):
+        figure = figure.replace(".", "")
+    digits = "".join(ch for ch in figure if ch not in ", _\u00a0\u202f")
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 10):
         raise BadRequest(
             "“{field}” must be a whole amount, such as 12500, with no pence or cents.",
@@ -131,3 +141,21 @@ def read_money(value: Any, field: str, *, required: bool) -> int | None:
     if amount > MONEY_MAX:
         raise BadRequest("“{field}” is too large.", field=field)
     return amount
+
+
+def read_date(value: Any, field: str) -> dt.date | None:
+    """A date as a date picker sends it (2025-06-14), or None when left empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        day = dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 2999:
+        raise BadRequest("“{field}” must be a date: a day, a month and a year.", field=field)
+    return day
+
+
+def _is_symbol(ch: str) -> bool:
+    return unicodedata.category(ch) == "Sc" or ch in "\u200e\u200f"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,11 +74,13 @@ class Workshop:
     id: int
     code: str
     title: str
-    date: str
+    date: dt.date | None
     place: str
     revision: int
     current_round_id: int | None = None
     organisation_id: int | None = None
+    # What was typed as its date before dates were dates, where it could not be read as one.
+    date_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,10 @@ class Option:
     cost: int | None = None
     # The version of its picture (see workshop.pictures), or "" when it has none.
     picture: str = ""
+    # The language its words are in, once read for a language (see core.wording); the same
+    # option in a board's second language.
+    lang: str = ""
+    also: Option | None = None
 
     @property
     def votable(self) -> bool:
@@ -109,6 +116,8 @@ class InfoCard:
 
     title: str
     text: str
+    lang: str = ""
+    also: InfoCard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,8 @@ class Round:
     # round was read; 0 when not costed).
     costs: tuple[int, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
+    lang: str = ""
+    also: Round | None = None
 
     @property
     def cost_of(self) -> dict[int, int]:

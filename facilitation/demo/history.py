@@ -8,6 +8,7 @@ stored results are exactly what the app would have counted.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ class Past:
     mean for each PACT dimension that the ratings are drawn around."""
 
     title: str
-    date: str
+    date: dt.date
     place: str
     returning: int
     new: int
@@ -73,11 +74,11 @@ class Past:
 
 # The spring room is SPRING_ROOM (everyone new); later rooms mix returning and new residents.
 PAST = (
-    Past("Spring residents' meeting", "Saturday 15 March", "Phoenix Place community hall",
+    Past("Spring residents' meeting", dt.date(2025, 3, 15), "Phoenix Place community hall",
          0, 0, (2.5, 2.1, 3.3, 2.3)),
-    Past("Summer estate walkabout", "Wednesday 18 June", "Meet at the Block B entrance",
+    Past("Summer estate walkabout", dt.date(2025, 6, 18), "Meet at the Block B entrance",
          5, 7, (3.0, 2.7, 3.6, 2.7)),
-    Past("Autumn drop-in", "Saturday 13 September", "Phoenix Place community hall",
+    Past("Autumn drop-in", dt.date(2025, 9, 13), "Phoenix Place community hall",
          8, 10, (3.4, 3.3, 4.0, 3.2)),
 )  # fmt: skip
 

@@ -4,6 +4,7 @@ organiser, a facilitator and the workshop's moderator."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import TypedDict
 
@@ -200,7 +201,7 @@ async def _programme_without_people(store: Store, workshop_id: int) -> int | Non
 async def _seed_workshop(store: Store, user_id: int, programme_id: int) -> Workshop:
     """The workshop to run, its options and rounds, and its programme's needs and actions."""
     workshop = await store.workshops.create_workshop(
-        TITLE, "Saturday 10:00", "Phoenix Place community hall", user_id
+        TITLE, dt.date.today(), "Phoenix Place community hall", user_id
     )
     ids = []
     for title, text, cost, scope, limit_kind, limit in OPTIONS:

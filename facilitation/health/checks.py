@@ -53,7 +53,7 @@ class HealthChecks:
         wording = await self.statements(programme_id)
         round_id = await self.store.pact.add_health_check(
             workshop.id,
-            _("Health check: how did today go?"),
+            _(pact.CHECK_TITLE),
             [(d, wording[d]) for d in pact.DIMENSIONS],
             (rating.KIND.name, rating.KIND.read_settings({}, [])),
         )

@@ -31,6 +31,8 @@ DEFAULT_STATEMENTS = {
     "trust": N_("I trust the housing team to act on what residents said."),
 }
 STATEMENT_MAX = 200
+# The ready-made round's title.
+CHECK_TITLE = N_("Health check: how did today go?")
 
 
 @dataclass(frozen=True, slots=True)

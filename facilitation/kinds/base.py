@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from facilitation.core import formats
 from facilitation.core.errors import BadRequest, BallotError, Conflict
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
@@ -61,6 +62,12 @@ def round_half_away(value: Fraction, places: int) -> Decimal:
 def rounded(value: Fraction, places: int = SHOWN_PLACES) -> str:
     """A mean as text, rounded once by ROUNDING_RULE: ``rounded(Fraction(16, 11))`` is "1.5"."""
     return f"{round_half_away(value, places):f}"
+
+
+def mean_text(value: Fraction, places: int = SHOWN_PLACES) -> str:
+    """A mean as a person reads it: rounded once by ROUNDING_RULE, then written the current
+    language's way (core.formats): "1.5", "1,5", "١٫٥"."""
+    return formats.decimal(float(round_half_away(value, places)), places)
 
 
 class Kind:
@@ -178,8 +185,8 @@ class Kind:
         """A row's score as the room reads it: a total as a whole number, a mean rounded once
         (ROUNDING_RULE), or "–" for a mean nobody gave."""
         if self.means:
-            return rounded(mean_of(row.score, row.voters)) if row.voters else "–"
-        return str(int(row.score)) if float(row.score).is_integer() else f"{row.score:.1f}"
+            return mean_text(mean_of(row.score, row.voters)) if row.voters else "–"
+        return formats.number(row.score)
 
     def score_cell(self, row: ResultRow) -> float | int | str:
         """A row's score for a download: a total as it is, a mean rounded once to EXPORT_PLACES

@@ -169,7 +169,7 @@ class Budget(Kind):
         return other_rule(rule)
 
     def read_settings(self, form: Mapping[str, Any], options: Sequence[Option]) -> dict[str, Any]:
-        budget = read_money(form.get("budget"), "Budget", required=True) or 0
+        budget = read_money(form.get("budget"), N_("Budget"), required=True) or 0
         if budget < 1:
             raise BadRequest("The budget must be more than nothing.")
         rule = form.get("rule") or EQUAL_SHARES

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from facilitation.core.errors import BallotError
+from facilitation.core.formats import number
 from facilitation.core.i18n import N_
 
 
@@ -51,8 +52,8 @@ def validate_picks(picks: Iterable[int], costs: Mapping[int, int], budget: int) 
     if total > budget:
         raise BallotError(
             N_("Your picks cost {total}, more than the budget of {budget}."),
-            total=f"{total:,}",
-            budget=f"{budget:,}",
+            total=number(total),
+            budget=number(budget),
         )
     return frozenset(chosen)
 

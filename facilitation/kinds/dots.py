@@ -108,8 +108,8 @@ class Dots(Kind):
     ballot_columns = ("dots",)
 
     def read_settings(self, form: Mapping[str, Any], options: Sequence[Option]) -> dict[str, Any]:
-        dots = read_whole(form.get("dots", 5), "Dots per person", 1, 100)
-        cap = read_whole(form.get("max_per_option", 3), "Most dots on one option", 1, 100)
+        dots = read_whole(form.get("dots", 5), N_("Dots per person"), 1, 100)
+        cap = read_whole(form.get("max_per_option", 3), N_("Most dots on one option"), 1, 100)
         return {
             "dots": dots,
             "max_per_option": min(cap, dots),

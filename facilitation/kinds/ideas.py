@@ -43,7 +43,7 @@ def read_categories(value: Any) -> tuple[str, ...]:
 
 def read_idea(fields: Mapping[str, Any], rnd: Round) -> dict[str, Any]:
     """An idea's text and category, as a phone or a paper sheet sends them."""
-    text = clean_text(fields.get("text"), field="Your idea", limit=IDEA_MAX)
+    text = clean_text(fields.get("text"), field=N_("Your idea"), limit=IDEA_MAX)
     category = fields.get("category") or ""
     if category and category not in categories_of(rnd):
         raise BadRequest("Choose one of the categories shown, or none.")

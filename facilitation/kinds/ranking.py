@@ -210,7 +210,7 @@ class Ranking(Kind):
 
     def read_settings(self, form: Mapping[str, Any], options: Sequence[Option]) -> dict[str, Any]:
         raw = form.get("top_k") or ""
-        k = None if raw in ("", "0", "all") else read_whole(raw, "Top", 1, 100)
+        k = None if raw in ("", "0", "all") else read_whole(raw, N_("Top"), 1, 100)
         return {"top_k": k if k is not None and k < len(options) else None}
 
     def rules_parts(self, rnd: Round) -> list[str]:
@@ -233,7 +233,7 @@ class Ranking(Kind):
                 raise BadRequest("Each option takes one number. Please check the form.")
             if not raw.strip():
                 continue
-            place = read_whole(raw, "Place", 1, len(rnd.option_ids))
+            place = read_whole(raw, N_("Place"), 1, len(rnd.option_ids))
             if place in places:
                 raise BadRequest("Two options are both marked {n}. Check the paper again.", n=place)
             places[place] = option_id

@@ -16,11 +16,13 @@ share minus the place share in percentage points, and the widest gaps come first
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from facilitation.core.i18n import N_
+from facilitation.core.wording import Texts
 
 
 class ProfileError(ValueError):
@@ -53,6 +55,7 @@ class Choice:
     position: int
     # A retired choice is no longer offered but still names the answers given with it.
     retired: bool = False
+    lang: str = ""  # the language of its label, once read for one (see question_in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class ProfileQuestion:
     position: int
     choices: tuple[Choice, ...] = ()
     retired: bool = False
+    lang: str = ""  # the language of its label, once read for one (see question_in)
 
     @property
     def offered(self) -> tuple[Choice, ...]:
@@ -71,6 +75,17 @@ class ProfileQuestion:
 
     def choice(self, choice_id: int | None) -> Choice | None:
         return next((c for c in self.choices if c.id == choice_id), None)
+
+
+def question_in(question: ProfileQuestion, texts: Texts, language: str) -> ProfileQuestion:
+    """A question and its choices in ``language`` where translated, else as written (marked by
+    the ``lang`` of each)."""
+    (label,), lang = texts.words(("question", str(question.id)), language, (question.label,))
+    choices = []
+    for c in question.choices:
+        (text,), in_lang = texts.words(("choice", str(c.id)), language, (c.label,))
+        choices.append(dataclasses.replace(c, label=text, lang=in_lang))
+    return dataclasses.replace(question, label=label, lang=lang, choices=tuple(choices))
 
 
 @dataclass(frozen=True, slots=True)

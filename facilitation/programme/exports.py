@@ -12,7 +12,7 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -29,6 +29,7 @@ from facilitation.core.models import (
     RoundStatus,
     Workshop,
 )
+from facilitation.core.wording import Languages, Texts
 from facilitation.kinds.base import round_half_away
 from facilitation.programme.needs import RankedNeed
 from facilitation.workshop import exports
@@ -63,6 +64,9 @@ class ProgrammeData:
     rounds: tuple[RoundRecord, ...]
     today: str
     secret: str
+    # Each workshop's languages and the translations of its words, by workshop id.
+    languages: Mapping[int, Languages] = field(default_factory=dict)
+    texts: Mapping[int, Texts] = field(default_factory=dict)
 
 
 NEEDS_HEADER = (
@@ -174,9 +178,15 @@ def action_rows(data: ProgrammeData) -> list[tuple]:
 
 
 def workshop_rows(data: ProgrammeData) -> list[tuple]:
+    """One row per workshop; its date as an ISO date, or what was typed before dates were
+    dates."""
     return [
-        (w.id, w.title, w.date, w.place, w.code, data.joined.get(w.id, 0)) for w in data.workshops
+        (w.id, w.title, _day(w), w.place, w.code, data.joined.get(w.id, 0)) for w in data.workshops
     ]
+
+
+def _day(workshop: Workshop) -> str:
+    return workshop.date.isoformat() if workshop.date else workshop.date_note
 
 
 def round_rows(data: ProgrammeData) -> list[tuple]:
@@ -330,11 +340,12 @@ def programme_json(data: ProgrammeData) -> str:
                 "id": w.id,
                 "code": w.code,
                 "title": w.title,
-                "date": w.date,
+                **exports.date_json(w),
                 "place": w.place,
                 "joined": data.joined.get(w.id, 0),
+                "languages": exports.languages_json(data.languages.get(w.id, Languages())),
                 "options": [
-                    exports.option_json(o)
+                    exports.option_json(o, data.texts.get(w.id))
                     for o in sorted(data.options.values(), key=lambda o: (o.position, o.id))
                     if o.workshop_id == w.id
                 ],

@@ -15,6 +15,7 @@ from typing import Any
 from facilitation import kinds
 from facilitation.core.errors import BadRequest, NotFound
 from facilitation.core.forms import TEXT_MAX, TITLE_MAX, clean_text, read_id, read_number
+from facilitation.core.i18n import N_
 from facilitation.core.models import (
     Action,
     ActionStatus,
@@ -105,10 +106,10 @@ class Plans:
     # -- programmes ------------------------------------------------------------------------------
 
     def _programme_fields(self, form: Mapping[str, Any]) -> tuple[str, str, str]:
-        title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
-        place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
+        title = clean_text(form.get("title"), field=N_("Title"), limit=TITLE_MAX)
+        place = clean_text(form.get("place"), field=N_("Place"), limit=TITLE_MAX, required=False)
         text = clean_text(
-            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+            form.get("description"), field=N_("Description"), limit=TEXT_MAX, required=False
         )
         return title, place, text
 
@@ -180,9 +181,9 @@ class Plans:
         return need
 
     def _need_fields(self, form: Mapping[str, Any]) -> tuple[str, str]:
-        title = clean_text(form.get("title"), field="Need", limit=TITLE_MAX)
+        title = clean_text(form.get("title"), field=N_("Need"), limit=TITLE_MAX)
         text = clean_text(
-            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+            form.get("description"), field=N_("Description"), limit=TEXT_MAX, required=False
         )
         return title, text
 
@@ -213,8 +214,10 @@ class Plans:
 
     async def set_override(self, need: Need, form: Mapping[str, Any]) -> None:
         """A manual score from 0 to 1, which only stands with a reason."""
-        score = read_number(form.get("score"), "Score", 0.0, 1.0)
-        reason = clean_text(form.get("reason"), field="Reason", limit=REASON_MAX, required=False)
+        score = read_number(form.get("score"), N_("Score"), 0.0, 1.0)
+        reason = clean_text(
+            form.get("reason"), field=N_("Reason"), limit=REASON_MAX, required=False
+        )
         if not reason:
             raise BadRequest("Please give a reason for changing the score: it is shown next to it.")
         await self.store.plans.set_need_override(need.id, score, reason)
@@ -223,8 +226,10 @@ class Plans:
         await self.store.plans.set_need_override(need.id, None, "")
 
     async def set_status(self, need: Need, form: Mapping[str, Any]) -> NeedStatus:
-        status = _choice(form.get("status"), NeedStatus, "Status")
-        reason = clean_text(form.get("reason"), field="Reason", limit=REASON_MAX, required=False)
+        status = _choice(form.get("status"), NeedStatus, N_("Status"))
+        reason = clean_text(
+            form.get("reason"), field=N_("Reason"), limit=REASON_MAX, required=False
+        )
         if status is NeedStatus.NOT_POSSIBLE and not reason:
             raise BadRequest("Please say why this is not possible: residents will see the reason.")
         await self.store.plans.set_need_status(
@@ -244,11 +249,11 @@ class Plans:
         self, programme: Programme, form: Mapping[str, Any], existing: Action | None = None
     ) -> Action:
         """Add an action to the plan, or change one."""
-        what = clean_text(form.get("what"), field="What", limit=TEXT_MAX)
-        who = _choice(form.get("who"), Who, "Who")
-        owner = clean_text(form.get("owner"), field="Owner", limit=OWNER_MAX, required=False)
-        due = clean_date(form.get("due"), field="Due")
-        status = _choice(form.get("status") or "planned", ActionStatus, "Status")
+        what = clean_text(form.get("what"), field=N_("What"), limit=TEXT_MAX)
+        who = _choice(form.get("who"), Who, N_("Who"))
+        owner = clean_text(form.get("owner"), field=N_("Owner"), limit=OWNER_MAX, required=False)
+        due = clean_date(form.get("due"), field=N_("Due"))
+        status = _choice(form.get("status") or "planned", ActionStatus, N_("Status"))
         need_id = None
         if form.get("need_id"):
             need_id = (await self.need_in(programme, form.get("need_id"))).id
@@ -265,7 +270,7 @@ class Plans:
         return await self.store.plans.save_action(Action(id=0, programme_id=programme.id, **fields))
 
     async def add_note(self, action: Action, form: Mapping[str, Any]) -> None:
-        note = clean_text(form.get("note"), field="Progress note", limit=NOTE_MAX)
+        note = clean_text(form.get("note"), field=N_("Progress note"), limit=NOTE_MAX)
         await self.store.plans.add_action_note(action.id, note)
 
     async def progress(self, programme: Programme) -> dict[str, Any]:

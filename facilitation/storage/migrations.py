@@ -249,6 +249,18 @@ _REGISTERED_PG = """
             DROP COLUMN budget_rule, DROP COLUMN categories;
 """
 
+
+# 0013: an old free-text workshop date is kept as a date when it is one of two forms people
+# typed: ISO (2025-06-14, what the date picker sends) or British day/month/year (14/06/2025).
+# Checked character by character with portable SQL (LIKE's "_" is any one character).
+def _digits(column: str, positions: tuple[int, ...]) -> str:
+    return " AND ".join(f"substr({column}, {i}, 1) BETWEEN '0' AND '9'" for i in positions)
+
+
+_ISO_DATE = f"date LIKE '____-__-__' AND {_digits('date', (1, 2, 3, 4, 6, 7, 9, 10))}"
+_UK_DATE = f"date LIKE '__/__/____' AND {_digits('date', (1, 2, 4, 5, 7, 8, 9, 10))}"
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     ("0001_initial", Engines(_INITIAL, _INITIAL_PG)),
     (
@@ -510,6 +522,87 @@ MIGRATIONS: tuple[Migration, ...] = (
         -- erased volunteer keeps their number in the pool, so recorded draws still read right.
         ALTER TABLE participants ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE volunteers ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    (
+        "0013_languages",
+        f"""
+        -- The languages a workshop is run in: its main one (position 0), in which its options,
+        -- rounds and cards are written, then the others its phones may choose; the board shows
+        -- one or two of them (board 1 and 2: first and second column).
+        CREATE TABLE workshop_languages (
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            language TEXT NOT NULL CHECK (language != ''),
+            position INTEGER NOT NULL,
+            board INTEGER NOT NULL DEFAULT 0 CHECK (board IN (0, 1, 2)),
+            PRIMARY KEY (workshop_id, language)
+        );
+        INSERT INTO workshop_languages (workshop_id, language, position, board)
+            SELECT id, 'en', 0, 1 FROM workshops;
+        -- A facilitator's own language for the console and the organiser's pages.
+        CREATE TABLE user_languages (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            language TEXT NOT NULL CHECK (language != '')
+        );
+        -- Translations of what facilitators write, beside the originals. Each keeps the
+        -- original's words it was made from (source, a JSON list), so a translation of words
+        -- that have since changed is known to be out of date and is not shown.
+        CREATE TABLE option_texts (
+            option_id INTEGER NOT NULL REFERENCES options(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            limit_text TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            PRIMARY KEY (option_id, language)
+        );
+        CREATE TABLE round_texts (
+            round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (round_id, language)
+        );
+        -- By the card's place in its round: a round's cards are rewritten whenever it is edited.
+        CREATE TABLE card_texts (
+            round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (round_id, position, language)
+        );
+        CREATE TABLE question_texts (
+            question_id INTEGER NOT NULL REFERENCES profile_questions(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            label TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (question_id, language)
+        );
+        CREATE TABLE choice_texts (
+            choice_id INTEGER NOT NULL REFERENCES profile_choices(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            label TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (choice_id, language)
+        );
+        CREATE TABLE statement_texts (
+            programme_id INTEGER NOT NULL REFERENCES programmes(id) ON DELETE CASCADE,
+            dimension TEXT NOT NULL
+                CHECK (dimension IN ('power', 'accountability', 'connection', 'trust')),
+            language TEXT NOT NULL,
+            statement TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (programme_id, dimension, language)
+        );
+        -- A workshop's date becomes a date (ISO, YYYY-MM-DD); the old text stays in "date"
+        -- only where it could not be read as one, so nothing anyone typed is lost.
+        ALTER TABLE workshops ADD COLUMN held_on TEXT;
+        UPDATE workshops SET held_on = date WHERE {_ISO_DATE};
+        UPDATE workshops SET held_on = substr(date, 7, 4) || '-' || substr(date, 4, 2) || '-'
+            || substr(date, 1, 2) WHERE held_on IS NULL AND {_UK_DATE};
+        UPDATE workshops SET date = '' WHERE held_on IS NOT NULL;
         """,
     ),
     (

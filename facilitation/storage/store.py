@@ -15,6 +15,7 @@ from facilitation.storage.erasures import Erasures
 from facilitation.storage.guard import Health
 from facilitation.storage.ideas import Ideas
 from facilitation.storage.kiosks import Kiosks
+from facilitation.storage.languages import LanguageChoices
 from facilitation.storage.live import Live
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.options import Options
@@ -26,6 +27,7 @@ from facilitation.storage.postgres import PostgresDatabase
 from facilitation.storage.profiles import Profiles
 from facilitation.storage.rounds import Rounds
 from facilitation.storage.sqlite import SQLiteDatabase
+from facilitation.storage.translations import Translations
 from facilitation.storage.users import Users
 from facilitation.storage.workshops import Workshops
 
@@ -63,6 +65,8 @@ class Store:
         self.kiosks = Kiosks(self._db)
         self.disclosures = Disclosures(self._db)
         self.erasures = Erasures(self._db)
+        self.languages = LanguageChoices(self._db)
+        self.translations = Translations(self._db)
 
     async def open(self) -> Store:
         """Connect, apply pending migrations."""

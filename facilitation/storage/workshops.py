@@ -3,6 +3,7 @@ room switch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 
@@ -18,17 +19,34 @@ CODE_LENGTH = 8
 
 
 def workshop_from_row(row: Row) -> Workshop:
-    """A workshop from its row."""
+    """A workshop from its row: its date a date, or None with any old text kept as a note."""
+    day, note = _day(row["held_on"]), row["date"]
+    if day is None and row["held_on"]:
+        note = note or str(row["held_on"])  # a date the migration took but no calendar has
     return Workshop(
         row["id"],
         row["code"],
         row["title"],
-        row["date"],
+        day,
         row["place"],
         row["revision"],
         row["current_round_id"],
         row["organisation_id"],
+        note,
     )
+
+
+def _day(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def participant_from_row(row: Row) -> Participant:
@@ -60,7 +78,9 @@ class Workshops:
 
     # -- workshops -------------------------------------------------------------------------------
 
-    async def create_workshop(self, title: str, date: str, place: str, user_id: int) -> Workshop:
+    async def create_workshop(
+        self, title: str, date: dt.date | None, place: str, user_id: int
+    ) -> Workshop:
         """Add a workshop with a fresh join code, in the organisation of the account making it."""
         async with self._db.transaction() as tx:
             organisation_id = await tx.value(
@@ -73,22 +93,26 @@ class Workshops:
                 try:
                     async with tx.savepoint():
                         workshop_id = await tx.insert(
-                            "INSERT INTO workshops (code, title, date, place, created_by,"
+                            "INSERT INTO workshops (code, title, held_on, place, created_by,"
                             " created_at, organisation_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (code, title, date, place, user_id, time.time(), organisation_id),
+                            (code, title, _iso(date), place, user_id, time.time(), organisation_id),
                         )
                 except IntegrityError:
                     continue
                 return Workshop(workshop_id, code, title, date, place, 0, None, organisation_id)
         raise Conflict("Could not find a free join code; please try again.")
 
-    async def update_workshop(self, workshop_id: int, title: str, date: str, place: str) -> None:
-        """Change a workshop's title, date and place."""
+    async def update_workshop(
+        self, workshop_id: int, title: str, date: dt.date | None, place: str
+    ) -> None:
+        """Change a workshop's title, date and place; a date given replaces any old note."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE workshops SET title = ?, date = ?, place = ? WHERE id = ?",
-                (title, date, place, workshop_id),
+                "UPDATE workshops SET title = ?, held_on = ?, place = ? WHERE id = ?",
+                (title, _iso(date), place, workshop_id),
             )
+            if date is not None:
+                await tx.execute("UPDATE workshops SET date = '' WHERE id = ?", (workshop_id,))
             await bump(tx, workshop_id)
 
     async def workshops(self, organisation_id: int) -> list[Workshop]:

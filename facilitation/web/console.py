@@ -41,6 +41,7 @@ async def console_data(request: Request, workshop: Workshop) -> dict:
         "join_url": request.app.state.join_url(fresh.code, request),
         "join": request.app.state.join_address(request),
         "now": time.time(),
+        "languages": await request.app.state.translating.languages(workshop.id),
         **await room.room_context(store, workshop.id),
     }
 

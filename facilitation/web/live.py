@@ -22,12 +22,13 @@ from starlette.websockets import WebSocket
 from facilitation.accounts.roles import Power
 from facilitation.core.errors import FacilitationError
 from facilitation.core.hub import Hub
-from facilitation.core.i18n import N_, _, activate, negotiate
+from facilitation.core.i18n import DEFAULT, N_, _, activate, available, current
 from facilitation.core.limits import TokenBucket
 from facilitation.core.models import Participant
 from facilitation.storage.store import Store
 from facilitation.web import render
 from facilitation.web.auth import socket_workshop
+from facilitation.web.phone import speak
 from facilitation.web.sockets import CLOSE_POLICY, Socket, refuse, run_socket, same_origin
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import Ack, Ballots, places_of
@@ -40,12 +41,14 @@ def board_channel(workshop_id: int) -> tuple[str, int]:
     return ("board", workshop_id)
 
 
-def console_channel(workshop_id: int) -> tuple[str, int]:
-    return ("console", workshop_id)
+def console_channel(workshop_id: int, language: str = DEFAULT) -> tuple[str, int, str]:
+    """Consoles listen by language: each facilitator reads theirs in their own."""
+    return ("console", workshop_id, language)
 
 
-def desk_channel(workshop_id: int) -> tuple[str, int]:
-    return ("desk", workshop_id)
+def desk_channel(workshop_id: int, language: str = DEFAULT) -> tuple[str, int, str]:
+    """Desks listen by language, as consoles do."""
+    return ("desk", workshop_id, language)
 
 
 # Where every worker hears that a workshop changed (the message is its id).
@@ -110,8 +113,10 @@ class Pusher:
     async def push(self, workshop_id: int) -> None:
         """Render the board and console once from one consistent read, and publish both."""
         boards = self.hub.count(board_channel(workshop_id))
-        consoles = self.hub.count(console_channel(workshop_id))
-        desks = self.hub.count(desk_channel(workshop_id))
+        consoles = [
+            code for code in available() if self.hub.count(console_channel(workshop_id, code))
+        ]
+        desks = [code for code in available() if self.hub.count(desk_channel(workshop_id, code))]
         if not boards and not consoles and not desks:
             return
         state = await self.store.live.live_state(workshop_id)
@@ -119,27 +124,30 @@ class Pusher:
         if boards:
             url = self.join_url(state[0].code)
             ctx = await screens.board_context(self.store, workshop_id, url, state)
-            self.hub.publish(
-                board_channel(workshop_id),
-                self.renderer.fragment("fragments/board.html", **ctx),
-                local=True,
-            )
+            self.hub.publish(board_channel(workshop_id), board_html(self.renderer, ctx), local=True)
         if consoles or desks:
             ctx = await screens.console_context(self.store, workshop_id, state)
-            if consoles:
-                self.hub.publish(
-                    console_channel(workshop_id), console_html(self.renderer, ctx), local=True
-                )
-            if desks:
-                self.hub.publish(
-                    desk_channel(workshop_id), desk_html(self.renderer, ctx), local=True
-                )
+            # Each in its own language, set in this task only: a push never leaks into a page.
+            for code in consoles:
+                activate(code)
+                html = console_html(self.renderer, ctx)
+                self.hub.publish(console_channel(workshop_id, code), html, local=True)
+            for code in desks:
+                activate(code)
+                html = desk_html(self.renderer, ctx)
+                self.hub.publish(desk_channel(workshop_id, code), html, local=True)
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def board_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
+    """The board's live region, in the board's own language."""
+    activate(ctx["board_lang"])
+    return renderer.fragment("fragments/board.html", **ctx)
 
 
 def console_html(renderer: render.Renderer, ctx: dict[str, Any]) -> str:
@@ -174,12 +182,11 @@ async def board_socket(websocket: WebSocket) -> None:
     if workshop is None:
         return await refuse(websocket)
     workshop_id = workshop.id
-    activate(negotiate(websocket.headers.get("accept-language")))
 
     async def first() -> str:
         url = state.join_url(workshop.code, websocket)
         ctx = await screens.board_context(state.store, workshop_id, url)
-        return state.renderer.fragment("fragments/board.html", **ctx)
+        return board_html(state.renderer, ctx)
 
     async def passthrough(html: str) -> str:
         return html
@@ -196,7 +203,7 @@ async def console_socket(websocket: WebSocket) -> None:
     if workshop is None:
         return await refuse(websocket)
     workshop_id = workshop.id
-    activate(negotiate(websocket.headers.get("accept-language")))
+    language = current()  # the facilitator's own, made current for this socket (Identity)
 
     async def first() -> str:
         ctx = await screens.console_context(state.store, workshop_id)
@@ -205,7 +212,7 @@ async def console_socket(websocket: WebSocket) -> None:
     async def passthrough(html: str) -> str:
         return html
 
-    await run_socket(websocket, console_channel(workshop_id), first, passthrough)
+    await run_socket(websocket, console_channel(workshop_id, language), first, passthrough)
 
 
 async def desk_socket(websocket: WebSocket) -> None:
@@ -218,7 +225,7 @@ async def desk_socket(websocket: WebSocket) -> None:
     if workshop is None:
         return await refuse(websocket)
     workshop_id = workshop.id
-    activate(negotiate(websocket.headers.get("accept-language")))
+    language = current()  # the moderator's own, made current for this socket (Identity)
 
     async def first() -> str:
         ctx = await screens.console_context(state.store, workshop_id)
@@ -227,7 +234,7 @@ async def desk_socket(websocket: WebSocket) -> None:
     async def passthrough(html: str) -> str:
         return html
 
-    await run_socket(websocket, desk_channel(workshop_id), first, passthrough)
+    await run_socket(websocket, desk_channel(workshop_id, language), first, passthrough)
 
 
 async def phone_socket(websocket: WebSocket) -> None:
@@ -243,7 +250,7 @@ async def phone_socket(websocket: WebSocket) -> None:
     if member is None:
         return await refuse(websocket)
     workshop, participant = member
-    activate(negotiate(websocket.headers.get("accept-language")))
+    await speak(websocket, workshop)
     csrf = websocket.scope.get("csrf_token", "")
     client = websocket.scope.get("client")
     address = client[0] if client else "-"
@@ -310,7 +317,7 @@ async def phone_socket(websocket: WebSocket) -> None:
         try:
             ack = await ballots.cast_ballot(participant, workshop, fields)
         except FacilitationError as exc:
-            error = _(exc.message, **exc.params)
+            error = exc.text()
             await sock.send(
                 status_html(
                     state.renderer, round_id, error=error, client_id=fields.get("client_id")

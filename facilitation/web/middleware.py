@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from facilitation.core.i18n import activate, negotiate
+from facilitation.core.i18n import activate, available, choose
 from facilitation.web.common import csrf_token
 
 SESSION_COOKIE = "facilitation"
@@ -22,8 +22,16 @@ SESSION_COOKIE = "facilitation"
 SESSION_MAX_AGE = 30 * 24 * 3600
 
 
+# The session key holding the language this device chose (see web.language).
+DEVICE_LANGUAGE = "lang"
+
+
 class Identity:
-    """Puts the signed-in facilitator (or None), the CSRF token and the locale on every request."""
+    """Puts the signed-in facilitator (or None), the CSRF token and the locale on every request.
+
+    The locale is the facilitator's own choice when one is signed in and has made it, else
+    this device's choice, else the browser's among every shipped language; a phone's pages then
+    narrow it to their workshop's languages (web.phone)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,7 +52,12 @@ class Identity:
         else:
             scope["csrf_token"] = session.get("csrf", "")
         headers = dict(scope.get("headers") or [])
-        activate(negotiate(headers.get(b"accept-language", b"").decode("latin-1")))
+        accept = headers.get(b"accept-language", b"").decode("latin-1")
+        chosen = session.get(DEVICE_LANGUAGE)
+        if user is not None:
+            own = await scope["app"].state.translating.user_language(user)
+            chosen = own or chosen
+        activate(choose(chosen, accept, available(), "en"))
         await self.app(scope, receive, send)
 
 

@@ -1,13 +1,17 @@
-"""A phone's place in a workshop and its respondent per programme, kept in the device's session."""
+"""A phone's place in a workshop, its respondent per programme and its language, kept in the
+device's session."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from facilitation.core.errors import NotFound
+from facilitation.core.i18n import activate, choose
 from facilitation.core.models import Participant, Workshop
+from facilitation.core.wording import Languages
 from facilitation.people.profiles import Profiles
 from facilitation.people.rules import ProfileQuestion, Respondent
+from facilitation.web.middleware import DEVICE_LANGUAGE
 from facilitation.workshop.ballots import places_of
 
 # The session key holding this device's respondent token per programme: {programme id: token}.
@@ -84,3 +88,14 @@ async def respondent_of(
         return None
     remember_respondent(request, respondent)
     return asked[1], respondent
+
+
+async def speak(conn: HTTPConnection, workshop: Workshop) -> Languages:
+    """Make the phone's language current for a page or socket of this workshop and return the
+    workshop's languages: the one this device chose if the workshop offers it, else the
+    browser's among them, else the workshop's main one."""
+    languages: Languages = await conn.app.state.translating.languages(workshop.id)
+    session = conn.scope.get("session") or {}
+    accept = conn.headers.get("accept-language")
+    activate(choose(session.get(DEVICE_LANGUAGE), accept, languages.all, languages.main))
+    return languages

@@ -12,7 +12,7 @@ from facilitation import kinds
 from facilitation.core.errors import Conflict, Forbidden, NotFound, RoundNotOpen, TooManyRequests
 from facilitation.core.forms import NAME_MAX, clean_text, normalise_code, read_client_id
 from facilitation.core.hub import Hub
-from facilitation.core.i18n import _
+from facilitation.core.i18n import N_, _
 from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.core.models import Ballot, Idea, Participant, Round, RoundStatus, Workshop
 from facilitation.storage.store import Store
@@ -71,7 +71,7 @@ class Ballots:
 
     async def join(self, workshop: Workshop, display_name: Any) -> Participant:
         """Give a new place in a workshop found by its code (find_by_code)."""
-        name = clean_text(display_name, field="Your name", limit=NAME_MAX, required=False)
+        name = clean_text(display_name, field=N_("Your name"), limit=NAME_MAX, required=False)
         participant = await self.store.workshops.join(workshop.id, name)
         announce(self.hub, self.changed, workshop.id)
         return participant
@@ -196,7 +196,9 @@ class Ballots:
         client_id = read_client_id(form.get("client_id"))
         kind = kinds.get(rnd.kind)
         entry = kind.read_ballot(kind.paper_fields(rnd, form), rnd)
-        label = clean_text(form.get("label"), field="Paper ballot label", limit=20, required=False)
+        label = clean_text(
+            form.get("label"), field=N_("Paper ballot label"), limit=20, required=False
+        )
         if not label:
             label = next_paper_label(await self.store.workshops.paper_labels(rnd.workshop_id))
         participant = await self.store.workshops.paper_participant(rnd.workshop_id, label)

@@ -15,7 +15,7 @@ from typing import Any
 from facilitation import kinds
 from facilitation.core.errors import BadRequest, Conflict, NotFound
 from facilitation.core.forms import clean_text, read_id
-from facilitation.core.i18n import _
+from facilitation.core.i18n import N_, _
 from facilitation.core.models import Idea, IdeaStatus, Round
 from facilitation.kinds.ideas import IDEA_MAX, categories_of
 from facilitation.storage.store import Store
@@ -89,7 +89,7 @@ class IdeaDesk:
         return len(pending)
 
     async def edit(self, rnd: Round, idea: Idea, form: Mapping[str, Any]) -> Idea:
-        text = clean_text(form.get("text"), field="Wording", limit=IDEA_MAX)
+        text = clean_text(form.get("text"), field=N_("Wording"), limit=IDEA_MAX)
         category = form.get("category") or ""
         if category and category not in categories_of(rnd):
             raise BadRequest("Choose one of the round's categories, or none.")

@@ -16,10 +16,13 @@ from typing import Any
 
 from facilitation import kinds
 from facilitation.core.models import Ballot, Idea, Option, Round, RoundResult, Workshop
+from facilitation.core.wording import Key, Languages, Texts
 from facilitation.kinds.base import export_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SCHEMA_VERSION = 3
+# 4: a workshop's date is a date (or null, with what was typed before in date_note); languages,
+# and every translation of what facilitators wrote, beside the original.
+SCHEMA_VERSION = 4
 
 
 def safe_cell(value: Any) -> Any:
@@ -144,29 +147,76 @@ def workshop_json(
     rounds: Sequence[tuple[Round, RoundResult | None, Sequence[Ballot] | None, Sequence[Idea]]],
     participants: int,
     secret: str,
+    languages: Languages | None = None,
+    texts: Texts | None = None,
 ) -> str:
-    """Everything about a workshop, anonymised, as versioned JSON."""
+    """Everything about a workshop, anonymised, as versioned JSON; every text a facilitator
+    wrote keeps its translations beside it."""
+    texts = texts or Texts()
     data = {
         "schema_version": SCHEMA_VERSION,
         "workshop": {
             "id": workshop.id,
             "code": workshop.code,
             "title": workshop.title,
-            "date": workshop.date,
+            **date_json(workshop),
             "place": workshop.place,
             "participants": participants,
+            "languages": languages_json(languages or Languages()),
         },
-        "options": [option_json(o) for o in options],
+        "options": [option_json(o, texts) for o in options],
         "rounds": [
-            {**round_json(rnd, result, ballots, secret, ideas), **_round_information(rnd)}
+            {
+                **round_json(rnd, result, ballots, secret, ideas),
+                "translations": translations_json(texts, ("round", str(rnd.id)), (rnd.title,)),
+                **_round_information(rnd, texts),
+            }
             for rnd, result, ballots, ideas in rounds
         ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def option_json(option: Option) -> dict[str, Any]:
-    """An option as every JSON export writes it."""
+def date_json(workshop: Workshop) -> dict[str, Any]:
+    """A workshop's date (ISO, or null) and what was typed for it before dates were dates."""
+    return {
+        "date": workshop.date.isoformat() if workshop.date else None,
+        "date_note": workshop.date_note,
+    }
+
+
+def languages_json(languages: Languages) -> dict[str, Any]:
+    return {"main": languages.main, "all": list(languages.all), "board": list(languages.board)}
+
+
+# The words of each kind of thing, as the JSON names them (in the order core.wording keeps them).
+WORD_NAMES = {
+    "option": ("title", "description", "limit"),
+    "round": ("title",),
+    "card": ("title", "text"),
+    "question": ("label",),
+    "choice": ("label",),
+    "statement": ("statement",),
+}
+
+
+def translations_json(texts: Texts, key: Key, original: Sequence[str]) -> dict[str, Any]:
+    """A thing's translations by language; ``current`` is false once the original has changed
+    since (the phones then show the original)."""
+    out: dict[str, Any] = {}
+    for (subject, ref, language), kept in sorted(texts.found.items()):
+        if (subject, ref) != key:
+            continue
+        out[language] = {
+            **dict(zip(WORD_NAMES[subject], kept.words, strict=True)),
+            "current": kept.source == tuple(original),
+        }
+    return out
+
+
+def option_json(option: Option, texts: Texts | None = None) -> dict[str, Any]:
+    """An option as every JSON export writes it, the original with its translations."""
+    original = (option.title, option.description, option.limit_text)
     return {
         "id": option.id,
         "title": option.title,
@@ -177,16 +227,63 @@ def option_json(option: Option) -> dict[str, Any]:
         "limit_kind": option.limit_kind.value if option.limit_kind else None,
         "limit": option.limit_text,
         "cost": option.cost,
+        "translations": translations_json(texts or Texts(), ("option", str(option.id)), original),
     }
 
 
-def _round_information(rnd: Round) -> dict[str, Any]:
+def _round_information(rnd: Round, texts: Texts) -> dict[str, Any]:
     """What a round showed beside its ballot: options not up for decision and its cards."""
     return {
         "information_option_ids": list(rnd.info_option_ids),
-        "cards": [{"title": c.title, "text": c.text} for c in rnd.cards],
+        "cards": [
+            {
+                "title": c.title,
+                "text": c.text,
+                "translations": translations_json(
+                    texts, ("card", f"{rnd.id}:{i}"), (c.title, c.text)
+                ),
+            }
+            for i, c in enumerate(rnd.cards)
+        ],
         "cards_on_board": rnd.cards_on_board,
     }
+
+
+def translated_header(header: Sequence[str], languages: Sequence[str]) -> tuple[str, ...]:
+    """A CSV's header with the round's and option's words in each other language after it
+    (round_ar, option_ar ...); the original stays the key."""
+    return (*header, *(f"{name}_{code}" for code in languages for name in ("round", "option")))
+
+
+def translated_cells(
+    rows: Sequence[tuple],
+    header: Sequence[str],
+    texts: Texts,
+    languages: Sequence[str],
+    rounds: Mapping[int, Round],
+    options: Mapping[int, Option],
+) -> list[tuple]:
+    """Each row with the round's title and the option's title in each other language, where
+    an up-to-date translation is kept ("" otherwise)."""
+    at_round, at_option = header.index("round_id"), header.index("option_id")
+    out = []
+    for row in rows:
+        rnd, option = rounds.get(row[at_round]), options.get(row[at_option])
+        cells: list[str] = []
+        for code in languages:
+            title = (rnd.title,) if rnd else None
+            cells.append(_current(texts, ("round", str(row[at_round])), code, title))
+            words = (option.title, option.description, option.limit_text) if option else None
+            cells.append(_current(texts, ("option", str(row[at_option])), code, words))
+        out.append((*row, *cells))
+    return out
+
+
+def _current(texts: Texts, key: Key, language: str, original: tuple[str, ...] | None) -> str:
+    if not original or texts.state(key, language, original) != "current":
+        return ""
+    kept = texts.translation(key, language)
+    return kept.words[0] if kept else ""
 
 
 def round_json(

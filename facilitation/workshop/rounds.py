@@ -11,6 +11,7 @@ from facilitation import kinds
 from facilitation.core.errors import BadRequest, Conflict, NotFound
 from facilitation.core.forms import TITLE_MAX, clean_text, is_ticked, read_id, read_number
 from facilitation.core.hub import Hub
+from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, Round, RoundResult, RoundStatus
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
@@ -60,7 +61,7 @@ class Rounds:
     ) -> Round:
         """Create or edit a draft round from its form; everything is checked before writing."""
         kind = kinds.get(form.get("kind") or kinds.default().name)
-        title = clean_text(form.get("title"), field="Round title", limit=TITLE_MAX)
+        title = clean_text(form.get("title"), field=N_("Round title"), limit=TITLE_MAX)
         live = {
             o.id: o for o in await self.store.options.options(workshop_id, include_withdrawn=False)
         }
@@ -68,7 +69,7 @@ class Rounds:
         timer_raw = form.get("timer_minutes") or ""
         timer = None
         if timer_raw not in ("", "0"):
-            timer = int(read_number(timer_raw, "Timer (minutes)", 0.25, 180) * 60)
+            timer = int(read_number(timer_raw, N_("Timer (minutes)"), 0.25, 180) * 60)
         rnd = Round(
             id=existing.id if existing else 0,
             workshop_id=workshop_id,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from facilitation import kinds
+from facilitation.core import i18n, wording
 from facilitation.core.models import (
     Ballot,
     Option,
@@ -58,11 +59,19 @@ def result_context(
 async def board_context(
     store: Store, workshop_id: int, join_url: str, state: tuple | None = None
 ) -> dict[str, Any]:
-    """The live board: code, QR, turnout and the current round's bars or order."""
+    """The live board: code, QR, turnout and the current round's bars or order, in the board's
+    language (``board_lang``, which the caller renders it in), and the round's and options'
+    words in its second language beside them, if it has one."""
     workshop, rnd, ballots, joined = state or await store.live.live_state(workshop_id)
-    options = {o.id: o for o in await store.options.options(workshop_id)}
+    languages = await store.languages.workshop_languages(workshop_id)
+    texts = await store.translations.workshop_texts(workshop_id, languages.main)
+    first, second = languages.board[0], (languages.board[1:] or (None,))[0]
+    originals = {o.id: o for o in await store.options.options(workshop_id)}
+    options = wording.options_in(originals, texts, first, second)
+    rnd = wording.round_both(rnd, texts, first, second) if rnd is not None else None
     turnout = Turnout(joined, len(ballots))
     context: dict[str, Any] = {
+        "board_lang": first,
         "workshop": workshop,
         "round": rnd,
         "turnout": turnout,
@@ -124,6 +133,7 @@ class StageReads:
     options: dict[int, Option]
     ballots: dict[int, Ballot]  # by participant; used once the round can no longer change
     result: RoundResult | None  # a closed round's visible results
+    texts: wording.Texts  # the translations of the workshop's words
 
 
 async def stage_reads(
@@ -140,7 +150,9 @@ async def stage_reads(
     result = None
     if rnd is not None and rnd.status is RoundStatus.CLOSED and rnd.results_visible:
         result = await result_for(rnd)
-    return StageReads(fresh, rnd, options, ballots, result)
+    languages = await store.languages.workshop_languages(workshop_id)
+    texts = await store.translations.workshop_texts(workshop_id, languages.main)
+    return StageReads(fresh, rnd, options, ballots, result, texts)
 
 
 async def phone_context(
@@ -151,12 +163,15 @@ async def phone_context(
     csrf_token: str = "",
     shared: StageReads | None = None,
 ) -> dict[str, Any]:
-    """One participant's stage: waiting, their ballot, 'closed', or the revealed results.
+    """One participant's stage: waiting, their ballot, 'closed', or the revealed results, with
+    the facilitator's words in the current language where they are translated.
 
     With ``shared`` (a read made once for all the workshop's phones) it reads nothing more,
     except the participant's own ballot while the round is open and it can still change."""
     reads = shared or await stage_reads(store, workshop.id, result_for, all_ballots=False)
-    rnd, options = reads.round, reads.options
+    language = i18n.current()
+    options = wording.options_in(reads.options, reads.texts, language)
+    rnd = wording.round_in(reads.round, reads.texts, language) if reads.round else None
     own: Ballot | None = None
     if rnd is not None:
         if rnd.status is RoundStatus.OPEN or shared is None:

@@ -11,8 +11,16 @@ from typing import Any
 
 from facilitation import kinds
 from facilitation.core.errors import BadRequest, NotFound
-from facilitation.core.forms import TEXT_MAX, TITLE_MAX, clean_text, read_id, read_money
+from facilitation.core.forms import (
+    TEXT_MAX,
+    TITLE_MAX,
+    clean_text,
+    read_date,
+    read_id,
+    read_money,
+)
 from facilitation.core.hub import Hub
+from facilitation.core.i18n import N_
 from facilitation.core.models import Option, Workshop
 from facilitation.storage.store import Store
 from facilitation.workshop.channels import announce
@@ -34,15 +42,15 @@ class Workshops:
     # -- facilitator: workshops and options ------------------------------------------------------
 
     async def create_workshop(self, form: Mapping[str, Any], user_id: int) -> Workshop:
-        title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
-        date = clean_text(form.get("date"), field="Date", limit=40, required=False)
-        place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
+        title = clean_text(form.get("title"), field=N_("Title"), limit=TITLE_MAX)
+        date = read_date(form.get("date"), field=N_("Date"))
+        place = clean_text(form.get("place"), field=N_("Place"), limit=TITLE_MAX, required=False)
         return await self.store.workshops.create_workshop(title, date, place, user_id)
 
     async def update_workshop(self, workshop_id: int, form: Mapping[str, Any]) -> None:
-        title = clean_text(form.get("title"), field="Title", limit=TITLE_MAX)
-        date = clean_text(form.get("date"), field="Date", limit=40, required=False)
-        place = clean_text(form.get("place"), field="Place", limit=TITLE_MAX, required=False)
+        title = clean_text(form.get("title"), field=N_("Title"), limit=TITLE_MAX)
+        date = read_date(form.get("date"), field=N_("Date"))
+        place = clean_text(form.get("place"), field=N_("Place"), limit=TITLE_MAX, required=False)
         await self.store.workshops.update_workshop(workshop_id, title, date, place)
         self._announce(workshop_id, stage=True)
 
@@ -53,9 +61,9 @@ class Workshops:
         return option
 
     async def add_option(self, workshop_id: int, form: Mapping[str, Any]) -> Option:
-        title = clean_text(form.get("title"), field="Option", limit=TITLE_MAX)
+        title = clean_text(form.get("title"), field=N_("Option"), limit=TITLE_MAX)
         description = clean_text(
-            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+            form.get("description"), field=N_("Description"), limit=TEXT_MAX, required=False
         )
         scope = read_scope(form)
         cost = read_cost(form.get("cost"))
@@ -71,9 +79,9 @@ class Workshops:
 
     async def edit_option(self, option: Option, form: Mapping[str, Any]) -> int:
         """Reword an option; returns how many ballots already support it (to warn the user)."""
-        title = clean_text(form.get("title"), field="Option", limit=TITLE_MAX)
+        title = clean_text(form.get("title"), field=N_("Option"), limit=TITLE_MAX)
         description = clean_text(
-            form.get("description"), field="Description", limit=TEXT_MAX, required=False
+            form.get("description"), field=N_("Description"), limit=TEXT_MAX, required=False
         )
         scope = read_scope(form)
         # A form without the field (an older page) leaves the cost as it was.
@@ -133,4 +141,4 @@ class Workshops:
 
 def read_cost(value: Any) -> int | None:
     """An option's estimated cost; empty means not costed."""
-    return read_money(value, "Estimated cost", required=False)
+    return read_money(value, N_("Estimated cost"), required=False)

@@ -431,9 +431,9 @@ class Showroom:
         self.rank_phone = PhoneUI(self.context(PHONE)).join(self.rank_code)
         self.rank_phone.wait_ballot("rank")
 
-    def context(self, viewport: dict) -> BrowserContext:
+    def context(self, viewport: dict, locale: str = "en-GB") -> BrowserContext:
         context = self.browser.new_context(
-            base_url=self.server.url, viewport=viewport, locale="en-GB"
+            base_url=self.server.url, viewport=viewport, locale=locale
         )
         context.set_default_timeout(WAIT)
         self.contexts.append(context)

@@ -47,6 +47,15 @@ def open_page(showroom, name: str) -> Page:
         page = f.context.new_page()
         page.goto(f"/f/workshops/{showroom.dots_workshop}")
         expect(page.locator(".round-row")).to_have_count(1)
+    elif name == "home-ar":
+        # Arabic, right to left: the browser asks for it, the home page follows.
+        page = showroom.context({"width": 390, "height": 844}, "ar").new_page()
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    elif name == "translations":
+        page = f.context.new_page()
+        page.goto(f"/f/workshops/{showroom.dots_workshop}/translations")
+        expect(page.locator("#translations-h")).to_be_visible()
     elif name == "login":
         page = showroom.context({"width": 390, "height": 844}).new_page()
         page.goto("/login")
@@ -63,7 +72,18 @@ def open_page(showroom, name: str) -> Page:
 
 @pytest.mark.parametrize(
     "name",
-    ["home", "join", "phone-dots", "phone-rank", "board", "console", "login", "results"],
+    [
+        "home",
+        "join",
+        "phone-dots",
+        "phone-rank",
+        "board",
+        "console",
+        "login",
+        "results",
+        "home-ar",
+        "translations",
+    ],
 )
 def test_no_serious_or_critical_axe_violations(showroom, name):
     page = open_page(showroom, name)

@@ -40,11 +40,15 @@ async def test_negotiation_prefers_an_available_catalog(pseudo_locale):
 
 async def test_every_word_on_participant_pages_is_translatable(app, facilitator, pseudo_locale):
     workshop_id, code = await facilitator.create_workshop("Phoenix Place")
+    offered = {"main": "en", "languages": ["en", pseudo_locale]}
+    await facilitator.post(f"/f/workshops/{workshop_id}/languages", offered)
     a = await facilitator.add_option(workshop_id, "Benches")
     b = await facilitator.add_option(workshop_id, "Lighting")
     round_id = await facilitator.create_round(workshop_id, "Priorities", [a, b])
     await facilitator.round_action(workshop_id, round_id, "open")
-    user_text = {"Phoenix Place", "Benches", "Lighting", "Priorities", code, "Ann"}
+    # Each language is named in itself on the switch, never translated.
+    names = {i18n.own_name(c) for c in i18n.available()}
+    user_text = {"Phoenix Place", "Benches", "Lighting", "Priorities", code, "Ann", *names}
     headers = {"Accept-Language": "eo"}
     async with new_client(app) as device:
         home = await device.get("/", headers=headers)

@@ -10,7 +10,8 @@ import pytest
 from facilitation.core.models import Ballot
 from facilitation.health import pact
 from facilitation.kinds import rating as rating_kind
-from tests.helpers import db_rows
+from tests.conftest import new_client
+from tests.helpers import Phone, db_rows
 from tests.programme.scene import assign, create_programme, text_of
 
 # -- pure ---------------------------------------------------------------------------------------
@@ -156,3 +157,29 @@ async def test_health_check_statements_never_become_needs(
     response = await facilitator.post(f"/f/programmes/{programme_id}/needs/from-options")
     assert response.status_code == 303
     assert [n.title for n in await app.state.store.plans.needs(programme_id)] == ["Benches"]
+
+
+async def test_a_phone_reads_the_health_check_in_its_language(
+    app, facilitator, programme_with_workshop
+):
+    programme_id, workshop_id, code = programme_with_workshop
+    offered = {"main": "en", "languages": ["en", "pl"]}
+    assert (
+        await facilitator.post(f"/f/workshops/{workshop_id}/languages", offered)
+    ).status_code == 303
+    fields = {f"statement_{d}": f"Our {d} statement" for d in pact.DIMENSIONS}
+    await facilitator.post(f"/f/programmes/{programme_id}/health-check", fields)
+    # The programme's own power statement in Polish; the others stay as the programme wrote them.
+    translated = {"lang": "pl", f"statement-{programme_id}:power-statement": "Nasza siła"}
+    response = await facilitator.post(f"/f/programmes/{programme_id}/translations", translated)
+    assert response.status_code == 303, response.text
+    await facilitator.post(f"/f/workshops/{workshop_id}/health-check")
+    [rnd] = await app.state.store.rounds.rounds(workshop_id)
+    await facilitator.round_action(workshop_id, rnd.id, "open")
+    async with new_client(app) as device:
+        await Phone(device).join(code)
+        page = text_of((await device.get(f"/w/{code}", headers={"Accept-Language": "pl"})).text)
+    # The ready-made title comes from the catalog; the statement from the programme's Polish.
+    assert "Badanie kondycji: jak nam dziś poszło?" in page
+    assert "Nasza siła" in page and "Our power statement" not in page
+    assert "Our trust statement" in page and "nieprzetłumaczone" in page

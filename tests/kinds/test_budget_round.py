@@ -58,7 +58,7 @@ def budget_line(page: str) -> tuple[int, int, list[str]]:
         re.S,
     )
     assert found, "no budget line"
-    titles = re.findall(r'<span class="slice-label">(.*?)</span>', found.group(3))
+    titles = re.findall(r'<span class="slice-label"[^>]*>(.*?)</span>', found.group(3))
     return int(found.group(1)), int(found.group(2)), [html.unescape(t) for t in titles]
 
 

@@ -36,7 +36,7 @@ def my_ideas(reply: str) -> list[tuple[str, str]]:
     return [
         (html.unescape(text), status)
         for status, text in re.findall(
-            r'<li data-idea="\d+" data-status="(\w+)">\s*<span class="idea-text">(.*?)</span>',
+            r'<li data-idea="\d+" data-status="(\w+)">\s*<span class="idea-text"[^>]*>(.*?)</span>',
             reply,
             re.S,
         )
@@ -52,7 +52,7 @@ def desk_rows(page: str, which: str) -> list[tuple[str, int]]:
     return [
         (html.unescape(re.sub(r"\s*<span.*", "", text, flags=re.S)), int(n))
         for n, text in re.findall(
-            r'data-supporters="(\d+)">.*?<p class="idea-text">(.*?)</p>', found.group(1), re.S
+            r'data-supporters="(\d+)">.*?<p class="idea-text"[^>]*>(.*?)</p>', found.group(1), re.S
         )
     ]
 
@@ -63,7 +63,7 @@ def wall(board: str) -> list[tuple[str, int]]:
         (html.unescape(text), int(n))
         for n, text in re.findall(
             r'<li class="idea-card" data-idea="\d+" data-supporters="(\d+)">\s*'
-            r'<p class="idea-card-text">(.*?)</p>',
+            r'<p class="idea-card-text"[^>]*>(.*?)</p>',
             board,
             re.S,
         )
@@ -129,7 +129,7 @@ async def test_an_idea_round_needs_no_options_and_phones_get_the_idea_form(idea_
     phone = await idea_room.phone()
     page = (await phone.client.get(f"/w/{idea_room.code}")).text
     assert 'data-kind="ideas"' in page
-    assert '<option value="Safety">Safety</option>' in page
+    assert '<option value="Safety" dir="auto">Safety</option>' in page
 
 
 async def test_a_sent_idea_is_acknowledged_with_its_client_id_and_listed_on_the_phone(idea_room):

@@ -29,7 +29,7 @@ def spread_table(page: str) -> dict[int, list[str]]:
     """The results page's spread: per statement, the counts of 1..5, don't know, and the mean."""
     table = re.search(r"How many gave each answer</caption>(.*?)</table>", page, re.S).group(1)
     return {
-        int(option): re.findall(r"<td>([^<]*)</td>", cells)[1:]
+        int(option): re.findall(r"<td[^>]*>([^<]*)</td>", cells)[1:]
         for option, cells in re.findall(r'<tr data-option="(\d+)">(.*?)</tr>', table, re.S)
     }
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from facilitation.core import i18n
 from tests.conftest import new_client
 from tests.helpers import csrf_of, db_rows
 from tests.people.scene import AGE, TENURE, Resident, choice, programme_asking
@@ -309,7 +310,10 @@ async def test_a_retired_answer_is_kept_but_cannot_be_newly_picked(app, facilita
 
 async def test_every_word_on_the_about_page_is_translatable(app, asking_room, pseudo_locale):
     code = asking_room.code
-    user_text = {"Courtyard evening", "Tenure", "Age band", *TENURE, *AGE}
+    offered = {"main": "en", "languages": ["en", pseudo_locale]}
+    await asking_room.facilitator.post(f"{asking_room.console}/languages", offered)
+    names = {i18n.own_name(c) for c in i18n.available()}  # each language named in itself
+    user_text = {"Courtyard evening", "Tenure", "Age band", *TENURE, *AGE, *names}
     async with new_client(app) as device:
         await Resident(device).join(code)
         page = await device.get(f"/w/{code}/about?first=1", headers={"Accept-Language": "eo"})
@@ -317,3 +321,29 @@ async def test_every_word_on_the_about_page_is_translatable(app, asking_room, ps
         assert untranslated(page.text, user_text) == []
         phone = await device.get(f"/w/{code}", headers={"Accept-Language": "eo"})
         assert untranslated(phone.text, user_text | {code}) == []
+
+
+# -- in the phone's language ----------------------------------------------------------------------
+
+
+async def test_a_question_and_its_answers_show_in_the_phones_language(app, asking_room):
+    code, tenure = asking_room.code, asking_room.questions["Tenure"]
+    offered = {"main": "en", "languages": ["en", "pl"]}
+    await asking_room.facilitator.post(f"{asking_room.console}/languages", offered)
+    owner = choice(tenure, "Owner")
+    response = await asking_room.facilitator.post(
+        f"/f/programmes/{asking_room.programme_id}/translations",
+        {
+            "lang": "pl",
+            f"question-{tenure.id}-label": "Mieszkanie",
+            f"choice-{owner}-label": "Własne",
+        },
+    )
+    assert response.status_code == 303, response.text
+    async with new_client(app) as device:
+        await Resident(device).join(code)
+        page = await device.get(f"/w/{code}/about?first=1", headers={"Accept-Language": "pl"})
+    assert "Mieszkanie" in page.text and "Własne" in page.text
+    # Not translated: the original, in English and said to be so.
+    assert '<span lang="en" dir="auto">Social rent</span>' in page.text
+    assert "nieprzetłumaczone" in page.text

@@ -153,7 +153,14 @@ async def test_the_upgrade_keeps_every_row_and_every_reference(old_database):
         for table, (columns, rows) in before.items():
             if table == "rounds":
                 continue  # below: its kinds' own columns now live in its settings
+            if table == "workshops":  # below: a date typed as a date is kept as one
+                columns = [c for c in columns if c != "date"]
+                rows = [row[:3] + row[4:] for row in rows]
             assert table_rows(db, table, columns) == (columns, rows), table
+        assert db.execute("SELECT date, held_on FROM workshops ORDER BY id").fetchall() == [
+            ("", "2024-05-01"),
+            ("", None),
+        ]
         columns, rows = before["rounds"]
         common = [c for c in columns if c not in KIND_COLUMNS]
         assert table_rows(db, "rounds", common) == (
@@ -274,3 +281,30 @@ async def test_the_app_shows_results_saved_before_the_upgrade(old_database):
         export = await device.get("/f/workshops/1/export/results.csv")
         assert export.status_code == 200
         assert "Benches" in export.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "held_on", "kept"),
+    [
+        ("2025-06-14", "2025-06-14", ""),
+        ("14/06/2025", "2025-06-14", ""),
+        ("Saturday 10:00", None, "Saturday 10:00"),
+        ("", None, ""),
+    ],
+)
+async def test_a_typed_workshop_date_becomes_a_date_or_is_kept_as_typed(
+    old_database, typed, held_on, kept
+):
+    path, _before = old_database
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE workshops SET date = ? WHERE id = 1", (typed,))
+        db.commit()
+    store = await Store(path).open()
+    try:
+        workshop = await store.workshops.workshop(1)
+    finally:
+        await store.close()
+    assert (workshop.date.isoformat() if workshop.date else None, workshop.date_note) == (
+        held_on,
+        kept,
+    )

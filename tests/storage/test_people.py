@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from facilitation.core.errors import Conflict, NotFound
@@ -23,7 +25,9 @@ def dump(path: str) -> list[str]:
 async def programme_with_workshop(store: Store, title: str = "Phoenix Place"):
     user = await store.users.create_user(f"facilitator-{title}", "not-a-real-hash")
     programme = await store.plans.create_programme(title, "", "", user.organisation_id)
-    workshop = await store.workshops.create_workshop("Courtyard", "2025-03-01", "Hall", user.id)
+    workshop = await store.workshops.create_workshop(
+        "Courtyard", dt.date(2025, 3, 1), "Hall", user.id
+    )
     await store.plans.set_workshop_programme(workshop.id, programme.id)
     return programme, workshop
 
@@ -195,7 +199,7 @@ async def test_a_retired_question_cannot_come_back_over_a_new_one_with_its_label
 async def test_a_device_keeps_one_respondent_across_a_programme(store, place):
     programme, workshop, tenure, _a = place
     user = await store.users.create_user("second", "x")
-    later = await store.workshops.create_workshop("Bins", "2025-04-05", "Hall", user.id)
+    later = await store.workshops.create_workshop("Bins", dt.date(2025, 4, 5), "Hall", user.id)
     await store.plans.set_workshop_programme(later.id, programme.id)
     first, respondent = await join_and_answer(store, workshop, {tenure.id: None})
     again = await store.workshops.join(later.id, "")
@@ -225,7 +229,7 @@ async def test_a_token_from_another_programme_or_none_makes_a_new_respondent(sto
 
 async def test_a_workshop_in_no_programme_has_no_respondents(store):
     user = await store.users.create_user("f", "x")
-    workshop = await store.workshops.create_workshop("Alone", "", "", user.id)
+    workshop = await store.workshops.create_workshop("Alone", None, "", user.id)
     participant = await store.workshops.join(workshop.id, "")
     assert await store.profiles.link_respondent(participant.id, None) is None
     assert await store.profiles.participant_respondent(participant.id) is None
@@ -310,7 +314,7 @@ async def test_the_room_profile_counts_this_workshops_participants_only(store, p
         await join_and_answer(store, workshop, answers)
     await store.workshops.join(workshop.id, "")  # joined, never linked to a respondent
     user = await store.users.create_user("other", "x")
-    elsewhere = await store.workshops.create_workshop("Bins", "", "", user.id)
+    elsewhere = await store.workshops.create_workshop("Bins", None, "", user.id)
     await store.plans.set_workshop_programme(elsewhere.id, programme.id)
     await join_and_answer(store, elsewhere, {tenure.id: c["Owner"]})
     profile = await store.profiles.room_profile(workshop.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 from dataclasses import replace
@@ -26,7 +27,9 @@ from tests.helpers import ROOT, tally
 
 async def make_workshop(store: Store, n_options: int = 3):
     user = await store.users.create_user("facilitator", "not-a-real-hash")
-    workshop = await store.workshops.create_workshop("Green spaces", "2024-05-04", "Hall", user.id)
+    workshop = await store.workshops.create_workshop(
+        "Green spaces", dt.date(2024, 5, 4), "Hall", user.id
+    )
     options = [
         await store.options.add_option(workshop.id, f"Idea {i}", "") for i in range(n_options)
     ]
@@ -138,6 +141,7 @@ def test_the_store_is_reached_through_its_repositories_only(path):
     repositories |= {"plans", "profiles", "pools", "pact", "organisations", "kiosks"}
     repositories |= {"disclosures"}
     repositories |= {"erasures"}
+    repositories |= {"languages", "translations"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.
@@ -178,7 +182,7 @@ async def test_workshop_is_found_by_its_code(store):
 async def test_join_codes_use_only_the_readable_alphabet_and_are_unique(store):
     user = await store.users.create_user("f", "hash")
     codes = [
-        (await store.workshops.create_workshop(f"W{i}", "", "", user.id)).code for i in range(40)
+        (await store.workshops.create_workshop(f"W{i}", None, "", user.id)).code for i in range(40)
     ]
     assert len(set(codes)) == 40
     assert all(len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET) for c in codes)
@@ -187,11 +191,11 @@ async def test_join_codes_use_only_the_readable_alphabet_and_are_unique(store):
 
 async def test_a_join_code_already_taken_is_drawn_again(store, monkeypatch):
     user = await store.users.create_user("f", "hash")
-    taken = await store.workshops.create_workshop("First", "", "", user.id)
+    taken = await store.workshops.create_workshop("First", None, "", user.id)
     # The next draw repeats the code in use, then draws a free one.
     draws = iter(taken.code + "ABCDEFGH")
     monkeypatch.setattr(workshops_storage.secrets, "choice", lambda _alphabet: next(draws))
-    second = await store.workshops.create_workshop("Second", "", "", user.id)
+    second = await store.workshops.create_workshop("Second", None, "", user.id)
     assert second.code == "ABCDEFGH"
     assert (await store.workshops.workshop_by_code("ABCDEFGH")).title == "Second"
     assert (await store.workshops.workshop_by_code(taken.code)).title == "First"
@@ -630,7 +634,7 @@ async def test_every_write_raises_the_workshop_revision(store):
         return returned
 
     ids = [o.id for o in options]
-    await step(store.workshops.update_workshop(workshop.id, "Green spaces 2", "", "Library"))
+    await step(store.workshops.update_workshop(workshop.id, "Green spaces 2", None, "Library"))
     await step(store.options.add_option(workshop.id, "Idea 3", "more"))
     await step(store.options.update_option(ids[0], "Idea zero", ""))
     await step(store.options.move_option(ids[1], -1))

@@ -585,6 +585,26 @@ FORMS = [
             f"statement_{d}": "Fine" for d in ("power", "accountability", "connection", "trust")
         },
     ),
+    ("device-language", "/language", "visitor", lambda ids: {"lang": "ar", "next": "/"}),
+    ("own-language", "/f/language", "signed-in", lambda ids: {"lang": "pl", "next": "/f"}),
+    (
+        "workshop-languages",
+        W + "/languages",
+        "facilitator",
+        lambda ids: {"main": "en", "languages": ["en", "ar"], "board_second": "ar"},
+    ),
+    (
+        "workshop-translations",
+        W + "/translations",
+        "facilitator",
+        lambda ids: {"lang": "ar", f"option-{ids['option_id']}-title": "مقاعد"},
+    ),
+    (
+        "programme-translations",
+        P + "/translations",
+        "facilitator",
+        lambda ids: {"lang": "ar", f"question-{ids['question_id']}-label": "السكن"},
+    ),
     ("join", "/join", "visitor", lambda ids: {"code": ids["code"], "name": "Ann"}),
     ("join-workshop", "/w/{code}/join", "newcomer", lambda ids: {"name": "Bea"}),
     # The door tablet's buttons, pressed on a device that is not one; making the device the
@@ -677,6 +697,8 @@ async def prepare(app, client, data_path: str) -> Desk:
     other_second = await f.add_option(other_id, "Further")
     other_round = await f.create_round(other_id, "Theirs", [other_option, other_second])
     workshop_id, code = await f.create_workshop("Green spaces")
+    languages = {"main": "en", "languages": ["en", "ar"]}
+    assert (await f.post(f"/f/workshops/{workshop_id}/languages", languages)).status_code == 303
     a = await f.add_option(workshop_id, "Benches")
     b = await f.add_option(workshop_id, "Lighting")
     c = await f.add_option(workshop_id, "Trees")

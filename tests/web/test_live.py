@@ -225,7 +225,8 @@ async def test_after_a_close_each_phone_is_pushed_its_own_ballot(live_room):
 
     def own(html: str) -> list[str]:
         mine = re.search(r'<details class="my-ballot">(.*?)</details>', html, re.S)
-        return re.findall(r"<li>([^<]*)</li>", mine.group(1)) if mine else []
+        items = re.findall(r"<li>(.*?)</li>", mine.group(1)) if mine else []
+        return [re.sub(r"<[^>]+>", "", item) for item in items]
 
     assert own(closed[0]) == ["Benches: 2 dots", "Lighting: 3 dots"]
     assert own(closed[1]) == ["Trees: 1 dot"]

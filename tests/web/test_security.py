@@ -422,6 +422,11 @@ POSTS = [
             for d in ("power", "accountability", "connection", "trust")
         },
     ),
+    ("/language", {}, "anyone", {"lang": "pl", "next": "/"}),
+    ("/f/language", {}, "facilitator", {"lang": "pl", "next": "/f"}),
+    ("/f/workshops/{workshop_id}/languages", {}, "facilitator", {"main": "en"}),
+    ("/f/workshops/{workshop_id}/translations", {}, "facilitator", {"lang": "ar"}),
+    ("/f/programmes/{programme_id}/translations", {}, "facilitator", {"lang": "ar"}),
 ]
 
 
@@ -579,7 +584,7 @@ async def test_markup_is_escaped_on_the_phone(hostile):
     assert f"Welcome, {ESCAPED}" in hostile["waiting"]
     page = (await hostile["device"].get(f"/w/{hostile['code']}")).text
     assert_escaped(page)  # the option and round titles, on the ballot
-    assert f'<h2 id="opt-{hostile["options"][0]}">{ESCAPED}</h2>' in page
+    assert f'<h2 id="opt-{hostile["options"][0]}" dir="auto">{ESCAPED}</h2>' in page
 
 
 @pytest.mark.parametrize(

@@ -108,13 +108,27 @@ async def test_editing_workshop_details(facilitator, room):
     workshop_id, code = room.workshop_id, room.code
     response = await facilitator.post(
         f"/f/workshops/{workshop_id}/edit",
-        {"title": "Blue spaces", "date": "Saturday", "place": "Library"},
+        {"title": "Blue spaces", "date": "2025-09-13", "place": "Library"},
     )
     console = await follow(facilitator, response)
     assert "Workshop details saved." in console
-    assert "<h1>Blue spaces</h1>" in console
-    assert "Saturday · Library" in console
+    assert '<h1 dir="auto">Blue spaces</h1>' in console
+    assert '<time datetime="2025-09-13">Saturday, 13 September 2025</time>' in console
+    assert 'Saturday, 13 September 2025</time> · <span dir="auto">Library</span>' in console
     assert f'class="code-big">{code}<' in console
+
+
+async def test_a_date_that_is_not_a_date_is_refused_and_changes_nothing(
+    facilitator, room, settings
+):
+    before = db_rows(settings.data_path)
+    response = await facilitator.post(
+        f"/f/workshops/{room.workshop_id}/edit",
+        {"title": "Blue spaces", "date": "Saturday", "place": "Library"},
+    )
+    assert response.status_code == 400
+    assert "“Date” must be a date: a day, a month and a year." in text(response)
+    assert db_rows(settings.data_path) == before
 
 
 # -- options ---------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ async def test_the_name_is_optional(room, device, name, greeting):
     code = room.code
     await Phone(device).join(code, name)
     page = text(await device.get(f"/w/{code}"))
-    assert f"<h1>{greeting}</h1>" in page
+    assert f'<h1 dir="auto">{greeting}</h1>' in page
 
 
 async def test_the_join_link_asks_for_a_name_then_joins(facilitator, room, device):
@@ -150,7 +150,7 @@ async def test_the_phone_page_shows_the_stage_for_the_round_state(facilitator, r
     else:
         assert 'id="ballot"' not in page
         assert "Voting has closed. Your saved ballot counts." in page
-        assert "Benches: 3 dots" in page
+        assert '<span dir="auto">Benches</span>: 3 dots' in page
         if state == "closed":
             assert "The facilitator will share the results soon." in page
             assert "data-results" not in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from dataclasses import asdict
@@ -115,7 +116,7 @@ def test_pseudonyms_of_a_hundred_people_are_all_different():
 
 # -- a small workshop built by hand ---------------------------------------------------------------
 
-WORKSHOP = Workshop(3, "ABC789", "Courtyard <script>", "2024-05-04", "Hall", revision=12)
+WORKSHOP = Workshop(3, "ABC789", "Courtyard <script>", dt.date(2024, 5, 4), "Hall", revision=12)
 OPTIONS = [
     Option(1, 3, '=HYPERLINK("x")', "formula", 1),
     Option(
@@ -244,8 +245,10 @@ def test_workshop_json_is_versioned_and_anonymised():
         "code": "ABC789",
         "title": "Courtyard <script>",
         "date": "2024-05-04",
+        "date_note": "",
         "place": "Hall",
         "participants": 5,
+        "languages": {"main": "en", "all": ["en"], "board": ["en"]},
     }
     assert [o["title"] for o in data["options"]] == [o.title for o in OPTIONS]
     assert [o["withdrawn"] for o in data["options"]] == [False, False, True]

@@ -39,7 +39,7 @@ def paper_error(response: httpx.Response) -> str:
 
 def entries(page: str) -> list[str]:
     """The labels the paper page lists as entered in this round, newest first."""
-    return [html.unescape(t) for t in re.findall(r"<li><strong>(.*?)</strong>", page)]
+    return [html.unescape(t) for t in re.findall(r"<li><strong[^>]*>(.*?)</strong>", page)]
 
 
 class PaperDesk(Room):
@@ -207,7 +207,8 @@ async def test_ideas_from_paper_reach_the_desk_marked_as_paper(paper_desk):
     console = (
         await paper_desk.facilitator.client.get(f"/f/workshops/{paper_desk.workshop_id}")
     ).text
-    assert re.search(r'<p class="idea-text">A pond <span class="badge paper">Paper</span>', console)
+    paper = r'<p class="idea-text" dir="auto">A pond <span class="badge paper">Paper</span>'
+    assert re.search(paper, console)
     results = (
         await paper_desk.facilitator.client.get(
             f"/f/workshops/{paper_desk.workshop_id}/rounds/{round_id}"

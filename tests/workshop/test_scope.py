@@ -307,7 +307,7 @@ async def test_the_phone_shows_a_limit_beside_the_option_it_bounds(app, facilita
     await open_round(facilitator, workshop_id, ids, kind="rank")
     phone = await joined_phone(app, code)
     page = (await phone.client.get(f"/w/{code}")).text
-    item = page[page.index(f'<h2 id="opt-{ids[1]}">') :]
+    item = page[page.index(f'<h2 id="opt-{ids[1]}" dir="auto">') :]
     item = item[: item.index("</li>")]
     assert "Within limits" in item and "Budget:" in item and LIMIT in item
     await phone.client.aclose()

@@ -1,4 +1,5 @@
-"""Downloads for a workshop: results CSV, anonymised ballots CSV, and JSON of everything."""
+"""Downloads for a workshop: results CSV, anonymised ballots CSV, and JSON of everything; each
+keeps what facilitators wrote in every one of the workshop's languages, the original the key."""
 
 from __future__ import annotations
 
@@ -36,11 +37,30 @@ async def _loaded(
     return store, uc, options, {o.id: o for o in options}, rounds
 
 
+async def _in_languages(
+    request: Request,
+    workshop: Workshop,
+    header: tuple[str, ...],
+    rows: list[tuple],
+    rounds: list[Round],
+    by_id: dict[int, Option],
+) -> str:
+    """A CSV with the round's and option's words in each of the workshop's other languages
+    after the original columns."""
+    translating = request.app.state.translating
+    languages = await translating.languages(workshop.id)
+    texts = await translating.texts(workshop.id, languages)
+    by_round = {r.id: r for r in rounds}
+    cells = exports.translated_cells(rows, header, texts, languages.others, by_round, by_id)
+    return exports.to_csv(exports.translated_header(header, languages.others), cells)
+
+
 @facilitator
 async def results_csv(request: Request, workshop: Workshop) -> Response:
     _store, uc, _options, by_id, rounds = await _loaded(request, workshop)
     pairs = [(r, await uc.result(r)) for r in rounds]
-    body = exports.to_csv(exports.RESULT_HEADER, exports.result_rows(pairs, by_id))
+    rows = list(exports.result_rows(pairs, by_id))
+    body = await _in_languages(request, workshop, exports.RESULT_HEADER, rows, rounds, by_id)
     return _download(body, workshop, "results.csv", "text/csv; charset=utf-8")
 
 
@@ -51,8 +71,8 @@ async def ballots_csv(request: Request, workshop: Workshop) -> Response:
     store, _uc, _options, by_id, rounds = await _loaded(request, workshop)
     allowed = await store.disclosures.release_ballots([r.id for r in rounds])
     pairs = [(r, await store.ballots.ballots(r.id)) for r in rounds if r.id in allowed]
-    secret = request.app.state.secret
-    body = exports.to_csv(exports.BALLOT_HEADER, exports.ballot_rows(pairs, by_id, secret))
+    rows = list(exports.ballot_rows(pairs, by_id, request.app.state.secret))
+    body = await _in_languages(request, workshop, exports.BALLOT_HEADER, rows, rounds, by_id)
     return _download(body, workshop, "ballots.csv", "text/csv; charset=utf-8")
 
 
@@ -72,7 +92,10 @@ async def workshop_json(request: Request, workshop: Workshop) -> Response:
             ballots = []
         everything.append((r, result, ballots, await store.ideas.ideas(r.id)))
     participants = len(await store.workshops.participants(workshop.id))
+    translating = request.app.state.translating
+    languages = await translating.languages(workshop.id)
+    texts = await translating.texts(workshop.id, languages)
     body = exports.workshop_json(
-        workshop, options, everything, participants, request.app.state.secret
+        workshop, options, everything, participants, request.app.state.secret, languages, texts
     )
     return _download(body, workshop, "workshop.json", "application/json")

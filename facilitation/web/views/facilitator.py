@@ -18,7 +18,7 @@ from facilitation import kinds
 from facilitation.accounts.roles import Power, may
 from facilitation.accounts.sign_in import SignInGuard
 from facilitation.core.errors import FacilitationError, Forbidden
-from facilitation.core.i18n import _, ngettext
+from facilitation.core.i18n import _, current, ngettext
 from facilitation.core.models import RoundStatus, Workshop
 from facilitation.web.auth import current_user, desk, facilitator, runs, signed_in
 from facilitation.web.common import (
@@ -40,9 +40,10 @@ _DUMMY_HASH = hasher.hash("not a real password")
 
 View = Callable[[Request], Awaitable[Response]]
 # What a device keeps across signing in and out: its places in workshops ("p"), its respondent
-# tokens per programme ("r"), and the accounts that have signed in on it (KNOWN).
+# tokens per programme ("r"), the language it chose ("lang"), and the accounts that have signed
+# in on it (KNOWN).
 KNOWN = "known"
-KEPT = ("p", "r", KNOWN)
+KEPT = ("p", "r", "lang", KNOWN)
 KNOWN_USERS = 5  # accounts a device remembers having signed in on
 
 
@@ -172,6 +173,7 @@ async def workshops_page(request: Request) -> Response:
 async def create_workshop(request: Request) -> Response:
     form = await read_form(request)
     workshop = await request.app.state.workshops.create_workshop(form, request.scope["user"].id)
+    await request.app.state.translating.start_workshop(workshop, current())
     flash(request, _("Workshop created. Its join code is {code}.", code=workshop.code))
     return RedirectResponse(f"/f/workshops/{workshop.id}", status_code=303)
 

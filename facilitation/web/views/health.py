@@ -16,6 +16,7 @@ from facilitation.web.console import console_reply
 async def add_health_check(request: Request, workshop: Workshop) -> Response:
     await read_form(request)
     rnd = await request.app.state.health.add_to(workshop)
+    await request.app.state.translating.translate_health_check(workshop, rnd)
     message = _(
         "“{title}” is ready: open it at the end of the workshop. Its four statements are shown "
         "in the options list, where you can reword them for this workshop.",

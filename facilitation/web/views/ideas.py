@@ -156,9 +156,7 @@ async def paper_entry(request: Request, workshop: Workshop) -> Response:
     try:
         label, ack = await uc.enter_paper(rnd, form)
     except FacilitationError as exc:  # shown on the form with what was typed; nothing stored
-        return await _paper_page(
-            request, workshop, rnd, exc.status, error=_(exc.message, **exc.params), typed=form
-        )
+        return await _paper_page(request, workshop, rnd, exc.status, error=exc.text(), typed=form)
     if ack.duplicate:
         flash(request, _("That sheet was already counted (the form was sent twice)."))
     else:

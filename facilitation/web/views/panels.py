@@ -192,6 +192,7 @@ async def panels_page(request: Request, programme: Programme) -> Response:
         questions=questions,
         base=base(programme),
         contacts=sees_contacts(request),
+        high=HIGH_CHANCE,
     )
 
 

@@ -13,7 +13,7 @@ from facilitation.core.i18n import _
 from facilitation.core.models import Participant, Workshop
 from facilitation.web.common import client_gone, csrf_token, flash, is_htmx, read_form
 from facilitation.web.live import ack_html, status_html
-from facilitation.web.phone import after_join, on_door_tablet
+from facilitation.web.phone import after_join, on_door_tablet, speak
 from facilitation.workshop import screens
 from facilitation.workshop.ballots import places_of, who
 
@@ -41,7 +41,7 @@ async def join_by_code(request: Request) -> Response:
             "pages/home.html",
             status=exc.status,
             code=form.get("code", "")[:12] if isinstance(form.get("code"), str) else "",
-            error=_(exc.message, **exc.params),
+            error=exc.text(),
         )
     participant = await _join(request, workshop, form.get("name"))
     return await _joined(request, workshop, participant)
@@ -98,11 +98,13 @@ async def phone_page(request: Request) -> Response:
     if participant is None:
         if on_door_tablet(request):  # the tablet's people start with "I'm new", not a name
             return RedirectResponse("/kiosk", status_code=303)
-        return renderer.page(request, "pages/join.html", workshop=workshop)
+        languages = await speak(request, workshop)
+        return renderer.page(request, "pages/join.html", workshop=workshop, languages=languages)
     return await _stage_page(request, workshop, participant)
 
 
 async def _stage_page(request: Request, workshop: Workshop, participant: Participant) -> Response:
+    languages = await speak(request, workshop)
     ctx = await screens.phone_context(
         request.app.state.store,
         workshop,
@@ -113,7 +115,12 @@ async def _stage_page(request: Request, workshop: Workshop, participant: Partici
     asks = await request.app.state.profiles.asked(workshop) is not None
     tablet = on_door_tablet(request)
     response = request.app.state.renderer.page(
-        request, "pages/phone.html", asks_about=asks, door_tablet=tablet, **ctx
+        request,
+        "pages/phone.html",
+        asks_about=asks,
+        door_tablet=tablet,
+        languages=languages,
+        **ctx,
     )
     if tablet:  # not kept for the Back button, where the next person could see this ballot
         response.headers["Cache-Control"] = "no-store"
@@ -135,6 +142,7 @@ async def join_workshop(request: Request) -> Response:
 async def stage(request: Request) -> Response:
     """The current stage fragment, for a phone whose socket is down and polls instead."""
     workshop, participant = await _place(request)
+    await speak(request, workshop)
     ctx = await screens.phone_context(
         request.app.state.store,
         workshop,
@@ -150,6 +158,7 @@ async def ballot(request: Request) -> Response:
     received = time.monotonic()
     form = await read_form(request)
     workshop, participant = await _place(request)
+    await speak(request, workshop)
     form.setdefault("action", "ballot")
     renderer = request.app.state.renderer
     try:
@@ -160,7 +169,7 @@ async def ballot(request: Request) -> Response:
         html = status_html(
             renderer,
             form.get("round_id"),
-            error=_(exc.message, **exc.params),
+            error=exc.text(),
             client_id=form.get("client_id"),
         )
         return HTMLResponse(html, status_code=exc.status)

@@ -71,7 +71,7 @@ async def add_question(request: Request, programme: Programme) -> Response:
     try:
         question = await profiles(request).add_question(programme, form)
     except (BadRequest, Conflict) as exc:
-        flash(request, _(exc.message, **exc.params), "error")
+        flash(request, exc.text(), "error")
         return RedirectResponse(back(programme) + "#new-question", status_code=303)
     flash(request, _("Added the question “{label}”.", label=question.label))
     return RedirectResponse(back(programme, question.id), status_code=303)
@@ -114,7 +114,7 @@ async def question_action(request: Request, programme: Programme) -> Response:
     try:
         message = await _question_action(uc, programme, question, action, form)
     except (BadRequest, Conflict) as exc:
-        flash(request, _(exc.message, **exc.params), "error")
+        flash(request, exc.text(), "error")
         return RedirectResponse(back(programme, question.id), status_code=303)
     if message:
         flash(request, message)

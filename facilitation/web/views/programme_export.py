@@ -33,8 +33,11 @@ async def load(
     workshops = await store.plans.programme_workshops(programme.id)
     options = {}
     rounds = []
+    languages, texts = {}, {}
     for w in workshops:
         options.update({o.id: o for o in await store.options.options(w.id)})
+        languages[w.id] = await request.app.state.translating.languages(w.id)
+        texts[w.id] = await request.app.state.translating.texts(w.id, languages[w.id])
         opened = [r for r in await store.rounds.rounds(w.id) if r.status is not RoundStatus.DRAFT]
         allowed = (
             await store.disclosures.release_ballots([r.id for r in opened])
@@ -56,6 +59,8 @@ async def load(
         rounds=tuple(rounds),
         today=plans(request).today(),
         secret=request.app.state.secret,
+        languages=languages,
+        texts=texts,
     )
 
 
