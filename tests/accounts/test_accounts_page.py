@@ -104,7 +104,7 @@ async def test_a_moderator_cannot_look_after_another_organisations_workshop(app,
     store = app.state.store
     hillside = await store.organisations.create("Hillside Trust")
     olga = await store.users.create_user("olga", quick_hash(), organisation_id=hillside.id)
-    garden = await store.workshops.create_workshop("Hillside garden", "", "", olga.id)
+    garden = await store.workshops.create_workshop("Hillside garden", None, "", olga.id)
     response = await facilitator.post(
         "/f/accounts",
         {
@@ -229,7 +229,7 @@ async def test_a_refused_role_change_says_why_and_changes_nothing(app, facilitat
     me, _digest = await store.users.user_credentials("facilitator")
     hillside = await store.organisations.create("Hillside Trust")
     olga = await store.users.create_user("olga", quick_hash(), organisation_id=hillside.id)
-    garden = await store.workshops.create_workshop("Hillside garden", "", "", olga.id)
+    garden = await store.workshops.create_workshop("Hillside garden", None, "", olga.id)
     before = db_rows(settings.data_path)
     refusals = [
         (fay.id, {"role": "moderator"}, 400, "A moderator looks after one workshop"),

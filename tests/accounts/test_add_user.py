@@ -50,7 +50,7 @@ async def test_a_moderator_is_added_for_the_workshop_with_that_join_code(tmp_pat
     store = await Store(data).open()
     try:
         ana, _digest = await store.users.user_credentials("ana")
-        courtyard = await store.workshops.create_workshop("Courtyard", "", "", ana.id)
+        courtyard = await store.workshops.create_workshop("Courtyard", None, "", ana.id)
     finally:
         await store.close()
     result = add(
@@ -99,7 +99,7 @@ async def test_a_moderator_cannot_be_given_another_organisations_workshop(tmp_pa
     store = await Store(data).open()
     try:
         root, _digest = await store.users.user_credentials("root")
-        hosted = await store.workshops.create_workshop("Host meeting", "", "", root.id)
+        hosted = await store.workshops.create_workshop("Host meeting", None, "", root.id)
     finally:
         await store.close()
     before = db_rows(data)

@@ -8,10 +8,9 @@ import pytest
 
 from facilitation.core.errors import Conflict, NotFound
 from facilitation.core.models import Role
-from facilitation.storage.db import Database
 from facilitation.storage.migrations import MIGRATIONS
 from facilitation.storage.organisations import FIRST_NAME
-from facilitation.storage.store import Store
+from facilitation.storage.store import Store, open_database
 
 NAMES = [name for name, _sql in MIGRATIONS]
 BEFORE = MIGRATIONS[: NAMES.index("0015_organisations")]
@@ -21,7 +20,7 @@ NOW = 1_700_000_000.0
 async def older_instance(path: str, users: int = 2) -> None:
     """A database at the level before organisations, holding accounts, two workshops (one in a
     programme) and a sign-in, written as that release wrote them."""
-    db = Database(path, migrations=BEFORE)
+    db = open_database(path, migrations=BEFORE)
     await db.open()
     try:
         async with db.transaction() as tx:
@@ -127,8 +126,8 @@ async def test_a_moderator_looks_after_one_workshop_of_their_own_organisation(st
     hillside = await store.organisations.create("Hillside Trust")
     ana = await store.users.create_user("ana", "hash", organisation_id=riverside.id)
     olga = await store.users.create_user("olga", "hash", organisation_id=hillside.id)
-    courtyard = await store.workshops.create_workshop("Courtyard", "", "", ana.id)
-    garden = await store.workshops.create_workshop("Garden", "", "", olga.id)
+    courtyard = await store.workshops.create_workshop("Courtyard", None, "", ana.id)
+    garden = await store.workshops.create_workshop("Garden", None, "", olga.id)
     assert (courtyard.organisation_id, garden.organisation_id) == (riverside.id, hillside.id)
     with pytest.raises(NotFound):
         await store.users.create_user(
@@ -149,8 +148,8 @@ async def test_lists_hold_only_the_organisations_own_records(store):
     hillside = await store.organisations.create("Hillside Trust")
     ana = await store.users.create_user("ana", "hash", organisation_id=riverside.id)
     olga = await store.users.create_user("olga", "hash", organisation_id=hillside.id)
-    await store.workshops.create_workshop("Courtyard", "", "", ana.id)
-    await store.workshops.create_workshop("Garden", "", "", olga.id)
+    await store.workshops.create_workshop("Courtyard", None, "", ana.id)
+    await store.workshops.create_workshop("Garden", None, "", olga.id)
     await store.plans.create_programme("Riverside plan", "", "", riverside.id)
     await store.plans.create_programme("Hillside plan", "", "", hillside.id)
     assert [w.title for w in await store.workshops.workshops(riverside.id)] == ["Courtyard"]
@@ -162,7 +161,7 @@ async def test_lists_hold_only_the_organisations_own_records(store):
 async def test_removing_an_account_ends_its_sign_ins_and_keeps_its_workshops(store):
     ana = await store.users.create_user("ana", "hash")
     sam = await store.users.create_user("sam", "hash", role=Role.FACILITATOR)
-    workshop = await store.workshops.create_workshop("Courtyard", "", "", sam.id)
+    workshop = await store.workshops.create_workshop("Courtyard", None, "", sam.id)
     session = await store.users.start_session(sam.id)
     await store.users.remove_user(sam.id)
     assert await store.users.session_user(session, max_age=3600) is None

@@ -62,7 +62,8 @@ async def test_migrate_data_copies_every_row_and_the_copy_takes_new_data(source,
     # The moved instance goes on: a newcomer gets an id of their own, the old ballots still count.
     moved = await Store(path).open()
     try:
-        workshop = (await moved.workshops.workshops())[0]
+        organisation = (await moved.organisations.organisations())[0][0]
+        workshop = (await moved.workshops.workshops(organisation.id))[0]
         newcomer = await moved.workshops.join(workshop.id, "Newcomer")
         assert newcomer.id not in {r[0] for r in rows(source)["participants"]}
         rnd = (await moved.rounds.rounds(workshop.id))[0]
