@@ -60,7 +60,9 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("POST", "/language"): PUBLIC,
     ("GET", "/f"): SIGNED_IN,
+    ("POST", "/f/language"): SIGNED_IN,
     ("POST", "/f/workshops"): RUN,
     ("GET", "/f/accounts"): ACCOUNTS,
     ("POST", "/f/accounts"): ACCOUNTS,
@@ -72,6 +74,9 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", W): CONSOLE,
     ("POST", W + "/edit"): RUN,
     ("POST", W + "/programme"): RUN,
+    ("POST", W + "/languages"): RUN,
+    ("GET", W + "/translations"): RUN,
+    ("POST", W + "/translations"): RUN,
     ("POST", W + "/health-check"): RUN,
     ("POST", W + "/options"): RUN,
     ("POST", W + "/options/{option_id}/{action}"): RUN,
@@ -103,6 +108,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", P): RUN,
     ("POST", P + "/edit"): RUN,
     ("POST", P + "/health-check"): RUN,
+    ("GET", P + "/translations"): RUN,
+    ("POST", P + "/translations"): RUN,
     ("POST", P + "/workshops"): RUN,
     ("GET", P + "/needs"): RUN,
     ("POST", P + "/needs"): RUN,
@@ -168,6 +175,7 @@ PUBLIC_STATUS: dict[tuple[str, str], tuple[object, object]] = {
     ("GET", "/login"): (200, 200),
     ("POST", "/login"): (400, 400),
     ("POST", "/logout"): (303, 303),
+    ("POST", "/language"): (400, 400),
     ("GET", "/p/{slug}"): (200, 200),
     ("GET", "/p/{slug}/poster"): (200, 200),
     ("GET", "/healthz"): (200, 200),
@@ -200,7 +208,8 @@ ACTIONS = {
 }
 # Routes that load no record of an organisation: another organisation's accounts reach their
 # own lists here, not Riverside's.
-NO_RECORD = {"/f", "/f/workshops", "/f/accounts", "/f/organisations", "/f/programmes"}
+NO_RECORD = {"/f", "/f/language", "/f/workshops", "/f/accounts", "/f/organisations"}
+NO_RECORD |= {"/f/programmes"}
 POWER_OF = {RUN: Power.RUN, DESK: Power.DESK, CONTACT: Power.CONTACTS, ACCOUNTS: Power.ACCOUNTS}
 POWER_OF |= {ADMIN: Power.ORGANISATIONS, CONSOLE: Power.DESK}
 
