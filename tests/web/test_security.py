@@ -787,7 +787,8 @@ async def test_every_route_answers_with_the_security_headers(app, setup, facilit
     assert len(routes) > 75
     pool = f"/f/programmes/{setup['programme_id']}/panels/{setup['pool_id']}"
     drawn = await facilitator.post(pool + "/draw", {"seats": "1", "seed": "4 2"})
-    values = {**setup, "panel_id": int(drawn.headers["location"].rsplit("/", 1)[1])}
+    panel_id = int(drawn.headers["location"].rsplit("/", 1)[1])
+    values = {**setup, "panel_id": panel_id, "version": "0"}  # a picture that is not there
     async with new_client(app) as device, new_client(app) as anyone:
         phone = Phone(device)
         await phone.join(setup["code"])
