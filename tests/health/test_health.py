@@ -100,7 +100,7 @@ async def rate(app, workshop, rnd, people: list[tuple[str | None, dict[int, int]
     """Each person joins, answers the profile question (None: skips), and rates the statements."""
     store, uc = app.state.store, app.state.ballots
     for i, (answer, ratings) in enumerate(people):
-        _w, participant = await uc.join(workshop.code, f"P{i}", {"device": f"d{i}", "ip": "x"})
+        participant = await uc.join(workshop, f"P{i}")
         respondent = await store.profiles.link_respondent(participant.id, None)
         if answer is not None:
             choice = next(c.id for c in question.choices if c.label == answer)
