@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -474,3 +475,12 @@ def no_axe_violations(page: Page, name: str) -> None:
         for v in found
     ]
     assert not lines, f"axe found on {name}:\n" + "\n".join(lines)
+
+
+def wait_until(page: Page, expression: str) -> None:
+    """Wait until a JavaScript expression holds in the page. Playwright's wait_for_function
+    evaluates its predicate with eval in the page, which the Content-Security-Policy refuses."""
+    deadline = time.monotonic() + WAIT / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not within {WAIT / 1000:.0f} s: {expression}"
+        page.wait_for_timeout(50)  # the interval between two looks, not the wait itself

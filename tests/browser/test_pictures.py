@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import BOARD, PHONE, no_axe_violations
+from tests.browser.conftest import BOARD, PHONE, no_axe_violations, wait_until
 from tests.browser.test_zoom import check_reflow
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def test_a_picture_goes_from_the_console_to_phones_the_board_and_the_results(
     phone.wait_ballot("dots")
     picture = phone.page.locator("#ballot").get_by_role("img", name="Benches", exact=True)
     expect(picture).to_be_visible()
-    phone.page.wait_for_function("() => document.querySelector('#ballot img').naturalWidth > 0")
+    wait_until(phone.page, "() => document.querySelector('#ballot img').naturalWidth > 0")
     assert loaded(picture) == 720  # made smaller on the server: 720 px on its longest side
     head = phone.page.get_by_role("heading", name="Benches", exact=True).bounding_box()
     box = picture.bounding_box()
@@ -77,9 +77,7 @@ def test_a_picture_goes_from_the_console_to_phones_the_board_and_the_results(
     phone.page.screenshot(path=tmp_path / "phone-1920.png")
     phone.page.set_viewport_size({"width": 320, "height": 640})  # a small phone, larger text
     phone.page.get_by_role("button", name="Larger text").click()
-    phone.page.wait_for_function(
-        "parseFloat(getComputedStyle(document.documentElement).fontSize) > 20"
-    )
+    wait_until(phone.page, "parseFloat(getComputedStyle(document.documentElement).fontSize) > 20")
     check_reflow(phone.page, "a ballot with a picture at 320 px with larger text")
     phone.page.screenshot(path=tmp_path / "phone-320-large.png", full_page=True)
     phone.page.get_by_role("button", name="Larger text").click()
@@ -93,8 +91,9 @@ def test_a_picture_goes_from_the_console_to_phones_the_board_and_the_results(
     on_board = board.page.locator(f".result-row[data-option='{ids['Benches']}'] img")
     expect(on_board).to_be_visible()
     expect(on_board).to_have_attribute("alt", "")
-    board.page.wait_for_function(
-        "() => [...document.querySelectorAll('.result-row img')].every(i => i.naturalWidth > 0)"
+    wait_until(
+        board.page,
+        "() => [...document.querySelectorAll('.result-row img')].every(i => i.naturalWidth > 0)",
     )
     board.page.screenshot(path=tmp_path / "board-1920.png")
     board.page.set_viewport_size(PHONE)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE, WAIT, no_axe_violations
+from tests.browser.conftest import PHONE, WAIT, no_axe_violations, wait_until
 from tests.browser.kind_rooms import CARD, OPTIONS, KindRooms
 
 pytestmark = pytest.mark.browser
@@ -68,7 +68,7 @@ def phone(browser: Browser, url: str, code: str, voices: list[dict] | None) -> P
 
 
 def said(page: Page, count: int) -> list[dict]:
-    page.wait_for_function(f"window.__said.length >= {count}")
+    wait_until(page, f"window.__said.length >= {count}")
     return page.evaluate("window.__said")
 
 
@@ -114,7 +114,8 @@ def test_each_statement_of_a_rating_round_can_be_heard(browser, shared_server, l
     try:
         buttons = page.locator("#ballot .say")
         expect(buttons).to_have_count(len(OPTIONS))
-        buttons.nth(1).click()
+        # Each phone lists the statements in its own order: the button is found by its name.
+        page.get_by_role("button", name=f"Listen: {OPTIONS[1]['title']}").click()
         heard = said(page, 1)[0]
         assert heard["text"] == f"{OPTIONS[1]['title']}. {OPTIONS[1]['description']}"
         assert heard["voice"] == "en-US"  # another English is better than silence
@@ -144,12 +145,13 @@ def test_chromium_own_speech_reads_or_says_it_has_no_voice(browser, shared_serve
         button = page.locator(".round-head .say")
         expect(button).to_be_visible()
         button.click()
-        page.wait_for_function(
+        wait_until(
+            page,
             """() => {
               const b = document.querySelector('.round-head .say');
               return b.dataset.state === 'novoice'
                 || (b.dataset.state === 'speaking' && speechSynthesis.speaking);
-            }"""
+            }""",
         )
         if button.get_attribute("data-state") == "novoice":
             assert page.evaluate("speechSynthesis.getVoices().every(v => !v.lang.startsWith('en'))")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import WAIT, no_axe_violations
+from tests.browser.conftest import WAIT, no_axe_violations, wait_until
 from tests.browser.kind_rooms import KINDS, KindRooms
 
 pytestmark = pytest.mark.browser
@@ -111,8 +111,9 @@ def test_larger_text_switch_is_remembered_and_every_ballot_still_fits(
         before = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
         switch.click()
         expect(switch).to_have_attribute("aria-pressed", "true")
-        page.wait_for_function(
-            f"parseFloat(getComputedStyle(document.documentElement).fontSize) > {before * 1.2}"
+        wait_until(
+            page,
+            f"parseFloat(getComputedStyle(document.documentElement).fontSize) > {before * 1.2}",
         )
         check_reflow(page, "dots with larger text")
         for kind in KINDS[1:]:  # remembered on this phone, from the first paint of every page
@@ -124,8 +125,8 @@ def test_larger_text_switch_is_remembered_and_every_ballot_still_fits(
             assert size > before * 1.2, (kind, size, before)
             check_reflow(page, f"{kind} with larger text")
         page.get_by_role("button", name="Larger text").click()
-        page.wait_for_function(
-            f"parseFloat(getComputedStyle(document.documentElement).fontSize) == {before}"
+        wait_until(
+            page, f"parseFloat(getComputedStyle(document.documentElement).fontSize) == {before}"
         )
         page.reload()
         expect(page.get_by_role("button", name="Larger text")).to_have_attribute(

@@ -85,7 +85,7 @@ class Room:
         self.clients.append(client)
         phone = Phone(client, ws_base=self.server.ws_url)
         response = await phone.join(self.code, name)
-        assert response.status_code == 303, response.text
+        assert response.status_code == 200 and 'id="stage-' in response.text, response.text
         return phone
 
 
