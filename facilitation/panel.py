@@ -28,6 +28,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from facilitation.panel_alternates import choose_alternates
 from facilitation.panel_leximin import Cancelled, Clock, Progress, leximin
 from facilitation.panel_naming import name_panels
 from facilitation.panel_pool import Composition, Pool, build_pool
@@ -43,6 +44,7 @@ from facilitation.panel_quotas import (
     explain_infeasible,
     panel_meets_quotas,
 )
+from facilitation.panel_warm import spread
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
@@ -75,7 +77,8 @@ class Lottery:
     stages: int  # leximin stages it took
     pool: Pool = field(repr=False, compare=False)
     exact: bool = True  # False when the time limit stopped it: leximin only so far
-    bound: float = 0.0  # the leximin's smallest chance (of those who can sit) is at most this
+    smallest: float = 0.0  # the smallest chance, leaving out only volunteers no panel can seat
+    bound: float = 0.0  # the leximin's smallest chance (as above) is at most this
     compositions: tuple[tuple[Composition, float], ...] = field(
         default=(), repr=False, compare=False
     )  # seats per group of pool.groups, with probabilities
@@ -88,15 +91,10 @@ class Lottery:
     def gini(self) -> float:
         return gini(self.probabilities.values())
 
-    @property
-    def smallest(self) -> float:
-        """The smallest chance among volunteers whom some panel can seat."""
-        return min((p for p in self.probabilities.values() if p > 0), default=0.0)
-
 
 @dataclass(frozen=True, slots=True)
 class Draw:
-    """One panel drawn with a published seed, and the reserves in the order they are called."""
+    """One panel drawn with a published seed, and the alternates in the order they are called."""
 
     seed: str
     ticket: int  # the winning ticket, counted from 0, out of `tickets`
@@ -140,74 +138,57 @@ def select_panel(
     first = pricing.best([1.0] * len(pool.groups))
     if first is None:
         raise explain_infeasible(pool)
-    outcome = leximin(pool, pricing, first, Clock(time_limit, cancel, progress))
+    clock = Clock(time_limit, cancel, progress)
+    warm: list[Composition] = []
+    if pool.shared:
+        # The lottery's first stage without the household rule guides the one with it.
+        free = build_pool(volunteers, seats, quotas)
+        free_pricing = CompositionModel(free)
+        start = free_pricing.best([1.0] * len(free.groups))
+        if start is not None:
+            guide = leximin(free, free_pricing, start, Clock(time_limit, cancel, None))
+            warm = spread(pool, free, guide.compositions)
+    outcome = leximin(pool, pricing, first, clock, warm=warm)
     panels = name_panels(pool, outcome.compositions)
     return _lottery(
         pool,
         panels,
         outcome.stages,
         exact=outcome.exact,
+        smallest=outcome.smallest,
         bound=outcome.bound,
         compositions=tuple(outcome.compositions),
     )
 
 
-def draw(lottery: Lottery, seed: int | str, reserves: int = 0) -> Draw:
-    """Draw the panel the seed picks, and up to `reserves` reserves from everyone else.
+def draw(
+    lottery: Lottery,
+    seed: int | str,
+    reserves: int = 0,
+    dropout: Mapping[str, float] | None = None,
+) -> Draw:
+    """Draw the panel the seed picks, and up to `reserves` alternates from everyone else.
 
     The ticket is the SHA-256 digest of "panel:" + the seed (UTF-8), read as a big-endian
     integer, modulo the total number of tickets; the panels hold consecutive tickets in the
-    order listed. Reserves are everyone not on the panel, ordered by the SHA-256 digest of
-    "reserve:" + seed + ":" + their id; those who could each take the seat of someone on the
-    panel without breaking a quota or the household rule come first.
+    order listed. The alternates are those who keep the panel closest to its quotas after the
+    dropouts `dropout` (each volunteer's chance of withdrawing; 15% without it) makes likely,
+    in the order they are called (see facilitation.panel_alternates); among volunteers with
+    the same answers the seed decides.
     """
     text = str(seed)
     total = sum(lottery.tickets)
     ticket = _digest(f"panel:{text}") % total
     index = bisect.bisect_right(list(itertools.accumulate(lottery.tickets)), ticket)
-    panel = lottery.panels[index][0]
-    pool = lottery.pool
-    order = sorted(
-        (v for v in pool.ids if v not in panel), key=lambda v: _digest(f"reserve:{text}:{v}")
-    )
-    first: list[str] = []
-    later: list[str] = []
-    for v in order:
-        if len(first) >= reserves:
-            break
-        (first if _can_stand_in(pool, panel, v) else later).append(v)
-    called = (first + later)[: max(0, reserves)]
-    return Draw(text, ticket, total, tuple(sorted(panel)), tuple(called))
+    panel = tuple(sorted(lottery.panels[index][0]))
+    called: tuple[str, ...] = ()
+    if reserves > 0:
+        called = choose_alternates(lottery.pool, panel, reserves, dropout, seed=text).order
+    return Draw(text, ticket, total, panel, called)
 
 
 def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
-
-
-def _can_stand_in(pool: Pool, panel: frozenset[str], reserve: str) -> bool:
-    """Whether the reserve could take some member's seat with the quotas and households kept.
-    Only the quotas of the two people swapped change, so only those are checked."""
-
-    def counted(v: str) -> set[int]:
-        profile = pool.profiles[v]
-        return {i for i, q in enumerate(pool.quotas) if profile.get(q.feature) == q.value}
-
-    counts = [0] * len(pool.quotas)
-    for v in panel:
-        for i in counted(v):
-            counts[i] += 1
-    into = counted(reserve)
-    homes = {pool.households[v] for v in panel}
-    for member in sorted(panel):
-        out = counted(member)
-        if pool.one_per_household and pool.households[reserve] in homes - {pool.households[member]}:
-            continue
-        if all(
-            pool.quotas[i].min <= counts[i] - (i in out) + (i in into) <= pool.quotas[i].max
-            for i in out ^ into
-        ):
-            return True
-    return False
 
 
 def _lottery(
@@ -216,6 +197,7 @@ def _lottery(
     stages: int,
     *,
     exact: bool,
+    smallest: float,
     bound: float,
     compositions: tuple[tuple[Composition, float], ...],
 ) -> Lottery:
@@ -252,7 +234,8 @@ def _lottery(
         stages=stages,
         pool=pool,
         exact=exact,
-        bound=max(bound, min((p for p in chances.values() if p > 0), default=0.0)),
+        smallest=smallest,
+        bound=max(bound, smallest),
         compositions=compositions,
     )
 

@@ -33,16 +33,18 @@ SHORTLIST = 40  # profiles tried at each greedy step, by how many single dropout
 SIMULATED = 12  # alternates chosen by simulation; any further ones by single-dropout cover
 
 
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it here (this module has no locale)."""
+    return message
+
+
 def N_plural(singular: str, plural: str) -> tuple[str, str]:
     """Mark a message with a plural form for translation without translating it here."""
     return (singular, plural)
 
 
-MESSAGES = {
-    "keeps": N_plural(
-        "Alternate {alternate} keeps the panel within its quotas.",
-        "Alternate {alternate} keeps the panel within its quotas.",
-    ),
+MESSAGES: dict[str, str | tuple[str, str]] = {
+    "keeps": N_("Alternate {alternate} keeps the panel within its quotas."),
     "closest": N_plural(
         "No alternate keeps the quotas; alternate {alternate} comes closest, with {count} seat"
         " outside them.",
@@ -152,9 +154,26 @@ class Proposal:
         return {"alternate": self.alternate or "", "count": self.deviation}
 
     @property
+    def forms(self) -> tuple[str, str] | None:
+        """Singular and plural templates, for ngettext, when the message has a count."""
+        template = MESSAGES[self.kind]
+        return None if isinstance(template, str) else template
+
+    @property
+    def message(self) -> str:
+        """The English template in the form the count calls for."""
+        template = MESSAGES[self.kind]
+        if isinstance(template, str):
+            return template
+        return template[0] if self.deviation == 1 else template[1]
+
+    @property
+    def count(self) -> int:
+        return self.deviation
+
+    @property
     def text(self) -> str:
-        singular, plural = MESSAGES[self.kind]
-        return (singular if self.deviation == 1 else plural).format(**self.params)
+        return self.message.format(**self.params)
 
 
 def propose_replacement(

@@ -20,7 +20,7 @@ it guarantees and an upper bound on what the leximin could reach.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -43,6 +43,8 @@ RETRY_MARGIN = 1e-8  # how far settled chances drop if the master turns out infe
 MAX_RETRIES = 5
 MAX_ROUNDS = 20_000  # pricing rounds in one programme; it converges in far fewer
 STARTS = 6  # local searches per pricing round
+SPREAD = 12  # panels priced under perturbed duals for each one the programmes find
+SPREAD_NOISE = 0.25  # log-normal spread of the perturbation
 WARM_START = 60  # local searches with multiplicative weights before the first solve
 PRIMAL, DUAL = 4, 1  # HiGHS simplex strategies
 SMOOTHING = 0.7  # weight of the best-bound duals in the smoothed pricing duals
@@ -77,7 +79,7 @@ class Outcome:
     chances: np.ndarray  # each group's chance under the distribution
     stages: int
     exact: bool  # False when the deadline stopped it: the lottery is leximin only so far
-    smallest: float  # its smallest chance (among volunteers some panel can take)
+    smallest: float  # its smallest chance, leaving out only volunteers no panel can seat
     bound: float  # the leximin's smallest chance is at most this
     solves: int  # integer programmes solved
 
@@ -106,18 +108,29 @@ class Clock:
         return time.monotonic() - self.start
 
 
-def leximin(pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock) -> Outcome:
-    """The leximin distribution over compositions, or as far as the deadline allows."""
+def leximin(
+    pool: Pool,
+    pricing: CompositionModel,
+    first: Composition,
+    clock: Clock,
+    *,
+    warm: Sequence[Composition] = (),
+    stages: int | None = None,
+) -> Outcome:
+    """The leximin distribution over compositions, or as far as the deadline allows; `warm`
+    compositions seed the master, and `stages` stops after that many stages (not exact)."""
     search = LocalSearch(pool)
     master = _Master(pool, pricing, search, clock)
     master.add(first)
+    for column in warm:
+        master.add(column)
     state = _State(pool)
     try:
         reachable = _initial_columns(pool, pricing, search, master, first, clock)
         master.start(reachable)
         state.settle({t: 0.0 for t in range(len(pool.groups)) if t not in reachable})
         stalls = 0
-        while master.free:
+        while master.free and (stages is None or state.stages < stages):
             clock.check()
             state.stages += 1
             z, duals = master.stage()
@@ -132,6 +145,8 @@ def leximin(pool: Pool, pricing: CompositionModel, first: Composition, clock: Cl
             state.settle(dict.fromkeys(settled, z))
             state.report(clock, master, z)
     except _Stop:
+        return master.partial(state)
+    if master.free:
         return master.partial(state)
     compositions = master.final()
     return _outcome(pool, compositions, state.stages, True, master, pricing)
@@ -223,6 +238,7 @@ class _Master:
         self.matrix = np.zeros((64, self.n), dtype=np.float64)  # rows: columns' seat shares
         self.settled: dict[int, float] = {}
         self.free: set[int] = set()
+        self.unreachable: set[int] = set()
         self.bound = 1.0
         self.x = np.zeros(0)
         h = highspy.Highs()
@@ -231,7 +247,6 @@ class _Master:
         h.setOptionValue("run_crossover", "off")
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-        h.setOptionValue("threads", 1)
         self.solver = "simplex"
         h.setOptionValue("solver", "simplex")
         self.simplex = DUAL
@@ -271,6 +286,7 @@ class _Master:
     def start(self, reachable: set[int]) -> None:
         """Free the groups some panel can take; the rest are settled at 0."""
         self.free = set(reachable)
+        self.unreachable = set(range(self.n)) - reachable
         for t in range(self.n):
             if t in reachable:
                 self.h.changeCoeff(t, 0, -1.0)
@@ -319,15 +335,20 @@ class _Master:
     def _generate(self, bounded: bool) -> highspy.HighsSolution:
         """Add improving compositions until none exists; return the optimal solution.
 
-        While z is maximised, the exact programme prices with the duals smoothed towards the
-        ones that gave the best (lowest) Lagrangian bound so far (Wentges' smoothing), which
-        damps the duals' swings that otherwise make column generation crawl near the optimum.
-        When a smoothed price finds nothing the lottery can use, the plain duals decide."""
+        Each round tries, in order of cost: local searches from the compositions in hand; the
+        linear relaxation of pricing, whose optimum bounds every panel's value and, when whole,
+        is the best panel; the exact integer programme. While z is maximised, the relaxation
+        and the programme price with the duals smoothed towards the ones that gave the best
+        (lowest) Lagrangian bound so far (Wentges' smoothing), which damps the duals' swings
+        that otherwise make column generation crawl near the optimum; when a smoothed price
+        finds nothing the lottery can use, the plain duals decide. A panel found this way is
+        the start of a few more local searches under perturbed duals, so that each solve of
+        the master gets several new columns."""
         centre: np.ndarray | None = None
         best_bound = INF
         smooth = SMOOTHING if bounded else 0.0
         solution = self._run()
-        for _ in range(MAX_ROUNDS):
+        for round_ in range(MAX_ROUNDS):
             duals = np.maximum(np.array(solution.row_dual[: self.n]), 0.0)
             weights = duals / self.sizes
             floor = -solution.row_dual[self.n] + PRICE_TOL  # a column must be worth more
@@ -340,18 +361,19 @@ class _Master:
                 if centre is None or smooth == 0.0
                 else (smooth * centre + (1.0 - smooth) * duals)
             )
-            found = self.pricing.best(prices / self.sizes)
-            if found is None:
+            found, value = self._price(prices / self.sizes, weights, floor, smooth == 0.0)
+            if found is None and value == INF:
                 break
             if bounded:
-                bound = self._lagrangian(prices, found)
+                bound = self._lagrangian(prices, value)
                 if bound < best_bound:
                     best_bound, centre = bound, prices
                     self.bound = min(self.bound, bound)
             added = False
-            for column in [found, *self.pricing.found]:
-                if float(np.dot(weights, column)) > floor:
-                    added |= self.add(column)
+            if found is not None:
+                for column in [found, *self.pricing.found, *self._spread(found, weights, round_)]:
+                    if float(np.dot(weights, column)) > floor:
+                        added |= self.add(column)
             if added:
                 smooth = SMOOTHING if bounded else 0.0
                 solution = self._run()
@@ -361,15 +383,50 @@ class _Master:
                 break
         return solution
 
-    def _lagrangian(self, prices: np.ndarray, best: Composition) -> float:
-        """An upper bound on z over all lotteries from prices y >= 0 and the panel they value
-        most: z * sum_free y + sum_settled y * p <= sum_t y_t * chance_t <= max_P y . P."""
+    def _price(
+        self, prices: np.ndarray, weights: np.ndarray, floor: float, final: bool
+    ) -> tuple[Composition | None, float]:
+        """The best panel for the prices and an upper bound on its value; the relaxation
+        answers when it is whole or, for the plain duals, when it proves nothing improves."""
+        self.pricing.found = []
+        bound, whole = self.pricing.relaxed(prices)
+        if whole is not None:
+            return whole, bound
+        if final and bound <= floor:
+            return None, bound
+        if not final:
+            # Smoothed duals only need a good panel; the bound stays the relaxation's.
+            near = self.pricing.rounded(prices)
+            if near is not None and float(np.dot(weights, near)) > floor:
+                return near, bound
+        found = self.pricing.best(prices)
+        if found is None:
+            return None, INF
+        return found, float(np.dot(prices, found))
+
+    def _spread(self, found: Composition, weights: np.ndarray, round_: int) -> list[Composition]:
+        """More panels for the same solve of the master, since its cost hardly depends on how
+        many come at once: the relaxation (rounded where it is fractional) under randomly
+        perturbed duals, each improved by local search under the true ones."""
+        rng = np.random.default_rng(round_)
+        out = [self.search.climb(found, weights)]
+        for _ in range(SPREAD):
+            noisy = weights * rng.lognormal(0.0, SPREAD_NOISE, size=len(weights))
+            _bound, whole = self.pricing.relaxed(noisy)
+            column = whole if whole is not None else self.pricing.rounded(noisy)
+            if column is not None:
+                out.append(self.search.climb(column, weights))
+        return out
+
+    def _lagrangian(self, prices: np.ndarray, best: float) -> float:
+        """An upper bound on z over all lotteries from prices y >= 0 and (an upper bound on) the
+        value of the panel they value most:
+        z * sum_free y + sum_settled y * p  <=  sum_t y_t * chance_t  <=  max_P y . P."""
         free = list(self.free)
         weight = float(prices[free].sum())
         if weight <= 0:
             return INF
-        value = float(np.dot(prices / self.sizes, best))
-        value -= sum(prices[t] * chance for t, chance in self.settled.items())
+        value = best - sum(prices[t] * chance for t, chance in self.settled.items())
         return value / weight
 
     def _search(self, weights: np.ndarray, floor: float) -> bool:
@@ -396,23 +453,6 @@ class _Master:
         self.bound = max(self.bound, z)
         return z, np.maximum(np.array(solution.row_dual[: self.n]), 0.0)
 
-    def _interior_duals(self, fallback: np.ndarray) -> np.ndarray:
-        """Dual prices strictly inside the optimal face, from the interior-point method without
-        crossover (the simplex ones if it fails); the simplex basis is kept for the next solve."""
-        h = self.h
-        basis = h.getBasis()
-        duals = fallback
-        try:
-            self._use("ipm")
-            h.run()
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                duals = np.array(h.getSolution().row_dual[: self.n])
-        finally:
-            self._use("simplex")
-            h.setBasis(basis)
-            self._moved()
-        return np.maximum(duals, 0.0)
-
     def settle_exactly(self, z: float, duals: np.ndarray) -> list[int]:
         """The free groups that provably cannot rise above z, now settled at z.
 
@@ -420,32 +460,48 @@ class _Master:
         groups at z + r_t and the settled ones at p_t + r_t (r >= 0) has
             sum_t y_t r_t  <=  G = max_P sum_t y_t (seats of t in P) / |t|
                                   - z * sum_free y_t - sum_settled y_t p_t,
-        and the maximum is found by the exact programme, so group u can rise by at most
-        G / y_u. With interior-point prices from the stage's optimum, G is nil up to
-        tolerances and every group with a clearly positive price is proven stuck. Should none
-        be, the rise programme decides (see `_rise_test`)."""
+        where the maximum is bounded by the pricing relaxation or found by the exact programme;
+        so group u can rise by at most G / y_u. The simplex prices of the stage's optimum make
+        G nil up to tolerances, since column generation has converged. (Interior-point prices,
+        positive on every group that cannot rise, would settle more at once, but they are
+        interior to the *restricted* master's optimal face and usually price out panels it
+        lacks, leaving G large.) Groups whose price is too small to prove them stuck stay free
+        and are settled in a later stage at the same z. Should nothing be proven, the rise
+        programme decides (see `_rise_test`)."""
         for _ in range(MAX_STALLS):
-            prices = self._interior_duals(duals)
-            weights = prices / self.sizes
-            found = self.pricing.best(weights)
-            if found is None:
-                break
-            best = float(np.dot(weights, found))
-            free = sorted(self.free)
-            gap = best - z * float(prices[free].sum())
-            gap -= sum(prices[t] * chance for t, chance in self.settled.items())
-            gap = max(gap, 0.0) + CERTIFICATE_SLACK * (1.0 + best)
-            proven = [t for t in free if prices[t] > 0 and gap <= RISE_TOL * prices[t]]
+            proven, found = self._certify(z, duals)
             if proven:
                 for t in proven:
                     self._settle(t, z)
                 return proven
-            # The prices were not optimal enough to prove anything: a panel they value more
-            # than the lottery goes in, and the stage is solved again.
-            if not any([self.add(c) for c in [found, *self.pricing.found]]):
+            # The prices prove nothing: a panel they value more than the lottery goes in, and
+            # the stage is solved again.
+            if found is None or not any([self.add(c) for c in [found, *self.pricing.found]]):
                 break
             z, duals = self.stage()
         return self._rise_test(z, duals)
+
+    def _certify(self, z: float, prices: np.ndarray) -> tuple[list[int], Composition | None]:
+        """The groups these prices prove stuck at z, and the best panel for them if priced."""
+        weights = prices / self.sizes
+        free = sorted(self.free)
+        given = z * float(prices[free].sum())
+        given += sum(prices[t] * chance for t, chance in self.settled.items())
+        # The relaxation's bound is cheap and often enough; the exact programme's value is
+        # tighter when it is not.
+        best, found = self.pricing.relaxed(weights)
+        proven = self._proven(free, prices, best - given)
+        if not proven:
+            found = self.pricing.best(weights)
+            if found is None:
+                return [], None
+            proven = self._proven(free, prices, float(np.dot(weights, found)) - given)
+        return proven, found
+
+    def _proven(self, free: list[int], prices: np.ndarray, gap: float) -> list[int]:
+        """The free groups whose rise the certificate bounds by RISE_TOL."""
+        gap = max(gap, 0.0) + CERTIFICATE_SLACK
+        return [t for t in free if prices[t] > 0 and gap <= RISE_TOL * prices[t]]
 
     def _rise_test(self, z: float, duals: np.ndarray) -> list[int]:
         """Settle the candidates that cannot rise: keep z and every settled chance, maximise the
@@ -532,8 +588,9 @@ def _outcome(
     chances = np.zeros(len(pool.groups))
     for column, x in compositions:
         chances += x * np.array(column) / master.sizes
-    reachable = chances > 1e-12
-    smallest = float(chances[reachable].min()) if reachable.any() else 0.0
+    # Groups proven out of every panel do not count; any other group does, even at 0.
+    seatable = [t for t in range(len(chances)) if t not in master.unreachable]
+    smallest = float(chances[seatable].min()) if seatable else 0.0
     if exact:
         bound = smallest
     else:

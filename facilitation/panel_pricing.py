@@ -36,7 +36,6 @@ class CompositionModel:
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 1e-10)
         h.setOptionValue("mip_improving_solution_save", True)
-        h.setOptionValue("threads", 1)
         n = len(pool.groups)
         upper = np.array([len(g.members) for g in pool.groups], dtype=float)
         h.addVars(n, np.zeros(n), upper)
@@ -48,7 +47,58 @@ class CompositionModel:
         self.h = h
         self.n = n
         self.solves = 0
+        self.relaxations = 0
+        self.lp: highspy.Highs | None = None
+        self.last: np.ndarray | None = None
         self.found: list[Composition] = []  # improving panels met on the way to the last optimum
+
+    def relaxed(self, weights: Sequence[float]) -> tuple[float, Composition | None]:
+        """The linear relaxation's optimum, an upper bound on every panel's weight, and the
+        panel itself when the relaxation's optimum is whole (it is then the best panel)."""
+        if self.lp is None:
+            lp = highspy.Highs()
+            lp.silent()
+            lp.setOptionValue("solver", "simplex")
+            lp.setOptionValue("simplex_strategy", 4)  # only costs change: primal from the basis
+            lp.setOptionValue("presolve", "off")
+            n = self.n
+            upper = np.array([len(g.members) for g in self.pool.groups], dtype=float)
+            lp.addVars(n, np.zeros(n), upper)
+            add_rows(lp, self.pool, n)
+            lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
+            self.lp = lp
+        self.lp.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
+        self.lp.run()
+        self.relaxations += 1
+        if self.lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return INF, None
+        values = np.array(self.lp.getSolution().col_value[: self.n])
+        self.last = values
+        bound = float(np.dot(weights, values))
+        whole = np.round(values)
+        if np.abs(values - whole).max(initial=0.0) > 1e-9:
+            return bound + 1e-9, None
+        return bound + 1e-9, tuple(int(x) for x in whole)
+
+    def rounded(self, weights: Sequence[float]) -> Composition | None:
+        """A good panel near the last relaxation's optimum: the groups it gives whole seats keep
+        them, and the integer programme settles the few fractional ones (quick, not proven)."""
+        if self.last is None or not self.possible:
+            return None
+        whole = np.abs(self.last - np.round(self.last)) <= 1e-9
+        index = np.flatnonzero(whole).astype(np.int32)
+        fixed = np.round(self.last[index])
+        upper = np.array([len(g.members) for g in self.pool.groups], dtype=float)
+        h = self.h
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
+        h.changeColsBounds(len(index), index, fixed, fixed)
+        try:
+            h.run()
+            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            found = tuple(round(x) for x in h.getSolution().col_value[: self.n]) if ok else None
+        finally:
+            h.changeColsBounds(len(index), index, np.zeros(len(index)), upper[index])
+        return found
 
     def best(self, weights: Sequence[float]) -> Composition | None:
         """Seats per group of a feasible panel with the largest weighted seat count, or None."""

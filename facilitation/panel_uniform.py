@@ -181,7 +181,6 @@ def _improve(
     h.silent()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("threads", 1)
     kinds = highspy.HighsVarType
     # Columns: y_j (compositions), q_t (whole panels the worst member of group t sits on), D.
     n = n_comps + len(seated) + 1
