@@ -169,18 +169,24 @@ class Infeasible(ValueError):
     when no change to the quotas can, e.g. the pool is smaller than the panel).
 
     The changes keep every volunteer's chance above zero where some change can; `left_out` names
-    (by id) whoever would still have no chance with them, and `warning` says so in words."""
+    (by id) whoever would still have no chance with them, and `warning` says so in words.
+    `smallest` is the smallest total change, which may leave `dropped` without a chance: the page
+    can offer it too, saying so."""
 
     def __init__(
         self,
         conflicts: Sequence[QuotaConflict],
         relaxations: Sequence[Relaxation],
         left_out: Sequence[str] = (),
+        smallest: Sequence[Relaxation] | None = None,
+        dropped: Sequence[str] = (),
     ) -> None:
         super().__init__(" ".join(c.text for c in conflicts))
         self.conflicts = tuple(conflicts)
         self.relaxations = tuple(relaxations)
         self.left_out = tuple(left_out)
+        self.smallest = tuple(relaxations if smallest is None else smallest)
+        self.dropped = tuple(dropped)
 
     @property
     def warning(self) -> QuotaConflict | None:
@@ -246,20 +252,26 @@ def explain_infeasible(pool: Pool) -> Infeasible:
         listed = ", ".join(f"{q.feature} “{q.value}” ({q.min}–{q.max})" for q in shown)
         involved = tuple((q.feature, q.value) for q in shown)
         conflicts.append(QuotaConflict("together", {"quotas": listed}, involved))
-    relaxations, left_out = _keep_everyone_in(pool, relaxations)
-    return Infeasible(conflicts, relaxations, left_out)
+    smallest = relaxations
+    relaxations, left_out, dropped = _keep_everyone_in(pool, relaxations)
+    return Infeasible(conflicts, relaxations, left_out, smallest, dropped)
 
 
 def _keep_everyone_in(
     pool: Pool, relaxations: list[Relaxation]
-) -> tuple[list[Relaxation], list[str]]:
+) -> tuple[list[Relaxation], list[str], list[str]]:
     """Widen the change until every volunteer some loosening can seat is seated by some panel;
-    return the change and whoever no panel seats even then (in pool order)."""
+    return the change, whoever no panel seats even then, and whoever the change as given would
+    have left without a chance (both in pool order)."""
     quotas = apply_relaxations(pool.quotas, relaxations)
     tried: set[str] = set()
+    first: set[str] | None = None
     while True:
         relaxed = _with_quotas(pool, quotas)
-        missing = [relaxed.groups[t].members[0] for t in sorted(unreachable(relaxed))]
+        out = unreachable(relaxed)
+        if first is None:
+            first = {v for t in out for v in relaxed.groups[t].members}
+        missing = [relaxed.groups[t].members[0] for t in sorted(out)]
         todo = [v for v in missing if v not in tried]
         if not todo:
             break
@@ -269,7 +281,8 @@ def _keep_everyone_in(
         if extra:
             quotas = apply_relaxations(quotas, extra)
     left = {v for t in unreachable(relaxed) for v in relaxed.groups[t].members}
-    return _changes(pool.quotas, quotas), [v for v in pool.ids if v in left]
+    in_order = [v for v in pool.ids if v in left]
+    return _changes(pool.quotas, quotas), in_order, [v for v in pool.ids if v in (first or ())]
 
 
 def _changes(before: Sequence[Quota], after: Sequence[Quota]) -> list[Relaxation]:
