@@ -28,8 +28,10 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from facilitation.panel_alternates import choose_alternates
-from facilitation.panel_leximin import Cancelled, Clock, Progress, leximin
+from facilitation.panel_leximin import Cancelled, Clock, Outcome, Progress, leximin, reach
 from facilitation.panel_naming import name_panels
 from facilitation.panel_pool import Composition, Pool, build_pool
 from facilitation.panel_pricing import CompositionModel
@@ -44,7 +46,7 @@ from facilitation.panel_quotas import (
     explain_infeasible,
     panel_meets_quotas,
 )
-from facilitation.panel_warm import spread
+from facilitation.panel_warm import from_named
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
@@ -139,16 +141,11 @@ def select_panel(
     if first is None:
         raise explain_infeasible(pool)
     clock = Clock(time_limit, cancel, progress)
-    warm: list[Composition] = []
+    outcome, warm = None, []
     if pool.shared:
-        # The lottery's first stage without the household rule guides the one with it.
-        free = build_pool(volunteers, seats, quotas)
-        free_pricing = CompositionModel(free)
-        start = free_pricing.best([1.0] * len(free.groups))
-        if start is not None:
-            guide = leximin(free, free_pricing, start, Clock(time_limit, cancel, None))
-            warm = spread(pool, free, guide.compositions)
-    outcome = leximin(pool, pricing, first, clock, warm=warm)
+        outcome, warm = _household_shortcut(pool, volunteers, pricing, first, clock)
+    if outcome is None:
+        outcome = leximin(pool, pricing, first, clock, warm=warm)
     panels = name_panels(pool, outcome.compositions)
     return _lottery(
         pool,
@@ -159,6 +156,42 @@ def select_panel(
         bound=outcome.bound,
         compositions=tuple(outcome.compositions),
     )
+
+
+def _household_shortcut(
+    pool: Pool,
+    volunteers: Sequence[Volunteer],
+    pricing: CompositionModel,
+    first: Composition,
+    clock: Clock,
+) -> tuple[Outcome | None, list[Composition]]:
+    """The leximin lottery under the household rule when the rule changes no one's chance,
+    and panels that respect the rule to start the full computation with when it does.
+
+    The rule only removes panels, so if the leximin chances without it (a much smaller
+    problem) can still be given with it, they are the leximin chances with it too. The named
+    panels of the lottery without the rule, each with any extra housemate swapped for someone
+    with the same answers, start a column generation that seeks them; None when they cannot be
+    reached, and the full computation decides (seeded with those panels)."""
+    free = build_pool(volunteers, pool.seats, pool.quotas)
+    free_pricing = CompositionModel(free)
+    start = free_pricing.best([1.0] * len(free.groups))
+    if start is None:
+        return None, []
+    guide = leximin(free, free_pricing, start, clock)
+    if not guide.exact:
+        return None, []
+    free_group = free.group_of()
+    targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
+    warm = from_named(pool, free, name_panels(free, guide.compositions))
+    reached = reach(pool, pricing, first, clock, targets, warm)
+    if reached is None:
+        return None, warm
+    compositions, chances = reached
+    seated = chances[targets > 0]
+    smallest = float(seated.min()) if len(seated) else 0.0
+    outcome = Outcome(compositions, chances, guide.stages, True, smallest, smallest, pricing.solves)
+    return outcome, warm
 
 
 def draw(

@@ -48,6 +48,7 @@ SPREAD_NOISE = 0.25  # log-normal spread of the perturbation
 WARM_START = 60  # local searches with multiplicative weights before the first solve
 PRIMAL, DUAL = 4, 1  # HiGHS simplex strategies
 SMOOTHING = 0.7  # weight of the best-bound duals in the smoothed pricing duals
+REACH_TOL = 1e-9  # targets count as reached when every group gets this close, relatively
 MAX_STALLS = 3  # stages in a row that settle nothing before the largest dual settles
 
 
@@ -150,6 +151,37 @@ def leximin(
         return master.partial(state)
     compositions = master.final()
     return _outcome(pool, compositions, state.stages, True, master, pricing)
+
+
+def reach(
+    pool: Pool,
+    pricing: CompositionModel,
+    first: Composition,
+    clock: Clock,
+    targets: np.ndarray,
+    warm: Sequence[Composition] = (),
+) -> tuple[list[tuple[Composition, float]], np.ndarray] | None:
+    """A distribution over compositions giving every group at least its target chance, or None
+    when none does (within REACH_TOL): max lambda such that each group's chance is at least
+    lambda times its target, by the same column generation; the targets are reached when
+    lambda is 1."""
+    master = _Master(pool, pricing, LocalSearch(pool), clock)
+    for column in (first, *warm):
+        master.add(column)
+    master.free = set(range(master.n))
+    for t in range(master.n):
+        master.h.changeCoeff(t, 0, -float(targets[t]))
+    try:
+        lam, _duals = master.stage()
+    except _Stop:
+        return None
+    if lam < 1.0 - REACH_TOL:
+        return None
+    compositions = master._distribution()
+    chances = np.zeros(master.n)
+    for column, x in compositions:
+        chances += x * np.array(column) / master.sizes
+    return compositions, chances
 
 
 class _State:
