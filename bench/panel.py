@@ -14,7 +14,7 @@ sortition-algorithms (GPL-3.0) is used here only, never by the product; install 
 size-limited licence, which refuses larger pools (their rows then say why).
 
     .venv/bin/python bench/panel.py > /tmp/panel-bench.txt      # the whole grid (hours)
-    .venv/bin/python bench/panel.py --sizes 1500 --panels 20 --features 4 --limit 120
+    .venv/bin/python bench/panel.py --sizes 1500 --panels 20 --features 4 --their-limit 120
     .venv/bin/python bench/panel.py --check        # exactness against an independent leximin
     .venv/bin/python bench/panel.py --alternates   # alternates against the old reserves
     .venv/bin/python bench/panel.py --uniform      # the uniform lottery's rounding
@@ -206,7 +206,7 @@ def grid(args) -> int:
                     if not have_theirs or args.ours_only:
                         continue
                     for algorithm in ("leximin", "maximin"):
-                        theirs = isolated(run_theirs, (*shape, algorithm), args.limit)
+                        theirs = isolated(run_theirs, (*shape, algorithm), args.their_limit)
                         line(shape, f"sortition-algorithms {algorithm}", theirs)
                         if "error" not in theirs:
                             their_min = min(theirs["chances"].values())
@@ -397,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         default=[False, True],
         help="no,yes",
     )
-    parser.add_argument("--limit", type=float, default=300.0, help="seconds per run")
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds for each run of ours")
+    parser.add_argument("--their-limit", type=float, default=300.0, help="seconds for theirs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--draws", type=int, default=20, help="draws for --alternates")
     parser.add_argument("--ours-only", action="store_true")

@@ -2,15 +2,17 @@
 
 Pure. Each stage raises z, the smallest chance of the groups not yet settled, keeping every settled
 group at its chance, over a distribution of compositions (the *master*, a linear programme). New
-compositions come from pricing (a fast local search, and the exact integer programme whenever the
-search finds nothing), until none improves the master: z is then the best over all panels.
+compositions come from pricing: local search, then the pricing programme's linear relaxation
+(rounded when fractional), then the exact integer programme, until the exact programme or the
+relaxation proves that none improves the master: z is then the best over all panels.
 
-A group is settled only when it provably cannot rise: a second linear programme keeps z and every
-settled chance and maximises the candidates' total rise above z (each capped), with its own column
-generation. Candidates that rise are set free; when the best total rise is nil (within RISE_TOL),
-none of the rest can rise in any lottery, and they are settled at z. Candidates are the groups with
-a positive interior-point dual price, which in theory are exactly the ones that cannot rise; the
-test makes that so in floating point too.
+A group is settled only when it provably cannot rise. The certificate is the stage's dual prices
+y with the exact value M of the panel they favour most: any lottery keeping the free groups at
+z + r_t and the settled ones at their chances + r_t has sum_t y_t r_t <= M - z * sum_free y -
+sum_settled y p (see `_Master.settle_exactly`), so a group whose price is large enough cannot rise
+by more than RISE_TOL. Groups it cannot prove stay free and are settled in a later stage at the
+same z; should no group be proven, a second programme maximises the candidates' rise (with its own
+column generation) and settles those that cannot rise at all.
 
 The work stops between two solves when a deadline passes or a cancel callback says so. A deadline
 leaves the master's current distribution, which always meets the quotas, with the smallest chance
@@ -36,7 +38,7 @@ RISE_TOL = 1e-7  # a group is settled when no lottery can raise it further above
 NOISE = 1e-9  # solver tolerance on one group's chance
 RISER = 1e-8  # a candidate whose rise exceeds this in a solution is set free
 SLACK_CAP = 1e-3  # each candidate's rise counts up to this, so that many rise together
-CANDIDATE = 1e-9  # an interior-point dual price above this makes a group a candidate
+CANDIDATE = 1e-9  # a dual price above this makes a group a candidate for the rise programme
 CERTIFICATE_SLACK = 1e-10  # the exact programme's tolerance on the best panel's value
 SETTLE_MARGIN = 1e-10  # settled a hair below z, so that tolerances keep the master feasible
 RETRY_MARGIN = 1e-8  # how far settled chances drop if the master turns out infeasible
