@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facilitation.panel_alternates import choose_alternates
-from facilitation.panel_leximin import Cancelled, Clock, Outcome, Progress, leximin, reach
+from facilitation.panel_clock import Cancelled, Clock, Progress
+from facilitation.panel_leximin import Outcome, leximin, reach
 from facilitation.panel_naming import name_panels
 from facilitation.panel_pool import Composition, Pool, build_pool
 from facilitation.panel_pricing import CompositionModel

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import highspy
 import numpy as np
 
-TOL = 1e-8
+TOL = 1e-7  # a group that cannot beat z by more than this is settled
+SLACK = 1e-10  # rows held this far below their value, so that rounding keeps LPs feasible
 INF = highspy.kHighsInf
 
 
@@ -125,14 +126,15 @@ class Reference:
             z, _ = self._solve(columns, free, settled, None, None, generate)
             risers: set[int] = set()
             stuck = []
+            tops = {}
             for u in free:
                 if u in risers:
                     continue
-                top, chances = self._solve(columns, free, settled, u, z, generate)
+                tops[u], chances = self._solve(columns, free, settled, u, z, generate)
                 risers.update(t for t in free if chances[t] > z + TOL)
-                if top <= z + TOL:
+                if tops[u] <= z + TOL:
                     stuck.append(u)
-            for u in stuck or free:
+            for u in stuck or [min(tops, key=tops.get)]:
                 settled[u] = z
         return {v: settled[t] for t, m in enumerate(self.members) for v in m}
 
@@ -165,12 +167,12 @@ class Reference:
         for t in range(n):
             row = list(share[t])
             if t in settled:
-                low = settled[t] - 1e-9
+                low = settled[t] - SLACK
                 coefficient = 0.0
             elif target is None or t == target:
                 low, coefficient = 0.0, -1.0
             else:
-                low, coefficient = z - 1e-9, 0.0
+                low, coefficient = z - SLACK, 0.0
             values = np.array([*row, coefficient])
             nz = np.flatnonzero(values)
             h.addRow(low, INF, len(nz), nz.astype(np.int32), values[nz])
