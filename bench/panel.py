@@ -5,8 +5,9 @@ tenure, area, ethnicity, disability), skewed as real pools are: older people, ow
 residents volunteer more. With the household rule, about 30% of volunteers share a home with
 another volunteer. Panels have 20, 60 or 100 seats, each answer's quota from floor(share x seats)
 - 1 to ceil(share x seats) + 1 of a stated population make-up. For every combination it runs ours
-(facilitation.panel) and, where they finish within the limit, sortition-algorithms' leximin and
-its default algorithm (maximin), each in a process of its own, and prints one table: smallest
+(facilitation.panel) and, for the runs named with --theirs (by default 1,500 / 20 / 4, with and
+without households), sortition-algorithms' leximin and its default algorithm (maximin), each in a
+process of its own and given up after --their-limit seconds, and prints one table: smallest
 chance, Gini coefficient, panels, wall and CPU seconds, and whether ours finished exactly.
 
 sortition-algorithms (GPL-3.0) is used here only, never by the product; install it with
@@ -14,7 +15,8 @@ sortition-algorithms (GPL-3.0) is used here only, never by the product; install 
 size-limited licence, which refuses larger pools (their rows then say why).
 
     .venv/bin/python bench/panel.py > /tmp/panel-bench.txt      # the whole grid (hours)
-    .venv/bin/python bench/panel.py --sizes 1500 --panels 20 --features 4 --their-limit 120
+    .venv/bin/python bench/panel.py --sizes 600 --panels 20 --features 4 \
+        --theirs 600:20:4:no,600:20:4:yes --their-limit 900
     .venv/bin/python bench/panel.py --check        # exactness against an independent leximin
     .venv/bin/python bench/panel.py --alternates   # alternates against the old reserves
     .venv/bin/python bench/panel.py --uniform      # the uniform lottery's rounding
@@ -150,6 +152,9 @@ def run_theirs(size, seats, n_features, households, seed, algorithm) -> dict:
 
 
 def _worker(target, args, results) -> None:
+    # The solvers' banners would land in the table: the worker's output goes nowhere.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     try:
         out = target(*args)
@@ -203,7 +208,7 @@ def grid(args) -> int:
                         continue
                     times[(*key, households)] = mine["wall"]
                     smallest = min(mine["chances"].values())
-                    if not have_theirs or args.ours_only:
+                    if not have_theirs or (size, seats, n_features, households) not in args.theirs:
                         continue
                     for algorithm in ("leximin", "maximin"):
                         theirs = isolated(run_theirs, (*shape, algorithm), args.their_limit)
@@ -385,6 +390,11 @@ def check_uniform(args) -> int:
     return 0
 
 
+def _run_key(text: str) -> tuple[int, int, int, bool]:
+    size, seats, n_features, households = text.split(":")
+    return int(size), int(seats), int(n_features), households == "yes"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     numbers = lambda text: [int(x) for x in text.split(",")]  # noqa: E731
@@ -401,7 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--their-limit", type=float, default=300.0, help="seconds for theirs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--draws", type=int, default=20, help="draws for --alternates")
-    parser.add_argument("--ours-only", action="store_true")
+    parser.add_argument(
+        "--theirs",
+        type=lambda text: {_run_key(x) for x in text.split(",") if x},
+        default={(1500, 20, 4, False), (1500, 20, 4, True)},
+        help="runs where sortition-algorithms runs too, as pool:seats:features:households,...",
+    )
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--alternates", action="store_true")
     parser.add_argument("--uniform", action="store_true")
