@@ -50,6 +50,15 @@ def translated(message: str, params: Mapping[str, Any]) -> str:
     return _(message, **{k: shown(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
+def said(item: Any) -> str:
+    """A lottery message in the reader's language, in the plural form its count calls for."""
+    if item.forms is None:
+        return translated(item.message, item.params)
+    params = {k: shown(v) if isinstance(v, str) else v for k, v in item.params.items()}
+    singular, plural = item.forms
+    return ngettext(singular, plural, item.count, **params)
+
+
 def answers_text(volunteer: Volunteer, questions: Sequence[ProfileQuestion]) -> list[str]:
     """A volunteer's answers in question order; a blank answer is a dash."""
     out = []
@@ -113,10 +122,12 @@ def outcome_context(data: PoolData, outcome: Outcome) -> dict[str, Any]:
             if infeasible.relaxations
             else None
         )
+        warning = infeasible.warning
         return {
-            "conflicts": [translated(c.message, c.params) for c in infeasible.conflicts],
+            "conflicts": [said(c) for c in infeasible.conflicts],
             "relaxations": [translated(r.message, r.params) for r in infeasible.relaxations],
             "relaxed_query": fixed.query() if fixed else "",
+            "left_out": said(warning) if warning else "",
         }
     context = chance_context(data, outcome.chances(), outcome.averages(), setup)
     return {"lottery": outcome.lottery, **context}
