@@ -22,6 +22,7 @@ from facilitation.core.hub import Hub
 from facilitation.core.limits import FailureLimit, Guard
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
+from facilitation.panel.recruitment import Recruiting
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
 from facilitation.settings import Settings
@@ -46,6 +47,7 @@ from facilitation.web.views import (
     people,
     programme,
     programme_export,
+    recruitment,
     split,
     status,
 )
@@ -143,6 +145,11 @@ def routes(static: VersionedStatic) -> list:
         Route(pd, panels.draw_page),
         Route(pd + "/panel.csv", panels.draw_csv),
         Route(pd + "/lottery.csv", panels.lottery_csv),
+        Route(pr + "/panels/invite", recruitment.invite, methods=["POST"]),
+        Route(pp + "/invitations", recruitment.invitations_page),
+        Route(pd + "/steps", recruitment.panel_step, methods=["POST"]),
+        Route("/r/{token}", recruitment.register_page),
+        Route("/r/{token}", recruitment.register, methods=["POST"]),
         Route(pr + "/export/programme.xlsx", px.workbook),
         Route(pr + "/export/programme.json", px.programme_json),
         *(Route(pr + f"/export/{t}.csv", px.table_csv(t)) for t in programme_export.TABLES),
@@ -189,6 +196,7 @@ def create_app(
         app.state.health = HealthChecks(store, pusher.mark_dirty)
         app.state.profiles = Profiles(store, pusher.mark_dirty)
         app.state.lotteries = Lotteries(store)
+        app.state.recruiting = Recruiting(store)
         try:
             yield
         finally:

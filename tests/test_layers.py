@@ -24,6 +24,7 @@ PURE = (
     "facilitation.people.split",
     "facilitation.panel.alternates",
     "facilitation.panel.clock",
+    "facilitation.panel.invitations",
     "facilitation.panel.leximin",
     "facilitation.panel.lottery",
     "facilitation.panel.master",

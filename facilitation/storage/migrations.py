@@ -412,4 +412,38 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX rounds_workshop ON rounds(workshop_id);
         """,
     ),
+    (
+        "0016_panel_recruitment",
+        """
+        -- The workflow around a panel draw: addresses invited by lottery into a pool, each with
+        -- a registration link, and every step after the draw (a member confirmed, withdrew, or
+        -- an alternate seated), with its reason. Standard SQL only.
+        CREATE TABLE invitation_draws (
+            pool_id INTEGER PRIMARY KEY REFERENCES pools(id),
+            seed TEXT NOT NULL,
+            addresses INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE invitations (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            position INTEGER NOT NULL,
+            address TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            volunteer_id INTEGER REFERENCES volunteers(id),
+            registered_at REAL
+        );
+        CREATE INDEX invitations_pool ON invitations(pool_id);
+        CREATE TABLE panel_steps (
+            id INTEGER PRIMARY KEY,
+            panel_id INTEGER NOT NULL REFERENCES panels(id),
+            volunteer INTEGER NOT NULL,
+            step TEXT NOT NULL CHECK (step IN ('confirmed', 'withdrew', 'seated')),
+            reason TEXT NOT NULL DEFAULT '',
+            replaces INTEGER,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX panel_steps_panel ON panel_steps(panel_id);
+        """,
+    ),
 )

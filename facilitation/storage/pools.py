@@ -107,9 +107,17 @@ class Pools:
         return [_volunteer(r) for r in rows]
 
     async def delete_pool(self, pool_id: int) -> None:
-        """Delete a pool, its volunteers' contact details and its panels, for good."""
+        """Delete a pool, its volunteers' contact details, its invitations and its panels, for
+        good."""
         async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM panel_steps WHERE panel_id IN"
+                " (SELECT id FROM panels WHERE pool_id = ?)",
+                (pool_id,),
+            )
             await tx.execute("DELETE FROM panels WHERE pool_id = ?", (pool_id,))
+            await tx.execute("DELETE FROM invitations WHERE pool_id = ?", (pool_id,))
+            await tx.execute("DELETE FROM invitation_draws WHERE pool_id = ?", (pool_id,))
             await tx.execute("DELETE FROM volunteers WHERE pool_id = ?", (pool_id,))
             if await tx.execute("DELETE FROM pools WHERE id = ?", (pool_id,)) != 1:
                 raise NotFound("pool")

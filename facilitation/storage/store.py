@@ -17,6 +17,7 @@ from facilitation.storage.pact import Pact
 from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
 from facilitation.storage.profiles import Profiles
+from facilitation.storage.recruitment import Recruitment
 from facilitation.storage.rounds import Rounds
 from facilitation.storage.users import Users
 from facilitation.storage.workshops import Workshops
@@ -40,6 +41,7 @@ class Store:
         self.profiles = Profiles(self._db)
         self.pools = Pools(self._db)
         self.pact = Pact(self._db)
+        self.recruitment = Recruitment(self._db)
 
     async def open(self) -> Store:
         """Connect, switch to WAL, apply pending migrations."""

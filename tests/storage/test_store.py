@@ -138,7 +138,7 @@ async def test_a_fresh_database_gets_a_different_secret(tmp_path):
 def test_the_store_is_reached_through_its_repositories_only(path):
     public = {name for name in dir(Store(path)) if not name.startswith("_")}
     repositories = {"users", "workshops", "options", "rounds", "ballots", "live", "ideas"}
-    repositories |= {"plans", "profiles", "pools", "pact"}
+    repositories |= {"plans", "profiles", "pools", "pact", "recruitment"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.

@@ -310,11 +310,7 @@ async def load_draw(request: Request, programme: Programme) -> tuple[PoolData, P
 
 
 def stored_setup(panel: Panel) -> Setup:
-    limits = {
-        (q["question_id"], q["choice_id"]): panel_setup.Limit(q["min"], q["max"])
-        for q in panel.quotas
-    }
-    return Setup(panel.size, panel.result["reserves_asked"], panel.household_rule, limits)
+    return panel_setup.stored(panel)
 
 
 def composition(
@@ -343,6 +339,9 @@ async def draw_page(request: Request, programme: Programme) -> Response:
 
     averages = {tuple(g["key"]): (g["volunteers"], g["average"]) for g in result["groups"]}
     order = [p.id for p in sorted(data.panels, key=lambda p: (p.created_at, p.id))]
+    recruiting = request.app.state.recruiting
+    now = await recruiting.standing(panel)
+    proposal = await recruiting.proposal(panel, data.volunteers, data.questions)
     return page(
         request,
         "pages/panel_draw.html",
@@ -350,7 +349,11 @@ async def draw_page(request: Request, programme: Programme) -> Response:
         draw=panel,
         ordinal=order.index(panel.id) + 1,
         setup=setup,
-        members=[person(n) for n in result["panel"]],
+        members=[person(n) for n in now.members],
+        drawn_members=set(result["panel"]),
+        standing=now,
+        withdrawn=[(person(n), reason) for n, reason in now.withdrawn],
+        proposal=proposal and (proposal[0], proposal[1], said(proposal[1])),
         reserves=[person(n) for n in result["reserves"]],
         composition=composition(data, result["panel"], setup),
         **chance_context(data, chances, averages, setup),
