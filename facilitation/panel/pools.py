@@ -9,6 +9,7 @@ compute it again.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,18 +19,31 @@ import anyio
 import anyio.to_thread
 
 from facilitation.core.csv_files import Problem
-from facilitation.core.errors import BadRequest, NotFound
+from facilitation.core.errors import BadRequest, Conflict, NotFound
 from facilitation.core.i18n import N_, _
 from facilitation.core.models import Programme
 from facilitation.panel import lottery as lottery_rules
+from facilitation.panel import setup as panel_setup
+from facilitation.panel import verify as verify_rules
+from facilitation.panel.alternates import choose_alternates
+from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
-from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, Pool, ProfileQuestion, Volunteer
+from facilitation.panel.uniform import uniform_lottery
+from facilitation.people.rules import (
+    PREFER_NOT_TO_SAY,
+    Commitment,
+    Panel,
+    Pool,
+    ProfileQuestion,
+    Volunteer,
+)
 from facilitation.storage.store import Store
 
 KEPT = 4  # lotteries kept for a draw that follows
 TITLE_MAX = 120
 SEED_MAX = 200
+NUMBERED = (100, 1000)  # how many numbered panels a lottery can be rounded to
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +168,7 @@ class Lotteries:
             raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
         lottery = outcome.lottery
         drawn = lottery_rules.draw(lottery, seed, setup.reserves)
-        quotas = [
-            {"question_id": k[0], "choice_id": k[1], "min": low, "max": high}
-            for k, low, high in setup.quotas()
-        ]
+        quotas = _quota_rows(setup)
         groups = [
             {"key": list(key), "volunteers": n, "average": average}
             for key, (n, average) in outcome.averages().items()
@@ -184,6 +195,110 @@ class Lotteries:
         if panel.pool_id != pool.id:
             raise NotFound("panel")
         return panel
+
+    async def commit(self, data: PoolData, setup: Setup, m: int) -> int:
+        """Round the lottery to m numbered panels, fix its file and return the commitment's id."""
+        if m not in NUMBERED:
+            raise BadRequest(N_("Please choose how many numbered panels to draw from."))
+        outcome = await self.work_out(data, setup)
+        if outcome.lottery is None:
+            raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
+        lottery = outcome.lottery
+
+        def compute() -> tuple[bytes, dict[str, float]]:
+            rounded = uniform_lottery(lottery, m)
+            effect = {
+                "exact_smallest": rounded.exact_smallest,
+                "smallest": rounded.smallest,
+                "largest_fall": rounded.largest_fall,
+                "bound": rounded.bound,
+            }
+            return verify_rules.lottery_file(lottery.pool, rounded.panels), effect
+
+        file, effect = await anyio.to_thread.run_sync(compute, limiter=self._limiter)
+        settings = {"quotas": _quota_rows(setup), "reserves": setup.reserves}
+        settings |= {"seats": setup.seats, "one_per_household": setup.one_per_household}
+        digest = verify_rules.commitment(file)
+        return await self.store.pools.add_commitment(
+            data.pool.id, settings, m, file, digest, effect
+        )
+
+    async def committed(self, pool: Pool, commitment_id: Any) -> Commitment:
+        found = await self.store.pools.commitment(int(commitment_id))
+        if found.pool_id != pool.id:
+            raise NotFound("commitment")
+        return found
+
+    async def draw_committed(self, data: PoolData, commitment: Commitment, value: Any) -> Panel:
+        """Draw the numbered panel the public value picks, with alternates, and record it."""
+        if commitment.panel_id is not None:
+            raise Conflict(N_("This lottery has already been drawn."))
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        if not text:
+            raise BadRequest(N_("Please type the public value as it was announced."))
+        if len(text) > SEED_MAX:
+            raise BadRequest(N_("The seed is too long: {n} characters at most."), n=SEED_MAX)
+        drawn = verify_rules.verify(commitment.file, text)
+        settings = commitment.settings
+        setup = panel_setup.stored_from(
+            settings["seats"],
+            settings["reserves"],
+            settings["one_per_household"],
+            settings["quotas"],
+        )
+        candidates, quotas, _back = lottery_inputs(data.questions, data.volunteers, setup)
+        pool = build_pool(
+            candidates, setup.seats, quotas, one_per_household=setup.one_per_household
+        )
+        members = [str(n) for n in drawn.members]
+        called = choose_alternates(pool, members, setup.reserves, seed=drawn.seed).order
+        panels = json.loads(commitment.file)["panels"]
+        held = [0] * len(data.volunteers)
+        for panel in panels:
+            for n in panel:
+                held[n - 1] += 1
+        chances = [h / commitment.m for h in held]
+        groups: dict[tuple[int, int | None], list[float]] = {}
+        for v, chance in zip(data.volunteers, chances, strict=True):
+            for key in v.answers.items():
+                groups.setdefault(key, []).append(chance)
+        result = {
+            "reserves_asked": setup.reserves,
+            "panel": sorted(drawn.members),
+            "reserves": [int(v) for v in called],
+            "ticket": drawn.number - 1,
+            "tickets": commitment.m,
+            "chances": chances,
+            "lottery": [[1, panel] for panel in panels],
+            "groups": [
+                {"key": list(key), "volunteers": len(c), "average": sum(c) / len(c)}
+                for key, c in groups.items()
+            ],
+            "numbered": {
+                "commitment": drawn.commitment,
+                "value": drawn.value,
+                "seed": drawn.seed,
+                "number": drawn.number,
+                "m": commitment.m,
+            },
+        }
+        panel = await self.store.pools.save_panel(
+            data.pool.id,
+            setup.seats,
+            drawn.value,
+            settings["quotas"],
+            setup.one_per_household,
+            result,
+        )
+        await self.store.pools.drawn_from(commitment.id, panel)
+        return panel
+
+
+def _quota_rows(setup: Setup) -> list[dict[str, Any]]:
+    return [
+        {"question_id": k[0], "choice_id": k[1], "min": low, "max": high}
+        for k, low, high in setup.quotas()
+    ]
 
 
 def by_number(volunteers: Sequence[Volunteer]) -> dict[int, Volunteer]:

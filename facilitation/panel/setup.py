@@ -276,5 +276,14 @@ def lottery_inputs(
 
 def stored(panel: Panel) -> Setup:
     """The settings a recorded panel was drawn with."""
-    limits = {(q["question_id"], q["choice_id"]): Limit(q["min"], q["max"]) for q in panel.quotas}
-    return Setup(panel.size, panel.result["reserves_asked"], panel.household_rule, limits)
+    return stored_from(
+        panel.size, panel.result["reserves_asked"], panel.household_rule, panel.quotas
+    )
+
+
+def stored_from(
+    seats: int, reserves: int, one_per_household: bool, quotas: Sequence[Mapping[str, Any]]
+) -> Setup:
+    """Settings from their stored form: quotas as rows of question, choice, minimum, maximum."""
+    limits = {(q["question_id"], q["choice_id"]): Limit(q["min"], q["max"]) for q in quotas}
+    return Setup(seats, reserves, one_per_household, limits)

@@ -444,6 +444,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             created_at REAL NOT NULL
         );
         CREATE INDEX panel_steps_panel ON panel_steps(panel_id);
+        -- A lottery rounded to m numbered panels, fixed and published (its SHA-256) before the
+        -- public value that picks a panel is known; the panel it gave, once drawn.
+        CREATE TABLE commitments (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            settings TEXT NOT NULL,
+            m INTEGER NOT NULL,
+            file TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            rounding TEXT NOT NULL,
+            panel_id INTEGER REFERENCES panels(id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX commitments_pool ON commitments(pool_id);
         """,
     ),
 )
