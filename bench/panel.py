@@ -383,7 +383,7 @@ def check_uniform(args) -> int:
             label = "30% share" if households else "no"
             print(
                 f"| {size} | {seats} | {label} | {m} | {u.exact_smallest:.6f} | {u.smallest:.6f} "
-                f"| {u.smallest_fall:.6f} | {u.largest_fall:.6f} | {u.bound:.6f} "
+                f"| {u.exact_smallest - u.smallest:.6f} | {u.largest_fall:.6f} | {u.bound:.6f} "
                 f"| {u.their_bound:.6f} | {'yes' if u.optimal else 'no'} |",
                 flush=True,
             )
