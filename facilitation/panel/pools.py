@@ -43,6 +43,9 @@ from facilitation.storage.store import Store
 KEPT = 4  # lotteries kept for a draw that follows
 TITLE_MAX = 120
 SEED_MAX = 200
+# Past this, the lottery reached so far is shown, with what it guarantees, and the worker is
+# free for the next organiser.
+LOTTERY_SECONDS = 120.0
 NUMBERED = (100, 1000)  # how many numbered panels a lottery can be rounded to
 
 
@@ -95,8 +98,9 @@ def seed_text(value: Any) -> str:
 
 
 class Lotteries:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, time_limit: float = LOTTERY_SECONDS) -> None:
         self.store = store
+        self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
 
@@ -149,7 +153,11 @@ class Lotteries:
         def compute() -> Outcome:
             try:
                 lottery = lottery_rules.select_panel(
-                    candidates, setup.seats, quotas, one_per_household=setup.one_per_household
+                    candidates,
+                    setup.seats,
+                    quotas,
+                    one_per_household=setup.one_per_household,
+                    time_limit=self.time_limit,
                 )
             except lottery_rules.Infeasible as infeasible:
                 return Outcome(setup, None, infeasible, by_label)
