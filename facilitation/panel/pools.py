@@ -25,7 +25,8 @@ from facilitation.core.models import Programme
 from facilitation.panel import lottery as lottery_rules
 from facilitation.panel import setup as panel_setup
 from facilitation.panel import verify as verify_rules
-from facilitation.panel.alternates import choose_alternates
+from facilitation.panel.alternates import choose_alternates, dropout_chances
+from facilitation.panel.dropouts import learned
 from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
@@ -175,7 +176,9 @@ class Lotteries:
         if outcome.lottery is None:
             raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
         lottery = outcome.lottery
-        drawn = lottery_rules.draw(lottery, seed, setup.reserves)
+        past = await learned(self.store, data.pool.programme_id)
+        dropout = dropout_chances(lottery.pool, past.model) if past.model else None
+        drawn = lottery_rules.draw(lottery, seed, setup.reserves, dropout)
         quotas = _quota_rows(setup)
         groups = [
             {"key": list(key), "volunteers": n, "average": average}
@@ -193,6 +196,7 @@ class Lotteries:
                 for (members, _p), tickets in zip(lottery.panels, lottery.tickets, strict=True)
             ],
             "groups": groups,
+            "learned": {"members": past.members, "withdrew": past.withdrew},
         }
         return await self.store.pools.save_panel(
             data.pool.id, setup.seats, seed, quotas, setup.one_per_household, result

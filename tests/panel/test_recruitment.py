@@ -5,6 +5,7 @@ without a name. Refused input changes nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlencode
 
@@ -186,6 +187,7 @@ async def test_a_drawn_panel_is_confirmed_and_a_withdrawal_replaced(app, facilit
     assert second not in now and alternate in now and len(now) == 5
     assert "data-proposal" not in page
     assert "1 of 5 members confirmed · 1 replacement" in page
+    assert "No past panel of this programme has recorded withdrawals yet" in html.unescape(page)
 
     slug = (await app.state.store.plans.programme(programme_id)).slug
     async with new_client(app) as stranger:
@@ -196,3 +198,11 @@ async def test_a_drawn_panel_is_confirmed_and_a_withdrawal_replaced(app, facilit
     assert "1 of 5 seats confirmed" in section
     assert "1 member replaced by an alternate" in section
     assert "Resident of" not in public and "Elm Road" not in public
+
+    # The next draw's alternates are chosen against what this one recorded.
+    redrawn = await facilitator.post(pool + "/draw", {**params, "seed": "3 3"})
+    learned = html.unescape((await facilitator.client.get(redrawn.headers["location"])).text)
+    assert (
+        "Withdrawal rates learned from 2 members of this programme's past panels,"
+        " of whom 1 withdrew." in learned
+    )
