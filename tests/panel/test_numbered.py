@@ -15,17 +15,19 @@ from tests.panel.test_panels_page import POOL, make_scene, pool_path, settings
 
 
 @pytest.fixture
-async def scene(app, facilitator):
+async def numbered_scene(app, facilitator):
     return await make_scene(app, facilitator)
 
 
-async def commit(facilitator, scene, m="100"):
-    _p, _pool, questions = scene
-    return await facilitator.post(pool_path(scene) + "/commit", {**settings(questions), "m": m})
+async def commit(facilitator, numbered_scene, m="100"):
+    _p, _pool, questions = numbered_scene
+    return await facilitator.post(
+        pool_path(numbered_scene) + "/commit", {**settings(questions), "m": m}
+    )
 
 
-async def test_the_public_value_picks_the_panel_the_recipe_gives(facilitator, scene):
-    fixed = await commit(facilitator, scene)
+async def test_the_public_value_picks_the_panel_the_recipe_gives(facilitator, numbered_scene):
+    fixed = await commit(facilitator, numbered_scene)
     assert fixed.status_code == 303, fixed.text
     page = await facilitator.client.get(fixed.headers["location"])
     digest = re.search(r"data-digest>([0-9a-f]{64})<", page.text).group(1)
@@ -51,8 +53,8 @@ async def test_the_public_value_picks_the_panel_the_recipe_gives(facilitator, sc
     assert 2 <= social <= 3
 
 
-async def test_a_fixed_lottery_is_drawn_once_only(app, facilitator, scene):
-    fixed = await commit(facilitator, scene)
+async def test_a_fixed_lottery_is_drawn_once_only(app, facilitator, numbered_scene):
+    fixed = await commit(facilitator, numbered_scene)
     where = fixed.headers["location"]
     assert (await facilitator.post(where + "/draw", {"value": "1 2 3"})).status_code == 303
     before = db_rows(app.state.settings.data_path)
@@ -64,9 +66,9 @@ async def test_a_fixed_lottery_is_drawn_once_only(app, facilitator, scene):
     assert db_rows(app.state.settings.data_path) == before
 
 
-async def test_an_unknown_number_of_panels_is_refused(app, facilitator, scene):
+async def test_an_unknown_number_of_panels_is_refused(app, facilitator, numbered_scene):
     before = db_rows(app.state.settings.data_path)
-    refused = await commit(facilitator, scene, m="7")
+    refused = await commit(facilitator, numbered_scene, m="7")
     assert refused.status_code == 400
     assert "Please choose how many numbered panels to draw from." in refused.text
     assert db_rows(app.state.settings.data_path) == before

@@ -12,20 +12,22 @@ from tests.panel.test_panels_page import POOL, make_scene, pool_path, settings
 
 
 @pytest.fixture
-async def scene(app, facilitator):
+async def slow_scene(app, facilitator):
     return await make_scene(app, facilitator)
 
 
-async def test_an_unfinished_lottery_is_named_and_still_meets_the_quotas(app, facilitator, scene):
-    _p, _pool, questions = scene
+async def test_an_unfinished_lottery_is_named_and_still_meets_the_quotas(
+    app, facilitator, slow_scene
+):
+    _p, _pool, questions = slow_scene
     app.state.lotteries.time_limit = 0.0  # as if the pool were too large for the time allowed
     params = settings(questions)
-    page = await facilitator.client.get(pool_path(scene) + "?" + urlencode(params))
+    page = await facilitator.client.get(pool_path(slow_scene) + "?" + urlencode(params))
     assert page.status_code == 200
     note = re.search(r"data-not-exact>([^<]+)<", page.text)
     assert note and "could not be worked out in the time allowed" in note.group(1)
     assert "This lottery meets every quota" in note.group(1)
-    drawn = await facilitator.post(pool_path(scene) + "/draw", {**params, "seed": "9 9"})
+    drawn = await facilitator.post(pool_path(slow_scene) + "/draw", {**params, "seed": "9 9"})
     assert drawn.status_code == 303
     panel = (await facilitator.client.get(drawn.headers["location"])).text
     table = panel.split("data-members", 1)[1].split("</table>", 1)[0]
@@ -36,7 +38,9 @@ async def test_an_unfinished_lottery_is_named_and_still_meets_the_quotas(app, fa
     assert 1 <= sum(POOL[n - 1][2] == "Under 30" for n in members) <= 2
 
 
-async def test_a_finished_lottery_carries_no_such_note(facilitator, scene):
-    _p, _pool, questions = scene
-    page = await facilitator.client.get(pool_path(scene) + "?" + urlencode(settings(questions)))
+async def test_a_finished_lottery_carries_no_such_note(facilitator, slow_scene):
+    _p, _pool, questions = slow_scene
+    page = await facilitator.client.get(
+        pool_path(slow_scene) + "?" + urlencode(settings(questions))
+    )
     assert 'data-lottery="ok"' in page.text and "data-not-exact" not in page.text

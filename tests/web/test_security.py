@@ -76,7 +76,17 @@ async def setup(app, facilitator):
         [Volunteer(0, 0, "Ada", answers={question.id: renter}), Volunteer(0, 0, "Bob")],
     )
     panel = await app.state.store.pools.save_panel(pool.id, 1, "1", [], False, {"panel": [1]})
+    lottery = b'{"format":"facilitation-lottery/1","panels":[[1]]}\n'
+    settings = {"seats": 1, "reserves": 0, "one_per_household": False, "quotas": []}
+    commitment_id = await app.state.store.pools.add_commitment(
+        pool.id, settings, 100, lottery, "0" * 64, {}
+    )
+    await app.state.store.recruitment.invite(
+        programme.id, "Invited", "1", 1, [("1 Elm Road", "an-invitation")]
+    )
     return {
+        "commitment_id": commitment_id,
+        "token": "an-invitation",
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -358,6 +368,31 @@ POSTS = [
         {"seats": "1", "seed": "4 2"},
     ),
     ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commit",
+        {},
+        "facilitator",
+        {"seats": "1", "m": "100"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commitments/{commitment_id}/draw",
+        {},
+        "facilitator",
+        {"value": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/invite",
+        {},
+        "facilitator",
+        {"addresses": "1 Oak Road", "count": "1", "seed": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/draws/{panel_id}/steps",
+        {},
+        "facilitator",
+        {"action": "confirm", "volunteer": "1"},
+    ),
+    ("/r/{token}", {}, "visitor", {"name": "Cy", "email": "cy@example.org", "consent": "yes"}),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",
