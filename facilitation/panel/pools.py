@@ -104,6 +104,9 @@ class Lotteries:
         self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
+        # One numbered draw at a time, so that two public values sent together cannot both
+        # record a panel from the same commitment.
+        self._drawing = anyio.Lock()
 
     async def pool_in(self, programme: Programme, pool_id: Any) -> Pool:
         pool = await self.store.pools.pool(int(pool_id))
@@ -243,6 +246,11 @@ class Lotteries:
 
     async def draw_committed(self, data: PoolData, commitment: Commitment, value: Any) -> Panel:
         """Draw the numbered panel the public value picks, with alternates, and record it."""
+        async with self._drawing:
+            current = await self.store.pools.commitment(commitment.id)
+            return await self._draw_committed(data, current, value)
+
+    async def _draw_committed(self, data: PoolData, commitment: Commitment, value: Any) -> Panel:
         if commitment.panel_id is not None:
             raise Conflict(N_("This lottery has already been drawn."))
         text = " ".join(value.split()) if isinstance(value, str) else ""

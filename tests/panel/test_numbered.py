@@ -4,6 +4,7 @@ which anyone can recompute from the file with the documented recipe. Drawn once 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -72,3 +73,15 @@ async def test_an_unknown_number_of_panels_is_refused(app, facilitator, numbered
     assert refused.status_code == 400
     assert "Please choose how many numbered panels to draw from." in refused.text
     assert db_rows(app.state.settings.data_path) == before
+
+
+async def test_two_values_sent_together_record_one_panel(app, facilitator, numbered_scene):
+    fixed = await commit(facilitator, numbered_scene)
+    where = fixed.headers["location"]
+    sent = await asyncio.gather(
+        facilitator.post(where + "/draw", {"value": "1 2 3"}),
+        facilitator.post(where + "/draw", {"value": "7 8 9"}),
+    )
+    assert sorted(r.status_code for r in sent) == [303, 409]
+    _p, pool_id, _q = numbered_scene
+    assert len(await app.state.store.pools.panels(pool_id)) == 1
