@@ -68,6 +68,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form where it is defined; ``ngettext`` picks the form where
+    it is shown, from the count."""
+    return (singular, plural)
+
+
 def _(message: str, **params: Any) -> str:
     """Translate a message and fill ``{name}`` placeholders."""
     active = _current.get() or translations(DEFAULT)

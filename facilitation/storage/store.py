@@ -24,6 +24,7 @@ from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
 from facilitation.storage.postgres import PostgresDatabase
 from facilitation.storage.profiles import Profiles
+from facilitation.storage.recruitment import Recruitment
 from facilitation.storage.rounds import Rounds
 from facilitation.storage.sqlite import SQLiteDatabase
 from facilitation.storage.users import Users
@@ -63,6 +64,7 @@ class Store:
         self.kiosks = Kiosks(self._db)
         self.disclosures = Disclosures(self._db)
         self.erasures = Erasures(self._db)
+        self.recruitment = Recruitment(self._db)
 
     async def open(self) -> Store:
         """Connect, apply pending migrations."""

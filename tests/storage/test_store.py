@@ -138,6 +138,7 @@ def test_the_store_is_reached_through_its_repositories_only(path):
     repositories |= {"plans", "profiles", "pools", "pact", "organisations", "kiosks"}
     repositories |= {"disclosures"}
     repositories |= {"erasures"}
+    repositories |= {"recruitment"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.

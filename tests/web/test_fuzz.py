@@ -576,6 +576,41 @@ FORMS = [
         "facilitator",
         lambda ids: {"confirm": "yes"},
     ),
+    (
+        "commit-lottery",
+        P + "/panels/{pool_id}/commit",
+        "facilitator",
+        lambda ids: {"seats": "2", "reserves": "1", "m": "100"},
+    ),
+    (
+        "draw-committed",
+        P + "/panels/{pool_id}/commitments/{commitment_id}/draw",
+        "facilitator",
+        lambda ids: {"value": "4 2"},
+    ),
+    (
+        "invite",
+        P + "/panels/invite",
+        "facilitator",
+        lambda ids: {"addresses": "1 Oak Road\n2 Oak Road", "count": "1", "seed": "4 2"},
+    ),
+    (
+        "panel-step",
+        P + "/panels/{pool_id}/draws/{panel_id}/steps",
+        "facilitator",
+        lambda ids: {"action": "withdraw", "volunteer": "1", "reason": "Moved"},
+    ),
+    (
+        "register",
+        "/r/{token}",
+        "visitor",
+        lambda ids: {
+            "name": "Cy",
+            "email": "cy@example.org",
+            "consent": "yes",
+            f"q-{ids['question_id']}": str(ids["choices"][0]),
+        },
+    ),
     ("add-health-check", W + "/health-check", "facilitator", lambda ids: {}),
     (
         "health-statements",
@@ -763,6 +798,18 @@ async def prepare(app, client, data_path: str) -> Desk:
     volunteers = await app.state.store.pools.volunteers(pool.id)
     joined = await app.state.store.workshops.participants(workshop_id)
     ids.update(volunteer_id=volunteers[0].id, participant_id=joined[0].id)
+    panel = await app.state.store.pools.save_panel(
+        pool.id, 2, "1", [], False, {"panel": [1, 3], "reserves": [4], "reserves_asked": 1}
+    )
+    lottery = b'{"format":"facilitation-lottery/1","panels":[[1,3]]}\n'
+    setting = {"seats": 2, "reserves": 1, "one_per_household": False, "quotas": []}
+    commitment_id = await app.state.store.pools.add_commitment(
+        pool.id, setting, 100, lottery, "0" * 64, {}
+    )
+    await app.state.store.recruitment.invite(
+        programme.id, "Invited", "1", 1, [("2 Mill Lane", "an-invitation")]
+    )
+    ids.update(panel_id=panel.id, commitment_id=commitment_id, token="an-invitation")
     other = {"workshop_id": other_id, "code": other_code, "round_id": other_round}
     other["options"] = [other_option, other_second]
     return Desk(app, data_path, f, ids, other, devices)

@@ -87,11 +87,21 @@ async def setup(app, facilitator):
     kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
     joined = await app.state.store.workshops.participants(workshop_id)
     volunteers = await app.state.store.pools.volunteers(pool.id)
+    lottery = b'{"format":"facilitation-lottery/1","panels":[[1]]}\n'
+    settings = {"seats": 1, "reserves": 0, "one_per_household": False, "quotas": []}
+    commitment_id = await app.state.store.pools.add_commitment(
+        pool.id, settings, 100, lottery, "0" * 64, {}
+    )
+    await app.state.store.recruitment.invite(
+        programme.id, "Invited", "1", 1, [("1 Elm Road", "an-invitation")]
+    )
     return {
         "user_id": spare.id,
         "kiosk_id": kiosk.id,
         "participant_id": joined[0].id,
         "volunteer_id": volunteers[0].id,
+        "commitment_id": commitment_id,
+        "token": "an-invitation",
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -412,6 +422,31 @@ POSTS = [
         "facilitator",
         {"confirm": "yes"},
     ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commit",
+        {},
+        "facilitator",
+        {"seats": "1", "m": "100"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commitments/{commitment_id}/draw",
+        {},
+        "facilitator",
+        {"value": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/invite",
+        {},
+        "facilitator",
+        {"addresses": "1 Oak Road", "count": "1", "seed": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/draws/{panel_id}/steps",
+        {},
+        "facilitator",
+        {"action": "confirm", "volunteer": "1"},
+    ),
+    ("/r/{token}", {}, "visitor", {"name": "Cy", "email": "cy@example.org", "consent": "yes"}),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",
