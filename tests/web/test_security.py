@@ -17,6 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from facilitation import create_app
 from facilitation.core.models import Role
+from facilitation.panel.setup import Setup
 from facilitation.people.rules import Volunteer
 from facilitation.settings import Settings
 from tests.conftest import new_client
@@ -87,11 +88,8 @@ async def setup(app, facilitator):
     kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
     joined = await app.state.store.workshops.participants(workshop_id)
     volunteers = await app.state.store.pools.volunteers(pool.id)
-    lottery = b'{"format":"facilitation-lottery/1","panels":[[1]]}\n'
-    settings = {"seats": 1, "reserves": 0, "one_per_household": False, "quotas": []}
-    commitment_id = await app.state.store.pools.add_commitment(
-        pool.id, settings, 100, lottery, "0" * 64, {}
-    )
+    lotteries = app.state.lotteries
+    commitment_id = await lotteries.commit(await lotteries.data(pool), Setup(1, 0, False, {}), 100)
     await app.state.store.recruitment.invite(
         programme.id, "Invited", "1", 1, [("1 Elm Road", "an-invitation")]
     )
@@ -102,6 +100,7 @@ async def setup(app, facilitator):
         "volunteer_id": volunteers[0].id,
         "commitment_id": commitment_id,
         "token": "an-invitation",
+        "version": "0",
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
