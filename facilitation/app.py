@@ -29,6 +29,7 @@ from facilitation.core.hub import Hub
 from facilitation.core.limits import Limiter, LocalLimiter
 from facilitation.health.checks import HealthChecks
 from facilitation.panel.pools import Lotteries
+from facilitation.panel.recruitment import Recruiting
 from facilitation.people.erasure import Erasure, keep_forgetting
 from facilitation.people.profiles import Profiles
 from facilitation.programme.plans import Plans
@@ -57,11 +58,13 @@ from facilitation.web.views import (
     ideas,
     languages,
     metrics,
+    numbered,
     panels,
     participant,
     people,
     programme,
     programme_export,
+    recruitment,
     split,
     status,
 )
@@ -202,6 +205,15 @@ def routes(static: VersionedStatic) -> list:
         Route(pd, panels.draw_page),
         Route(pd + "/panel.csv", panels.draw_csv),
         Route(pd + "/lottery.csv", panels.lottery_csv),
+        Route(pp + "/commit", numbered.commit, methods=["POST"]),
+        Route(pp + "/commitments/{commitment_id:int}", numbered.commitment_page),
+        Route(pp + "/commitments/{commitment_id:int}/lottery.json", numbered.lottery_file),
+        Route(pp + "/commitments/{commitment_id:int}/draw", numbered.draw, methods=["POST"]),
+        Route(pr + "/panels/invite", recruitment.invite, methods=["POST"]),
+        Route(pp + "/invitations", recruitment.invitations_page),
+        Route(pd + "/steps", recruitment.panel_step, methods=["POST"]),
+        Route("/r/{token}", recruitment.register_page),
+        Route("/r/{token}", recruitment.register, methods=["POST"]),
         Route(pr + "/export/programme.xlsx", px.workbook),
         Route(pr + "/export/programme.json", px.programme_json),
         *(Route(pr + f"/export/{t}.csv", px.table_csv(t)) for t in programme_export.TABLES),
@@ -271,6 +283,7 @@ def create_app(
         )
         app.state.hashing = anyio.CapacityLimiter(2)  # password checks at once, off the loop
         app.state.translating = Translating(store, hub, pusher.mark_dirty)
+        app.state.recruiting = Recruiting(store)
         try:
             yield
         finally:

@@ -162,6 +162,12 @@ def _figures(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form where it is defined; ``ngettext`` picks the form where
+    it is shown, from the count."""
+    return (singular, plural)
+
+
 def _(message: str, **params: Any) -> str:
     """Translate a message and fill ``{name}`` placeholders (numbers the language's way)."""
     active = _current.get() or translations(DEFAULT)

@@ -5,27 +5,19 @@ one of Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for select
 assemblies", Nature 596 (2021): of all the ways to choose at random between panels that meet the
 quotas, take the one whose smallest chance of a seat is as large as possible; among those, the one
 whose second smallest chance is as large as possible; and so on. It is computed as in the paper, by
-column generation, in stages:
+column generation in stages (facilitation.panel.leximin), over groups of volunteers the quotas
+cannot tell apart (facilitation.panel.pool), who all get the same chance; a group's chance is
+settled only once a linear programme proves it cannot rise. Seat counts are then turned into named
+panels combinatorially (facilitation.panel.naming).
 
-- a *master* linear programme over a distribution of panels maximises z, the smallest chance of
-  the volunteers not yet settled, keeping everyone settled at their settled chance;
-- a *pricing* integer programme takes the master's dual prices and finds the feasible panel the
-  master values most; it is added and the master solved again, until no panel would improve it
-  by more than a small tolerance (the master is then optimal over *all* feasible panels);
-- volunteers with a positive dual price are at z in every optimal lottery (complementary
-  slackness), so their chance is settled at z, and the next stage raises the others.
-
-Volunteers the quotas cannot tell apart (the same answers on every feature with a quota and, under
-the household rule, no housemate in the pool) have the same leximin chance, so the programmes count
-how many of each such group a panel takes rather than who: they stay small whatever the size of
-the pool. While panels are being added the master is solved by simplex from its last basis (fast);
-at the end of a stage, by the interior-point method without crossover, whose dual prices lie
-inside the optimal face and so settle as many groups at once as can be settled. Counts are turned
-into named panels at the end, each group's seats going round its members so that all get the
-group's chance exactly, and a basic solution keeps at most one more panel than volunteers.
+A time limit, a cancel callback and a progress callback can be given. When the limit passes first,
+the lottery is the one reached so far: it still meets the quotas, `exact` is False, and its
+smallest chance and an upper bound on what the leximin could reach are reported.
 
 The draw is reproducible and checkable by anyone: the panels are listed in a canonical order with
-whole tickets, and the published seed picks the ticket (see `draw`). Both programmes use HiGHS.
+whole tickets, and the published seed picks the ticket (see `draw`). For a lottery anyone can draw
+by hand, over a few numbered panels and with a seed nobody controls, see facilitation.panel.uniform
+and facilitation.panel.verify.
 """
 
 from __future__ import annotations
@@ -33,42 +25,32 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
-import highspy
 import numpy as np
 
+from facilitation.panel.alternates import choose_alternates
+from facilitation.panel.clock import Cancelled, Clock, Progress
+from facilitation.panel.leximin import Outcome, leximin, reach
+from facilitation.panel.naming import name_panels
+from facilitation.panel.pool import Composition, Pool, build_pool
+from facilitation.panel.pricing import CompositionModel
 from facilitation.panel.quotas import (
-    CompositionModel,
     Infeasible,
-    Pool,
     Quota,
     QuotaConflict,
     Relaxation,
     Volunteer,
     apply_relaxations,
-    build_pool,
     check_quotas,
     explain_infeasible,
     panel_meets_quotas,
 )
-from facilitation.panel.solver import quiet_solver
+from facilitation.panel.warm import from_named
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
-TICKETS = 10**9  # the distribution is published as whole tickets out of about this many
-PRICE_TOL = 1e-7  # a new panel must improve the master by more than this to be added
-# A dual price above this settles a group's chance. On the interior-point duals, groups that can
-# still rise have prices below 1e-8 and settled ones above 1e-5: this sits well between.
-FIX_TOL = 1e-6
-SETTLE_MARGIN = 1e-10  # settled a hair below the optimum, so tolerance keeps it feasible
-RETRY_MARGIN = 1e-7  # how far settled chances are lowered if the master turns out infeasible
-MAX_RETRIES = 5
-MAX_ROUNDS = 2_000  # column generation rounds in one stage; it converges in far fewer
-INF = highspy.kHighsInf
-Composition = tuple[int, ...]  # seats taken from each group
+TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +79,12 @@ class Lottery:
     flagged: tuple[str, ...]  # volunteers whose chance is at least HIGH_CHANCE
     stages: int  # leximin stages it took
     pool: Pool = field(repr=False, compare=False)
+    exact: bool = True  # False when the time limit stopped it: leximin only so far
+    smallest: float = 0.0  # the smallest chance, leaving out only volunteers no panel can seat
+    bound: float = 0.0  # the leximin's smallest chance (as above) is at most this
+    compositions: tuple[tuple[Composition, float], ...] = field(
+        default=(), repr=False, compare=False
+    )  # seats per group of pool.groups, with probabilities
 
     @property
     def min_probability(self) -> float:
@@ -109,7 +97,7 @@ class Lottery:
 
 @dataclass(frozen=True, slots=True)
 class Draw:
-    """One panel drawn with a published seed, and the reserves in the order they are called."""
+    """One panel drawn with a published seed, and the alternates in the order they are called."""
 
     seed: str
     ticket: int  # the winning ticket, counted from 0, out of `tickets`
@@ -138,301 +126,116 @@ def select_panel(
     quotas: Sequence[Quota],
     *,
     one_per_household: bool = False,
+    time_limit: float | None = None,
+    cancel: Callable[[], bool] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Lottery:
-    """The leximin lottery over panels of `seats` that meet the quotas; raises Infeasible."""
+    """The leximin lottery over panels of `seats` that meet the quotas; raises Infeasible.
+
+    With `time_limit` (seconds) the computation stops between two solves once it has passed and
+    returns the lottery reached so far (`exact` False); `cancel` is asked between solves and
+    raises Cancelled when it answers True; `progress` is told the stage and the smallest chance
+    guaranteed so far."""
     pool = build_pool(volunteers, seats, quotas, one_per_household=one_per_household)
     pricing = CompositionModel(pool)
-    if pricing.best([1.0] * len(pool.groups)) is None:
+    first = pricing.best([1.0] * len(pool.groups))
+    if first is None:
         raise explain_infeasible(pool)
-    compositions, stages = _leximin(pool, pricing)
-    return _lottery(pool, _name_panels(pool, compositions), stages)
+    clock = Clock(time_limit, cancel, progress)
+    outcome: Outcome | None = None
+    warm: list[Composition] = []
+    if pool.shared:
+        outcome, warm = _household_shortcut(pool, volunteers, pricing, first, clock)
+    if outcome is None:
+        outcome = leximin(pool, pricing, first, clock, warm=warm)
+    panels = name_panels(pool, outcome.compositions)
+    return _lottery(
+        pool,
+        panels,
+        outcome.stages,
+        exact=outcome.exact,
+        smallest=outcome.smallest,
+        bound=outcome.bound,
+        compositions=tuple(outcome.compositions),
+    )
 
 
-def draw(lottery: Lottery, seed: int | str, reserves: int = 0) -> Draw:
-    """Draw the panel the seed picks, and up to `reserves` reserves from everyone else.
+def _household_shortcut(
+    pool: Pool,
+    volunteers: Sequence[Volunteer],
+    pricing: CompositionModel,
+    first: Composition,
+    clock: Clock,
+) -> tuple[Outcome | None, list[Composition]]:
+    """The leximin lottery under the household rule when the rule changes no one's chance,
+    and panels that respect the rule to start the full computation with when it does.
+
+    The rule only removes panels, so if the leximin chances without it (a much smaller
+    problem) can still be given with it, they are the leximin chances with it too. The named
+    panels of the lottery without the rule, each with any extra housemate swapped for someone
+    with the same answers, start a column generation that seeks them; None when they cannot be
+    reached, and the full computation decides (seeded with those panels)."""
+    free = build_pool(volunteers, pool.seats, pool.quotas)
+    free_pricing = CompositionModel(free)
+    start = free_pricing.best([1.0] * len(free.groups))
+    if start is None:
+        return None, []
+    guide = leximin(free, free_pricing, start, clock)
+    if not guide.exact:
+        return None, []
+    free_group = free.group_of()
+    targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
+    warm = from_named(pool, free, name_panels(free, guide.compositions))
+    reached = reach(pool, pricing, first, clock, targets, warm)
+    if reached is None:
+        return None, warm
+    compositions, chances = reached
+    seated = chances[targets > 0]
+    smallest = float(seated.min()) if len(seated) else 0.0
+    outcome = Outcome(compositions, chances, guide.stages, True, smallest, smallest, pricing.solves)
+    return outcome, warm
+
+
+def draw(
+    lottery: Lottery,
+    seed: int | str,
+    reserves: int = 0,
+    dropout: Mapping[str, float] | None = None,
+) -> Draw:
+    """Draw the panel the seed picks, and up to `reserves` alternates from everyone else.
 
     The ticket is the SHA-256 digest of "panel:" + the seed (UTF-8), read as a big-endian
     integer, modulo the total number of tickets; the panels hold consecutive tickets in the
-    order listed. Reserves are everyone not on the panel, ordered by the SHA-256 digest of
-    "reserve:" + seed + ":" + their id; those who could each take the seat of someone on the
-    panel without breaking a quota or the household rule come first.
+    order listed. The alternates are those who keep the panel closest to its quotas after the
+    dropouts `dropout` (each volunteer's chance of withdrawing; 15% without it) makes likely,
+    in the order they are called (see facilitation.panel.alternates); among volunteers with
+    the same answers the seed decides.
     """
     text = str(seed)
     total = sum(lottery.tickets)
     ticket = _digest(f"panel:{text}") % total
     index = bisect.bisect_right(list(itertools.accumulate(lottery.tickets)), ticket)
-    panel = lottery.panels[index][0]
-    pool = lottery.pool
-    order = sorted(
-        (v for v in pool.ids if v not in panel), key=lambda v: _digest(f"reserve:{text}:{v}")
-    )
-    first: list[str] = []
-    later: list[str] = []
-    for v in order:
-        if len(first) >= reserves:
-            break
-        (first if _can_stand_in(pool, panel, v) else later).append(v)
-    called = (first + later)[: max(0, reserves)]
-    return Draw(text, ticket, total, tuple(sorted(panel)), tuple(called))
+    panel = tuple(sorted(lottery.panels[index][0]))
+    called: tuple[str, ...] = ()
+    if reserves > 0:
+        called = choose_alternates(lottery.pool, panel, reserves, dropout, seed=text).order
+    return Draw(text, ticket, total, panel, called)
 
 
 def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
 
 
-def _can_stand_in(pool: Pool, panel: frozenset[str], reserve: str) -> bool:
-    """Whether the reserve could take some member's seat with the quotas and households kept.
-    Only the quotas of the two people swapped change, so only those are checked."""
-
-    def counted(v: str) -> set[int]:
-        profile = pool.profiles[v]
-        return {i for i, q in enumerate(pool.quotas) if profile.get(q.feature) == q.value}
-
-    counts = [0] * len(pool.quotas)
-    for v in panel:
-        for i in counted(v):
-            counts[i] += 1
-    into = counted(reserve)
-    homes = {pool.households[v] for v in panel}
-    for member in sorted(panel):
-        out = counted(member)
-        if pool.one_per_household and pool.households[reserve] in homes - {pool.households[member]}:
-            continue
-        if all(
-            pool.quotas[i].min <= counts[i] - (i in out) + (i in into) <= pool.quotas[i].max
-            for i in out ^ into
-        ):
-            return True
-    return False
-
-
-# -- the leximin chances of each group ------------------------------------------------------------
-
-
-def _leximin(pool: Pool, pricing: CompositionModel) -> tuple[list[tuple[Composition, float]], int]:
-    """Settle the groups' chances stage by stage; return compositions and their probabilities."""
-    n_groups = len(pool.groups)
-    columns = _initial_columns(pool, pricing)
-    reachable = {t for column in columns for t, n in enumerate(column) if n}
-    # A group no feasible panel takes has chance 0; settling it first keeps z meaningful.
-    fixed = {t: 0.0 for t in range(n_groups) if t not in reachable}
-    master = _Master(pool, columns, fixed)
-    stages = 0
-    while len(fixed) < n_groups and stages <= n_groups:  # each stage settles at least one group
-        stages += 1
-        z, duals = master.solve_stage(pricing)
-        free = [t for t in range(n_groups) if t not in fixed]
-        tight = [t for t in free if duals[t] > FIX_TOL] or [max(free, key=lambda t: duals[t])]
-        for t in tight:
-            fixed[t] = z
-            master.settle(t, z)
-    return master.final(), stages
-
-
-def _initial_columns(pool: Pool, pricing: CompositionModel) -> list[Composition]:
-    """A diverse warm start: panels found by multiplicative weights (a group's weight shrinks
-    each time it gets seats), then one panel for each group still left out."""
-    n_groups = len(pool.groups)
-    sizes = [len(g.members) for g in pool.groups]
-    columns: list[Composition] = []
-    # Slightly unequal starting weights break ties between equally good panels the same way
-    # every time.
-    weights = [1.0 + 1e-3 * ((t * 7919) % 101) / 101 for t in range(n_groups)]
-    for _ in range(min(n_groups, 200)):
-        found = pricing.best(weights)
-        if found is None:
-            break
-        if found not in columns:
-            columns.append(found)
-        weights = [w * 0.8 ** (n / size) for w, n, size in zip(weights, found, sizes, strict=True)]
-        top = max(weights)
-        weights = [w / top for w in weights]
-    covered = {t for column in columns for t, n in enumerate(column) if n}
-    for t in range(n_groups):
-        if t not in covered:
-            found = pricing.best([float(u == t) for u in range(n_groups)])
-            if found is not None and found[t] and found not in columns:
-                columns.append(found)
-                covered.update(u for u, n in enumerate(found) if n)
-    return columns
-
-
-class _Master:
-    """The restricted master LP over the panels found so far. Column 0 is z, the others x_P:
-
-    minimise -z  subject to, for each group t,
-        sum_P x_P * (seats of t in P) / |t|  -  z  >= 0    (t not yet settled)
-        sum_P x_P * (seats of t in P) / |t|        >= p_t  (t settled at p_t)
-        sum_P x_P = 1,  x >= 0.
-    """
-
-    def __init__(self, pool: Pool, columns: list[Composition], fixed: Mapping[int, float]):
-        self.sizes = np.array([len(g.members) for g in pool.groups], dtype=float)
-        self.n = len(self.sizes)
-        self.columns: list[Composition] = []
-        self.settled = dict(fixed)
-        h = quiet_solver()
-        h.setOptionValue("run_crossover", "off")
-        h.setOptionValue("presolve", "off")
-        self.solver = "choose"
-        lower = np.array([fixed.get(t, 0.0) for t in range(self.n)] + [1.0])
-        upper = np.array([INF] * self.n + [1.0])
-        h.addRows(self.n + 1, lower, upper, 0, np.array([0]), np.array([], np.int32), np.array([]))
-        free = np.array([t for t in range(self.n) if t not in fixed], dtype=np.int32)
-        h.addCol(-1.0, -INF, INF, len(free), free, -np.ones(len(free)))
-        self.h = h
-        for column in columns:
-            self.add(column)
-
-    def add(self, column: Composition) -> None:
-        index = [t for t, n in enumerate(column) if n]
-        values = [column[t] / self.sizes[t] for t in index] + [1.0]
-        index.append(self.n)
-        self.h.addCol(0.0, 0.0, INF, len(index), np.array(index, np.int32), np.array(values))
-        self.columns.append(column)
-
-    def settle(self, t: int, chance: float) -> None:
-        self.settled[t] = max(0.0, chance - SETTLE_MARGIN)
-        self.h.changeCoeff(t, 0, 0.0)
-        self.h.changeRowBounds(t, self.settled[t], INF)
-
-    def _run(self, solver: str) -> highspy.HighsSolution:
-        for _ in range(MAX_RETRIES):
-            if solver != self.solver:
-                self.h.setOptionValue("solver", solver)
-                self.solver = solver
-            self.h.run()
-            status = self.h.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                return self.h.getSolution()
-            if solver == "ipm":
-                # The interior-point method can stall on a degenerate master; simplex decides.
-                solver = "simplex"
-            elif status == highspy.HighsModelStatus.kInfeasible and self.settled:
-                # Rounding can leave a settled chance a hair out of reach; lower them all a
-                # little, as the paper's implementation does.
-                for t, chance in self.settled.items():
-                    self.settled[t] = max(0.0, chance - RETRY_MARGIN)
-                    self.h.changeRowBounds(t, self.settled[t], INF)
-            else:
-                break
-        raise RuntimeError(f"panel lottery: master LP {self.h.getModelStatus()}")
-
-    def solve_stage(self, pricing: CompositionModel) -> tuple[float, np.ndarray]:
-        """Add panels until none improves the master; return z and the groups' dual prices.
-
-        Simplex, restarted from its last basis, is quick while panels are being added. Once no
-        panel improves it, the master is solved again by the interior-point method, whose
-        duals settle the most groups; if those duals price a new panel, generation goes on.
-        """
-        seen = set(self.columns)
-        solver = "simplex"
-        for _ in range(MAX_ROUNDS):
-            solution = self._run(solver)
-            duals = np.maximum(np.array(solution.row_dual[: self.n]), 0.0)
-            weights = duals / self.sizes
-            found = pricing.best(list(weights))
-            # The panel's reduced cost: how much adding it could still lower -z.
-            gain = float(np.dot(weights, found)) + solution.row_dual[self.n] if found else 0.0
-            if found is not None and gain > PRICE_TOL and found not in seen:
-                seen.add(found)
-                self.add(found)
-                solver = "simplex"
-            elif solver == "simplex":
-                solver = "ipm"
-            else:
-                break
-        return float(solution.col_value[0]), duals
-
-    def final(self) -> list[tuple[Composition, float]]:
-        """A basic solution (few panels) giving every group its settled chance: column 0 becomes
-        e, the largest shortfall, which simplex minimises."""
-        h = self.h
-        # Chances are published to many decimals: hold the rows tighter than the default 1e-7.
-        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-        h.changeColCost(0, 1.0)
-        h.changeColBounds(0, 0.0, INF)
-        for t in range(self.n):
-            h.changeCoeff(t, 0, 1.0)
-        values = self._run("simplex").col_value[1:]
-        kept = [(c, float(x)) for c, x in zip(self.columns, values, strict=True) if x > 1e-12]
-        total = sum(x for _c, x in kept)
-        return [(c, x / total) for c, x in kept]
-
-
-# -- from seat counts to named panels -------------------------------------------------------------
-
-
-def _name_panels(
-    pool: Pool, compositions: list[tuple[Composition, float]]
-) -> dict[frozenset[str], float]:
-    """Turn each composition into named panels by systematic sampling within each group, then
-    keep a basic solution with the same chances for everyone.
-
-    In a group of n with c seats (0 < c < n), member j sits when [j*c/n, (j+1)*c/n) holds a point
-    of u + {0, 1, 2, ...}, for one u uniform in [0, 1) shared by the groups. Each member then sits
-    with chance exactly c/n, and the choice changes only where u crosses a multiple of 1/d,
-    d = n/gcd(n, c): on the s-th step the members floor((s*gcd + n*m)/c), m = 0..c-1, sit.
-    """
-    panels: dict[frozenset[str], float] = {}
-    for counts, probability in compositions:
-        steps: dict[int, tuple[int, int]] = {}  # group -> (d, gcd)
-        everyone: list[str] = []
-        for t, c in enumerate(counts):
-            n = len(pool.groups[t].members)
-            if c == n:
-                everyone.extend(pool.groups[t].members)
-            elif c:
-                g = math.gcd(n, c)
-                steps[t] = (n // g, g)
-        cuts = {Fraction(s, d) for d, _g in steps.values() for s in range(d)}
-        edges = sorted(cuts | {Fraction(0), Fraction(1)})
-        for lo, hi in itertools.pairwise(edges):
-            chosen = list(everyone)
-            for t, (d, g) in steps.items():
-                members, c = pool.groups[t].members, counts[t]
-                s = lo.numerator * d // lo.denominator
-                chosen.extend(members[(s * g + len(members) * m) // c] for m in range(c))
-            key = frozenset(chosen)
-            panels[key] = panels.get(key, 0.0) + probability * float(hi - lo)
-    return _basic(pool, panels)
-
-
-def _basic(pool: Pool, panels: dict[frozenset[str], float]) -> dict[frozenset[str], float]:
-    """A basic solution of "the panels' probabilities give every volunteer their chance": at
-    most one panel more than there are volunteers (Carathéodory)."""
-    if len(panels) <= len(pool.ids) + 1:
-        return panels
-    row = {v: i for i, v in enumerate(pool.ids)}
-    target = np.zeros(len(row) + 1)
-    for panel, p in panels.items():
-        for v in panel:
-            target[row[v]] += p
-    target[-1] = 1.0
-    order = list(panels)
-    starts: list[int] = []
-    index: list[int] = []
-    for panel in order:
-        starts.append(len(index))
-        index.extend([*sorted(row[v] for v in panel), len(row)])
-    h = quiet_solver()
-    h.setOptionValue("solver", "simplex")
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    empty = (0, np.array([0]), np.array([], np.int32), np.array([]))
-    h.addRows(len(target), target, target, *empty)
-    m = len(order)
-    h.addCols(
-        *(m, np.zeros(m), np.zeros(m), np.full(m, INF), len(index)),
-        *(np.array(starts, np.int32), np.array(index, np.int32), np.ones(len(index))),
-    )
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return panels  # the full list is exact as well, only longer
-    values = h.getSolution().col_value
-    return {panel: float(x) for panel, x in zip(order, values, strict=True) if x > 1e-12}
-
-
-def _lottery(pool: Pool, panels: Mapping[frozenset[str], float], stages: int) -> Lottery:
+def _lottery(
+    pool: Pool,
+    panels: Mapping[frozenset[str], float],
+    stages: int,
+    *,
+    exact: bool,
+    smallest: float,
+    bound: float,
+    compositions: tuple[tuple[Composition, float], ...],
+) -> Lottery:
     """Round to whole tickets in a canonical order; chances are read from the rounded lottery,
     so what is reported is exactly what the draw does."""
     ordered = sorted(panels.items(), key=lambda item: sorted(item[0]))
@@ -465,15 +268,21 @@ def _lottery(pool: Pool, panels: Mapping[frozenset[str], float], stages: int) ->
         flagged=tuple(v for v in pool.ids if chances[v] >= HIGH_CHANCE),
         stages=stages,
         pool=pool,
+        exact=exact,
+        smallest=smallest,
+        bound=max(bound, smallest),
+        compositions=compositions,
     )
 
 
 __all__ = [
     "HIGH_CHANCE",
+    "Cancelled",
     "Draw",
     "GroupShare",
     "Infeasible",
     "Lottery",
+    "Progress",
     "Quota",
     "QuotaConflict",
     "Relaxation",

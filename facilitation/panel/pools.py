@@ -9,6 +9,7 @@ compute it again.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,18 +19,35 @@ import anyio
 import anyio.to_thread
 
 from facilitation.core.csv_files import Problem
-from facilitation.core.errors import BadRequest, NotFound
+from facilitation.core.errors import BadRequest, Conflict, NotFound
 from facilitation.core.i18n import N_, _
 from facilitation.core.models import Programme
 from facilitation.panel import lottery as lottery_rules
+from facilitation.panel import setup as panel_setup
+from facilitation.panel import verify as verify_rules
+from facilitation.panel.alternates import choose_alternates, dropout_chances
+from facilitation.panel.dropouts import learned
+from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
-from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, Pool, ProfileQuestion, Volunteer
+from facilitation.panel.uniform import uniform_lottery
+from facilitation.people.rules import (
+    PREFER_NOT_TO_SAY,
+    Commitment,
+    Panel,
+    Pool,
+    ProfileQuestion,
+    Volunteer,
+)
 from facilitation.storage.store import Store
 
 KEPT = 4  # lotteries kept for a draw that follows
 TITLE_MAX = 120
 SEED_MAX = 200
+# Past this, the lottery reached so far is shown, with what it guarantees, and the worker is
+# free for the next organiser.
+LOTTERY_SECONDS = 120.0
+NUMBERED = (100, 1000)  # how many numbered panels a lottery can be rounded to
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +99,14 @@ def seed_text(value: Any) -> str:
 
 
 class Lotteries:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, time_limit: float = LOTTERY_SECONDS) -> None:
         self.store = store
+        self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
+        # One numbered draw at a time, so that two public values sent together cannot both
+        # record a panel from the same commitment.
+        self._drawing = anyio.Lock()
 
     async def pool_in(self, programme: Programme, pool_id: Any) -> Pool:
         pool = await self.store.pools.pool(int(pool_id))
@@ -135,7 +157,11 @@ class Lotteries:
         def compute() -> Outcome:
             try:
                 lottery = lottery_rules.select_panel(
-                    candidates, setup.seats, quotas, one_per_household=setup.one_per_household
+                    candidates,
+                    setup.seats,
+                    quotas,
+                    one_per_household=setup.one_per_household,
+                    time_limit=self.time_limit,
                 )
             except lottery_rules.Infeasible as infeasible:
                 return Outcome(setup, None, infeasible, by_label)
@@ -153,11 +179,10 @@ class Lotteries:
         if outcome.lottery is None:
             raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
         lottery = outcome.lottery
-        drawn = lottery_rules.draw(lottery, seed, setup.reserves)
-        quotas = [
-            {"question_id": k[0], "choice_id": k[1], "min": low, "max": high}
-            for k, low, high in setup.quotas()
-        ]
+        past = await learned(self.store, data.pool.programme_id)
+        dropout = dropout_chances(lottery.pool, past.model) if past.model else None
+        drawn = lottery_rules.draw(lottery, seed, setup.reserves, dropout)
+        quotas = _quota_rows(setup)
         groups = [
             {"key": list(key), "volunteers": n, "average": average}
             for key, (n, average) in outcome.averages().items()
@@ -174,6 +199,7 @@ class Lotteries:
                 for (members, _p), tickets in zip(lottery.panels, lottery.tickets, strict=True)
             ],
             "groups": groups,
+            "learned": {"members": past.members, "withdrew": past.withdrew},
         }
         return await self.store.pools.save_panel(
             data.pool.id, setup.seats, seed, quotas, setup.one_per_household, result
@@ -184,6 +210,115 @@ class Lotteries:
         if panel.pool_id != pool.id:
             raise NotFound("panel")
         return panel
+
+    async def commit(self, data: PoolData, setup: Setup, m: int) -> int:
+        """Round the lottery to m numbered panels, fix its file and return the commitment's id."""
+        if m not in NUMBERED:
+            raise BadRequest(N_("Please choose how many numbered panels to draw from."))
+        outcome = await self.work_out(data, setup)
+        if outcome.lottery is None:
+            raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
+        lottery = outcome.lottery
+
+        def compute() -> tuple[bytes, dict[str, float]]:
+            rounded = uniform_lottery(lottery, m)
+            effect = {
+                "exact_smallest": rounded.exact_smallest,
+                "smallest": rounded.smallest,
+                "largest_fall": rounded.largest_fall,
+                "bound": rounded.bound,
+            }
+            return verify_rules.lottery_file(lottery.pool, rounded.panels), effect
+
+        file, effect = await anyio.to_thread.run_sync(compute, limiter=self._limiter)
+        settings = {"quotas": _quota_rows(setup), "reserves": setup.reserves}
+        settings |= {"seats": setup.seats, "one_per_household": setup.one_per_household}
+        digest = verify_rules.commitment(file)
+        return await self.store.pools.add_commitment(
+            data.pool.id, settings, m, file, digest, effect
+        )
+
+    async def committed(self, pool: Pool, commitment_id: Any) -> Commitment:
+        found = await self.store.pools.commitment(int(commitment_id))
+        if found.pool_id != pool.id:
+            raise NotFound("commitment")
+        return found
+
+    async def draw_committed(self, data: PoolData, commitment: Commitment, value: Any) -> Panel:
+        """Draw the numbered panel the public value picks, with alternates, and record it."""
+        async with self._drawing:
+            current = await self.store.pools.commitment(commitment.id)
+            return await self._draw_committed(data, current, value)
+
+    async def _draw_committed(self, data: PoolData, commitment: Commitment, value: Any) -> Panel:
+        if commitment.panel_id is not None:
+            raise Conflict(N_("This lottery has already been drawn."))
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        if not text:
+            raise BadRequest(N_("Please type the public value as it was announced."))
+        if len(text) > SEED_MAX:
+            raise BadRequest(N_("The seed is too long: {n} characters at most."), n=SEED_MAX)
+        drawn = verify_rules.verify(commitment.file, text)
+        settings = commitment.settings
+        setup = panel_setup.stored_from(
+            settings["seats"],
+            settings["reserves"],
+            settings["one_per_household"],
+            settings["quotas"],
+        )
+        candidates, quotas, _back = lottery_inputs(data.questions, data.volunteers, setup)
+        pool = build_pool(
+            candidates, setup.seats, quotas, one_per_household=setup.one_per_household
+        )
+        members = [str(n) for n in drawn.members]
+        called = choose_alternates(pool, members, setup.reserves, seed=drawn.seed).order
+        panels = json.loads(commitment.file)["panels"]
+        held = [0] * len(data.volunteers)
+        for panel in panels:
+            for n in panel:
+                held[n - 1] += 1
+        chances = [h / commitment.m for h in held]
+        groups: dict[tuple[int, int | None], list[float]] = {}
+        for v, chance in zip(data.volunteers, chances, strict=True):
+            for key in v.answers.items():
+                groups.setdefault(key, []).append(chance)
+        result = {
+            "reserves_asked": setup.reserves,
+            "panel": sorted(drawn.members),
+            "reserves": [int(v) for v in called],
+            "ticket": drawn.number - 1,
+            "tickets": commitment.m,
+            "chances": chances,
+            "lottery": [[1, panel] for panel in panels],
+            "groups": [
+                {"key": list(key), "volunteers": len(c), "average": sum(c) / len(c)}
+                for key, c in groups.items()
+            ],
+            "numbered": {
+                "commitment": drawn.commitment,
+                "value": drawn.value,
+                "seed": drawn.seed,
+                "number": drawn.number,
+                "m": commitment.m,
+            },
+        }
+        panel = await self.store.pools.save_panel(
+            data.pool.id,
+            setup.seats,
+            drawn.value,
+            settings["quotas"],
+            setup.one_per_household,
+            result,
+        )
+        await self.store.pools.drawn_from(commitment.id, panel)
+        return panel
+
+
+def _quota_rows(setup: Setup) -> list[dict[str, Any]]:
+    return [
+        {"question_id": k[0], "choice_id": k[1], "min": low, "max": high}
+        for k, low, high in setup.quotas()
+    ]
 
 
 def by_number(volunteers: Sequence[Volunteer]) -> dict[int, Volunteer]:

@@ -1,13 +1,14 @@
-"""The panel's quotas: which panels meet them and, when none can, why and what to loosen.
+"""The panel's quotas: when no panel can meet them, why, and what to loosen.
 
-Also the pool as the lottery's programmes see it. Pure. A volunteer counts towards a quota when
-their answer to its feature is its value; answers with no quota of their own are not limited. With
-the household rule on, a panel holds at most one volunteer per household. When no panel can meet
-the quotas, simple counting names the conflict in plain words where it can (too few volunteers with
-an answer, minimums that add up to more than the seats ...), and an integer programme finds the
-smallest total change to the minimums and maximums that lets some panel meet them all, as a list of
-changes the organiser can accept. Messages are templates with parameters, so they can be translated
-where they are shown.
+Pure. When no panel can meet the quotas, simple counting names the conflict in plain words where it
+can (too few volunteers with an answer, minimums that add up to more than the seats ...), and an
+integer programme finds the smallest total change to the minimums and maximums that lets some panel
+meet them all, as a list of changes the organiser can accept. A change that lets some panel meet
+the quotas can still leave volunteers whom no such panel seats (a chance of 0): the change is then
+widened, one small integer programme at a time, until every volunteer has a chance, and whoever
+still has none is named, so that it can be said before the change is accepted. Messages are
+templates with parameters, translated where they are shown; those with a count have a singular and
+a plural form, chosen by the count (ngettext-style).
 """
 
 from __future__ import annotations
@@ -19,58 +20,85 @@ from typing import Any, Literal
 import highspy
 import numpy as np
 
-from facilitation.core.i18n import N_
+from facilitation.core.i18n import N_, N_plural
+from facilitation.panel.pool import (
+    Group,
+    Pool,
+    Quota,
+    Volunteer,
+    build_pool,
+    meets_quotas,
+    panel_meets_quotas,
+)
+from facilitation.panel.pricing import CompositionModel, add_rows
+from facilitation.panel.reach import unreachable
 from facilitation.panel.solver import quiet_solver
 
 INF = highspy.kHighsInf
 _EMPTY_MATRIX = (np.array([0]), np.array([], dtype=np.int32), np.array([]))
 
 
-MESSAGES = {
-    "pool": N_("The pool has {available} volunteers, fewer than the {seats} seats."),
-    "pool_households": N_(
+Template = str | tuple[str, str]
+
+MESSAGES: dict[str, Template] = {
+    "pool": N_plural(
+        "The pool has {available} volunteer, fewer than the {seats} seats.",
+        "The pool has {available} volunteers, fewer than the {seats} seats.",
+    ),
+    "pool_households": N_plural(
+        "With one person per household, the pool has {available} household,"
+        " fewer than the {seats} seats.",
         "With one person per household, the pool has {available} households,"
-        " fewer than the {seats} seats."
+        " fewer than the {seats} seats.",
     ),
     "min_above_max": N_(
         "The minimum for {feature} “{value}” ({min}) is above its maximum ({max})."
     ),
-    "too_few": N_(
-        "Only {available} volunteers have {feature} “{value}”, but the minimum is {min}."
+    "too_few": N_plural(
+        "Only {available} volunteer has {feature} “{value}”, but the minimum is {min}.",
+        "Only {available} volunteers have {feature} “{value}”, but the minimum is {min}.",
     ),
-    "too_few_households": N_(
+    "too_few_households": N_plural(
+        "Only {available} household has someone with {feature} “{value}”,"
+        " but the minimum is {min}.",
         "Only {available} households have someone with {feature} “{value}”,"
-        " but the minimum is {min}."
+        " but the minimum is {min}.",
     ),
-    "minimums": N_(
-        "The minimums for {feature} add up to {total} ({details}), but the panel has {seats} seats."
+    "minimums": N_plural(
+        "The minimums for {feature} add up to {total} ({details}), but the panel has {seats} seat.",
+        "The minimums for {feature} add up to {total} ({details}),"
+        " but the panel has {seats} seats.",
     ),
-    "maximums": N_(
-        "The quotas for {feature} can fill at most {total} of the {seats} seats ({details})."
+    "maximums": N_plural(
+        "The quotas for {feature} can fill at most {total} of the {seats} seat ({details}).",
+        "The quotas for {feature} can fill at most {total} of the {seats} seats ({details}).",
     ),
     "together": N_("No panel can meet these quotas at the same time: {quotas}."),
     "min": N_("Lower the minimum for {feature} “{value}” from {old} to {new}."),
     "max": N_("Raise the maximum for {feature} “{value}” from {old} to {new}."),
+    "left_out": N_plural(
+        "With these changes, volunteer {numbers} would still have no chance of a seat.",
+        "With these changes, {count} volunteers would still have no chance of a seat: {numbers}.",
+    ),
+}
+# The parameter whose number picks a message's singular or plural form.
+COUNTS = {
+    "pool": "available",
+    "pool_households": "available",
+    "too_few": "available",
+    "too_few_households": "available",
+    "minimums": "seats",
+    "maximums": "seats",
+    "left_out": "count",
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Volunteer:
-    """One person in the pool: an id, their answers (feature -> value) and their household."""
-
-    id: str
-    profile: Mapping[str, str]
-    household: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """At least `min` and at most `max` seats for volunteers whose `feature` is `value`."""
-
-    feature: str
-    value: str
-    min: int
-    max: int
+def english(kind: str, params: Mapping[str, Any]) -> str:
+    """A message's English template, in the form its count calls for."""
+    template = MESSAGES[kind]
+    if isinstance(template, str):
+        return template
+    return template[0] if params[COUNTS[kind]] == 1 else template[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +112,20 @@ class QuotaConflict:
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.kind]
+        """The English template in the form the count calls for."""
+        return english(self.kind, self.params)
+
+    @property
+    def forms(self) -> tuple[str, str] | None:
+        """Singular and plural templates, for ngettext, when the message has a count."""
+        template = MESSAGES[self.kind]
+        return None if isinstance(template, str) else template
+
+    @property
+    def count(self) -> int | None:
+        """The number that picks the form, when the message has one."""
+        key = COUNTS.get(self.kind)
+        return None if key is None else int(self.params[key])
 
     @property
     def text(self) -> str:
@@ -103,7 +144,7 @@ class Relaxation:
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.bound]
+        return english(self.bound, {})
 
     @property
     def params(self) -> dict[str, Any]:
@@ -116,14 +157,35 @@ class Relaxation:
 
 class Infeasible(ValueError):
     """No panel meets the quotas: what conflicts, and changes that together would fix it (empty
-    when no change to the quotas can, e.g. the pool is smaller than the panel)."""
+    when no change to the quotas can, e.g. the pool is smaller than the panel).
+
+    The changes keep every volunteer's chance above zero where some change can; `left_out` names
+    (by id) whoever would still have no chance with them, and `warning` says so in words.
+    `smallest` is the smallest total change, which may leave `dropped` without a chance: the page
+    can offer it too, saying so."""
 
     def __init__(
-        self, conflicts: Sequence[QuotaConflict], relaxations: Sequence[Relaxation]
+        self,
+        conflicts: Sequence[QuotaConflict],
+        relaxations: Sequence[Relaxation],
+        left_out: Sequence[str] = (),
+        smallest: Sequence[Relaxation] | None = None,
+        dropped: Sequence[str] = (),
     ) -> None:
         super().__init__(" ".join(c.text for c in conflicts))
         self.conflicts = tuple(conflicts)
         self.relaxations = tuple(relaxations)
+        self.left_out = tuple(left_out)
+        self.smallest = tuple(relaxations if smallest is None else smallest)
+        self.dropped = tuple(dropped)
+
+    @property
+    def warning(self) -> QuotaConflict | None:
+        """What the changes would leave undone, as a message, or None."""
+        if not self.left_out:
+            return None
+        params = {"count": len(self.left_out), "numbers": ", ".join(self.left_out)}
+        return QuotaConflict("left_out", params)
 
 
 def apply_relaxations(quotas: Iterable[Quota], relaxations: Iterable[Relaxation]) -> list[Quota]:
@@ -138,174 +200,6 @@ def apply_relaxations(quotas: Iterable[Quota], relaxations: Iterable[Relaxation]
         )
         for q in quotas
     ]
-
-
-# -- the pool as the programmes see it ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """Volunteers the quotas cannot tell apart: they share every quota and no household."""
-
-    members: tuple[str, ...]  # sorted ids
-    quotas: tuple[int, ...]  # indices into Pool.quotas of the quotas they count towards
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    seats: int
-    quotas: tuple[Quota, ...]
-    ids: tuple[str, ...]  # in the order given
-    profiles: Mapping[str, Mapping[str, str]]
-    households: Mapping[str, str]  # id -> household key, for every volunteer (their id if none)
-    groups: tuple[Group, ...]
-    shared: tuple[tuple[int, ...], ...]  # the groups of each household with several volunteers
-    one_per_household: bool
-
-
-def build_pool(
-    volunteers: Sequence[Volunteer],
-    seats: int,
-    quotas: Sequence[Quota],
-    *,
-    one_per_household: bool = False,
-) -> Pool:
-    """Check the inputs and group the volunteers the quotas cannot tell apart."""
-    ids = tuple(v.id for v in volunteers)
-    if len(set(ids)) != len(ids):
-        raise ValueError("volunteer ids must be unique")
-    if seats < 1:
-        raise ValueError("the panel needs at least one seat")
-    keys = [(q.feature, q.value) for q in quotas]
-    if len(set(keys)) != len(keys):
-        raise ValueError("each feature value may have one quota only")
-    if any(q.min < 0 or q.max < 0 for q in quotas):
-        raise ValueError("quotas cannot be negative")
-    # A volunteer may leave a feature unanswered: the None value then matches no quota.
-    index: dict[tuple[str, str | None], int] = {key: i for i, key in enumerate(keys)}
-    profiles = {v.id: dict(v.profile) for v in volunteers}
-    # A volunteer without a household key lives alone; keys are prefixed so an id never
-    # collides with a household key.
-    households = {v.id: ("h:" + v.household if v.household else "v:" + v.id) for v in volunteers}
-    size: dict[str, int] = {}
-    for key in households.values():
-        size[key] = size.get(key, 0) + 1
-    features = sorted({q.feature for q in quotas})
-    by_kind: dict[tuple[tuple[int, ...], str], list[str]] = {}
-    for v in volunteers:
-        counted = tuple(
-            sorted(i for f in features if (i := index.get((f, v.profile.get(f)))) is not None)
-        )
-        alone = not one_per_household or size[households[v.id]] == 1
-        # Someone sharing a household under the rule is a group of their own, because the
-        # household row ties them to their housemates and no one else.
-        kind = (counted, "") if alone else (counted, v.id)
-        by_kind.setdefault(kind, []).append(v.id)
-    ordered = sorted(by_kind.items())
-    groups = tuple(Group(tuple(sorted(m)), kind[0]) for kind, m in ordered)
-    shared: dict[str, list[int]] = {}
-    if one_per_household:
-        for t, group in enumerate(groups):
-            key = households[group.members[0]]
-            if size[key] > 1:
-                shared.setdefault(key, []).append(t)
-    return Pool(
-        seats=seats,
-        quotas=tuple(quotas),
-        ids=ids,
-        profiles=profiles,
-        households=households,
-        groups=groups,
-        shared=tuple(tuple(ts) for _key, ts in sorted(shared.items())),
-        one_per_household=one_per_household,
-    )
-
-
-def meets_quotas(pool: Pool, panel: Iterable[str]) -> bool:
-    """Whether a named panel has the right size, meets every quota and the household rule."""
-    chosen = list(panel)
-    if len(chosen) != pool.seats or len(set(chosen)) != len(chosen):
-        return False
-    if any(v not in pool.profiles for v in chosen):
-        return False
-    for q in pool.quotas:
-        n = sum(1 for v in chosen if pool.profiles[v].get(q.feature) == q.value)
-        if not q.min <= n <= q.max:
-            return False
-    return not pool.one_per_household or len({pool.households[v] for v in chosen}) == len(chosen)
-
-
-def panel_meets_quotas(
-    panel: Iterable[str],
-    volunteers: Sequence[Volunteer],
-    seats: int,
-    quotas: Sequence[Quota],
-    *,
-    one_per_household: bool = False,
-) -> bool:
-    """Whether a named panel meets the quotas (for checks and for a hand-picked substitute)."""
-    pool = build_pool(volunteers, seats, quotas, one_per_household=one_per_household)
-    return meets_quotas(pool, panel)
-
-
-class CompositionModel:
-    """The integer programme over how many seats each group takes: the lottery's pricing step.
-
-    Variables c_t in 0..|t|; the seats add up; each quota's count lies between its minimum and
-    maximum; at most one seat per shared household. `best` maximises a weighted seat count.
-    """
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-        self.possible = all(q.min <= q.max for q in pool.quotas)
-        h = quiet_solver()
-        # Pricing must be exact: a near-optimal panel could end column generation too early.
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("mip_abs_gap", 1e-9)
-        n = len(pool.groups)
-        upper = np.array([len(g.members) for g in pool.groups], dtype=float)
-        h.addVars(n, np.zeros(n), upper)
-        h.changeColsIntegrality(
-            n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n)
-        )
-        _add_rows(h, pool, n)
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        self.h = h
-        self.n = n
-
-    def best(self, weights: Sequence[float]) -> tuple[int, ...] | None:
-        """Seats per group of a feasible panel with the largest weighted seat count, or None."""
-        if not self.possible:
-            return None
-        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.array(weights))
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return tuple(round(x) for x in self.h.getSolution().col_value[: self.n])
-
-
-def _add_rows(h: highspy.Highs, pool: Pool, n: int, relax_from: int | None = None) -> None:
-    """The panel's rows over the first n columns; with relax_from, quota q's minimum may drop by
-    column relax_from + 2q and its maximum rise by column relax_from + 2q + 1."""
-    everyone = np.arange(n, dtype=np.int32)
-    h.addRow(pool.seats, pool.seats, n, everyone, np.ones(n))
-    for i, q in enumerate(pool.quotas):
-        counted = [t for t, g in enumerate(pool.groups) if i in g.quotas]
-        if relax_from is None:
-            h.addRow(
-                q.min, q.max, len(counted), np.array(counted, dtype=np.int32), np.ones(len(counted))
-            )
-            continue
-        for bound, slack_col, sign in (
-            (q.min, relax_from + 2 * i, 1.0),
-            (q.max, relax_from + 2 * i + 1, -1.0),
-        ):
-            idx = np.array([*counted, slack_col], dtype=np.int32)
-            val = np.array([1.0] * len(counted) + [sign])
-            lower, upper = (bound, INF) if sign > 0 else (-INF, bound)
-            h.addRow(lower, upper, len(idx), idx, val)
-    for groups in pool.shared:
-        h.addRow(0.0, 1.0, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
 
 
 # -- explaining infeasible quotas -----------------------------------------------------------------
@@ -326,8 +220,9 @@ def check_quotas(
 
 
 def explain_infeasible(pool: Pool) -> Infeasible:
-    """Name what conflicts in plain words and find the smallest loosening of the quotas."""
-    relaxations = _relax(pool)
+    """Name what conflicts in plain words and find the smallest loosening of the quotas that
+    leaves every volunteer some chance (or names who would have none)."""
+    relaxations = _relax(pool) or []
     conflicts = _conflicts(pool)
     if not relaxations:
         return Infeasible(conflicts, relaxations)  # the pool itself is too small
@@ -348,7 +243,53 @@ def explain_infeasible(pool: Pool) -> Infeasible:
         listed = ", ".join(f"{q.feature} “{q.value}” ({q.min}–{q.max})" for q in shown)
         involved = tuple((q.feature, q.value) for q in shown)
         conflicts.append(QuotaConflict("together", {"quotas": listed}, involved))
-    return Infeasible(conflicts, relaxations)
+    smallest = relaxations
+    relaxations, left_out, dropped = _keep_everyone_in(pool, relaxations)
+    return Infeasible(conflicts, relaxations, left_out, smallest, dropped)
+
+
+def _keep_everyone_in(
+    pool: Pool, relaxations: list[Relaxation]
+) -> tuple[list[Relaxation], list[str], list[str]]:
+    """Widen the change until every volunteer some loosening can seat is seated by some panel;
+    return the change, whoever no panel seats even then, and whoever the change as given would
+    have left without a chance (both in pool order)."""
+    quotas = apply_relaxations(pool.quotas, relaxations)
+    tried: set[str] = set()
+    first: set[str] | None = None
+    while True:
+        relaxed = _with_quotas(pool, quotas)
+        out = unreachable(relaxed)
+        if first is None:
+            first = {v for t in out for v in relaxed.groups[t].members}
+        missing = [relaxed.groups[t].members[0] for t in sorted(out)]
+        todo = [v for v in missing if v not in tried]
+        if not todo:
+            break
+        tried.add(todo[0])
+        group = relaxed.group_of()[todo[0]]
+        extra = _relax(relaxed, include=group)
+        if extra:
+            quotas = apply_relaxations(quotas, extra)
+    left = {v for t in unreachable(relaxed) for v in relaxed.groups[t].members}
+    in_order = [v for v in pool.ids if v in left]
+    return _changes(pool.quotas, quotas), in_order, [v for v in pool.ids if v in (first or ())]
+
+
+def _changes(before: Sequence[Quota], after: Sequence[Quota]) -> list[Relaxation]:
+    out = []
+    for old, new in zip(before, after, strict=True):
+        if new.min < old.min:
+            out.append(Relaxation(old.feature, old.value, "min", old.min, new.min))
+        if new.max > old.max:
+            out.append(Relaxation(old.feature, old.value, "max", old.max, new.max))
+    return out
+
+
+def _with_quotas(pool: Pool, quotas: Sequence[Quota]) -> Pool:
+    """The same pool under other quotas (on the same feature values, so the same groups)."""
+    volunteers = [Volunteer(v, pool.profiles[v], pool.households[v]) for v in pool.ids]
+    return build_pool(volunteers, pool.seats, quotas, one_per_household=pool.one_per_household)
 
 
 def _feasible(pool: Pool, quotas: Sequence[Quota]) -> bool:
@@ -410,29 +351,52 @@ def _conflicts(pool: Pool) -> list[QuotaConflict]:
     return out
 
 
-def _relax(pool: Pool) -> list[Relaxation]:
-    """The smallest total change to minimums and maximums that lets some panel meet them; empty
-    when no change can (too few volunteers or households for the seats)."""
+def _relax(pool: Pool, include: int | None = None) -> list[Relaxation] | None:
+    """The smallest total change to minimums and maximums that lets some panel meet them (one
+    that seats group `include`, if given); None when no change can (too few volunteers or
+    households for the seats)."""
     n, m = len(pool.groups), len(pool.quotas)
     cols = n + 2 * m
     upper = [float(len(g.members)) for g in pool.groups]
     for q in pool.quotas:
         upper += [float(q.min), float(pool.seats)]
+    lower = np.zeros(cols)
+    if include is not None:
+        lower[include] = 1.0
     h = quiet_solver()
     costs = np.array([0.0] * n + [1.0] * (2 * m))
-    h.addCols(cols, costs, np.zeros(cols), np.array(upper), 0, *_EMPTY_MATRIX)
+    h.addCols(cols, costs, lower, np.array(upper), 0, *_EMPTY_MATRIX)
     integer = np.array([highspy.HighsVarType.kInteger] * cols)
     h.changeColsIntegrality(cols, np.arange(cols, dtype=np.int32), integer)
-    _add_rows(h, pool, n, relax_from=n)
+    add_rows(h, pool, n, relax_from=n)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return []
+        return None
     values = h.getSolution().col_value
     out = []
     for i, q in enumerate(pool.quotas):
-        lower, higher = round(values[n + 2 * i]), round(values[n + 2 * i + 1])
-        if lower:
-            out.append(Relaxation(q.feature, q.value, "min", q.min, q.min - lower))
-        if higher:
-            out.append(Relaxation(q.feature, q.value, "max", q.max, q.max + higher))
+        lower_by, higher_by = round(values[n + 2 * i]), round(values[n + 2 * i + 1])
+        if lower_by:
+            out.append(Relaxation(q.feature, q.value, "min", q.min, q.min - lower_by))
+        if higher_by:
+            out.append(Relaxation(q.feature, q.value, "max", q.max, q.max + higher_by))
     return out
+
+
+__all__ = [
+    "MESSAGES",
+    "CompositionModel",
+    "Group",
+    "Infeasible",
+    "Pool",
+    "Quota",
+    "QuotaConflict",
+    "Relaxation",
+    "Volunteer",
+    "apply_relaxations",
+    "build_pool",
+    "check_quotas",
+    "explain_infeasible",
+    "meets_quotas",
+    "panel_meets_quotas",
+]

@@ -22,6 +22,7 @@ from facilitation.panel.quotas import Quota, Relaxation
 from facilitation.panel.quotas import Volunteer as Candidate
 from facilitation.people.rules import (
     PREFER_NOT_TO_SAY,
+    Panel,
     ProfileQuestion,
     Volunteer,
     label_key,
@@ -271,3 +272,18 @@ def lottery_inputs(
     ]
     back = {(by_id[key[0]].label, label): key for key, label in labels.items()}
     return candidates, quotas, back
+
+
+def stored(panel: Panel) -> Setup:
+    """The settings a recorded panel was drawn with."""
+    return stored_from(
+        panel.size, panel.result["reserves_asked"], panel.household_rule, panel.quotas
+    )
+
+
+def stored_from(
+    seats: int, reserves: int, one_per_household: bool, quotas: Sequence[Mapping[str, Any]]
+) -> Setup:
+    """Settings from their stored form: quotas as rows of question, choice, minimum, maximum."""
+    limits = {(q["question_id"], q["choice_id"]): Limit(q["min"], q["max"]) for q in quotas}
+    return Setup(seats, reserves, one_per_household, limits)

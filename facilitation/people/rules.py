@@ -171,6 +171,22 @@ class Panel:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """A lottery rounded to m numbered panels and fixed before the public value that picks one
+    is known: the lottery file, its SHA-256, and what the rounding did to the chances."""
+
+    id: int
+    pool_id: int
+    settings: Any
+    m: int
+    file: bytes
+    digest: str
+    rounding: Any
+    panel_id: int | None
+    created_at: float
+
+
 def check_question(label: str, choices: Iterable[str]) -> tuple[str, tuple[str, ...]]:
     """A question's label and choices tidied, or ProfileError saying what is wrong."""
     label = " ".join(label.split())

@@ -682,4 +682,52 @@ MIGRATIONS: tuple[Migration, ...] = (
         UPDATE users SET admin = 1 WHERE id = (SELECT MIN(id) FROM users);
         """,
     ),
+    (
+        "0016_panel_recruitment",
+        """
+        -- The workflow around a panel draw: addresses invited by lottery into a pool, each with
+        -- a registration link, and every step after the draw (a member confirmed, withdrew, or
+        -- an alternate seated), with its reason. Standard SQL only.
+        CREATE TABLE invitation_draws (
+            pool_id INTEGER PRIMARY KEY REFERENCES pools(id),
+            seed TEXT NOT NULL,
+            addresses INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE invitations (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            position INTEGER NOT NULL,
+            address TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            volunteer_id INTEGER REFERENCES volunteers(id),
+            registered_at REAL
+        );
+        CREATE INDEX invitations_pool ON invitations(pool_id);
+        CREATE TABLE panel_steps (
+            id INTEGER PRIMARY KEY,
+            panel_id INTEGER NOT NULL REFERENCES panels(id),
+            volunteer INTEGER NOT NULL,
+            step TEXT NOT NULL CHECK (step IN ('confirmed', 'withdrew', 'seated')),
+            reason TEXT NOT NULL DEFAULT '',
+            replaces INTEGER,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX panel_steps_panel ON panel_steps(panel_id);
+        -- A lottery rounded to m numbered panels, fixed and published (its SHA-256) before the
+        -- public value that picks a panel is known; the panel it gave, once drawn.
+        CREATE TABLE commitments (
+            id INTEGER PRIMARY KEY,
+            pool_id INTEGER NOT NULL REFERENCES pools(id),
+            settings TEXT NOT NULL,
+            m INTEGER NOT NULL,
+            file TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            rounding TEXT NOT NULL,
+            panel_id INTEGER REFERENCES panels(id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX commitments_pool ON commitments(pool_id);
+        """,
+    ),
 )

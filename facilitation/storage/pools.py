@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from facilitation.core.errors import Conflict, NotFound
-from facilitation.people.rules import Panel, Pool, Volunteer
+from facilitation.people.rules import Commitment, Panel, Pool, Volunteer
 from facilitation.storage.db import Database, Row
 from facilitation.storage.questions import CHANGED_MEANWHILE, offered_map
 
@@ -107,9 +107,18 @@ class Pools:
         return [_volunteer(r) for r in rows]
 
     async def delete_pool(self, pool_id: int) -> None:
-        """Delete a pool, its volunteers' contact details and its panels, for good."""
+        """Delete a pool, its volunteers' contact details, its invitations and its panels, for
+        good."""
         async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM panel_steps WHERE panel_id IN"
+                " (SELECT id FROM panels WHERE pool_id = ?)",
+                (pool_id,),
+            )
+            await tx.execute("DELETE FROM commitments WHERE pool_id = ?", (pool_id,))
             await tx.execute("DELETE FROM panels WHERE pool_id = ?", (pool_id,))
+            await tx.execute("DELETE FROM invitations WHERE pool_id = ?", (pool_id,))
+            await tx.execute("DELETE FROM invitation_draws WHERE pool_id = ?", (pool_id,))
             await tx.execute("DELETE FROM volunteers WHERE pool_id = ?", (pool_id,))
             if await tx.execute("DELETE FROM pools WHERE id = ?", (pool_id,)) != 1:
                 raise NotFound("pool")
@@ -170,3 +179,50 @@ class Pools:
         if row is None:
             raise NotFound("panel")
         return _panel(row)
+
+    async def add_commitment(
+        self, pool_id: int, settings: Any, m: int, file: bytes, digest: str, rounding: Any
+    ) -> int:
+        """Fix a numbered lottery for a later draw; the same lottery sent again is kept once."""
+        settings_json, rounding_json = json.dumps(settings), json.dumps(rounding)
+        async with self._db.transaction() as tx:
+            if await tx.one("SELECT 1 FROM pools WHERE id = ?", (pool_id,)) is None:
+                raise NotFound("pool")
+            same = await tx.one(
+                "SELECT id FROM commitments WHERE pool_id = ? AND digest = ?", (pool_id, digest)
+            )
+            if same is not None:
+                found: int = same["id"]
+                return found
+            return await tx.insert(
+                "INSERT INTO commitments (pool_id, settings, m, file, digest, rounding,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (pool_id, settings_json, m, file.decode(), digest, rounding_json, time.time()),
+            )
+
+    async def commitment(self, commitment_id: int) -> Commitment:
+        """A fixed numbered lottery; NotFound if there is none."""
+        row = await self._db.one("SELECT * FROM commitments WHERE id = ?", (commitment_id,))
+        if row is None:
+            raise NotFound("commitment")
+        return Commitment(
+            row["id"],
+            row["pool_id"],
+            json.loads(row["settings"]),
+            row["m"],
+            row["file"].encode(),
+            row["digest"],
+            json.loads(row["rounding"]),
+            row["panel_id"],
+            row["created_at"],
+        )
+
+    async def drawn_from(self, commitment_id: int, panel: Panel) -> None:
+        """Record which panel a commitment's draw gave; a commitment is drawn once."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE commitments SET panel_id = ? WHERE id = ? AND panel_id IS NULL",
+                (panel.id, commitment_id),
+            )
+            if changed != 1:
+                raise Conflict("This lottery has already been drawn.")

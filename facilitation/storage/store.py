@@ -25,6 +25,7 @@ from facilitation.storage.plans import Plans
 from facilitation.storage.pools import Pools
 from facilitation.storage.postgres import PostgresDatabase
 from facilitation.storage.profiles import Profiles
+from facilitation.storage.recruitment import Recruitment
 from facilitation.storage.rounds import Rounds
 from facilitation.storage.sqlite import SQLiteDatabase
 from facilitation.storage.translations import Translations
@@ -67,6 +68,7 @@ class Store:
         self.erasures = Erasures(self._db)
         self.languages = LanguageChoices(self._db)
         self.translations = Translations(self._db)
+        self.recruitment = Recruitment(self._db)
 
     async def open(self) -> Store:
         """Connect, apply pending migrations."""

@@ -142,6 +142,7 @@ def test_the_store_is_reached_through_its_repositories_only(path):
     repositories |= {"disclosures"}
     repositories |= {"erasures"}
     repositories |= {"languages", "translations"}
+    repositories |= {"recruitment"}
     lifecycle = {"open", "close", "applied_migrations", "integrity_check"}
     # and what guards the data across releases: the migration list, the copy taken before an
     # upgrade, the health probe behind /healthz.

@@ -112,6 +112,7 @@ async def build(app) -> World:
     assert pool is not None and not problems, problems
     data = await uc.lotteries.data(pool)
     panel = await uc.lotteries.draw(data, Setup(2, 1, False, {}), "riverside seed")
+    commitment_id = await uc.lotteries.commit(data, Setup(2, 1, False, {}), 100)
 
     kiosk, _token = await store.kiosks.unlock(courtyard.id)
 
@@ -133,6 +134,8 @@ async def build(app) -> World:
         "user_id": spare.id,
         "path": "app.css",
         "kiosk_id": kiosk.id,
+        "commitment_id": commitment_id,
+        "token": "not-a-registration-link",
         "participant_id": participant.id,
         "volunteer_id": (await store.pools.volunteers(pool.id))[0].id,
         "version": "0",

@@ -157,6 +157,15 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", PP + "/people/{volunteer_id}"): CONTACT,
     ("GET", PP + "/people/{volunteer_id}/held.json"): CONTACT,
     ("POST", PP + "/people/{volunteer_id}/erase"): CONTACT,
+    ("POST", PP + "/commit"): RUN,
+    ("GET", PP + "/commitments/{commitment_id}"): RUN,
+    ("GET", PP + "/commitments/{commitment_id}/lottery.json"): RUN,
+    ("POST", PP + "/commitments/{commitment_id}/draw"): RUN,
+    ("POST", P + "/panels/invite"): CONTACT,
+    ("GET", PP + "/invitations"): CONTACT,
+    ("POST", PD + "/steps"): RUN,
+    ("GET", "/r/{token}"): PUBLIC,
+    ("POST", "/r/{token}"): PUBLIC,
     ("POST", W + "/kiosks/{kiosk_id}/lock"): RUN,
 }
 
@@ -186,6 +195,9 @@ PUBLIC_STATUS: dict[tuple[str, str], tuple[object, object]] = {
     ("GET", "/kiosk"): (403, 403),
     ("POST", "/kiosk/new"): (403, 403),
     ("POST", "/kiosk/done"): (403, 403),
+    # A registration link that was never sent.
+    ("GET", "/r/{token}"): (404, 404),
+    ("POST", "/r/{token}"): (404, 404),
 }
 
 # Forms the walk sends, chosen so that an allowed request leaves the scene as the later routes

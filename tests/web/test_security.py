@@ -17,6 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from facilitation import create_app
 from facilitation.core.models import Role
+from facilitation.panel.setup import Setup
 from facilitation.people.rules import Volunteer
 from facilitation.settings import Settings
 from tests.conftest import new_client
@@ -87,11 +88,19 @@ async def setup(app, facilitator):
     kiosk, _token = await app.state.store.kiosks.unlock(workshop_id)
     joined = await app.state.store.workshops.participants(workshop_id)
     volunteers = await app.state.store.pools.volunteers(pool.id)
+    lotteries = app.state.lotteries
+    commitment_id = await lotteries.commit(await lotteries.data(pool), Setup(1, 0, False, {}), 100)
+    await app.state.store.recruitment.invite(
+        programme.id, "Invited", "1", 1, [("1 Elm Road", "an-invitation")]
+    )
     return {
         "user_id": spare.id,
         "kiosk_id": kiosk.id,
         "participant_id": joined[0].id,
         "volunteer_id": volunteers[0].id,
+        "commitment_id": commitment_id,
+        "token": "an-invitation",
+        "version": "0",
         "question_id": question.id,
         "pool_id": pool.id,
         "panel_id": panel.id,
@@ -412,6 +421,31 @@ POSTS = [
         "facilitator",
         {"confirm": "yes"},
     ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commit",
+        {},
+        "facilitator",
+        {"seats": "1", "m": "100"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/commitments/{commitment_id}/draw",
+        {},
+        "facilitator",
+        {"value": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/invite",
+        {},
+        "facilitator",
+        {"addresses": "1 Oak Road", "count": "1", "seed": "4 2"},
+    ),
+    (
+        "/f/programmes/{programme_id}/panels/{pool_id}/draws/{panel_id}/steps",
+        {},
+        "facilitator",
+        {"action": "confirm", "volunteer": "1"},
+    ),
+    ("/r/{token}", {}, "visitor", {"name": "Cy", "email": "cy@example.org", "consent": "yes"}),
     ("/f/workshops/{workshop_id}/health-check", {}, "facilitator", {}),
     (
         "/f/programmes/{programme_id}/health-check",

@@ -64,6 +64,15 @@ def as_shown(volunteer: Volunteer, contacts: bool) -> Volunteer:
     return replace(volunteer, name="", email="", phone="", household="")
 
 
+def said(item: Any) -> str:
+    """A lottery message in the reader's language, in the plural form its count calls for."""
+    if item.forms is None:
+        return translated(item.message, item.params)
+    params = {k: shown(v) if isinstance(v, str) else v for k, v in item.params.items()}
+    singular, plural = item.forms
+    return ngettext(singular, plural, item.count, **params)
+
+
 def answers_text(volunteer: Volunteer, questions: Sequence[ProfileQuestion]) -> list[str]:
     """A volunteer's answers in question order; a blank answer is a dash."""
     out = []
@@ -127,10 +136,12 @@ def outcome_context(data: PoolData, outcome: Outcome, contacts: bool) -> dict[st
             if infeasible.relaxations
             else None
         )
+        warning = infeasible.warning
         return {
-            "conflicts": [translated(c.message, c.params) for c in infeasible.conflicts],
+            "conflicts": [said(c) for c in infeasible.conflicts],
             "relaxations": [translated(r.message, r.params) for r in infeasible.relaxations],
             "relaxed_query": fixed.query() if fixed else "",
+            "left_out": said(warning) if warning else "",
         }
     context = chance_context(data, outcome.chances(), outcome.averages(), setup, contacts)
     return {"lottery": outcome.lottery, **context}
@@ -317,11 +328,7 @@ async def load_draw(request: Request, programme: Programme) -> tuple[PoolData, P
 
 
 def stored_setup(panel: Panel) -> Setup:
-    limits = {
-        (q["question_id"], q["choice_id"]): panel_setup.Limit(q["min"], q["max"])
-        for q in panel.quotas
-    }
-    return Setup(panel.size, panel.result["reserves_asked"], panel.household_rule, limits)
+    return panel_setup.stored(panel)
 
 
 def composition(
@@ -352,6 +359,9 @@ async def draw_page(request: Request, programme: Programme) -> Response:
 
     averages = {tuple(g["key"]): (g["volunteers"], g["average"]) for g in result["groups"]}
     order = [p.id for p in sorted(data.panels, key=lambda p: (p.created_at, p.id))]
+    recruiting = request.app.state.recruiting
+    now = await recruiting.standing(panel)
+    proposal = await recruiting.proposal(panel, data.volunteers, data.questions)
     return page(
         request,
         "pages/panel_draw.html",
@@ -359,7 +369,11 @@ async def draw_page(request: Request, programme: Programme) -> Response:
         draw=panel,
         ordinal=order.index(panel.id) + 1,
         setup=setup,
-        members=[person(n) for n in result["panel"]],
+        members=[person(n) for n in now.members],
+        drawn_members=set(result["panel"]),
+        standing=now,
+        withdrawn=[(person(n), reason) for n, reason in now.withdrawn],
+        proposal=proposal and (proposal[0], proposal[1], said(proposal[1])),
         reserves=[person(n) for n in result["reserves"]],
         composition=composition(data, result["panel"], setup),
         **chance_context(data, chances, averages, setup, contacts),

@@ -328,6 +328,7 @@ async def public_page(request: Request) -> Response:
         actions=grouped,
         today=uc.today(),
         workshops=await request.app.state.store.plans.programme_workshops(programme.id),
+        recruitment=await request.app.state.recruiting.counts(programme),
     )
 
 
