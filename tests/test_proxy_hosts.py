@@ -49,7 +49,7 @@ def phones_connected(host: Server) -> int:
 
 
 @pytest.fixture
-def hosts(tmp_path: Path):
+def hosts_behind_nginx(tmp_path: Path):
     """nginx in front of two servers on one database and one Redis, each trusting nginx."""
     data = engines.database(str(tmp_path / "unused.sqlite3"))
     add_user(data)
@@ -103,8 +103,10 @@ async def reconnect(stack: Stack, path: str, client: httpx.AsyncClient, deadline
             await asyncio.sleep(0.5)
 
 
-async def test_a_killed_host_loses_nothing_and_its_phones_come_back_through_nginx(hosts):
-    stack, servers = hosts
+async def test_a_killed_host_loses_nothing_and_its_phones_come_back_through_nginx(
+    hosts_behind_nginx,
+):
+    stack, servers = hosts_behind_nginx
     async with stack.client() as staff:
         _f, workshop_id, code, option, round_id = await open_round(staff)
         devices = [stack.client() for _ in range(PHONES)]

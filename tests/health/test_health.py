@@ -141,11 +141,13 @@ async def test_the_dashboard_charts_the_health_check_and_splits_it_only_into_gro
         (await facilitator.client.get(f"/f/programmes/{programme_id}?split={question.id}")).text
     )
     assert "By Tenure" in split
-    assert "Owner 1 4.0 – – 5.0" in split
+    # Renters, asked about first, are shown (their "don't know" on trust is left out).
+    assert "Renter 1 2.0 – – –" in split
     # The two who skipped are too few alone, so "Other" also takes the smallest shown group (the
-    # renters, last in order on a tie): seven people, and no group under five is ever shown.
-    assert "Other 1 2.9 – 3.0 –" in split
-    assert "Renter 1" not in split and "Not said 1" not in split
+    # owners, last in the question's order on a tie): seven people, and no group under five is
+    # ever shown. Power (5*4 + 2*5) / 7 = 4.3.
+    assert "Other 1 4.3 – 3.0 5.0" in split
+    assert "Owner 1" not in split and "Not said 1" not in split
 
 
 async def test_health_check_statements_never_become_needs(

@@ -484,7 +484,13 @@ async def test_the_poster_has_the_qr_code_the_address_and_an_a4_page(app, facili
     async with new_client(app) as stranger:
         response = await stranger.get(f"/p/{slug}/poster")
     assert response.status_code == 200
-    assert "@page { size: A4" in response.text
+    # Printed on A4: the poster names its page, which the stylesheet sizes (no inline styles
+    # under the content policy).
+    assert 'class="sheet poster"' in response.text
+    stylesheet = re.search(r'href="(/static/app\.css[^"]*)"', response.text)[1]
+    async with new_client(app) as stranger:
+        css = (await stranger.get(stylesheet)).text
+    assert ".poster { page: poster; }" in css and "@page poster { size: A4" in css
     assert '<svg role="img" aria-label="QR code"' in response.text
     assert f"testserver/p/{slug}" in response.text
     assert "Phoenix Place plan" in response.text
