@@ -88,6 +88,7 @@ class Rating(Kind):
     hint = N_("rate statements from 1 to 5")
     order = 50
     min_options = 1
+    ranks_options = False  # a profile of statements in the order asked: every place is 0
     means = True
     method = "mean_rating"
     ballot_columns = ("rating",)

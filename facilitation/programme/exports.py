@@ -168,7 +168,7 @@ def action_rows(data: ProgrammeData) -> list[tuple]:
             a.what,
             a.who.value,
             a.owner,
-            a.due,
+            _date(a.due),
             a.status.value,
             _yes(a.overdue(data.today)),
             a.notes[-1].note if a.notes else "",
@@ -185,8 +185,17 @@ def workshop_rows(data: ProgrammeData) -> list[tuple]:
     ]
 
 
-def _day(workshop: Workshop) -> str:
-    return workshop.date.isoformat() if workshop.date else workshop.date_note
+def _day(workshop: Workshop) -> datetime.date | str:
+    return workshop.date or workshop.date_note
+
+
+def _date(iso: str) -> datetime.date | str:
+    """An ISO date as a date (a CSV writes it back as ISO, a sheet keeps it a date); anything
+    else as typed."""
+    try:
+        return datetime.date.fromisoformat(iso)
+    except ValueError:
+        return iso
 
 
 def round_rows(data: ProgrammeData) -> list[tuple]:
@@ -244,18 +253,18 @@ def table_csv(data: ProgrammeData, name: str) -> str:
 
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
+# Column widths (in characters) that fit across an A4 page upright; a wider sheet prints across.
+PORTRAIT_WIDTH = 100
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def workbook(data: ProgrammeData) -> bytes:
-    """The programme as an XLSX workbook: one sheet per table, bold frozen headers."""
+    """The programme as an XLSX workbook: one sheet per table, bold frozen headers, a filter on
+    every column, dates as dates, and a print setup of one page wide with the header repeated."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
-
-    def cell(value: Any) -> Any:
-        value = exports.safe_cell(value)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     book = Workbook()
     book.remove(book.active)
@@ -266,18 +275,40 @@ def workbook(data: ProgrammeData) -> bytes:
         for c in sheet[1]:
             c.font = bold
         widths = [len(h) for h in header]
-        for row in rows:
-            values = [cell(v) for v in row]
-            sheet.append(values)
-            for i, v in enumerate(values):
-                widths[i] = max(widths[i], len(str(v)))
+        for r, row in enumerate(rows, start=2):
+            for i, value in enumerate(row):
+                cell = sheet.cell(row=r, column=i + 1)
+                if isinstance(value, str):
+                    # Text stays text: typed as a string, a cell is never run as a formula, so
+                    # it needs none of the CSV's apostrophes.
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                    cell.data_type = "s"
+                else:
+                    cell.value = value
+                    if isinstance(value, datetime.date):
+                        cell.number_format = DATE_FORMAT
+                widths[i] = max(widths[i], len(str(value)))
+        total = 0
         for i, width in enumerate(widths, start=1):
             letter = get_column_letter(i)
             sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(MIN_WIDTH, width + 2))
+            total += sheet.column_dimensions[letter].width
         sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+        _print_setup(sheet, wide=total > PORTRAIT_WIDTH)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _print_setup(sheet: Any, wide: bool) -> None:
+    """A4, one page wide and as many long as the rows need, the header on every page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if wide else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
 
 
 # -- JSON ----------------------------------------------------------------------------------------

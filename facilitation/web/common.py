@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -153,13 +154,33 @@ def page(request: Request, name: str, **context: Any) -> Response:
     return request.app.state.renderer.page(request, name, **{"labels": LABELS, **context})
 
 
-def download(body: str | bytes, programme: Programme, suffix: str, media_type: str) -> Response:
-    slug = re.sub(r"[^a-z0-9]+", "-", programme.title.lower()).strip("-")[:40] or "programme"
+SLUG_CHARS = 40
+
+
+def file_slug(title: str, fallback: str) -> str:
+    """A title as the start of a file name: lower-case ASCII words joined by hyphens, as many
+    whole words as fit in SLUG_CHARS (a first word longer than that is kept whole: a name is
+    never cut mid-word); ``fallback`` when no letter or digit is left."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", folded)
+    slug = words[0] if words else fallback
+    for word in words[1:]:
+        if len(slug) + 1 + len(word) > SLUG_CHARS:
+            break
+        slug += "-" + word
+    return slug
+
+
+def attachment(body: str | bytes, name: str, media_type: str) -> Response:
     return Response(
         body,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def download(body: str | bytes, programme: Programme, suffix: str, media_type: str) -> Response:
+    return attachment(body, f"{file_slug(programme.title, 'programme')}-{suffix}", media_type)
 
 
 def import_problems(request: Request, back: str, problems: Sequence[Problem]) -> Response:

@@ -1,7 +1,9 @@
 """Pure conversions of a workshop's records into CSV and JSON for boards, residents and analysts.
 
 Participants appear only as stable pseudonyms (a keyed hash of their id), never by name. Any text
-cell that a spreadsheet would read as a formula is neutralised with a leading apostrophe.
+cell that a spreadsheet would read as a formula is neutralised with a leading apostrophe, and
+every CSV opens with a UTF-8 byte-order mark (without one, Excel on Windows reads the text as a
+legacy code page: "25–44" shows as "25â€“44").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from facilitation.core.models import Ballot, Idea, Option, Round, RoundResult, W
 from facilitation.core.wording import Key, Languages, Texts
 from facilitation.kinds.base import export_rows
 
+BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # 4: a workshop's date is a date (or null, with what was typed before in date_note); languages,
 # and every translation of what facilitators wrote, beside the original.
@@ -39,8 +42,9 @@ def pseudonym(secret: str, participant_id: int) -> str:
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text with every cell neutralised."""
+    """CSV text with every cell neutralised, led by a byte-order mark."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:

@@ -197,7 +197,7 @@ class FacilitatorUI:
         response = self.context.request.get(f"{self.base}/export/results.csv")
         assert response.ok, response.status
         assert response.headers["content-type"].startswith("text/csv")
-        return list(csv.DictReader(io.StringIO(response.text())))
+        return list(csv.DictReader(io.StringIO(response.text().lstrip("\ufeff"))))
 
     def csv_scores(self, round_id: int, method: str) -> dict[int, float]:
         return {

@@ -356,7 +356,7 @@ async def test_the_exports_carry_costs_picks_and_the_funded_set(budget_room):
 
     results = await client.get(f"{base}/results.csv")
     assert results.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(results.text)))
+    rows = list(csv.DictReader(io.StringIO(results.text.lstrip("\ufeff"))))
     assert {
         int(r["option_id"]): (r["method"], r["supporters"], r["ballots"], r["cost"], r["funded"])
         for r in rows
@@ -366,7 +366,9 @@ async def test_the_exports_carry_costs_picks_and_the_funded_set(budget_room):
         bikes: ("picks", "1", "3", "3000", "yes"),
     }
 
-    ballots = list(csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text)))
+    ballots = list(
+        csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text.lstrip("\ufeff")))
+    )
     picked = sorted(
         (r["participant"], int(r["option_id"])) for r in ballots if r["picked"] == "yes"
     )

@@ -200,12 +200,16 @@ async def test_the_exports_carry_each_proposals_fingers_and_verdict(fist_room):
     await show(fist_room, await fist_room.phone(), "5", "0")
     base = f"/f/workshops/{fist_room.workshop_id}/export"
     client = fist_room.facilitator.client
-    rows = list(csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text)))
+    rows = list(
+        csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text.lstrip("\ufeff")))
+    )
     assert [(int(r["option_id"]), r["fingers"], r["source"]) for r in rows] == [
         (a, "5", "phone"),
         (b, "0", "phone"),
     ]
-    results = list(csv.DictReader(io.StringIO((await client.get(f"{base}/results.csv")).text)))
+    results = list(
+        csv.DictReader(io.StringIO((await client.get(f"{base}/results.csv")).text.lstrip("\ufeff")))
+    )
     assert [(int(r["option_id"]), r["method"], r["verdict"]) for r in results] == [
         (a, "mean_fingers", "consensus"),
         (b, "mean_fingers", "blocked"),

@@ -183,12 +183,16 @@ async def test_the_exports_carry_each_answer(rating):
     await rate(rating, await rating["phone"](), "4", "dk")
     base = f"/f/workshops/{rating['workshop_id']}/export"
     client = rating["facilitator"].client
-    rows = list(csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text)))
+    rows = list(
+        csv.DictReader(io.StringIO((await client.get(f"{base}/ballots.csv")).text.lstrip("\ufeff")))
+    )
     assert [(int(r["option_id"]), r["rating"], r["source"]) for r in rows] == [
         (a, "4", "phone"),
         (b, "0", "phone"),  # 0 is "don't know"
     ]
-    results = list(csv.DictReader(io.StringIO((await client.get(f"{base}/results.csv")).text)))
+    results = list(
+        csv.DictReader(io.StringIO((await client.get(f"{base}/results.csv")).text.lstrip("\ufeff")))
+    )
     assert [(int(r["option_id"]), r["method"], r["score"], r["supporters"]) for r in results][
         :2
     ] == [(a, "mean_rating", "4", "1"), (b, "mean_rating", "", "0")]

@@ -149,7 +149,7 @@ async def test_the_empty_pool_file_has_a_column_per_question(facilitator, pool_s
     programme_id, _pool_id, _q = pool_scene
     response = await facilitator.client.get(f"/f/programmes/{programme_id}/panels/volunteers.csv")
     assert response.status_code == 200
-    assert response.text.splitlines()[0] == "name,email,phone,household,Tenure,Age band"
+    assert response.text.splitlines()[0] == "\ufeffname,email,phone,household,Tenure,Age band"
     assert "attachment" in response.headers["content-disposition"]
 
 
@@ -298,7 +298,7 @@ async def test_a_draw_meets_the_quotas_and_can_be_checked_from_the_lottery_file(
 
     # Anyone with the lottery file and the seed finds the same panel.
     lottery = await facilitator.client.get(response.headers["location"] + "/lottery.csv")
-    rows = list(csv.DictReader(io.StringIO(lottery.text)))
+    rows = list(csv.DictReader(io.StringIO(lottery.text.lstrip("\ufeff"))))
     total = int(rows[-1]["last_ticket"]) + 1
     digest = hashlib.sha256(b"panel:4 17 23 31").digest()
     ticket = int.from_bytes(digest, "big") % total
@@ -376,7 +376,7 @@ async def test_the_panel_file_has_the_contacts_of_those_drawn(facilitator, pool_
     response = await draw(facilitator, pool_scene, settings(questions), "42")
     page = await facilitator.client.get(response.headers["location"])
     download = await facilitator.client.get(response.headers["location"] + "/panel.csv")
-    rows = list(csv.DictReader(io.StringIO(download.text)))
+    rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
     assert [r["outcome"] for r in rows] == ["panel"] * 6 + [f"reserve {i}" for i in (1, 2, 3)]
     assert [int(r["number"]) for r in rows] == members(page.text, "data-members") + members(
         page.text, "data-reserves"

@@ -173,7 +173,11 @@ async def test_a_drawn_volunteer_found_by_email_is_erased_and_the_draw_still_rea
     draw_path = drawn.headers["location"]
     panel_before = await facilitator.client.get(draw_path)
     rows = list(
-        csv.DictReader(io.StringIO((await facilitator.client.get(draw_path + "/panel.csv")).text))
+        csv.DictReader(
+            io.StringIO(
+                (await facilitator.client.get(draw_path + "/panel.csv")).text.lstrip("\ufeff")
+            )
+        )
     )
     first = rows[0]
     vid = await volunteer_path(facilitator, pool_scene, first["email"].upper())
@@ -188,7 +192,11 @@ async def test_a_drawn_volunteer_found_by_email_is_erased_and_the_draw_still_rea
     dump = "\n".join(db_rows(app.state.settings.data_path))
     assert first["email"] not in dump and f"'{first['name']}'" not in dump
     after = list(
-        csv.DictReader(io.StringIO((await facilitator.client.get(draw_path + "/panel.csv")).text))
+        csv.DictReader(
+            io.StringIO(
+                (await facilitator.client.get(draw_path + "/panel.csv")).text.lstrip("\ufeff")
+            )
+        )
     )
     assert [r["number"] for r in after] == [r["number"] for r in rows]
     assert (after[0]["name"], after[0]["email"], after[0]["household"]) == ("", "", "")

@@ -431,7 +431,7 @@ async def test_the_figures_download_as_a_csv_the_import_reads_back(app, facilita
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
     lines = download.text.splitlines()
-    assert lines[0] == "question,answer,amount"
+    assert lines[0] == "\ufeffquestion,answer,amount"
     assert "Tenure,Private rent,2.5" in lines and "Age band,Under 30," in lines
     before = await app.state.store.profiles.place_makeup(programme_id)
     filled = download.text.replace("Age band,Under 30,", "Age band,Under 30,10")

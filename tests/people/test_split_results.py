@@ -136,7 +136,7 @@ async def test_a_round_with_fewer_than_five_voters_is_never_split(app, facilitat
     download = await facilitator.client.get(
         f"/f/workshops/{workshop_id}/export/results-by-group.csv", params={"question": tenure.id}
     )
-    rows = list(csv.DictReader(io.StringIO(download.text)))
+    rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
     assert [(r["group"], r["shown"], r["group_size"], r["score"]) for r in rows] == [
         ("Other", "withheld", "", "")
     ]
@@ -212,7 +212,7 @@ async def test_the_csv_obeys_the_same_rule(facilitator, voted_by_group):
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
     assert "results-by-group.csv" in download.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(download.text)))
+    rows = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
     groups = {(r["group"], r["group_kind"], r["group_size"]) for r in rows}
     assert groups == {
         ("Social rent", "answer", "6"),
@@ -315,7 +315,7 @@ async def test_answers_changed_after_a_round_closed_do_not_change_its_split(app,
     assert (cell(after.text, b, "Social rent"), cell(after.text, b, "Owner")) == ("12", "15")
     after_csv = await facilitator.client.get(csv_path, params={"question": tenure.id})
     assert after_csv.text == before_csv.text
-    rows = list(csv.DictReader(io.StringIO(after_csv.text)))
+    rows = list(csv.DictReader(io.StringIO(after_csv.text.lstrip("\ufeff"))))
     sizes = {(r["group"], r["group_size"]) for r in rows}
     assert sizes == {("Social rent", "6"), ("Owner", "5")}
     owners = {int(r["option_id"]): r["score"] for r in rows if r["group"] == "Owner"}

@@ -3,7 +3,9 @@ needs and options, through the real app in process."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -11,6 +13,7 @@ import re
 import shutil
 import struct
 import subprocess
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from openpyxl import load_workbook
 
 from facilitation.core.csv_files import read_titles
 from facilitation.programme import exports as px
+from facilitation.workshop.exports import safe_cell
 from tests.conftest import new_client
 from tests.helpers import ROOT, Phone, db_rows
 
@@ -78,14 +82,22 @@ async def get(facilitator, programme, path: str):
 
 
 def csv_rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # Excel on Windows reads UTF-8 only after a BOM
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def as_text(value) -> str:
+    """A sheet's cell as its CSV twin writes it: dates in ISO, formulas guarded."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return str(safe_cell(value))
 
 
 def sheet_rows(book, name: str) -> list[list[str]]:
     """A sheet as text, the way a CSV of it reads."""
-    return [
-        ["" if v is None else str(v) for v in row] for row in book[name].iter_rows(values_only=True)
-    ]
+    return [[as_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
 
 
 # -- workbook ------------------------------------------------------------------------------------
@@ -107,24 +119,63 @@ async def test_the_workbook_has_one_sheet_per_table_with_bold_frozen_headers(
     assert [c.value for c in book["ballots"][1]] == list(px.BALLOTS_HEADER)
 
 
-async def test_the_workbook_holds_a_known_row_and_neutralises_formulas(
+async def test_the_workbook_holds_a_known_row_as_typed_and_runs_no_formula(
     facilitator, recorded_programme
 ):
     response = await get(facilitator, recorded_programme, "/export/programme.xlsx")
     book = load_workbook(io.BytesIO(response.content))
-    workshops = sheet_rows(book, "workshops")
-    assert workshops[1][:3] == [str(recorded_programme["workshop_id"]), "Courtyard", "2025-03-01"]
-    assert workshops[1][5] == "2"  # joined
-    needs = {row[2]: row for row in sheet_rows(book, "needs")[1:]}
-    assert needs["Benches"][10:] == ["not_possible", "No space"]
-    assert needs["'" + FORMULA][8:10] == ["0.9", "Safety"]
+    workshops = [[c.value for c in row] for row in book["workshops"].iter_rows()]
+    assert workshops[1][:3] == [
+        recorded_programme["workshop_id"],
+        "Courtyard",
+        dt.datetime(2025, 3, 1),
+    ]
+    assert workshops[1][5] == 2  # joined
+    needs = {row[2].value: row for row in book["needs"].iter_rows(min_row=2)}
+    assert [c.value for c in needs["Benches"][10:]] == ["not_possible", "No space"]
+    # The option's title exactly as typed: no apostrophe shows, and the cell is text.
+    formula = needs[FORMULA][2]
+    assert formula.value == FORMULA and formula.data_type == "s"
+    assert [c.value for c in needs[FORMULA][8:10]] == [0.9, "Safety"]
     actions = sheet_rows(book, "actions")
     assert actions[1][3] == "Order benches" and actions[1][8:] == ["yes", "Quote received"]
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for c in row:
                 assert c.data_type != "f", (sheet.title, c.coordinate)
-                assert not (isinstance(c.value, str) and c.value.startswith("="))
+                assert not (isinstance(c.value, str) and c.value.startswith("'")), c.coordinate
+    with zipfile.ZipFile(io.BytesIO(response.content)) as parts:
+        for part in parts.namelist():
+            if part.startswith("xl/worksheets/"):
+                assert "<f>" not in parts.read(part).decode(), part
+
+
+async def test_the_workbook_keeps_dates_as_dates(facilitator, recorded_programme):
+    response = await get(facilitator, recorded_programme, "/export/programme.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    held = book["workshops"]["C2"]
+    assert held.is_date and held.value == dt.datetime(2025, 3, 1)
+    assert held.number_format == "yyyy-mm-dd"
+    due = book["actions"]["G2"]
+    assert book["actions"]["G1"].value == "due"
+    assert due.is_date and due.value == dt.datetime(2000, 1, 1)
+
+
+async def test_every_sheet_filters_and_prints_one_page_wide_with_its_header_on_each_page(
+    facilitator, recorded_programme
+):
+    response = await get(facilitator, recorded_programme, "/export/programme.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    for sheet in book.worksheets:
+        assert sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        setup = sheet.page_setup
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
+        assert str(setup.paperSize) == sheet.PAPERSIZE_A4
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+    # Wide tables print across the page, narrow ones upright.
+    assert book["results"].page_setup.orientation == "landscape"
+    assert book["workshops"].page_setup.orientation == "portrait"
 
 
 async def test_no_participant_name_appears_in_any_export(facilitator, recorded_programme):
@@ -155,6 +206,26 @@ async def test_each_csv_matches_its_sheet(facilitator, recorded_programme, table
     assert response.headers["content-type"].startswith("text/csv")
     assert csv_rows(response.text) == sheet_rows(book, table)
     assert len(csv_rows(response.text)) > 1
+
+
+async def test_every_csv_download_starts_with_a_byte_order_mark_for_excel(
+    facilitator, recorded_programme
+):
+    await facilitator.post(
+        f"/f/programmes/{recorded_programme['id']}/needs", {"title": "Ages 25–44"}
+    )
+    workshop = f"/f/workshops/{recorded_programme['workshop_id']}/export"
+    programme = f"/f/programmes/{recorded_programme['id']}/export"
+    paths = [f"{workshop}/results.csv", f"{workshop}/ballots.csv"]
+    paths += [f"{programme}/{table}.csv" for table in SHEETS]
+    for path in paths:
+        response = await facilitator.client.get(path)
+        assert response.status_code == 200, path
+        assert response.content.startswith(codecs.BOM_UTF8), path
+        assert response.content.count(codecs.BOM_UTF8) == 1, path
+    needs = (await facilitator.client.get(f"{programme}/needs.csv")).content
+    # What Excel on Windows shows once it has seen the mark; without it, "25â€“44".
+    assert "Ages 25–44" in needs.decode("utf-8-sig")
 
 
 async def test_an_unknown_table_is_not_found(facilitator, recorded_programme):
@@ -191,6 +262,41 @@ async def test_every_json_key_is_documented(facilitator, recorded_programme):
     assert "needs[].override.reason" in paths and "actions[].notes[].note" in paths
     missing = sorted(p for p in paths if f"`{p}`" not in schema)
     assert not missing, missing
+
+
+def workshop_json_section(schema: str) -> str:
+    return schema[schema.index("## One workshop: workshop.json") : schema.index("## The tables")]
+
+
+async def test_every_workshop_json_key_is_documented(facilitator, recorded_programme):
+    base = f"/f/workshops/{recorded_programme['workshop_id']}/export"
+    options = [recorded_programme["benches"], recorded_programme["lights"]]
+    await facilitator.create_round(recorded_programme["workshop_id"], "Draft", options)
+    doc = json.loads((await facilitator.client.get(f"{base}/workshop.json")).text)
+    assert doc["schema_version"] == px.SCHEMA_VERSION
+    schema = (ROOT / "docs" / "export-schema.md").read_text()
+    own = workshop_json_section(schema)
+    paths = key_paths(doc)
+    assert "workshop.participants" in paths and "rounds[].cards_on_board" in paths
+    assert "rounds[].results.order[].place" in paths
+    # Options and rounds share the programme's fields, named there under workshops[].
+    missing = sorted(
+        p
+        for p in paths
+        if f"`{p}`" not in own and f"`workshops[].{p}`" not in schema.replace(own, "")
+    )
+    assert not missing, missing
+
+
+async def test_the_schema_says_what_place_means_for_a_rating_round(facilitator, rated_programme):
+    doc = json.loads((await get(facilitator, rated_programme, "/export/programme.json")).text)
+    (rnd,) = doc["workshops"][0]["rounds"]
+    assert [r["place"] for r in rnd["results"]["order"]] == [0, 0]
+    schema = (ROOT / "docs" / "export-schema.md").read_text()
+    line = next(
+        x for x in schema.splitlines() if "`workshops[].rounds[].results.order[].place`" in x
+    )
+    assert "Rating and fist-of-five rounds place nothing" in line and "every `place` is 0" in line
 
 
 # -- report and PDF ------------------------------------------------------------------------------
@@ -244,6 +350,58 @@ async def test_the_pdf_renders_four_non_blank_a4_pages(facilitator, recorded_pro
         width, height, raw = png_pixels(png)
         assert 1.35 < height / width < 1.47  # A4 portrait
         assert len(set(raw)) > 8, f"{png.name} looks blank"
+
+
+LONG_STATEMENT = "The lifts in every block are repaired within two working days of a fault"
+
+
+@pytest.fixture
+async def rated_programme(app, facilitator):
+    """A programme whose one workshop closed a rating round: a short statement rated 5 and 4,
+    a long one rated 1 and 2."""
+    response = await facilitator.post("/f/programmes", {"title": "Lift survey"})
+    programme_id = int(response.headers["location"].rsplit("/", 1)[1])
+    workshop_id, code = await facilitator.create_workshop("Health check")
+    await facilitator.post(
+        f"/f/programmes/{programme_id}/workshops", {"workshop_id": str(workshop_id)}
+    )
+    short = await facilitator.add_option(workshop_id, "Bins")
+    long = await facilitator.add_option(workshop_id, LONG_STATEMENT)
+    round_id = await facilitator.create_round(
+        workshop_id, "How are we doing?", [short, long], kind="rating"
+    )
+    await facilitator.round_action(workshop_id, round_id, "open")
+    for ratings in (("5", "1"), ("4", "2")):
+        async with new_client(app) as device:
+            phone = Phone(device)
+            await phone.join(code)
+            fields = {f"rate-{short}": ratings[0], f"rate-{long}": ratings[1]}
+            assert (await phone.send_http(round_id, fields)).status_code == 200
+    await facilitator.round_action(workshop_id, round_id, "close")
+    return {"id": programme_id}
+
+
+def bar_texts(page: str, mark: str) -> list[str]:
+    """The text of each bar's label (its lines joined) or value in the report's charts."""
+    found = re.findall(rf"<text [^>]*{mark}>(.*?)</text>", page, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", t).split()) for t in found]
+
+
+async def test_a_rating_rounds_bars_read_statement_and_mean_never_cut(facilitator, rated_programme):
+    page = (await get(facilitator, rated_programme, "/report")).text
+    labels = bar_texts(page, "data-bar-label")
+    assert labels == ["Bins", LONG_STATEMENT]  # no place ("0.") before a statement
+    assert bar_texts(page, "data-bar-value") == ["4.5", "1.5"]
+
+
+async def test_the_pdf_prints_a_long_statement_whole(facilitator, rated_programme, tmp_path):
+    assert shutil.which("pdftotext"), "pdftotext (Debian's poppler-utils) is needed for this test"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes((await get(facilitator, rated_programme, "/report.pdf")).content)
+    done = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True)
+    words = " ".join(done.stdout.split())
+    assert LONG_STATEMENT in words
+    assert "0. Bins" not in words and "4.5" in words and "1.5" in words
 
 
 # -- imports -------------------------------------------------------------------------------------

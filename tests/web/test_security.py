@@ -654,7 +654,7 @@ async def test_exports_keep_markup_as_text_and_neutralise_formulas(facilitator, 
         response = await facilitator.client.get(f"{base}/{name}")
         assert response.headers["content-type"].startswith("text/csv")
         assert response.headers["content-disposition"].startswith("attachment;")
-        rows = list(csv.DictReader(io.StringIO(response.text)))
+        rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
         titles = {int(r["option_id"]): r["option"] for r in rows}
         assert titles[evil] == SCRIPT
         assert titles[formula] == "'=cmd|' /C calc'!A0"

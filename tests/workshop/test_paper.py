@@ -275,7 +275,7 @@ async def test_paper_and_phone_ballots_count_together_and_paper_is_shown(paper_d
     export = await paper_desk.facilitator.client.get(
         f"/f/workshops/{paper_desk.workshop_id}/export/ballots.csv"
     )
-    rows = list(csv.DictReader(io.StringIO(export.text)))
+    rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
     assert sorted((r["source"], int(r["option_id"]), r["dots"]) for r in rows) == [
         ("paper", a, "2"),
         ("paper", b, "1"),

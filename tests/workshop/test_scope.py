@@ -409,7 +409,9 @@ async def test_exports_carry_each_options_scope_and_limit(app, facilitator, scop
     await facilitator.round_action(workshop_id, round_id, "close")
     base = f"/f/workshops/{workshop_id}/export"
     table = list(
-        csv.DictReader(io.StringIO((await facilitator.client.get(base + "/results.csv")).text))
+        csv.DictReader(
+            io.StringIO((await facilitator.client.get(base + "/results.csv")).text.lstrip("\ufeff"))
+        )
     )
     by_option = {int(r["option_id"]): r for r in table}
     assert (by_option[ids[0]]["scope"], by_option[ids[0]]["limit_kind"]) == (

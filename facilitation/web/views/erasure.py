@@ -14,7 +14,8 @@ from facilitation.core.i18n import N_, _
 from facilitation.core.models import Programme, Workshop
 from facilitation.people.erasure import Erasure, read_query
 from facilitation.web.auth import contacts_view, current_user, facilitator
-from facilitation.web.common import flash, page, read_form
+from facilitation.web.common import attachment as file_response
+from facilitation.web.common import file_slug, flash, page, read_form
 
 # What each part of a record is called on the page (the download keeps the plain keys).
 SECTIONS: dict[str, str] = {
@@ -106,12 +107,7 @@ def counted(counts: dict[str, Any]) -> str:
 
 def attachment(record: dict[str, Any], name: str) -> Response:
     body = json.dumps(record, ensure_ascii=False, indent=2)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "person"
-    return Response(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="held-about-{slug}.json"'},
-    )
+    return file_response(body, f"held-about-{file_slug(name, 'person')}.json", "application/json")
 
 
 # -- a workshop's participants ---------------------------------------------------------------------

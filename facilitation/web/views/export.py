@@ -3,7 +3,6 @@ keeps what facilitators wrote in every one of the workshop's languages, the orig
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,17 +10,13 @@ from starlette.responses import Response
 
 from facilitation.core.models import Option, Round, RoundStatus, Workshop
 from facilitation.web.auth import facilitator
+from facilitation.web.common import attachment, file_slug
 from facilitation.workshop import exports
 from facilitation.workshop.rounds import Rounds
 
 
 def _download(body: str, workshop: Workshop, suffix: str, media_type: str) -> Response:
-    slug = re.sub(r"[^a-z0-9]+", "-", workshop.title.lower()).strip("-")[:40] or "workshop"
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{slug}-{suffix}"'},
-    )
+    return attachment(body, f"{file_slug(workshop.title, 'workshop')}-{suffix}", media_type)
 
 
 async def _loaded(

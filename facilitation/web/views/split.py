@@ -3,8 +3,6 @@ rule that no group of fewer than 5 voters is shown (see facilitation.people.grou
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,6 +10,7 @@ from facilitation.core.errors import NotFound
 from facilitation.core.models import Workshop
 from facilitation.people import split as splitting
 from facilitation.web.auth import facilitator
+from facilitation.web.common import attachment, file_slug
 from facilitation.web.results import chosen_question, group_label
 from facilitation.workshop.exports import to_csv
 
@@ -36,9 +35,5 @@ async def results_by_group_csv(request: Request, workshop: Workshop) -> Response
                 # Withheld as a whole (the code says why: people.disclosure's rule).
                 rows.append(splitting.withheld_row(rnd, question, f"withheld: {view.status}"))
     body = to_csv(splitting.SPLIT_HEADER, rows)
-    slug = re.sub(r"[^a-z0-9]+", "-", workshop.title.lower()).strip("-")[:40] or "workshop"
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-results-by-group.csv"'},
-    )
+    name = f"{file_slug(workshop.title, 'workshop')}-results-by-group.csv"
+    return attachment(body, name, "text/csv; charset=utf-8")
