@@ -150,7 +150,8 @@ class Plans:
             "SELECT w.id,"
             " (SELECT COUNT(*) FROM participants p WHERE p.workshop_id = w.id),"
             " (SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM ballots b"
-            "   JOIN rounds r ON r.id = b.round_id WHERE r.workshop_id = w.id GROUP BY r.id))"
+            "   JOIN rounds r ON r.id = b.round_id WHERE r.workshop_id = w.id GROUP BY r.id)"
+            " AS per_round)"
             " FROM workshops w WHERE w.programme_id = ? ORDER BY w.created_at, w.id",
             (programme_id,),
         )
