@@ -261,7 +261,7 @@ def create_app(
         app.state.pusher = pusher
         app.state.workshops = Workshops(store, hub, pusher.mark_dirty)
         app.state.rounds = Rounds(store, hub, pusher.mark_dirty)
-        guard = CodeGuard(on_wrong=counts.wrong_code, on_paced=counts.paced_lookup)
+        guard = CodeGuard(on_wrong=counts.wrong_code, on_paced=counts.paced_lookup, limiter=limiter)
         app.state.ballots = Ballots(
             store,
             hub,
@@ -270,6 +270,8 @@ def create_app(
             code_guard=guard,
             limiter=limiter,
         )
+        # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
+        app.state.login_guard = SignInGuard(limiter)
         app.state.plans = Plans(store)
         app.state.idea_desk = IdeaDesk(store, pusher.mark_dirty)
         app.state.health = HealthChecks(store, pusher.mark_dirty)
@@ -327,8 +329,6 @@ def create_app(
     app.state.join_url = join_url
     app.state.join_address = join.address
     app.state.sockets = SocketCaps(settings.sockets_per_address)
-    # Guessing passwords: slowed where the guesser is, never on a device the owner has used.
-    app.state.login_guard = SignInGuard()
     app.state.stage_shares = StageShares()
     return app
 
@@ -341,7 +341,7 @@ def shared_hub(settings: Settings, counts: Metrics) -> Hub:
 
 
 def shared_limiter(settings: Settings, namespace: str) -> Limiter:
-    """Where the ballot pace is counted: here, or in the shared Redis."""
+    """Where the ballot pace and the guessing guards count: here, or in the shared Redis."""
     if settings.redis_url:
         return RedisLimiter(settings.redis_url, namespace)
     return LocalLimiter(time.monotonic)

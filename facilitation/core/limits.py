@@ -205,6 +205,14 @@ class Pace(Protocol):
         """Take one token for ``key`` if there is one."""
         ...
 
+    async def refund(self, key: str) -> None:
+        """Give back a token taken for something that turned out not to count."""
+        ...
+
+    async def empty(self, key: str) -> bool:
+        """Whether the next event for ``key`` would be refused (taking nothing)."""
+        ...
+
 
 class Limits(Protocol):
     """Several failure limits checked together, wherever the counts are kept."""
@@ -222,12 +230,36 @@ class Limits(Protocol):
         ...
 
 
+class Backoffs(Protocol):
+    """Exponential waits per key (as Backoff counts them), wherever the counts are kept."""
+
+    async def retry_after(self, key: str) -> float:
+        """Seconds until this key may try again; 0 if it may try now."""
+        ...
+
+    async def fail(self, key: str) -> None:
+        """Count a failure for this key."""
+        ...
+
+    async def forget(self, key: str) -> None:
+        """Clear a key after a success."""
+        ...
+
+    async def undo(self, key: str) -> None:
+        """Take back one failure counted in advance for a try that succeeded."""
+        ...
+
+
 class Limiter(Protocol):
-    """Makes the paces and limits of one app, all kept in one place."""
+    """Makes the paces, limits and backoffs of one app, all kept in one place."""
 
     def pace(self, name: str, rate: float, burst: float) -> Pace: ...
 
     def limits(self, name: str, spec: LimitSpec) -> Limits: ...
+
+    def backoff(
+        self, name: str, free: int, base: float, cap: float, forget_after: float
+    ) -> Backoffs: ...
 
 
 @dataclass
@@ -239,6 +271,15 @@ class LocalPace:
 
     async def allow(self, key: str) -> bool:
         return self.buckets.allow(key, self.clock())
+
+    async def refund(self, key: str) -> None:
+        bucket = self.buckets.get(key)
+        if bucket is not None:
+            bucket.refund()
+
+    async def empty(self, key: str) -> bool:
+        bucket = self.buckets.get(key)
+        return bucket is not None and bucket.empty(self.clock())
 
 
 @dataclass
@@ -259,6 +300,26 @@ class LocalLimits:
 
 
 @dataclass
+class LocalBackoffs:
+    """A Backoff in this process, read against ``clock``."""
+
+    backoff: Backoff
+    clock: Callable[[], float]
+
+    async def retry_after(self, key: str) -> float:
+        return self.backoff.retry_after(key, self.clock())
+
+    async def fail(self, key: str) -> None:
+        self.backoff.fail(key, self.clock())
+
+    async def forget(self, key: str) -> None:
+        self.backoff.forget(key)
+
+    async def undo(self, key: str) -> None:
+        self.backoff.undo(key)
+
+
+@dataclass
 class LocalLimiter:
     """Paces and limits kept in this process (one worker, or no Redis)."""
 
@@ -271,3 +332,8 @@ class LocalLimiter:
         return LocalLimits(
             Guard(tuple((FailureLimit(n, window), key) for n, window, key in spec)), self.clock
         )
+
+    def backoff(
+        self, name: str, free: int, base: float, cap: float, forget_after: float
+    ) -> Backoffs:
+        return LocalBackoffs(Backoff(free, base, cap, forget_after), self.clock)

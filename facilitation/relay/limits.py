@@ -1,7 +1,8 @@
-"""Paces and failure limits shared by every worker through Redis, with the same answers as the
-in-process ones (core.limits): a token bucket per key, and failures counted per key within a
-window. Each check is one Lua script, so two workers never race on a key, and the time is Redis's
-own, so workers on several hosts agree on it. Keys expire when they no longer matter."""
+"""Paces, failure limits and backoffs shared by every worker through Redis, with the same answers
+as the in-process ones (core.limits): a token bucket per key, failures counted per key within a
+window, and exponential waits per key. Each check is one Lua script, so two workers never race on
+a key, and the time is Redis's own, so workers on several hosts agree on it. Keys expire when
+they no longer matter."""
 
 from __future__ import annotations
 
@@ -10,19 +11,32 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from facilitation.core.limits import Limits, LimitSpec, Pace
+from facilitation.core.limits import Backoffs, Limits, LimitSpec, Pace
 
-# KEYS[1] the bucket; ARGV rate, burst. Returns 1 if a token was taken.
+# KEYS[1] the bucket; ARGV rate, burst, and what to do: 'take' returns 1 if a token was taken,
+# 'refund' gives one back, 'peek' returns 1 if a token is there (taking nothing).
 _BUCKET = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens, stamp = tonumber(state[1]), tonumber(state[2])
-if tokens == nil then tokens, stamp = burst, now end
-tokens = math.min(burst, tokens + (now - stamp) * rate)
+if tokens == nil then
+  if ARGV[3] ~= 'take' then return 1 end
+  tokens, stamp = burst, now
+end
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+if ARGV[3] == 'peek' then
+  if tokens >= 1 then return 1 end
+  return 0
+end
 local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+if ARGV[3] == 'refund' then
+  tokens = math.min(burst, tokens + 1)
+elseif tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
 return allowed
@@ -59,6 +73,34 @@ end
 return 0
 """
 
+# KEYS[1] the backoff (count and time of the last failure); ARGV free, base, cap, forget_after,
+# and what to do: 'wait' returns the wait (seconds, as text), 'fail' counts one failure, 'undo'
+# takes one back. A key unfailed for forget_after seconds starts afresh, as Backoff does.
+_BACKOFF = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local free, base, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local forget_after = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 'count', 'last')
+local count, last = tonumber(state[1]) or 0, tonumber(state[2]) or 0
+if count > 0 and now - last >= forget_after then
+  redis.call('DEL', KEYS[1])
+  count = 0
+end
+if ARGV[5] == 'fail' then
+  redis.call('HSET', KEYS[1], 'count', count + 1, 'last', tostring(now))
+  redis.call('EXPIRE', KEYS[1], math.ceil(forget_after))
+  return '0'
+elseif ARGV[5] == 'undo' then
+  if count > 1 then redis.call('HSET', KEYS[1], 'count', count - 1)
+  else redis.call('DEL', KEYS[1]) end
+  return '0'
+end
+if count <= free then return '0' end
+local delay = math.min(cap, base * 2 ^ math.min(count - free - 1, 60))
+return tostring(math.max(0, last + delay - now))
+"""
+
 
 @dataclass
 class RedisPace:
@@ -72,9 +114,18 @@ class RedisPace:
     def __post_init__(self) -> None:
         self._script = cast(Any, self.redis.register_script(_BUCKET))
 
+    async def _run(self, key: str, action: str) -> bool:
+        args = [self.rate, self.burst, action]
+        return bool(int(await self._script(keys=[f"{self.prefix}:{key}"], args=args)))
+
     async def allow(self, key: str) -> bool:
-        taken = await self._script(keys=[f"{self.prefix}:{key}"], args=[self.rate, self.burst])
-        return bool(int(taken))
+        return await self._run(key, "take")
+
+    async def refund(self, key: str) -> None:
+        await self._run(key, "refund")
+
+    async def empty(self, key: str) -> bool:
+        return not await self._run(key, "peek")
 
 
 @dataclass
@@ -117,6 +168,37 @@ class RedisLimits:
             await self.redis.delete(*(k for k, _l, _w in found), *(f"{k}:n" for k, _l, _w in found))
 
 
+@dataclass
+class RedisBackoffs:
+    """Exponential waits per key, counted in Redis."""
+
+    redis: aioredis.Redis
+    prefix: str
+    free: int
+    base: float
+    cap: float
+    forget_after: float
+
+    def __post_init__(self) -> None:
+        self._script = cast(Any, self.redis.register_script(_BACKOFF))
+
+    async def _run(self, key: str, action: str) -> float:
+        args = [self.free, self.base, self.cap, self.forget_after, action]
+        return float(await self._script(keys=[f"{self.prefix}:{key}"], args=args))
+
+    async def retry_after(self, key: str) -> float:
+        return max(0.0, await self._run(key, "wait"))
+
+    async def fail(self, key: str) -> None:
+        await self._run(key, "fail")
+
+    async def forget(self, key: str) -> None:
+        await self.redis.delete(f"{self.prefix}:{key}")
+
+    async def undo(self, key: str) -> None:
+        await self._run(key, "undo")
+
+
 class RedisLimiter:
     """Paces and limits that every worker sharing the Redis at ``url`` sees alike."""
 
@@ -132,6 +214,11 @@ class RedisLimiter:
 
     def limits(self, name: str, spec: LimitSpec) -> Limits:
         return RedisLimits(self.redis, self._prefix(name), spec)
+
+    def backoff(
+        self, name: str, free: int, base: float, cap: float, forget_after: float
+    ) -> Backoffs:
+        return RedisBackoffs(self.redis, self._prefix(name), free, base, cap, forget_after)
 
     async def aclose(self) -> None:
         await self.redis.aclose()

@@ -95,23 +95,25 @@ class Ballots:
         """The workshop with this join code, for a device that has not joined it. A device with
         too many wrong codes is refused for a while; a guessing address takes its turn."""
         guard = self.code_guard
-        wait = guard.device_wait(caller)
+        wait = await guard.device_wait(caller)
         if wait:
             raise TooManyRequests(
                 wait,
                 "Too many wrong codes from this device. Please check the code on the screen "
                 "and try again in {seconds} seconds.",
             )
-        charged = guard.charge(caller)
+        charged = await guard.charge(caller)
         try:
-            if (not charged or guard.server_wide(caller)) and not await guard.take_turn(caller):
+            if (not charged or await guard.server_wide(caller)) and not await guard.take_turn(
+                caller
+            ):
                 raise TooManyRequests(1)  # the caller has gone: nobody reads this
             normalised = normalise_code(code)
             found = await self.store.workshops.workshop_by_code(normalised) if normalised else None
         except BaseException:
-            guard.settle(caller, charged, wrong=False)
+            await guard.settle(caller, charged, wrong=False)
             raise
-        guard.settle(caller, charged, wrong=found is None)
+        await guard.settle(caller, charged, wrong=found is None)
         if found is None:
             raise NotFound("workshop with that code")
         return found

@@ -6,6 +6,10 @@ with more wrong codes than rooms ever make) is not refused but paced: its lookup
 has not joined go through one at a time, a few a second, right code or wrong, so the pace says
 nothing about which codes exist. A phone sharing that address with a guesser still gets in, after
 its turn; a phone that has joined is never asked its code again (see Ballots.member).
+
+The counts are kept where the limiter keeps them: in this process, or in the Redis every worker
+shares, so a guesser gets no more tries for there being several workers. The line a paced
+address waits in is each worker's own.
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
-from facilitation.core.limits import Buckets, FailureLimit, TokenBucket
+from facilitation.core.limits import Limiter, LocalLimiter
 
 MAX_GATES = 10_000  # addresses with a line to wait in, the least recently used forgotten
-MAX_ADDRESSES = 50_000  # addresses whose last wrong code is remembered
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,35 +82,44 @@ class CodeGuard:
         clock: Callable[[], float] = time.monotonic,
         on_wrong: Callable[[], None] = lambda: None,
         on_paced: Callable[[], None] = lambda: None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.clock = clock
         self.on_wrong = on_wrong  # counts each wrong code, for the operator's figures
         self.on_paced = on_paced  # counts each lookup that had to take its turn
         self.limits = limits
-        self.devices = FailureLimit(limits.device_wrong, limits.device_window)
-        self.addresses = Buckets(limits.address_wrong / limits.address_window, limits.address_wrong)
-        self.server = TokenBucket(limits.server_wrong / limits.server_window, limits.server_wrong)
+        limiter = limiter or LocalLimiter(clock)
+        self.devices = limiter.limits(
+            "code-device", ((limits.device_wrong, limits.device_window, "device"),)
+        )
+        self.addresses = limiter.pace(
+            "code-address", limits.address_wrong / limits.address_window, limits.address_wrong
+        )
+        self.server = limiter.pace(
+            "code-server", limits.server_wrong / limits.server_window, limits.server_wrong
+        )
+        # An address's wait while it has sent a wrong code lately: every failure past none
+        # waits the whole window, so "lately" is a single count and time per address.
+        window = limits.address_window
+        self.lately = limiter.backoff(
+            "code-lately", free=0, base=window, cap=window, forget_after=window
+        )
         self._gates: OrderedDict[str, Gate] = OrderedDict()
-        self._last_wrong: OrderedDict[str, float] = OrderedDict()
 
-    def device_wait(self, caller: Caller) -> float:
+    async def device_wait(self, caller: Caller) -> float:
         """Seconds this device must wait before it may try a code; 0 if it may now."""
-        return self.devices.retry_after(caller.device, self.clock())
+        return await self.devices.retry_after({"device": caller.device})
 
-    def charge(self, caller: Caller) -> bool:
+    async def charge(self, caller: Caller) -> bool:
         """Take one lookup from the address's allowance for wrong codes, before the lookup, so
         that many lookups at once cannot all slip through on the last of it; False when none is
         left: the lookup must take its turn. A right code gets its share back (settle)."""
-        return self.addresses.allow(caller.address, self.clock())
+        return await self.addresses.allow(caller.address)
 
-    def server_wide(self, caller: Caller) -> bool:
+    async def server_wide(self, caller: Caller) -> bool:
         """Whether the whole server is being tried with more wrong codes than rooms make, and
         this address sent one of them lately: then it takes its turn too."""
-        now = self.clock()
-        last = self._last_wrong.get(caller.address)
-        return (
-            last is not None and now - last < self.limits.address_window and self.server.empty(now)
-        )
+        return await self.lately.retry_after(caller.address) > 0 and await self.server.empty("all")
 
     async def take_turn(self, caller: Caller) -> bool:
         """Wait for this address's turn; False if the caller went away meanwhile."""
@@ -133,19 +145,14 @@ class CodeGuard:
                         await task
         return turn.done() and not turn.cancelled()
 
-    def settle(self, caller: Caller, charged: bool, wrong: bool) -> None:
+    async def settle(self, caller: Caller, charged: bool, wrong: bool) -> None:
         """After a lookup: a wrong code counts against the device, its address and the server;
         a right one (or one never made) gives back what charge took."""
-        now = self.clock()
-        bucket = self.addresses.get(caller.address)
         if not wrong:
-            if charged and bucket is not None:
-                bucket.refund()
+            if charged:
+                await self.addresses.refund(caller.address)
             return
         self.on_wrong()
-        self.devices.fail(caller.device, now)
-        self.server.allow(now)
-        self._last_wrong[caller.address] = now
-        self._last_wrong.move_to_end(caller.address)
-        while len(self._last_wrong) > MAX_ADDRESSES:
-            self._last_wrong.popitem(last=False)
+        await self.devices.fail({"device": caller.device})
+        await self.server.allow("all")
+        await self.lately.fail(caller.address)

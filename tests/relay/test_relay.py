@@ -108,3 +108,36 @@ async def test_wrong_codes_counted_on_two_workers_block_on_both(limiters):
     assert await guards[0].retry_after({"device": "d2", "ip": "192.0.2.1"}) == 0
     await guards[1].forget({"device": "d1"})
     assert await guards[0].retry_after(who) == 0
+
+
+async def test_a_backoff_counts_failures_on_two_workers_and_undoes_one(limiters):
+    one, two = limiters
+    waits = [
+        one.backoff("sign-in", free=2, base=100.0, cap=900.0, forget_after=3600),
+        two.backoff("sign-in", free=2, base=100.0, cap=900.0, forget_after=3600),
+    ]
+    for i in range(3):
+        assert await waits[i % 2].retry_after("address-1") == 0
+        await waits[i % 2].fail("address-1")
+    assert 95 < await waits[0].retry_after("address-1") <= 100  # past the free two: base
+    await waits[1].fail("address-1")
+    assert 195 < await waits[0].retry_after("address-1") <= 200  # each failure doubles it
+    await waits[0].undo("address-1")
+    assert 95 < await waits[1].retry_after("address-1") <= 100
+    assert await waits[1].retry_after("address-2") == 0
+    await waits[1].forget("address-1")
+    assert await waits[0].retry_after("address-1") == 0
+
+
+async def test_a_refunded_token_and_an_empty_bucket_are_seen_by_every_worker(limiters):
+    one, two = limiters
+    paces = [one.pace("code", rate=0.01, burst=2), two.pace("code", rate=0.01, burst=2)]
+    assert not await paces[1].empty("address-1")  # never seen: full
+    assert await paces[0].allow("address-1")
+    assert await paces[1].allow("address-1")
+    assert await paces[0].empty("address-1")
+    assert await paces[1].empty("address-1")
+    await paces[1].refund("address-1")
+    assert not await paces[0].empty("address-1")
+    assert await paces[0].allow("address-1")
+    assert not await paces[1].allow("address-1")

@@ -153,10 +153,14 @@ async def test_doors_only_members_use_answer_a_right_and_a_wrong_code_alike(prox
                         answers.append(101)
                 except Exception as exc:  # refused before the handshake completes
                     answers.append(exc.response.status_code)
+            # The page's language menu echoes the path asked for, code and all: that tells the
+            # caller only what it typed, so the echo is set aside before comparing.
             elif where == "stage":
-                answers.append((await stranger.get(f"/w/{code}/stage")).text)
+                text = (await stranger.get(f"/w/{code}/stage")).text
+                answers.append(text.replace(code, "CODE"))
             else:
-                answers.append((await stranger.post(f"/w/{code}/ballot")).text)
+                text = (await stranger.post(f"/w/{code}/ballot")).text
+                answers.append(text.replace(code, "CODE"))
     assert answers[0] == answers[1]
     assert answers[0] != 101
 

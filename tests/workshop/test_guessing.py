@@ -27,54 +27,54 @@ class Clock:
         return self.now
 
 
-def wrong(guard: CodeGuard, caller: Caller) -> bool:
+async def wrong(guard: CodeGuard, caller: Caller) -> bool:
     """One wrong code, as find_by_code counts it; True if it had to take its turn."""
-    charged = guard.charge(caller)
-    paced = not charged or guard.server_wide(caller)
-    guard.settle(caller, charged, wrong=True)
+    charged = await guard.charge(caller)
+    paced = not charged or await guard.server_wide(caller)
+    await guard.settle(caller, charged, wrong=True)
     return paced
 
 
-def test_a_device_is_refused_after_its_wrong_codes_and_forgiven_after_the_window():
+async def test_a_device_is_refused_after_its_wrong_codes_and_forgiven_after_the_window():
     clock = Clock()
     guard = CodeGuard(SMALL, clock)
     phone = Caller("device-1", "127.0.0.5")
     for _ in range(3):
-        wrong(guard, phone)
-    assert guard.device_wait(phone) == 60
-    assert guard.device_wait(Caller("device-2", "127.0.0.5")) == 0
+        await wrong(guard, phone)
+    assert await guard.device_wait(phone) == 60
+    assert await guard.device_wait(Caller("device-2", "127.0.0.5")) == 0
     clock.now += 60
-    assert guard.device_wait(phone) == 0
+    assert await guard.device_wait(phone) == 0
 
 
-def test_an_address_is_paced_after_its_allowance_and_a_right_code_costs_it_nothing():
+async def test_an_address_is_paced_after_its_allowance_and_a_right_code_costs_it_nothing():
     guard = CodeGuard(SMALL, Clock())
     hall = [Caller(f"fresh-{i}", "127.0.0.6") for i in range(50)]
     for caller in hall:
-        charged = guard.charge(caller)
-        guard.settle(caller, charged, wrong=False)  # right codes, however many
-    assert [wrong(guard, c) for c in hall[:7]] == [False] * 5 + [True] * 2
-    assert not wrong(guard, Caller("elsewhere", "127.0.0.7"))
+        charged = await guard.charge(caller)
+        await guard.settle(caller, charged, wrong=False)  # right codes, however many
+    assert [await wrong(guard, c) for c in hall[:7]] == [False] * 5 + [True] * 2
+    assert not await wrong(guard, Caller("elsewhere", "127.0.0.7"))
 
 
-def test_many_lookups_at_once_cannot_all_slip_through_on_the_last_of_the_allowance():
+async def test_many_lookups_at_once_cannot_all_slip_through_on_the_last_of_the_allowance():
     guard = CodeGuard(SMALL, Clock())
     callers = [Caller(f"fresh-{i}", "127.0.0.8") for i in range(30)]
-    charged = [guard.charge(c) for c in callers]  # all asked before any answer
+    charged = [await guard.charge(c) for c in callers]  # all asked before any answer
     assert charged.count(True) == SMALL.address_wrong
 
 
-def test_a_flood_across_the_server_paces_every_address_that_guessed_lately():
+async def test_a_flood_across_the_server_paces_every_address_that_guessed_lately():
     clock = Clock()
     guard = CodeGuard(SMALL, clock)
     # Eight addresses, one wrong code each: none is past its own allowance...
     addresses = [f"127.0.1.{i}" for i in range(8)]
-    assert [wrong(guard, Caller(f"d{i}", a)) for i, a in enumerate(addresses)] == [False] * 8
+    assert [await wrong(guard, Caller(f"d{i}", a)) for i, a in enumerate(addresses)] == [False] * 8
     # ...but the server is, so each of them now takes its turn; one that never guessed does not.
-    assert all(guard.server_wide(Caller("x", a)) for a in addresses)
-    assert not guard.server_wide(Caller("x", "127.0.2.1"))
+    assert all([await guard.server_wide(Caller("x", a)) for a in addresses])
+    assert not await guard.server_wide(Caller("x", "127.0.2.1"))
     clock.now += SMALL.address_window
-    assert not guard.server_wide(Caller("x", addresses[0]))
+    assert not await guard.server_wide(Caller("x", addresses[0]))
 
 
 async def test_a_paced_address_goes_through_in_order_at_its_pace():

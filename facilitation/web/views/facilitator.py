@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -103,7 +102,6 @@ async def login(request: Request) -> Response:
     password = given_password if isinstance(given_password, str) else ""
     user, address = username.casefold(), client_ip(request)
     device = known_device(request, user)
-    now = time.monotonic()
 
     def page(status: int, error: str) -> Response:
         return request.app.state.renderer.page(
@@ -111,7 +109,7 @@ async def login(request: Request) -> Response:
             error=error,
         )  # fmt: skip
 
-    wait = guard.retry_after(user, address, device, now)
+    wait = await guard.retry_after(user, address, device)
     if wait:
         return page(
             429,
@@ -121,7 +119,7 @@ async def login(request: Request) -> Response:
                 seconds=max(1, math.ceil(wait)),
             ),
         )
-    guard.attempt(user, address, device, now)
+    await guard.attempt(user, address, device)
     found = await store.users.user_credentials(username) if username else None
     stored = found[1] if found else _DUMMY_HASH
     # Hashing takes a good part of a second of one core: off the event loop, a couple at a time,
@@ -130,7 +128,7 @@ async def login(request: Request) -> Response:
     ok = await anyio.to_thread.run_sync(matches, stored, password[:200], limiter=limiter)
     if not ok or found is None:
         return page(400, _("That username and password do not match. Please try again."))
-    guard.succeed(user, address, device)
+    await guard.succeed(user, address, device)
     kept = {k: request.session[k] for k in KEPT if k in request.session}
     request.session.clear()
     request.session.update(kept)  # this device keeps its place in any workshop it joined
