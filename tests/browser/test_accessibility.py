@@ -51,6 +51,13 @@ def open_page(showroom, name: str) -> Page:
             return open_page(showroom, name.removesuffix("-ar") + "@ar")
         finally:
             speak(showroom, "en")
+    if name == "join@ar":
+        page = showroom.context({"width": 390, "height": 844}, "ar").new_page()
+        page.goto(f"/w/{showroom.dots_code}")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("form[action$='/join'] button[type=submit]")).to_be_visible()
+        page.wait_for_load_state("load")
+        return page
     if name == "phone-dots@ar":
         page = showroom.context({"width": 390, "height": 844}, "ar").new_page()
         page.goto("/")
@@ -135,6 +142,7 @@ def open_page(showroom, name: str) -> Page:
         "results",
         "home-ar",
         "translations",
+        "join-ar",
         "phone-dots-ar",
         "board-ar",
         "console-ar",
