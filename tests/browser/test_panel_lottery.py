@@ -146,3 +146,14 @@ def test_a_pool_is_imported_weighed_and_drawn_with_a_published_seed(new_context,
     phone.goto(page.url)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the pool page scrolls sideways on a phone"
+
+    # The other way to draw: the lottery over numbered panels is fixed and its commitment shown.
+    page.get_by_label("Seats on the panel").fill("6")
+    page.get_by_label("Reserves to draw").fill("3")
+    page.get_by_role("button", name="Work out the chances").click()
+    expect(page.locator("#chances")).to_have_attribute("data-lottery", "ok")
+    page.get_by_label("Numbered panels").select_option("100")
+    page.get_by_role("button", name="Fix the lottery and show its commitment").click()
+    expect(page).to_have_url(re.compile(r"/commitments/\d+$"))
+    expect(page.locator("#flash")).to_contain_text("The lottery is fixed.")
+    no_axe_violations(page, "the commitment page")
