@@ -157,3 +157,13 @@ def test_a_pool_is_imported_weighed_and_drawn_with_a_published_seed(new_context,
     expect(page).to_have_url(re.compile(r"/commitments/\d+$"))
     expect(page.locator("#flash")).to_contain_text("The lottery is fixed.")
     no_axe_violations(page, "the commitment page")
+
+    # The same page in Arabic, right to left, for a facilitator who reads it.
+    for code in ("ar", "en"):
+        page.locator(".lang-menu summary").click()
+        page.locator(f'.lang-menu button[value="{code}"]').click()
+        expect(page.locator("html")).to_have_attribute("lang", code)
+        expect(page).to_have_url(re.compile(r"/commitments/\d+$"))
+        if code == "ar":
+            expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            no_axe_violations(page, "the commitment page in Arabic")
