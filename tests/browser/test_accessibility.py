@@ -51,6 +51,23 @@ def open_page(showroom, name: str) -> Page:
             return open_page(showroom, name.removesuffix("-ar") + "@ar")
         finally:
             speak(showroom, "en")
+    if name == "board@ar":
+        # The board speaks the workshop's board language, Arabic here, with English beside it.
+        f.page.goto(f"/f/workshops/{showroom.dots_workshop}")
+        if f.page.locator(".languages-box").get_attribute("open") is None:
+            f.page.locator(".languages-box summary").click()
+        f.page.locator("#board-first").select_option("ar")
+        f.page.locator("#board-second").select_option("en")
+        f.page.locator(".languages-box form button[type=submit]").click()
+        expect(f.page.locator("#board-first")).to_have_value("ar")
+        page = f.context.new_page()
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.goto(f"/f/workshops/{showroom.dots_workshop}/board")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("#conn")).to_have_attribute("data-state", "online")
+        expect(page.locator(".result-row").first).to_be_visible()
+        page.wait_for_load_state("load")
+        return page
     if name == "join@ar":
         page = showroom.context({"width": 390, "height": 844}, "ar").new_page()
         page.goto(f"/w/{showroom.dots_code}")
