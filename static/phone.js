@@ -134,7 +134,7 @@
   function money(n, f) {
     return Math.abs(n).toLocaleString(f.dataset.locale || undefined,
       { style: "currency", currency: f.dataset.currency, maximumFractionDigits: 0, minimumFractionDigits: 0,
-        numberingSystem: "latn" });
+        numberingSystem: f.dataset.numbering || "latn" });
   }
 
   function spent(f) {

@@ -18,7 +18,7 @@ from babel.numbers import (
     list_currencies,
 )
 
-from facilitation.core.i18n import format_locale
+from facilitation.core.i18n import format_locale, in_digits, numbering
 
 DEFAULT_CURRENCY = "GBP"
 # Where an old setting gave a symbol, the locales whose symbols it is looked up in, in order.
@@ -58,14 +58,21 @@ def decimal(value: float | int, digits: int) -> str:
     """A number to exactly ``digits`` decimal places (a mean "3.5", a score "0.75")."""
     locale = Locale.parse(format_locale())
     pattern = _places(locale.decimal_formats[None].pattern, digits)
-    return format_decimal(value, format=pattern, locale=locale)
+    return in_digits(
+        format_decimal(value, format=pattern, locale=locale, numbering_system=numbering())
+    )
 
 
 def percent(share: float, digits: int = 0) -> str:
     """A share of one as a percentage ("25%", "%25", "25 %"), to ``digits`` places."""
     locale = Locale.parse(format_locale())
     pattern = _places(locale.percent_formats[None].pattern, digits)
-    return format_percent(share, format=pattern, locale=locale)
+    system = numbering()
+    written = format_percent(share, format=pattern, locale=locale, numbering_system=system)
+    if system != "latn":
+        # Babel keeps the pattern's Latin "%"; the numbering system has its own sign ("٪").
+        written = written.replace("%", locale.number_symbols[system]["percentSign"])
+    return in_digits(written)
 
 
 def money(amount: float | int, currency: str) -> str:
@@ -73,12 +80,15 @@ def money(amount: float | int, currency: str) -> str:
     and budgets are estimates, never pence."""
     locale = Locale.parse(format_locale())
     whole = ";".join(_places(p, 0) for p in locale.currency_formats["standard"].pattern.split(";"))
-    return format_currency(
-        int(amount or 0),
-        currency,
-        format=whole,
-        locale=locale,
-        currency_digits=False,
+    return in_digits(
+        format_currency(
+            int(amount or 0),
+            currency,
+            format=whole,
+            locale=locale,
+            currency_digits=False,
+            numbering_system=numbering(),
+        )
     )
 
 
@@ -91,19 +101,21 @@ def _date(value: dt.date | float | str) -> dt.date:
 def day(value: dt.date | float | str) -> str:
     """A date in words ("Saturday 13 September 2025"); a number is a time stamp, a string an
     ISO date."""
-    return format_date(_date(value), "full", locale=format_locale())
+    return in_digits(format_date(_date(value), "full", locale=format_locale()))
 
 
 def short_day(value: dt.date | float | str) -> str:
     """A date in short ("13 Sept 2025"); a number is a time stamp, a string an ISO date."""
-    return format_date(_date(value), "medium", locale=format_locale())
+    return in_digits(format_date(_date(value), "medium", locale=format_locale()))
 
 
 def clock(value: float) -> str:
     """The time of day of a time stamp, on this server's clock ("14:05", "2:05 pm")."""
-    return format_time(dt.datetime.fromtimestamp(value), "short", locale=format_locale())
+    return in_digits(format_time(dt.datetime.fromtimestamp(value), "short", locale=format_locale()))
 
 
 def moment(value: float) -> str:
     """The date and time of a time stamp ("13 Sept 2025, 14:05")."""
-    return format_datetime(dt.datetime.fromtimestamp(value), "medium", locale=format_locale())
+    return in_digits(
+        format_datetime(dt.datetime.fromtimestamp(value), "medium", locale=format_locale())
+    )

@@ -26,6 +26,12 @@ DEFAULT = "en"
 # Where a catalog speaks one country's form of its language, numbers and dates follow that
 # country: the English is British, the Portuguese is Portugal's (see docs/translations/pt.md).
 REGIONS = {"en": "en_GB", "pt": "pt_PT"}
+# Languages whose pages write figures in their native digits though CLDR's default for them is
+# Latin: Arabic readers on the estates read ١٢٬٥٠٠ (CLDR's "native" system for ar, "arab").
+NATIVE_FIGURES = frozenset({"ar"})
+# Babel writes a numbering system's separators and signs but always Latin digits; the first digit
+# of the systems above, from CLDR's numberingSystems (the other nine follow it in Unicode).
+_ZERO = {"arab": "\u0660"}
 
 _current: contextvars.ContextVar[_gettext.NullTranslations | None] = contextvars.ContextVar(
     "translations", default=None
@@ -112,6 +118,24 @@ def format_locale(code: str | None = None) -> str:
     return REGIONS.get(code, code)
 
 
+def numbering(code: str | None = None) -> str:
+    """The CLDR numbering system a language's pages write figures in ("latn", "arab")."""
+    code = code or current()
+    if code in NATIVE_FIGURES:
+        return str(Locale.parse(format_locale(code)).other_numbering_systems["native"])
+    return "latn"
+
+
+def in_digits(text: str, code: str | None = None) -> str:
+    """Text already written by Babel, with its Latin digits in the language's own digits."""
+    zero = _ZERO.get(numbering(code))
+    if zero is None:
+        return text
+    return text.translate(
+        str.maketrans("0123456789", "".join(chr(ord(zero) + i) for i in range(10)))
+    )
+
+
 @cache
 def own_name(code: str) -> str:
     """A language's name in itself ("Polski", "العربية"), for a switch anyone can read."""
@@ -155,7 +179,7 @@ def _figures(params: dict[str, Any]) -> dict[str, Any]:
     """Numbers among a message's values, written the current language's way ("12 500")."""
     locale = format_locale()
     return {
-        key: format_decimal(value, locale=locale)
+        key: in_digits(format_decimal(value, locale=locale, numbering_system=numbering()))
         if isinstance(value, int | float) and not isinstance(value, bool)
         else value
         for key, value in params.items()

@@ -69,6 +69,7 @@ class Renderer:
             page_lang=i18n.current,
             text_dir=lambda: i18n.direction(i18n.current()),
             format_locale=lambda: i18n.format_locale().replace("_", "-"),
+            numbering=i18n.numbering,
             own_name=i18n.own_name,
             name_in=lambda code: i18n.name_in(code, i18n.current()),
             shipped=i18n.available,

@@ -77,9 +77,8 @@ def new_context(browser: Browser, server: Server) -> Iterator[Callable[..., Brow
     made: list[BrowserContext] = []
 
     def make(viewport: dict | None = None, **options) -> BrowserContext:
-        context = browser.new_context(
-            base_url=server.url, viewport=viewport or PHONE, locale="en-GB", **options
-        )
+        options.setdefault("locale", "en-GB")
+        context = browser.new_context(base_url=server.url, viewport=viewport or PHONE, **options)
         context.set_default_timeout(WAIT)
         made.append(context)
         return context

@@ -20,15 +20,14 @@ ROUND = "What would make the courtyard better?"
 
 def shoot(page: Page, folder, name: str) -> None:
     """The page at phone and at projector size: nothing sticks out sideways and axe-core finds
-    nothing serious or critical."""
+    nothing, whatever its impact."""
     for size in (PHONE, BOARD):
         page.set_viewport_size(size)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= size["width"], f"{name} is {wide}px wide at {size['width']}px"
         page.screenshot(path=str(folder / f"{name}-{size['width']}.png"), full_page=True)
         found = Axe().run(page).response["violations"]
-        blocking = [v["id"] for v in found if v["impact"] in ("serious", "critical")]
-        assert blocking == [], f"{name} at {size['width']}px: {blocking}"
+        assert [v["id"] for v in found] == [], f"{name} at {size['width']}px"
 
 
 def add_account(page: Page, username: str, role: str, workshop: str = "") -> None:

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BOARD, PHONE, FacilitatorUI, PhoneUI, no_axe_violations
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +87,17 @@ def test_residents_take_turns_on_the_door_tablet_and_each_counts_once(
     expect(joined_from(f, "kiosk")).to_have_text("2")
     page.goto("/f")  # the facilitator was signed out on the tablet when it was handed over
     expect(page).to_have_url(re.compile(r"/login"))
+
+    # A tablet whose browser speaks Arabic: its start page is right to left and as accessible.
+    arabic = new_context(viewport=BOARD, locale="ar").new_page()
+    arabic.goto("/login")
+    arabic.locator("#username").fill("facilitator")
+    arabic.locator("#password").fill(PASSWORD)
+    arabic.locator("form[action='/login'] button[type=submit]").click()
+    expect(arabic).to_have_url(re.compile(r"/f$"))
+    arabic.goto(f.base)
+    arabic.locator(f"form[action='/f/workshops/{f.workshop_id}/kiosk'] button").click()
+    expect(arabic).to_have_url(re.compile(r"/kiosk$"))
+    expect(arabic.locator("html")).to_have_attribute("dir", "rtl")
+    expect(arabic.locator(".kiosk-new")).to_be_visible()
+    no_axe_violations(arabic, "the door tablet's start page in Arabic")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import no_axe_violations
+
 pytestmark = pytest.mark.browser
 
 A, B, C, D = "Food beds", "Path lighting", "Play area", "Meadow"
@@ -109,3 +111,19 @@ def test_hidden_ranking_round_with_buttons_drag_cutoff_and_reveal(facilitator_ui
     }
     expect(results.locator("[data-ballots]")).to_have_text("3")
     assert f.csv_scores(round_id, "borda") == expected
+
+    # The phone's results, in English and, once the workshop offers it, in Arabic.
+    no_axe_violations(people[1].page, "the phone's results")
+    f.page.goto(f.base)
+    f.page.locator(".languages-box summary").click()
+    f.page.locator("#lang-ar").check()
+    f.page.get_by_role("button", name="Save languages").click()
+    expect(f.page.locator("#lang-ar")).to_be_checked()
+    arabic = people[0].page
+    arabic.reload()
+    arabic.locator('.lang-switch button[value="ar"]').click()
+    expect(arabic.locator("html")).to_have_attribute("dir", "rtl")
+    expect(arabic.locator("[data-stage] .result-row")).to_have_count(4)
+    shown = arabic.locator("[data-stage]").inner_text()
+    assert not any(c.isascii() and c.isdigit() for c in shown), shown
+    no_axe_violations(arabic, "the phone's results in Arabic")

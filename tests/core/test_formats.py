@@ -28,7 +28,8 @@ def speaking():
         ("pl", "PLN", "12\u00a0500\u00a0zł"),
         ("pt", "EUR", "12\u00a0500\u00a0€"),
         ("tr", "TRY", "₺12.500"),
-        ("ar", "GBP", "\u200f12,500\u00a0UK£"),
+        ("ar", "GBP", "\u200f١٢٬٥٠٠\u00a0UK£"),
+        ("bn", "GBP", "12,500£"),
     ],
 )
 def test_money_is_written_as_the_language_writes_it(speaking, code, currency, written):
@@ -43,7 +44,7 @@ def test_money_is_written_as_the_language_writes_it(speaking, code, currency, wr
         ("pl", "sobota, 13 września 2025"),
         ("pt", "sábado, 13 de setembro de 2025"),
         ("tr", "13 Eylül 2025 Cumartesi"),
-        ("ar", "السبت، 13 سبتمبر 2025"),
+        ("ar", "السبت، ١٣ سبتمبر ٢٠٢٥"),
     ],
 )
 def test_a_date_is_written_in_words_of_the_language(speaking, code, written):
@@ -52,7 +53,13 @@ def test_a_date_is_written_in_words_of_the_language(speaking, code, written):
 
 
 @pytest.mark.parametrize(
-    ("code", "mean", "share"), [("en", "3.5", "25%"), ("pl", "3,5", "25%"), ("tr", "3,5", "%25")]
+    ("code", "mean", "share"),
+    [
+        ("en", "3.5", "25%"),
+        ("pl", "3,5", "25%"),
+        ("tr", "3,5", "%25"),
+        ("ar", "٣٫٥", "٢٥٪\u061c"),
+    ],
 )
 def test_decimals_and_shares_follow_the_language(speaking, code, mean, share):
     speaking(code)
@@ -64,6 +71,14 @@ def test_numbers_inside_messages_are_written_the_language_way(speaking):
     speaking("pl")
     assert "12\u00a0500" in ngettext("{n} dot", "{n} dots", 12500)
     assert "12\u00a0500" in _("Budget: {budget}", budget=12500)
+
+
+def test_arabic_writes_arabic_indic_digits_everywhere(speaking):
+    speaking("ar")
+    assert formats.number(12500) == "١٢٬٥٠٠"
+    assert formats.short_day(SATURDAY) == "١٣\u200f/٠٩\u200f/٢٠٢٥"
+    assert "١٢٬٥٠٠" in _("Budget: {budget}", budget=12500)
+    assert not any(c.isascii() and c.isdigit() for c in formats.moment(1_757_766_300.0))
 
 
 @pytest.mark.parametrize(("setting", "code"), [("£", "GBP"), ("eur", "EUR"), ("zł", "PLN")])
