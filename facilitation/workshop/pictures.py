@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from facilitation.core.errors import BadRequest, TooLarge
 from facilitation.core.i18n import N_
@@ -23,6 +24,9 @@ MAX_PIXELS = 50_000_000
 LONGEST_SIDE = 720
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MEDIA_TYPE = "image/webp"
+# Pillow's switch for decoding cut-off files is process-wide, and WeasyPrint turns it on when it
+# is imported (for the printed report): uploads are decoded with it off, one at a time.
+_STRICT_DECODING = threading.Lock()
 
 WRONG_TYPE = N_(
     "That file is not a picture we can show. Please choose a photo or drawing saved as JPEG, "
@@ -59,7 +63,12 @@ def prepare(data: bytes) -> Picture:
             width, height = source.size
             if width * height > MAX_PIXELS:
                 raise BadRequest(TOO_MANY_PIXELS, width=width, height=height)
-            source.load()
+            with _STRICT_DECODING:
+                lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    source.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = lenient
             upright = ImageOps.exif_transpose(source)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadRequest(WRONG_TYPE) from None

@@ -60,7 +60,7 @@ def test_programme_from_options_to_needs_actions_and_the_public_page(new_context
     benches = needs.filter(has_text="Benches in the courtyard")
     expect(benches).to_contain_text("In the action plan")
     expect(benches).to_contain_text("Order four benches with backs")
-    expect(benches).to_contain_text("2030-06-30")
+    expect(benches).to_contain_text("30 June 2030")  # written the page language's way
     expect(benches).to_contain_text("Three quotes asked for")
     expect(resident.locator("body")).not_to_contain_text("Sam Jones")
     width = resident.evaluate("document.documentElement.scrollWidth")
