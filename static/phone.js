@@ -95,7 +95,7 @@
     var cap = parseInt(f.dataset.cap, 10);
     var left = budget - dotsUsed(f);
     var leftEl = $("[data-left]", f);
-    var text = left === 0 ? f.dataset.msgNoneLeft : (left === 1 ? f.dataset.msgLeftOne : fmt(f.dataset.msgLeft, { n: left }));
+    var text = left === 0 ? f.dataset.msgNoneLeft : (left === 1 ? f.dataset.msgLeftOne : fmt(f.dataset.msgLeft, { n: count(left, f) }));
     leftEl.textContent = note ? text + " · " + note : text;
     leftEl.parentElement.classList.toggle("none-left", left <= 0);
     $all(".ballot-option", f).forEach(function (li) {
@@ -127,6 +127,11 @@
       changed();
     }
     refreshDots(f, note);
+  }
+
+  /* A count in the page's language's digits, as the server writes it (Arabic-Indic in Arabic). */
+  function count(n, f) {
+    return n.toLocaleString(f.dataset.locale || undefined, { numberingSystem: f.dataset.numbering || "latn" });
   }
 
   /* ---- budget: a live "remaining" bar, and no ticking past the budget ---- */

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE
+
 pytestmark = pytest.mark.browser
 
 OPTIONS = ("Benches", "Lighting", "Trees", "Bike store")
@@ -75,3 +77,24 @@ def test_dot_round_from_console_to_phones_board_results_and_csv(facilitator_ui, 
     assert tools.table_scores(results, "Total dots per option") == expected
     assert f.csv_scores(round_id, "dots") == {ids[t]: n for t, n in TOTALS.items()}
     board.expect_scores({ids[t]: n for t, n in TOTALS.items()})
+
+
+def test_an_arabic_phone_counts_its_dots_left_in_arabic_digits(facilitator_ui, new_context):
+    f = facilitator_ui
+    code = f.create_workshop("Phoenix Place")
+    f.add_options(*OPTIONS)
+    f.create_round("Green spaces", "dots", dots=5, cap=3)
+    f.page.locator(".languages-box summary").click()
+    f.page.locator("#lang-ar").check()
+    f.page.get_by_role("button", name="Save languages").click()
+    expect(f.page.locator("#lang-ar")).to_be_checked()
+    f.open_round("Green spaces")
+    arabic = new_context(PHONE, locale="ar").new_page()
+    arabic.goto("/")
+    arabic.locator("#code").fill(code.lower())
+    arabic.locator("form[action='/join'] button[type=submit]").click()
+    expect(arabic.locator("html")).to_have_attribute("dir", "rtl")
+    arabic.locator('#ballot [data-step="1"]').first.click()
+    left = arabic.locator("[data-left]")
+    expect(left).to_contain_text("٤")  # four dots left, written as the server writes numbers
+    assert not any(c.isascii() and c.isdigit() for c in left.inner_text())
