@@ -194,47 +194,41 @@ async def board_socket(websocket: WebSocket) -> None:
     await run_socket(websocket, board_channel(workshop_id), first, passthrough)
 
 
-async def console_socket(websocket: WebSocket) -> None:
-    """The facilitator console's live strip (current round and turnout)."""
+async def _staff_socket(
+    websocket: WebSocket,
+    power: Power,
+    channel: Callable[[int, str], tuple[str, int, str]],
+    html: Callable[[render.Renderer, dict[str, Any]], str],
+) -> None:
+    """A signed-in account's live regions of one workshop: refused from another origin or
+    without ``power``; sent in the account's own language, made current by Identity."""
     state = websocket.app.state
     if not same_origin(websocket, state.settings.public_url):
         return await refuse(websocket)
-    workshop = await socket_workshop(websocket, Power.RUN)
+    workshop = await socket_workshop(websocket, power)
     if workshop is None:
         return await refuse(websocket)
     workshop_id = workshop.id
-    language = current()  # the facilitator's own, made current for this socket (Identity)
 
     async def first() -> str:
         ctx = await screens.console_context(state.store, workshop_id)
-        return console_html(state.renderer, ctx)
+        return html(state.renderer, ctx)
 
-    async def passthrough(html: str) -> str:
-        return html
+    async def passthrough(text: str) -> str:
+        return text
 
-    await run_socket(websocket, console_channel(workshop_id, language), first, passthrough)
+    await run_socket(websocket, channel(workshop_id, current()), first, passthrough)
+
+
+async def console_socket(websocket: WebSocket) -> None:
+    """The facilitator console's live strip (current round and turnout)."""
+    await _staff_socket(websocket, Power.RUN, console_channel, console_html)
 
 
 async def desk_socket(websocket: WebSocket) -> None:
     """The desk page's live strip and idea desk, for the workshop's moderator (and anyone who
     may run the workshop)."""
-    state = websocket.app.state
-    if not same_origin(websocket, state.settings.public_url):
-        return await refuse(websocket)
-    workshop = await socket_workshop(websocket, Power.DESK)
-    if workshop is None:
-        return await refuse(websocket)
-    workshop_id = workshop.id
-    language = current()  # the moderator's own, made current for this socket (Identity)
-
-    async def first() -> str:
-        ctx = await screens.console_context(state.store, workshop_id)
-        return desk_html(state.renderer, ctx)
-
-    async def passthrough(html: str) -> str:
-        return html
-
-    await run_socket(websocket, desk_channel(workshop_id, language), first, passthrough)
+    await _staff_socket(websocket, Power.DESK, desk_channel, desk_html)
 
 
 async def phone_socket(websocket: WebSocket) -> None:
