@@ -7,6 +7,7 @@ neither use up the server nor fill its log.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections import Counter, OrderedDict
 from typing import ClassVar
@@ -25,6 +26,8 @@ log = logging.getLogger("facilitation.server")
 RESERVE = 64
 # Asked for when the system sets no ceiling of its own.
 UNLIMITED = 1 << 20
+# What accept() fails with when the process or the system has no file left for a connection.
+OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 REPORT_EVERY = 60.0  # seconds between two lines about dropped connections, at most
 
 
@@ -68,6 +71,29 @@ class Deadlines:
         self.waiting: OrderedDict[int, DeadlineProtocol] = OrderedDict()
         self.counts: Counter[str] = Counter()
         self._report: asyncio.TimerHandle | None = None
+        self._watched: asyncio.AbstractEventLoop | None = None
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Count a refusal for want of open files instead of logging a traceback for it.
+
+        A burst of connections is accepted in one go, before any of them can make room, so the
+        last few may find no file left; the loop then stops accepting for a second and retries,
+        which is the right response, but reports it as an error with a traceback each time."""
+        if self._watched is loop:
+            return
+        self._watched = loop
+        previous = loop.get_exception_handler()
+
+        def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+            error = context.get("exception")
+            if isinstance(error, OSError) and error.errno in OUT_OF_FILES:
+                self.note("refused for a moment: no open files left", loop)
+            elif previous is not None:
+                previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handle)
 
     def make_room(self, connections: set, newcomer: DeadlineProtocol) -> None:
         """With the server full, drop the connections that have waited longest without
@@ -105,6 +131,7 @@ class DeadlineProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.deadlines.watch(self.loop)
         self._await_headers()
         self.deadlines.make_room(self.connections, self)
 
