@@ -292,6 +292,7 @@ def create_app(
             forgetting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forgetting
+            app.state.lotteries.workers.close()
             await pusher.aclose()
             await hub.aclose()
             if isinstance(limiter, RedisLimiter):
