@@ -197,6 +197,8 @@ def routes(static: VersionedStatic) -> list:
         Route(pr + "/panels/volunteers.csv", panels.pool_template),
         Route(pp, panels.pool_page),
         Route(pp + "/draw", panels.draw_panel, methods=["POST"]),
+        Route(pp + "/progress", panels.lottery_progress),
+        Route(pp + "/cancel", panels.cancel_lottery, methods=["POST"]),
         Route(pp + "/delete", panels.delete_pool, methods=["POST"]),
         Route(pp + "/people", erasure.volunteers_page),
         Route(pp + "/people/{volunteer_id:int}", erasure.volunteer_page),

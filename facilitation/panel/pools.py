@@ -32,7 +32,7 @@ from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
 from facilitation.panel.uniform import uniform_lottery
-from facilitation.panel.workers import Workers
+from facilitation.panel.workers import Job, Workers
 from facilitation.people.rules import (
     PREFER_NOT_TO_SAY,
     Commitment,
@@ -106,6 +106,7 @@ class Lotteries:
         self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
         self.workers = Workers()
+        self._running: dict[int, Job] = {}  # by pool
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
         # One numbered draw at a time, so that two public values sent together cannot both
         # record a panel from the same commitment.
@@ -157,9 +158,17 @@ class Lotteries:
             self._kept.move_to_end(key)
             return self._kept[key]
 
-        found = await self.workers.lottery(
-            candidates, setup.seats, quotas, setup.one_per_household, self.time_limit
-        )
+        job = self.workers.job(self.time_limit)
+        self._running[data.pool.id] = job
+        try:
+            found = await self.workers.lottery(
+                job, candidates, setup.seats, quotas, setup.one_per_household
+            )
+        finally:
+            if self._running.get(data.pool.id) is job:
+                del self._running[data.pool.id]
+        if isinstance(found, str):  # the worker says it was cancelled
+            raise Conflict(N_("The lottery was cancelled."))
         if isinstance(found, lottery_rules.Infeasible):
             outcome = Outcome(setup, None, found, by_label)
         else:
@@ -168,6 +177,18 @@ class Lotteries:
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
         return outcome
+
+    def progress(self, pool: Pool) -> dict[str, float | None] | None:
+        """Where the lottery being worked out for this pool stands, or None if there is none."""
+        job = self._running.get(pool.id)
+        return None if job is None else job.status()
+
+    def cancel(self, pool: Pool) -> bool:
+        """Ask the lottery being worked out for this pool to stop; whether there was one."""
+        job = self._running.get(pool.id)
+        if job is not None:
+            job.cancel.set()
+        return job is not None
 
     async def draw(self, data: PoolData, setup: Setup, seed: str) -> Panel:
         """Draw the panel the seed picks, with ordered reserves, and record it for good."""

@@ -72,3 +72,32 @@ async def test_a_small_lottery_is_not_held_behind_a_large_one(app, facilitator):
     assert 'data-lottery="ok"' in light_page
     assert "data-chances" in heavy_page
     assert light_done < heavy_done
+
+
+async def wait_until_running(client, path: str) -> dict:
+    """The progress the page reads, once the worker has reported a stage (within 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = (await client.get(path + "/progress")).json()
+        if status["running"] and "stage" in status:
+            return status
+        await asyncio.sleep(0.05)  # polling interval, as the page polls; the condition is above
+    raise AssertionError("the lottery never reported progress")
+
+
+async def test_a_running_lottery_reports_progress_and_can_be_cancelled(app, facilitator):
+    large = await large_scene(app, facilitator, 400)
+    path = pool_path(large)
+    assert (await facilitator.client.get(path + "/progress")).json() == {"running": False}
+    heavy = asyncio.create_task(
+        facilitator.client.get(path + "?" + urlencode(proportional(large[2], 30)))
+    )
+    status = await wait_until_running(facilitator.client, path)
+    assert status["limit"] == 120.0 and status["volunteers"] == 400
+    assert 0 <= status["settled"] <= 400 and status["seconds"] >= 0
+    cancelled = await facilitator.post(path + "/cancel", {})
+    assert cancelled.status_code == 303
+    page = await asyncio.wait_for(heavy, timeout=60)
+    assert page.status_code == 409
+    assert "The lottery was cancelled." in page.text
+    assert (await facilitator.client.get(path + "/progress")).json() == {"running": False}
