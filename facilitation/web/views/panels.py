@@ -313,8 +313,9 @@ async def cancel_lottery(request: Request, programme: Programme) -> Response:
     uc = lotteries(request)
     pool = await uc.pool_in(programme, request.path_params["pool_id"])
     await read_form(request)
-    uc.cancel(pool)
-    return RedirectResponse(f"{base(programme)}/{pool.id}", status_code=303)
+    if uc.cancel(pool):
+        flash(request, _("The lottery was cancelled."))  # shown when the page comes back
+    return Response(status_code=204)
 
 
 @contacts_view
