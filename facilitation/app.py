@@ -197,6 +197,8 @@ def routes(static: VersionedStatic) -> list:
         Route(pr + "/panels/volunteers.csv", panels.pool_template),
         Route(pp, panels.pool_page),
         Route(pp + "/draw", panels.draw_panel, methods=["POST"]),
+        Route(pp + "/progress", panels.lottery_progress),
+        Route(pp + "/cancel", panels.cancel_lottery, methods=["POST"]),
         Route(pp + "/delete", panels.delete_pool, methods=["POST"]),
         Route(pp + "/people", erasure.volunteers_page),
         Route(pp + "/people/{volunteer_id:int}", erasure.volunteer_page),
@@ -292,6 +294,7 @@ def create_app(
             forgetting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await forgetting
+            app.state.lotteries.workers.close()
             await pusher.aclose()
             await hub.aclose()
             if isinstance(limiter, RedisLimiter):

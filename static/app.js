@@ -86,11 +86,57 @@
       form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+  // While the lottery is worked out, its progress (volunteers settled, seconds spent of those
+  // allowed) is read from the pool's progress address, and it can be stopped. The page is left
+  // only once the lottery is known (the server keeps it, so the page then loads at once).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target.closest("[data-busy]");
+    var box = form && form.parentElement.querySelector("[data-lottery-progress]");
+    if (!box || !window.fetch) { return; }
+    evt.preventDefault();
+    var query = new URLSearchParams(new FormData(form, evt.submitter)).toString();
+    var url = form.action.split("#")[0] + "?" + query + "#chances";
+    box.hidden = false;
+    var bar = box.querySelector("[data-progress-bar]");
+    var clock = box.querySelector("[data-progress-time]");
+    var done = false;
+    var poll = function () {
+      if (done) { return; }
+      fetch(box.dataset.progressUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.running) {
+            if (s.volunteers) { bar.value = s.settled / s.volunteers; }
+            clock.textContent = Math.floor(s.seconds) + " / " + Math.round(s.limit) + " s";
+          }
+          window.setTimeout(poll, 500);
+        })
+        .catch(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 200);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) {
+        done = true;
+        window.location.assign(r.status === 409 ? form.action.split("?")[0].split("#")[0] : url);
+      })
+      .catch(function () { done = true; window.location.assign(url); });
+  });
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest("[data-cancel-lottery]");
+    if (!button) { return; }
+    var box = button.closest("[data-lottery-progress]");
+    var token = document.querySelector("input[name=csrf]");
+    var body = new FormData();
+    if (token) { body.append("csrf", token.value); }
+    button.disabled = true;
+    fetch(box.dataset.cancelUrl, { method: "POST", body: body, credentials: "same-origin" });
+  });
   // Coming back to the page from the browser's history shows it as it was left: ready again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("[data-busy]").forEach(function (form) {
       form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
       form.querySelectorAll("[data-busy-note]").forEach(function (n) { n.hidden = true; });
     });
+    document.querySelectorAll("[data-lottery-progress]").forEach(function (b) { b.hidden = true; });
   });
 })();

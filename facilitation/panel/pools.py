@@ -1,8 +1,9 @@
 """Panel lottery use cases: import a pool, work out everyone's chance under the organiser's
 quotas, and draw and record a panel with a published seed.
 
-The lottery is pure and CPU-bound (panel.lottery); it runs in a worker thread, one at a time,
-so that the live workshops on the same server keep answering while it works. A lottery depends
+The lottery is pure and CPU-bound (panel.lottery); it runs in a worker process (panel.workers),
+so that the live workshops on the same server keep answering while it works and one organiser's
+heavy lottery does not hold up another's. A lottery depends
 only on its inputs, so the last few are kept: the draw after "Work out the chances" does not
 compute it again.
 """
@@ -31,6 +32,7 @@ from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
 from facilitation.panel.uniform import uniform_lottery
+from facilitation.panel.workers import Job, Workers
 from facilitation.people.rules import (
     PREFER_NOT_TO_SAY,
     Commitment,
@@ -103,6 +105,8 @@ class Lotteries:
         self.store = store
         self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
+        self.workers = Workers()
+        self._running: dict[int, Job] = {}  # by pool
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
         # One numbered draw at a time, so that two public values sent together cannot both
         # record a panel from the same commitment.
@@ -154,24 +158,37 @@ class Lotteries:
             self._kept.move_to_end(key)
             return self._kept[key]
 
-        def compute() -> Outcome:
-            try:
-                lottery = lottery_rules.select_panel(
-                    candidates,
-                    setup.seats,
-                    quotas,
-                    one_per_household=setup.one_per_household,
-                    time_limit=self.time_limit,
-                )
-            except lottery_rules.Infeasible as infeasible:
-                return Outcome(setup, None, infeasible, by_label)
-            return Outcome(setup, lottery, None, by_label)
-
-        outcome = await anyio.to_thread.run_sync(compute, limiter=self._limiter)
+        job = self.workers.job(self.time_limit)
+        self._running[data.pool.id] = job
+        try:
+            found = await self.workers.lottery(
+                job, candidates, setup.seats, quotas, setup.one_per_household
+            )
+        finally:
+            if self._running.get(data.pool.id) is job:
+                del self._running[data.pool.id]
+        if isinstance(found, str):  # the worker says it was cancelled
+            raise Conflict(N_("The lottery was cancelled."))
+        if isinstance(found, lottery_rules.Infeasible):
+            outcome = Outcome(setup, None, found, by_label)
+        else:
+            outcome = Outcome(setup, found, None, by_label)
         self._kept[key] = outcome
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
         return outcome
+
+    def progress(self, pool: Pool) -> dict[str, float | None] | None:
+        """Where the lottery being worked out for this pool stands, or None if there is none."""
+        job = self._running.get(pool.id)
+        return None if job is None else job.status()
+
+    def cancel(self, pool: Pool) -> bool:
+        """Ask the lottery being worked out for this pool to stop; whether there was one."""
+        job = self._running.get(pool.id)
+        if job is not None:
+            job.cancel.set()
+        return job is not None
 
     async def draw(self, data: PoolData, setup: Setup, seed: str) -> Panel:
         """Draw the panel the seed picks, with ordered reserves, and record it for good."""

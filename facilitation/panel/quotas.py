@@ -179,6 +179,11 @@ class Infeasible(ValueError):
         self.smallest = tuple(relaxations if smallest is None else smallest)
         self.dropped = tuple(dropped)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its parts when it comes back from a worker process.
+        parts = (self.conflicts, self.relaxations, self.left_out, self.smallest, self.dropped)
+        return (Infeasible, parts)
+
     @property
     def warning(self) -> QuotaConflict | None:
         """What the changes would leave undone, as a message, or None."""

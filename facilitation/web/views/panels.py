@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from facilitation.accounts.roles import Power, may
 from facilitation.core.errors import BadRequest
@@ -297,6 +297,25 @@ async def draw_panel(request: Request, programme: Programme) -> Response:
     panel = await uc.draw(data, setup, seed)
     flash(request, _("The panel is drawn with the seed “{seed}”.", seed=seed))
     return RedirectResponse(f"{base(programme)}/{pool.id}/draws/{panel.id}", status_code=303)
+
+
+@programme_view
+async def lottery_progress(request: Request, programme: Programme) -> Response:
+    """Where the pool's lottery stands while it is worked out, for the page to show."""
+    uc = lotteries(request)
+    pool = await uc.pool_in(programme, request.path_params["pool_id"])
+    status = uc.progress(pool)
+    return JSONResponse({"running": status is not None, **(status or {})})
+
+
+@programme_view
+async def cancel_lottery(request: Request, programme: Programme) -> Response:
+    uc = lotteries(request)
+    pool = await uc.pool_in(programme, request.path_params["pool_id"])
+    await read_form(request)
+    if uc.cancel(pool):
+        flash(request, _("The lottery was cancelled."))  # shown when the page comes back
+    return Response(status_code=204)
 
 
 @contacts_view
