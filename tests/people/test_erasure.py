@@ -99,6 +99,10 @@ async def test_erasing_a_participant_removes_them_everywhere_and_keeps_the_resul
     assert erased.status_code == 303
     after = await room.facilitator.client.get(erased.headers["location"])
     assert f"Erased “{NAME}”" in after.text
+    # Said in words, each kind of record once: her ballot stays, without her name.
+    assert "1 name erased, 1 ballot kept without a name" in after.text
+    assert "1 answer about themselves deleted" in after.text
+    assert "ballots_kept_anonymous" not in after.text
     # Nowhere in the database, nor in any export; the counts and closed results are the same.
     dump = "\n".join(db_rows(app.state.settings.data_path))
     assert NAME not in dump
@@ -314,3 +318,19 @@ async def test_a_paper_sheet_named_for_its_author_is_erased_and_still_counted(ap
     assert await room.export("results.csv") == results
     assert "Mrs Khan" not in "\n".join(db_rows(app.state.settings.data_path))
     assert await app.state.store.workshops.paper_labels(room.workshop_id) == []
+
+
+@pytest.mark.parametrize("code", ["ar", "pl"])
+def test_what_an_erasure_took_is_said_in_the_readers_language(code):
+    from facilitation.core import i18n
+    from facilitation.web.views.erasure import counted
+
+    token = i18n.activate(code)
+    try:
+        said = counted({"names": 1, "ballots_kept_anonymous": 12, "ideas_kept_anonymous": 0})
+    finally:
+        i18n._current.reset(token)
+    english = counted({"names": 1, "ballots_kept_anonymous": 12})
+    assert said and said != english
+    assert "ballot" not in said and "_" not in said
+    assert ("١٢" in said) if code == "ar" else ("12" in said)

@@ -7,10 +7,11 @@ import json
 import re
 from typing import Any
 
+from babel.lists import format_list
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation.core.i18n import N_, _
+from facilitation.core.i18n import N_, N_plural, _, format_locale, ngettext
 from facilitation.core.models import Programme, Workshop
 from facilitation.people.erasure import Erasure, read_query
 from facilitation.web.auth import contacts_view, current_user, facilitator
@@ -100,9 +101,41 @@ def sections(record: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+# What an erasure did to each kind of record, by the key the erasure records it under.
+ERASED: dict[str, tuple[str, str]] = {
+    "names": N_plural("{n} name erased", "{n} names erased"),
+    "contact_details": N_plural("contact details erased", "contact details erased"),
+    "ballots_kept_anonymous": N_plural(
+        "{n} ballot kept without a name", "{n} ballots kept without a name"
+    ),
+    "ideas_kept_anonymous": N_plural(
+        "{n} idea kept without a name", "{n} ideas kept without a name"
+    ),
+    "round_answers_kept_anonymous": N_plural(
+        "{n} answer kept with its round without a name",
+        "{n} answers kept with their rounds without a name",
+    ),
+    "ballot_ids": N_plural("{n} ballot receipt deleted", "{n} ballot receipts deleted"),
+    "profile_answers": N_plural(
+        "{n} answer about themselves deleted", "{n} answers about themselves deleted"
+    ),
+    "answers": N_plural("{n} answer deleted", "{n} answers deleted"),
+    "answers_kept_anonymous": N_plural(
+        "{n} answer kept under a number for past draws",
+        "{n} answers kept under a number for past draws",
+    ),
+}
+
+
 def counted(counts: dict[str, Any]) -> str:
     """What an erasure took, in words: the kinds of record it erased or made anonymous."""
-    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items() if v)
+    said = []
+    for key, n in counts.items():
+        if not n:
+            continue
+        forms = ERASED.get(key)
+        said.append(ngettext(*forms, n) if forms else f"{key.replace('_', ' ')}: {n}")
+    return format_list(said, locale=format_locale()) if said else ""
 
 
 def attachment(record: dict[str, Any], name: str) -> Response:
