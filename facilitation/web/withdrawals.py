@@ -1,0 +1,116 @@
+"""What the panel pages say about expected withdrawals: the pool form's rates beside what past
+panels say and what will be used, and the drawn panel's sentence on how its alternates were
+ordered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from facilitation.core.formats import percent
+from facilitation.core.i18n import N_, _
+from facilitation.panel import withdrawal
+from facilitation.panel.alternates import DropoutModel
+from facilitation.panel.setup import Key, QuestionRows, Setup, labels
+from facilitation.people.rules import PREFER_NOT_TO_SAY, ProfileQuestion
+
+SOURCES = {
+    withdrawal.ORGANISER: N_("set here"),
+    withdrawal.LEARNED: N_("past panels"),
+    withdrawal.DEFAULT: N_("default"),
+}
+# The first group of rates opens the sentence; any others follow it.
+OPENING = {
+    withdrawal.ORGANISER: N_(
+        "Alternates ordered for withdrawal rates set by the organiser: {rates}."
+    ),
+    withdrawal.LEARNED: N_(
+        "Alternates ordered for withdrawal rates learned from past panels: {rates}."
+    ),
+    withdrawal.DEFAULT: N_("Alternates ordered for the default withdrawal rate: {rates}."),
+}
+FOLLOWING = {
+    withdrawal.LEARNED: N_("Learned from past panels: {rates}."),
+    withdrawal.DEFAULT: N_("Default: {rates}."),
+}
+
+
+def rate_text(share: float) -> str:
+    """A rate as a percentage, with the decimals it has (at most two)."""
+    figure = round(share * 100, 2)
+    places = next(d for d in (0, 1, 2) if round(figure, d) == figure)
+    return percent(share, places)
+
+
+@dataclass(frozen=True, slots=True)
+class RateRow:
+    """One answer in the withdrawal rates table."""
+
+    key: Key
+    label: str
+    past: str  # what past panels say, or a dash
+    used: str  # the rate that will be used
+    source: str  # where it comes from, in the reader's language
+
+
+def form_context(
+    questions: Sequence[ProfileQuestion],
+    rows: Sequence[QuestionRows],
+    setup: Setup,
+    learned: DropoutModel | None,
+) -> dict[str, Any]:
+    """The rates part of the pool form: per question, each answer's rates; and the usual one."""
+    named = labels(questions)
+    past_usual, past = withdrawal.learned_rates(learned, named)
+    used = withdrawal.resolve(setup, learned, named)
+    own = {r.key: r for r in used.by_answer}
+    tables = []
+    for r in rows:
+        table = []
+        for a in r.answers:
+            rate = own.get(a.key)
+            label = _(a.label) if a.label == PREFER_NOT_TO_SAY else a.label
+            table.append(
+                RateRow(
+                    a.key,
+                    label,
+                    rate_text(past[a.key]) if a.key in past else "–",
+                    rate_text(rate.rate) if rate else rate_text(used.usual.rate),
+                    _(SOURCES[rate.source]) if rate else _("usual"),
+                )
+            )
+        tables.append((r.question, table))
+    return {
+        "rate_tables": tables,
+        "past_usual": rate_text(past_usual) if past_usual is not None else "",
+        "usual_used": rate_text(used.usual.rate),
+        "usual_source": _(SOURCES[used.usual.source]),
+        "rates_open": setup.usual is not None or bool(setup.rates),
+    }
+
+
+def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -> list[str]:
+    """How a drawn panel's alternates were ordered: the rates used, grouped by where they came
+    from, the organiser's first."""
+    rates = withdrawal.from_record(record)
+    named = labels(questions)
+    groups: dict[str, list[str]] = {}
+    usual = _("usual {rate}", rate=rate_text(rates.usual.rate))
+    groups.setdefault(rates.usual.source, []).append(usual)
+    for r in rates.by_answer:
+        if r.key not in named:  # an answer since removed
+            continue
+        question, answer = named[r.key]
+        if answer == PREFER_NOT_TO_SAY:
+            answer = _(answer)
+        text = _(
+            "{question} “{answer}” {rate}", question=question, answer=answer, rate=rate_text(r.rate)
+        )
+        groups.setdefault(r.source, []).append(text)
+    out: list[str] = []
+    for source in (withdrawal.ORGANISER, withdrawal.LEARNED, withdrawal.DEFAULT):
+        if source in groups:
+            message = FOLLOWING[source] if out else OPENING[source]
+            out.append(_(message, rates=", ".join(groups[source])))
+    return out
