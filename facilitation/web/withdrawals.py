@@ -54,6 +54,11 @@ class RateRow:
     source: str  # where it comes from, in the reader's language
 
 
+def isolated(label: str) -> str:
+    """A label kept in its own direction inside a sentence (an English answer in Arabic text)."""
+    return f"\u2068{label}\u2069"
+
+
 def form_context(
     questions: Sequence[ProfileQuestion],
     rows: Sequence[QuestionRows],
@@ -105,7 +110,10 @@ def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -
         if answer == PREFER_NOT_TO_SAY:
             answer = _(answer)
         text = _(
-            "{question} “{answer}” {rate}", question=question, answer=answer, rate=rate_text(r.rate)
+            "{question} “{answer}” {rate}",
+            question=isolated(question),
+            answer=isolated(answer),
+            rate=rate_text(r.rate),
         )
         groups.setdefault(r.source, []).append(text)
     out: list[str] = []

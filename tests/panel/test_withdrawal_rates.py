@@ -18,6 +18,7 @@ from tests.people.scene import AGE, choice, programme_asking
 
 # Eight volunteers by age band: two under 30, four from 30 to 64, two 65 and over.
 BANDS = ["Under 30"] * 2 + ["30 to 64"] * 4 + ["65 and over"] * 2
+ISOLATE = ("\u2068", "\u2069")  # around answers named in a sentence, so they keep their direction
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def band_of(n: int) -> str:
 async def drawn_page(facilitator, path: str, form: dict[str, str], seed: str) -> str:
     response = await facilitator.post(path + "/draw", {**form, "seed": seed})
     assert response.status_code == 303, response.text
-    return html.unescape((await facilitator.client.get(response.headers["location"])).text)
+    page = html.unescape((await facilitator.client.get(response.headers["location"])).text)
+    return page.replace(ISOLATE[0], "").replace(ISOLATE[1], "")
 
 
 async def test_a_high_rate_for_one_group_calls_an_alternate_from_that_group(facilitator, scene):
@@ -85,6 +87,7 @@ async def test_the_pool_page_shows_the_rates_that_will_be_used(facilitator, scen
     rates = page.split("data-withdrawal-rates", 1)[1].split("</details>", 1)[0]
     assert "No past panel has recorded withdrawals yet." in rates
     assert "Used: 15% (default)" in rates
+    assert "Past panels</th>" not in rates  # nothing learned: no column of dashes
     form = params(questions, usual="20", Under_30="35.5")
     page = html.unescape((await facilitator.client.get(path + "?" + urlencode(form))).text)
     rates = page.split("data-withdrawal-rates", 1)[1].split("</details>", 1)[0]
@@ -110,6 +113,10 @@ async def test_past_panels_are_shown_beside_the_rates(facilitator, scene):
     rates = page.split("data-withdrawal-rates", 1)[1].split("</details>", 1)[0]
     assert "Past panels: 1 of 1 member withdrew." in rates
     assert re.search(r"Used: [\d.]+% \(past panels\)", rates)
+    # Only the member who withdrew has a recorded outcome: past panels speak for their answer.
+    row = rates.split(f'data-answer="{choice(questions["Age band"], band_of(gone))}"', 1)[1]
+    assert re.search(r"<td data-past-rate>[\d.]+%</td>", row.split("</tr>", 1)[0])
+    assert len(re.findall(r"<td data-past-rate>[\d.]+%</td>", rates)) == 1
 
 
 @pytest.mark.parametrize(
