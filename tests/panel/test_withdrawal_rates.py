@@ -145,3 +145,27 @@ async def test_a_bad_rate_is_refused_and_changes_nothing(app, facilitator, scene
     assert refused.status_code == 400
     assert message in html.unescape(refused.text)
     assert db_rows(app.state.settings.data_path) == before
+
+
+async def test_a_numbered_draw_orders_its_alternates_for_the_rates_set_when_it_was_fixed(
+    facilitator, scene
+):
+    path, questions = scene
+
+    async def numbered(form: dict[str, str], m: str) -> str:
+        fixed = await facilitator.post(path + "/commit", {**form, "m": m})
+        assert fixed.status_code == 303, fixed.text
+        drawn = await facilitator.post(fixed.headers["location"] + "/draw", {"value": "4 4"})
+        assert drawn.status_code == 303, drawn.text
+        page = html.unescape((await facilitator.client.get(drawn.headers["location"])).text)
+        return page.replace(ISOLATE[0], "").replace(ISOLATE[1], "")
+
+    # A lottery fixed once is kept with the settings it was fixed with: two sizes, two lotteries.
+    plain = await numbered(params(questions), "100")
+    assert [band_of(n) for n in members(plain, "data-reserves")] == ["30 to 64"]
+    page = await numbered(params(questions, usual="15", Under_30="90"), "1000")
+    assert [band_of(n) for n in members(page, "data-reserves")] == ["Under 30"]
+    assert (
+        "Alternates ordered for withdrawal rates set by the organiser:"
+        " usual 15%, Age band “Under 30” 90%." in page
+    )
