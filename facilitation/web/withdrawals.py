@@ -36,11 +36,16 @@ FOLLOWING = {
 }
 
 
-def rate_text(share: float) -> str:
-    """A rate as a percentage, with the decimals it has (at most two)."""
-    figure = round(share * 100, 2)
-    places = next(d for d in (0, 1, 2) if round(figure, d) == figure)
+def rate_text(share: float, most: int = 1) -> str:
+    """A rate as a percentage, with the decimals it has, up to ``most``."""
+    figure = round(share * 100, most)
+    places = next(d for d in range(most + 1) if round(figure, d) == figure)
     return percent(share, places)
+
+
+def rate_said(rate: withdrawal.Rate) -> str:
+    """A rate used: the organiser's as typed (up to two decimals), an estimate to one."""
+    return rate_text(rate.rate, 2 if rate.source == withdrawal.ORGANISER else 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ def form_context(
                     a.key,
                     label,
                     rate_text(past[a.key]) if a.key in past else "–",
-                    rate_text(rate.rate) if rate else rate_text(used.usual.rate),
+                    rate_said(rate or used.usual),
                     _(SOURCES[rate.source]) if rate else _("usual"),
                 )
             )
@@ -89,7 +94,7 @@ def form_context(
     return {
         "rate_tables": tables,
         "past_usual": rate_text(past_usual) if past_usual is not None else "",
-        "usual_used": rate_text(used.usual.rate),
+        "usual_used": rate_said(used.usual),
         "usual_source": _(SOURCES[used.usual.source]),
         "rates_open": setup.usual is not None or bool(setup.rates),
     }
@@ -101,7 +106,7 @@ def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -
     rates = withdrawal.from_record(record)
     named = labels(questions)
     groups: dict[str, list[str]] = {}
-    usual = _("usual {rate}", rate=rate_text(rates.usual.rate))
+    usual = _("usual {rate}", rate=rate_said(rates.usual))
     groups.setdefault(rates.usual.source, []).append(usual)
     for r in rates.by_answer:
         if r.key not in named:  # an answer since removed
@@ -113,7 +118,7 @@ def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -
             "{question} “{answer}” {rate}",
             question=isolated(question),
             answer=isolated(answer),
-            rate=rate_text(r.rate),
+            rate=rate_said(r),
         )
         groups.setdefault(r.source, []).append(text)
     out: list[str] = []
