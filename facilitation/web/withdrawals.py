@@ -4,6 +4,7 @@ ordered."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,15 @@ def rate_text(share: float, most: int = 1) -> str:
 def rate_said(rate: withdrawal.Rate) -> str:
     """A rate used: the organiser's as typed (up to two decimals), an estimate to one."""
     return rate_text(rate.rate, 2 if rate.source == withdrawal.ORGANISER else 1)
+
+
+def percent_sign() -> tuple[str, bool]:
+    """The reader's percent sign, and whether it comes before the figure ("%15" in Turkish)."""
+    written = percent(0)
+    sign = "".join(
+        ch for ch in written if not ch.isdigit() and unicodedata.category(ch) not in ("Cf", "Zs")
+    )
+    return sign or "%", not written.lstrip("\u200e\u200f\u061c")[:1].isdigit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,7 @@ def form_context(
         "usual_used": rate_said(used.usual),
         "usual_source": _(SOURCES[used.usual.source]),
         "rates_open": setup.usual is not None or bool(setup.rates),
+        "percent_sign": percent_sign(),
     }
 
 
