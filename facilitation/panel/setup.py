@@ -66,9 +66,8 @@ class Setup:
     one_per_household: bool
     limits: Mapping[Key, Limit]  # only answers with a quota
     usual: float | None = None  # the usual withdrawal rate in percent, if the organiser set one
-    rates: Mapping[Key, float] = field(
-        default_factory=dict
-    )  # withdrawal rates in percent, by answer
+    # Withdrawal rates in percent, by answer, where the organiser set one.
+    rates: Mapping[Key, float] = field(default_factory=dict)
 
     def quotas(self) -> list[tuple[Key, int, int]]:
         """Each quota with its blanks filled in: (key, minimum, maximum)."""
@@ -165,7 +164,7 @@ def keys(questions: Sequence[ProfileQuestion]) -> dict[Key, str]:
     return out
 
 
-def labels(questions: Sequence[ProfileQuestion]) -> dict[Key, tuple[str, str]]:
+def answer_labels(questions: Sequence[ProfileQuestion]) -> dict[Key, tuple[str, str]]:
     """Each answer as the lottery names it: (question label, answer label)."""
     by_id = {q.id: q for q in questions}
     return {key: (by_id[key[0]].label, label) for key, label in keys(questions).items()}

@@ -13,7 +13,7 @@ from facilitation.core.formats import percent
 from facilitation.core.i18n import N_, _
 from facilitation.panel import withdrawal
 from facilitation.panel.alternates import DropoutModel
-from facilitation.panel.setup import Key, QuestionRows, Setup, labels
+from facilitation.panel.setup import Key, QuestionRows, Setup, answer_labels
 from facilitation.people.rules import PREFER_NOT_TO_SAY, ProfileQuestion
 
 SOURCES = {
@@ -81,7 +81,7 @@ def form_context(
     learned: DropoutModel | None,
 ) -> dict[str, Any]:
     """The rates part of the pool form: per question, each answer's rates; and the usual one."""
-    named = labels(questions)
+    named = answer_labels(questions)
     past_usual, past = withdrawal.learned_rates(learned, named)
     used = withdrawal.resolve(setup, learned, named)
     own = {r.key: r for r in used.by_answer}
@@ -115,7 +115,7 @@ def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -
     """How a drawn panel's alternates were ordered: the rates used, grouped by where they came
     from, the organiser's first."""
     rates = withdrawal.from_record(record)
-    named = labels(questions)
+    named = answer_labels(questions)
     groups: dict[str, list[str]] = {}
     usual = _("usual {rate}", rate=rate_said(rates.usual))
     groups.setdefault(rates.usual.source, []).append(usual)
