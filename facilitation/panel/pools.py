@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
@@ -26,8 +26,9 @@ from facilitation.core.models import Programme
 from facilitation.panel import lottery as lottery_rules
 from facilitation.panel import setup as panel_setup
 from facilitation.panel import verify as verify_rules
+from facilitation.panel import withdrawal
 from facilitation.panel.alternates import choose_alternates, dropout_chances
-from facilitation.panel.dropouts import learned
+from facilitation.panel.dropouts import Learned, learned
 from facilitation.panel.pool import build_pool
 from facilitation.panel.pool_import import read_volunteers
 from facilitation.panel.setup import Key, Setup, lottery_inputs
@@ -80,6 +81,10 @@ class Outcome:
             for g in self.lottery.groups
             if (g.feature, g.value) in self.by_label
         }
+
+    def labels(self) -> dict[Key, tuple[str, str]]:
+        """Each answer as the lottery names it: (question label, answer label)."""
+        return {key: label for label, key in self.by_label.items()}
 
     def chances(self) -> list[float]:
         """Each volunteer's chance of a seat, in pool order (volunteer 1 first)."""
@@ -156,7 +161,8 @@ class Lotteries:
         )
         if key in self._kept:
             self._kept.move_to_end(key)
-            return self._kept[key]
+            # The same lottery; the settings it was asked with may differ in what it ignores.
+            return replace(self._kept[key], setup=setup)
 
         job = self.workers.job(self.time_limit)
         self._running[data.pool.id] = job
@@ -190,6 +196,10 @@ class Lotteries:
             job.cancel.set()
         return job is not None
 
+    async def past(self, programme_id: int) -> Learned:
+        """What the programme's past panels say about withdrawals."""
+        return await learned(self.store, programme_id)
+
     async def draw(self, data: PoolData, setup: Setup, seed: str) -> Panel:
         """Draw the panel the seed picks, with ordered reserves, and record it for good."""
         outcome = await self.work_out(data, setup)
@@ -197,7 +207,8 @@ class Lotteries:
             raise BadRequest(N_("No panel can meet these quotas, so nothing was drawn."))
         lottery = outcome.lottery
         past = await learned(self.store, data.pool.programme_id)
-        dropout = dropout_chances(lottery.pool, past.model) if past.model else None
+        rates = withdrawal.resolve(setup, past.model, outcome.labels())
+        dropout = dropout_chances(lottery.pool, rates.model(outcome.labels()))
         drawn = lottery_rules.draw(lottery, seed, setup.reserves, dropout)
         quotas = _quota_rows(setup)
         groups = [
@@ -217,6 +228,7 @@ class Lotteries:
             ],
             "groups": groups,
             "learned": {"members": past.members, "withdrew": past.withdrew},
+            "dropout": rates.record(),
         }
         return await self.store.pools.save_panel(
             data.pool.id, setup.seats, seed, quotas, setup.one_per_household, result
@@ -250,6 +262,10 @@ class Lotteries:
         file, effect = await anyio.to_thread.run_sync(compute, limiter=self._limiter)
         settings = {"quotas": _quota_rows(setup), "reserves": setup.reserves}
         settings |= {"seats": setup.seats, "one_per_household": setup.one_per_household}
+        settings["withdrawal"] = {
+            "usual": setup.usual,
+            "rates": [[*key, rate] for key, rate in setup.rates.items()],
+        }
         digest = verify_rules.commitment(file)
         return await self.store.pools.add_commitment(
             data.pool.id, settings, m, file, digest, effect
@@ -283,12 +299,22 @@ class Lotteries:
             settings["one_per_household"],
             settings["quotas"],
         )
-        candidates, quotas, _back = lottery_inputs(data.questions, data.volunteers, setup)
+        expected = settings.get("withdrawal") or {"usual": None, "rates": []}
+        setup = replace(
+            setup,
+            usual=expected["usual"],
+            rates={(q, c): rate for q, c, rate in expected["rates"]},
+        )
+        candidates, quotas, back = lottery_inputs(data.questions, data.volunteers, setup)
         pool = build_pool(
             candidates, setup.seats, quotas, one_per_household=setup.one_per_household
         )
         members = [str(n) for n in drawn.members]
-        called = choose_alternates(pool, members, setup.reserves, seed=drawn.seed).order
+        past = await learned(self.store, data.pool.programme_id)
+        labels = {key: label for label, key in back.items()}
+        rates = withdrawal.resolve(setup, past.model, labels)
+        dropout = dropout_chances(pool, rates.model(labels))
+        called = choose_alternates(pool, members, setup.reserves, dropout, seed=drawn.seed).order
         panels = json.loads(commitment.file)["panels"]
         held = [0] * len(data.volunteers)
         for panel in panels:
@@ -318,6 +344,8 @@ class Lotteries:
                 "number": drawn.number,
                 "m": commitment.m,
             },
+            "learned": {"members": past.members, "withdrew": past.withdrew},
+            "dropout": rates.record(),
         }
         panel = await self.store.pools.save_panel(
             data.pool.id,

@@ -6,6 +6,8 @@ volunteer is their number in the pool, counted from 1 in the order the file list
 anyone holding the file, the quotas and the seed can check a draw. A quota belongs to one answer
 of one question, named in a form as ``min-<question id>-<choice id>`` (``none`` for "prefer not to
 say"); a blank minimum is 0 and a blank maximum is the whole panel, and both blank set no quota.
+The organiser may also expect withdrawals: a usual rate (``rate``) and a rate per answer
+(``rate-<question id>-<choice id>``), in percent, blank where not set; they order the alternates.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +34,9 @@ from facilitation.people.rules import (
 MAX_SEATS = 500
 MAX_RESERVES = 100
 WHOLE = re.compile(r"\d{1,6}")
+# A percentage: up to three figures and two decimals, with a point, a comma or the Arabic separator.
+PERCENT = re.compile(r"(\d{1,3})(?:[.,\u066b](\d{1,2}))?")
+USUAL = "rate"  # the usual withdrawal rate's field
 
 Key = tuple[int, int | None]  # (question id, choice id); None is "prefer not to say"
 
@@ -39,10 +44,11 @@ Key = tuple[int, int | None]  # (question id, choice id); None is "prefer not to
 class SetupError(ValueError):
     """Settings the lottery cannot take; ``message`` is a translatable template."""
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str, *, field: str = "", **params: Any) -> None:
         super().__init__(message.format(**params))
         self.message = message
         self.params = params
+        self.field = field  # the form field at fault, when there is one
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,9 @@ class Setup:
     reserves: int
     one_per_household: bool
     limits: Mapping[Key, Limit]  # only answers with a quota
+    usual: float | None = None  # the usual withdrawal rate in percent, if the organiser set one
+    # Withdrawal rates in percent, by answer, where the organiser set one.
+    rates: Mapping[Key, float] = field(default_factory=dict)
 
     def quotas(self) -> list[tuple[Key, int, int]]:
         """Each quota with its blanks filled in: (key, minimum, maximum)."""
@@ -110,6 +119,10 @@ def fields(setup: Setup) -> dict[str, str]:
             out[field_name("min", key)] = str(limit.min)
         if limit.max is not None:
             out[field_name("max", key)] = str(limit.max)
+    if setup.usual is not None:
+        out[USUAL] = f"{setup.usual:g}"
+    for key, rate in sorted(setup.rates.items(), key=lambda kv: _order(kv[0])):
+        out[field_name(USUAL, key)] = f"{rate:g}"
     return out
 
 
@@ -123,6 +136,21 @@ def _whole(value: Any) -> int | None:
     return int(text)
 
 
+def _percent(value: Any) -> float | None:
+    """A withdrawal rate typed in percent; None if blank; ValueError unless from 0 to under 100."""
+    text = value.strip().rstrip("%\u066a").strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    found = PERCENT.fullmatch(text)
+    if not found:
+        raise ValueError(text)
+    whole, fraction = found.groups()
+    rate = int(whole) + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+    if rate >= 100:
+        raise ValueError(text)
+    return round(rate, 2)
+
+
 def keys(questions: Sequence[ProfileQuestion]) -> dict[Key, str]:
     """Every answer a quota can be set on, by key, with its label."""
     out: dict[Key, str] = {}
@@ -134,6 +162,12 @@ def keys(questions: Sequence[ProfileQuestion]) -> dict[Key, str]:
                 out[(question.id, choice.id)] = choice.label
         out[(question.id, None)] = PREFER_NOT_TO_SAY
     return out
+
+
+def answer_labels(questions: Sequence[ProfileQuestion]) -> dict[Key, tuple[str, str]]:
+    """Each answer as the lottery names it: (question label, answer label)."""
+    by_id = {q.id: q for q in questions}
+    return {key: (by_id[key[0]].label, label) for key, label in keys(questions).items()}
 
 
 def read_setup(
@@ -173,13 +207,47 @@ def read_setup(
             ) from None
         if low is not None or high is not None:
             limits[key] = Limit(low, high)
-    known = {field_name(b, k) for k in labels for b in ("min", "max")}
-    stray = [k for k in form if k.startswith(("min-", "max-")) and k not in known]
+    known = {field_name(b, k) for k in labels for b in ("min", "max", USUAL)}
+    stray = [k for k in form if k.startswith(("min-", "max-", USUAL + "-")) and k not in known]
     if stray:
         raise SetupError(
             N_("The questions have changed since this page was loaded. Please reload it.")
         )
-    return Setup(seats, reserves, form.get("household") in ("1", "on"), limits)
+    usual, rates = read_rates(form, questions)
+    household = form.get("household") in ("1", "on")
+    return Setup(seats, reserves, household, limits, usual, rates)
+
+
+def read_rates(
+    form: Mapping[str, Any], questions: Sequence[ProfileQuestion]
+) -> tuple[float | None, dict[Key, float]]:
+    """The withdrawal rates the organiser expects, in percent: the usual one and by answer."""
+    try:
+        usual = _percent(form.get(USUAL))
+    except ValueError:
+        raise SetupError(
+            N_("The usual withdrawal rate must be a percentage from 0 to 99, such as 15."),
+            field=USUAL,
+        ) from None
+    by_id = {q.id: q for q in questions}
+    rates: dict[Key, float] = {}
+    for key, label in keys(questions).items():
+        name = field_name(USUAL, key)
+        try:
+            rate = _percent(form.get(name))
+        except ValueError:
+            raise SetupError(
+                N_(
+                    "The withdrawal rate for {question} “{answer}” must be a percentage from 0"
+                    " to 99, such as 30."
+                ),
+                field=name,
+                question=by_id[key[0]].label,
+                answer=label,
+            ) from None
+        if rate is not None:
+            rates[key] = rate
+    return usual, rates
 
 
 def suggest(
@@ -210,7 +278,7 @@ def relaxed(setup: Setup, relaxations: Sequence[Relaxation], by_label: Mapping) 
         key = by_label[(r.feature, r.value)]
         old = limits[key]
         limits[key] = Limit(r.new, old.max) if r.bound == "min" else Limit(old.min, r.new)
-    return Setup(setup.seats, setup.reserves, setup.one_per_household, limits)
+    return replace(setup, limits=limits)
 
 
 def home_of(volunteer: Volunteer) -> str | None:

@@ -128,3 +128,56 @@ def test_the_quota_table_counts_the_pool_and_keeps_retired_answers_someone_holds
         (PREFER_NOT_TO_SAY, 1, None),
     ]
     assert table.unanswered == 1
+
+
+def test_the_form_gives_the_expected_withdrawal_rates_in_percent():
+    form = {"seats": "8", "rate": " 15 ", "rate-2-21": "30", "rate-1-none": "12,5", "rate-1-12": ""}
+    setup = read_setup(form, QUESTIONS, pool_size=40)
+    assert setup.usual == 15
+    assert setup.rates == {(2, 21): 30, (1, None): 12.5}
+    assert read_setup({"seats": "8"}, QUESTIONS, pool_size=40).usual is None
+
+
+def test_rates_in_arabic_figures_with_a_percent_sign_are_read():
+    setup = read_setup({"seats": "8", "rate": "٢٠٪", "rate-2-22": "٧٫٥"}, QUESTIONS, pool_size=40)
+    assert (setup.usual, setup.rates) == (20, {(2, 22): 7.5})
+
+
+def test_withdrawal_rates_go_round_the_form_unchanged():
+    setup = Setup(8, 2, False, {(1, 12): Limit(2, 5)}, 15, {(2, 21): 30, (1, None): 12.25})
+    assert fields(setup)["rate"] == "15" and fields(setup)["rate-1-none"] == "12.25"
+    assert read_setup(fields(setup), QUESTIONS, pool_size=20) == setup
+
+
+@pytest.mark.parametrize(
+    ("form", "message", "field"),
+    [
+        ({"rate": "many"}, "The usual withdrawal rate must be a percentage", "rate"),
+        ({"rate": "-5"}, "The usual withdrawal rate must be a percentage", "rate"),
+        ({"rate": "100"}, "The usual withdrawal rate must be a percentage", "rate"),
+        ({"rate": "1000"}, "The usual withdrawal rate must be a percentage", "rate"),
+        ({"rate": "12.345"}, "The usual withdrawal rate must be a percentage", "rate"),
+        ({"rate-2-21": "1e1"}, "The withdrawal rate for {question} “{answer}”", "rate-2-21"),
+        ({"rate-1-none": "99.9.9"}, "The withdrawal rate for {question} “{answer}”", "rate-1-none"),
+        ({"rate-3-31": "5"}, "The questions have changed", ""),
+    ],
+)
+def test_bad_withdrawal_rates_say_what_is_wrong_and_which_box(form, message, field):
+    with pytest.raises(SetupError) as caught:
+        read_setup({"seats": "5", **form}, QUESTIONS, pool_size=40)
+    assert message in caught.value.message
+    assert caught.value.field == field
+
+
+def test_a_bad_rate_names_its_answer():
+    with pytest.raises(SetupError) as caught:
+        read_setup({"seats": "5", "rate-2-21": "100"}, QUESTIONS, pool_size=40)
+    assert caught.value.params == {"question": "Age band", "answer": "Under 30"}
+
+
+def test_the_fix_offered_keeps_the_withdrawal_rates():
+    setup = Setup(6, 1, False, {(1, 11): Limit(5, 6)}, 20, {(2, 21): 40})
+    fixed = relaxed(
+        setup, [Relaxation("Tenure", "Renter", "min", 5, 4)], {("Tenure", "Renter"): (1, 11)}
+    )
+    assert (fixed.usual, fixed.rates) == (20, {(2, 21): 40})

@@ -19,6 +19,7 @@ from facilitation.panel.lottery import HIGH_CHANCE, gini
 from facilitation.panel.pools import Lotteries, Outcome, PoolData, by_number, seed_text
 from facilitation.panel.setup import Key, Setup, SetupError
 from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer
+from facilitation.web import withdrawals
 from facilitation.web.auth import contacts_view, current_user, programme_view
 from facilitation.web.common import (
     download,
@@ -254,6 +255,7 @@ async def pool_page(request: Request, programme: Programme) -> Response:
         "error": None,
         "worked_out": False,
         "lottery": None,
+        "error_field": "",
     }
     setup, status = default_setup(data), 200
     if "seats" in query:
@@ -261,26 +263,40 @@ async def pool_page(request: Request, programme: Programme) -> Response:
             setup = panel_setup.read_setup(query, data.questions, len(data.volunteers))
         except SetupError as exc:
             context["error"] = translated(exc.message, exc.params)
+            context["error_field"] = exc.field
             status = 400
         else:
             if query.get("suggest"):
-                setup = panel_setup.suggest(
+                suggested = panel_setup.suggest(
                     data.questions,
                     data.makeup,
                     setup.seats,
                     setup.reserves,
                     setup.one_per_household,
                 )
+                setup = replace(suggested, usual=setup.usual, rates=setup.rates)
             outcome = await uc.work_out(data, setup)
             context.update(outcome_context(data, outcome, sees_contacts(request)))
             context["worked_out"] = True
     context["setup"] = setup
     context["fields"] = panel_setup.fields(setup)
     context["rows"] = panel_setup.rows(data.questions, data.volunteers, data.makeup, setup)
+    past = await uc.past(programme.id)
+    context["past"] = past
+    context.update(withdrawals.form_context(data.questions, context["rows"], setup, past.model))
+    if context["error"]:
+        # The form shows what was typed, so that the mistake can be seen and put right.
+        context["fields"] = {**context["fields"], **_typed(query)}
+        context["rates_open"] = context["rates_open"] or context["error_field"] != ""
     context["has_makeup"] = any(data.makeup.get(q.id) for q in data.questions)
     context["field_name"] = panel_setup.field_name
     context["shown"] = shown
     return page(request, "pages/panel_pool.html", status=status, **context)
+
+
+def _typed(form: Mapping[str, Any]) -> dict[str, str]:
+    """The form's boxes as typed, each cut short: a refused form is shown back as it was sent."""
+    return {k: str(v)[:40] for k, v in form.items() if k != "suggest"}
 
 
 @programme_view
@@ -395,6 +411,10 @@ async def draw_page(request: Request, programme: Programme) -> Response:
         proposal=proposal and (proposal[0], proposal[1], said(proposal[1])),
         reserves=[person(n) for n in result["reserves"]],
         composition=composition(data, result["panel"], setup),
+        rates_used=withdrawals.sentences(result["dropout"], data.questions)
+        if "dropout" in result
+        else [],
+        same_rate="dropout" not in result or not result["dropout"]["rates"],
         **chance_context(data, chances, averages, setup, contacts),
         shown=shown,
     )
