@@ -41,5 +41,4 @@ async def sheet_context(store: Store, rnd: Round, language: str) -> dict[str, An
         "round": wording.round_in(rnd, texts, language),
         "kind": kinds.get(rnd.kind),
         "ballot_options": paper_order(rnd, options),
-        "languages": languages,
     }
