@@ -9,8 +9,11 @@ import re
 
 import pytest
 
+from facilitation import kinds
 from facilitation.core import i18n
+from facilitation.core.models import Role
 from tests.conftest import new_client
+from tests.helpers import PASSWORD, ROOT, Facilitator, quick_hash
 from tests.translation import untranslated
 from tests.web.test_languages import offer, translate
 from tests.workshop.test_paper import PaperDesk
@@ -224,6 +227,31 @@ async def test_a_participant_or_a_visitor_cannot_print_sheets(app, desk):
             assert sheets(response.text) == []
     finally:
         await visitor.aclose()
+
+
+async def test_the_workshops_moderator_prints_its_sheets_but_no_other_workshops(app, desk):
+    round_id = await desk.round("Priorities", "dots")
+    other = await desk.another("Elsewhere", ("Bins", "Paths"), PaperDesk)
+    theirs = await other.round("Theirs", "dots")
+    await app.state.store.users.create_user(
+        "mo", quick_hash(PASSWORD), role=Role.MODERATOR, workshop_id=desk.workshop_id
+    )
+    async with new_client(app) as device:
+        moderator = Facilitator(device)
+        assert (await moderator.login("mo")).status_code == 303
+        allowed = await sheet_page(desk, round_id, client=device)
+        assert allowed.status_code == 200 and len(sheets(allowed.text)) == 1
+        refused = await sheet_page(other, theirs, client=device)
+        assert refused.status_code in (403, 404) and sheets(refused.text) == []
+
+
+def test_every_kind_has_a_sheet_to_print():
+    missing = [
+        k.name
+        for k in kinds.all_kinds()
+        if not (ROOT / "templates" / "kinds" / k.name / "sheet.html").is_file()
+    ]
+    assert missing == []
 
 
 async def test_another_workshops_round_is_not_found(desk):
