@@ -147,6 +147,7 @@ def routes(static: VersionedStatic) -> list:
         # Before the generic round action below, which would take "paper" for an action.
         Route(r + "/paper", ideas.paper_page),
         Route(r + "/paper", ideas.paper_entry, methods=["POST"]),
+        Route(r + "/sheet", ideas.paper_sheet),
         Route(w + "/desk", ideas.desk_page),
         WebSocketRoute(w + "/desk/ws", live.desk_socket),
         Route(w + "/rounds/{round_id:int}", f.results_page),

@@ -77,7 +77,8 @@ class Kind:
     describe.html (one line about the round), ballot.html (the phone's ballot), closed.html (the
     phone once voting has closed: what I sent), board.html (results on the board and phones),
     results.html and method.html (the results page's tables and how they were counted),
-    paper.html (copying a paper sheet).
+    paper.html (copying a paper sheet), sheet.html (the paper sheet to print, its options in the
+    paper form's order).
     """
 
     name: ClassVar[str]  # stored with the round, and the name of its template folder

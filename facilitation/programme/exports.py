@@ -403,7 +403,9 @@ def programme_json(data: ProgrammeData) -> str:
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One option's bar in a round's chart: its label in lines (never cut short), the score as
-    the room read it, ``share`` its length from 0 to 1, ``y`` its top and ``height`` its row's."""
+    the room read it, ``share`` its length from 0 to 1, ``y`` its top and ``height`` its row's;
+    its option's picture (version, "" for none) sits before the label, which starts at
+    ``label_x``."""
 
     lines: tuple[str, ...]
     value: str
@@ -411,12 +413,19 @@ class Bar:
     share: float
     y: float
     height: float
+    option_id: int = 0
+    picture: str = ""
+    label_x: float = 0.0
 
 
 BAR_HEIGHT = 18.0
 BAR_GAP = 8.0
 LINE_HEIGHT = 13.0
 LABEL_CHARS = 38  # what fits beside the bars at the chart's font size
+# An option's picture beside its label: small (about 9 mm on the A4 page), so the chart stays a
+# chart; the label moves over and wraps sooner.
+PICTURE_SIZE = 30.0
+PICTURE_CHARS = 7  # the label's characters the picture takes
 
 
 def result_bars(rnd: Round, result: RoundResult, options: Mapping[int, Option]) -> list[Bar]:
@@ -430,9 +439,11 @@ def result_bars(rnd: Round, result: RoundResult, options: Mapping[int, Option]) 
     for r in result.rows:
         option = options.get(r.option_id)
         title = option.title if option else "?"
+        picture = option.picture if option else ""
         label = f"{r.place}. {title}" if kind.ranks_options else title
-        lines = tuple(textwrap.wrap(label, LABEL_CHARS, break_long_words=True)) or ("",)
-        height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 4)
+        chars = LABEL_CHARS - PICTURE_CHARS if picture else LABEL_CHARS
+        lines = tuple(textwrap.wrap(label, chars, break_long_words=True)) or ("",)
+        height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 4, PICTURE_SIZE if picture else 0)
         bars.append(
             Bar(
                 lines=lines,
@@ -441,6 +452,9 @@ def result_bars(rnd: Round, result: RoundResult, options: Mapping[int, Option]) 
                 share=max(0.0, min(1.0, r.score / top)),
                 y=y,
                 height=height,
+                option_id=r.option_id,
+                picture=picture,
+                label_x=PICTURE_SIZE + 6 if picture else 0.0,
             )
         )
         y += height + BAR_GAP

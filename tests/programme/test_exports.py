@@ -20,9 +20,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 from openpyxl import load_workbook
+from PIL import Image
+from weasyprint.urls import FatalURLFetchingError
 
 from facilitation.core.csv_files import read_titles
 from facilitation.programme import exports as px
+from facilitation.web.views.programme_export import render_pdf
 from facilitation.workshop.exports import safe_cell
 from tests.conftest import new_client
 from tests.helpers import ROOT, Phone, db_rows
@@ -402,6 +405,59 @@ async def test_the_pdf_prints_a_long_statement_whole(facilitator, rated_programm
     words = " ".join(done.stdout.split())
     assert LONG_STATEMENT in words
     assert "0. Bins" not in words and "4.5" in words and "1.5" in words
+
+
+async def give_picture(facilitator, programme, option: str) -> str:
+    """Send a picture for one of the recorded programme's options; its address."""
+    image = io.BytesIO()
+    Image.new("RGB", (600, 400), (30, 110, 60)).save(image, "PNG")
+    path = f"/f/workshops/{programme['workshop_id']}/options/{programme[option]}/picture"
+    response = await facilitator.client.post(
+        path,
+        data={"csrf": facilitator.token},
+        files={"picture": ("bench.png", image.getvalue(), "image/png")},
+    )
+    assert response.status_code == 303, response.text
+    workshop = await facilitator.client.get(f"/f/workshops/{programme['workshop_id']}")
+    return re.search(rf'src="(/pictures/{programme[option]}/\w+)"', workshop.text)[1]
+
+
+async def test_the_reports_chart_shows_an_options_picture_before_its_label(
+    facilitator, recorded_programme
+):
+    address = await give_picture(facilitator, recorded_programme, "benches")
+    page = (await get(facilitator, recorded_programme, "/report")).text
+    (picture,) = re.findall(r"<image [^>]*data-bar-picture>", page)
+    assert f'href="{address}"' in picture and 'width="30.0"' in picture
+    labels = re.findall(r'<text x="([\d.]+)"[^>]*data-bar-label>(.*?)</text>', page, re.S)
+    # Benches has the picture, so its label moves over; the other option's stays at the edge.
+    starts = {
+        html.unescape(" ".join(re.sub(r"<[^>]+>", " ", t).split())): float(x) for x, t in labels
+    }
+    assert starts == {"1. Benches": 36.0, f"2. {FORMULA}": 0.0}
+    assert (await facilitator.client.get(address)).status_code == 200
+
+
+async def test_the_pdf_prints_the_picture_small_and_fetches_nothing(
+    facilitator, recorded_programme, tmp_path
+):
+    assert shutil.which("pdfimages"), "pdfimages (Debian's poppler-utils) is needed for this test"
+    await give_picture(facilitator, recorded_programme, "benches")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes((await get(facilitator, recorded_programme, "/report.pdf")).content)
+    done = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True)
+    rows = [line.split() for line in done.stdout.decode().splitlines()[2:]]
+    assert [(int(r[0]), int(r[3]), int(r[4])) for r in rows] == [(4, 120, 80)]  # page, size
+    assert len(pdf.read_bytes()) < 150_000
+    shown = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True)
+    assert "1. Benches" in " ".join(shown.stdout.decode().split())
+
+
+@pytest.mark.parametrize("address", ["http://127.0.0.1:9/bench.png", "file:///etc/hostname"])
+def test_the_pdf_refuses_any_address_that_is_not_written_into_the_page(address):
+    page = f'<p>Report</p><img src="{address}" alt="">'
+    with pytest.raises(FatalURLFetchingError):
+        render_pdf(page, ROOT / "static" / "report.css")
 
 
 # -- imports -------------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", R + "/ideas/{idea_id}/{action}"): DESK,
     ("GET", R + "/paper"): DESK,
     ("POST", R + "/paper"): DESK,
+    ("GET", R + "/sheet"): DESK,
     ("GET", W + "/desk"): DESK,
     ("WS", W + "/desk/ws"): DESK,
     ("GET", R): RUN,

@@ -1,5 +1,5 @@
-"""Views for idea moderation and for entering paper ballots: the console's idea desk, and the
-desk page of a workshop's moderator."""
+"""Views for idea moderation and for paper ballots (entering them, and the sheets to print): the
+console's idea desk, and the desk page of a workshop's moderator."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import kinds
 from facilitation.accounts.roles import Power, may
+from facilitation.core import i18n
 from facilitation.core.errors import FacilitationError, Forbidden
 from facilitation.core.i18n import N_, _, ngettext
 from facilitation.core.models import IdeaStatus, Round, RoundStatus, Workshop
 from facilitation.web.auth import current_user, desk, facilitator
 from facilitation.web.common import flash, is_htmx, read_form, reply
 from facilitation.web.console import console_reply
-from facilitation.workshop import screens
+from facilitation.workshop import screens, sheets
 from facilitation.workshop.ballots import next_paper_label
+from facilitation.workshop.translating import read_language
 
 STATUS_MESSAGES = {
     IdeaStatus.APPROVED: N_("“{text}” is on the wall."),
@@ -125,7 +127,7 @@ async def _paper_page(
         round=rnd,
         kind=kinds.get(rnd.kind),
         options=options,
-        ballot_options=[options[o] for o in rnd.option_ids if o in options],
+        ballot_options=sheets.paper_order(rnd, options),
         entries=await store.ballots.paper_entries(rnd.id),
         next_label=next_paper_label(await store.workshops.paper_labels(workshop.id)),
         **extra,
@@ -162,6 +164,33 @@ async def paper_entry(request: Request, workshop: Workshop) -> Response:
     else:
         flash(request, _("Paper ballot {label} counted.", label=label))
     return RedirectResponse(f"/f/workshops/{workshop.id}/rounds/{rnd.id}/paper", status_code=303)
+
+
+@desk
+async def paper_sheet(request: Request, workshop: Workshop) -> Response:
+    """A round's paper ballot to print, ``copies`` times, in the language asked for (``lang``,
+    else the page's); bad input is said on the page and nothing is printed."""
+    rnd = await request.app.state.rounds.round_in(workshop.id, request.path_params["round_id"])
+    asked = request.query_params
+    status, error, copies = 200, "", 1
+    try:
+        if asked.get("lang"):
+            i18n.activate(read_language(asked.get("lang")))
+        copies = sheets.read_copies(asked.get("copies"))
+    except FacilitationError as exc:
+        status, error, copies = exc.status, exc.text(), 0
+    context = await sheets.sheet_context(request.app.state.store, rnd, i18n.current())
+    return request.app.state.renderer.page(
+        request,
+        "pages/sheet.html",
+        status=status,
+        workshop=workshop,
+        copies=copies,
+        typed_copies=asked.get("copies", "1"),
+        error=error,
+        max_copies=sheets.MAX_COPIES,
+        **context,
+    )
 
 
 # -- the moderator's desk ----------------------------------------------------------------------

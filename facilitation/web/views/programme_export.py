@@ -4,8 +4,8 @@ CSV imports of needs and options."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
-from typing import NoReturn
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +17,7 @@ from facilitation.programme import exports as px
 from facilitation.programme.labels import LABELS
 from facilitation.web.auth import Endpoint, facilitator, plans, programme_view
 from facilitation.web.common import download, flash, import_problems, read_upload
+from facilitation.workshop import pictures
 
 TABLES = px.TABLES
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,6 +100,8 @@ async def report_html(request: Request, programme: Programme, pdf: bool = False)
     for rec, result in px.closed_rounds(data):
         bars = px.result_bars(rec.round, result, data.options)
         charts.append((rec, bars, px.chart_height(bars)))
+    shown = {(b.option_id, b.picture) for _rec, bars, _h in charts for b in bars if b.picture}
+    pictures = await _pictures(request, shown, pdf)
     by_need = {r.need.id: r.need for r in data.ranked}
     return request.app.state.renderer.fragment(
         "pages/programme_report.html",
@@ -110,7 +113,22 @@ async def report_html(request: Request, programme: Programme, pdf: bool = False)
         line_height=px.LINE_HEIGHT,
         labels=LABELS,
         pdf=pdf,
+        pictures=pictures,
+        picture_size=px.PICTURE_SIZE,
     )
+
+
+async def _pictures(request: Request, shown: set[tuple[int, str]], pdf: bool) -> dict[int, str]:
+    """Each charted option's picture address: the page's own for the page, and for the PDF (which
+    fetches nothing) a small copy written into the address itself."""
+    if not pdf:
+        return {option_id: f"/pictures/{option_id}/{version}" for option_id, version in shown}
+    out = {}
+    for option_id, version in sorted(shown):
+        image, _media_type = await request.app.state.store.options.picture(option_id, version)
+        small, media_type = await asyncio.to_thread(pictures.small_copy, image)
+        out[option_id] = f"data:{media_type};base64,{base64.b64encode(small).decode('ascii')}"
+    return out
 
 
 @programme_view
@@ -123,13 +141,13 @@ async def report(request: Request, programme: Programme) -> Response:
 def render_pdf(html: str, stylesheet: Path) -> bytes:
     """The report's HTML as PDF with its stylesheet (WeasyPrint; nothing is fetched from
     anywhere)."""
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS, HTML, URLFetcher
 
-    def refuse(url: str, *args: object, **kwargs: object) -> NoReturn:
-        raise ValueError(f"the report loads nothing from outside: {url}")
-
-    css = CSS(filename=str(stylesheet), url_fetcher=refuse)
-    return HTML(string=html, url_fetcher=refuse).write_pdf(stylesheets=[css])
+    # Only data: addresses, which carry the options' pictures in themselves (_pictures); any
+    # other address stops the rendering instead of being fetched.
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    css = CSS(filename=str(stylesheet), url_fetcher=fetcher)
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[css])
 
 
 @programme_view
