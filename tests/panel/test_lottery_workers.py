@@ -10,6 +10,10 @@ import random
 import time
 from urllib.parse import urlencode
 
+from facilitation.panel.lottery import Lottery
+from facilitation.panel.pool import Volunteer
+from facilitation.panel.quotas import Quota
+from facilitation.panel.workers import CANCELLED, Workers
 from tests.conftest import new_client
 from tests.helpers import Facilitator
 from tests.panel.test_panels_page import make_scene, pool_path, settings, upload
@@ -174,3 +178,49 @@ async def test_stop_for_an_unknown_job_changes_nothing(app, facilitator):
     assert (await progress_of(facilitator.client, path, "the-real-job")).json()["running"]
     await facilitator.post(path + "/cancel", {"job": "the-real-job"})
     assert (await asyncio.wait_for(heavy, timeout=60)).status_code == 409
+
+
+def volunteers_and_quotas(size: int, seats: int):
+    """`size` volunteers with five answers each and a fair share of seats for every answer."""
+    rng = random.Random(5)
+    answers = {"tenure": TENURE, "age": AGE, "area": AREA, "gender": GENDER, "work": WORK}
+    volunteers = [
+        Volunteer(str(i), {k: rng.choice(v) for k, v in answers.items()})
+        for i in range(1, size + 1)
+    ]
+    quotas = [
+        Quota(k, value, max(seats // len(v) - 1, 0), seats // len(v) + 2)
+        for k, v in answers.items()
+        for value in v
+    ]
+    return volunteers, quotas
+
+
+async def test_a_lottery_waiting_for_a_worker_stops_at_once_and_the_worker_is_kept():
+    workers = Workers(size=1)
+    try:
+        volunteers, quotas = volunteers_and_quotas(400, 30)
+        busy = workers.job(120.0)
+        running = asyncio.create_task(workers.lottery(busy, volunteers, 30, quotas, False))
+        deadline = time.monotonic() + 60
+        while busy.process is None:  # until the one worker is taken
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        waiting = workers.job(120.0)
+        queued = asyncio.create_task(workers.lottery(waiting, volunteers, 24, quotas, False))
+        while waiting.waiting is None:  # until it queues behind the first
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        assert waiting.process is None and not queued.done()
+        waiting.cancel()
+        assert await asyncio.wait_for(queued, timeout=2) == CANCELLED
+        busy.cancel()
+        assert await asyncio.wait_for(running, timeout=5) == CANCELLED
+        # The slot the waiting one never took is not lost: the next lottery runs.
+        small, small_quotas = volunteers_and_quotas(40, 6)
+        found = await asyncio.wait_for(
+            workers.lottery(workers.job(120.0), small, 6, small_quotas, False), timeout=120
+        )
+        assert isinstance(found, Lottery)
+    finally:
+        workers.close()
