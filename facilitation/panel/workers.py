@@ -170,7 +170,8 @@ class Workers:
         receive, send = self._context.Pipe(duplex=False)
         args = (send, list(candidates), seats, list(quotas), one_per_household, job.limit)
         process = self._context.Process(target=compute, args=args, daemon=True)
-        process.start()
+        # Off the event loop: the first start also starts the fork server, which imports.
+        await anyio.to_thread.run_sync(process.start)
         send.close()  # the worker holds the only sending end: its end is our end of file
         job.process = process
         self._live.add(job)
@@ -178,11 +179,15 @@ class Workers:
             if job.cancelled:  # stopped while the process started
                 process.kill()
             found = await anyio.to_thread.run_sync(
-                _read, receive, job.progress, limiter=self._readers
+                _read, receive, job.progress, limiter=self._readers, abandon_on_cancel=True
             )
+        except BaseException:
+            job.cancel()  # whoever waited is gone: the worker is not left running for no one
+            raise
         finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(process.join)
             receive.close()
-            await anyio.to_thread.run_sync(process.join)
             self._live.discard(job)
             job.process = None
         if found is None:

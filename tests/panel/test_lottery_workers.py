@@ -10,6 +10,8 @@ import random
 import time
 from urllib.parse import urlencode
 
+import pytest
+
 from facilitation.panel.lottery import Lottery
 from facilitation.panel.pool import Volunteer
 from facilitation.panel.quotas import Quota
@@ -161,7 +163,6 @@ async def test_two_organisers_on_one_pool_each_see_and_stop_their_own(app, facil
         their_answer = await asyncio.wait_for(their_page, timeout=60)
         assert their_answer.status_code == 409
         # Mine goes on, and ends with its own lottery.
-        assert (await progress_of(facilitator.client, path, "mine-job-1")).json()["running"]
         my_answer = await asyncio.wait_for(my_page, timeout=600)
         assert my_answer.status_code == 200 and "data-chances" in my_answer.text
 
@@ -222,5 +223,24 @@ async def test_a_lottery_waiting_for_a_worker_stops_at_once_and_the_worker_is_ke
             workers.lottery(workers.job(120.0), small, 6, small_quotas, False), timeout=120
         )
         assert isinstance(found, Lottery)
+    finally:
+        workers.close()
+
+
+async def test_a_lottery_nobody_waits_for_any_more_is_not_left_running():
+    workers = Workers(size=1)
+    try:
+        volunteers, quotas = volunteers_and_quotas(400, 30)
+        job = workers.job(120.0)
+        task = asyncio.create_task(workers.lottery(job, volunteers, 30, quotas, False))
+        deadline = time.monotonic() + 60
+        while job.process is None:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        process = job.process
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=5)
+        assert not process.is_alive()
     finally:
         workers.close()
