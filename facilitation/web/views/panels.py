@@ -315,13 +315,15 @@ async def lottery_progress(request: Request, programme: Programme) -> Response:
 
 @programme_view
 async def cancel_lottery(request: Request, programme: Programme) -> Response:
+    """Stop the page's own lottery at once; the answer says whether it was being worked out."""
     uc = lotteries(request)
     pool = await uc.pool_in(programme, request.path_params["pool_id"])
     form = await read_form(request)
     job = job_id(form.get("job"))
-    if job is not None and uc.cancel(pool, job):
+    stopped = job is not None and uc.cancel(pool, job)
+    if stopped:
         flash(request, _("The lottery was cancelled."))  # shown when the page comes back
-    return Response(status_code=204)
+    return JSONResponse({"stopped": stopped})
 
 
 @contacts_view
