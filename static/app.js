@@ -94,20 +94,26 @@
     var box = form && form.parentElement.querySelector("[data-lottery-progress]");
     if (!box || !window.fetch) { return; }
     evt.preventDefault();
+    // The page's own job id goes with the lottery, so its progress and Stop are its own even
+    // while another organiser works out another lottery for the same pool.
+    var job = new URLSearchParams({ job: box.dataset.job }).toString();
     var query = new URLSearchParams(new FormData(form, evt.submitter)).toString();
-    var url = form.action.split("#")[0] + "?" + query + "#chances";
+    var url = form.action.split("#")[0] + "?" + query + "&" + job + "#chances";
     box.hidden = false;
     var bar = box.querySelector("[data-progress-bar]");
     var clock = box.querySelector("[data-progress-time]");
+    // Seconds in the page's language's digits, as the server writes the limit beside them.
+    var seconds = new Intl.NumberFormat(box.dataset.locale || undefined,
+      { numberingSystem: box.dataset.numbering || "latn", maximumFractionDigits: 0 });
     var done = false;
     var poll = function () {
       if (done) { return; }
-      fetch(box.dataset.progressUrl, { credentials: "same-origin" })
+      fetch(box.dataset.progressUrl + "?" + job, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.running) {
             if (s.volunteers) { bar.value = s.settled / s.volunteers; }
-            clock.textContent = Math.floor(s.seconds) + " / " + Math.round(s.limit) + " s";
+            clock.textContent = box.dataset.msgTime.replace("{spent}", seconds.format(Math.floor(s.seconds)));
           }
           window.setTimeout(poll, 500);
         })
@@ -128,6 +134,7 @@
     var token = document.querySelector("input[name=csrf]");
     var body = new FormData();
     if (token) { body.append("csrf", token.value); }
+    body.append("job", box.dataset.job);
     button.disabled = true;
     fetch(box.dataset.cancelUrl, { method: "POST", body: body, credentials: "same-origin" });
   });

@@ -111,7 +111,7 @@ class Lotteries:
         self.time_limit = time_limit
         self._limiter = anyio.CapacityLimiter(1)
         self.workers = Workers()
-        self._running: dict[int, Job] = {}  # by pool
+        self._running: dict[tuple[int, str], Job] = {}  # by pool and the job's own id
         self._kept: OrderedDict[tuple, Outcome] = OrderedDict()
         # One numbered draw at a time, so that two public values sent together cannot both
         # record a panel from the same commitment.
@@ -149,8 +149,9 @@ class Lotteries:
         title = title or _("Pool of {n} volunteers", n=len(volunteers))
         return await self.store.pools.add_pool(programme.id, title, volunteers), []
 
-    async def work_out(self, data: PoolData, setup: Setup) -> Outcome:
-        """The lottery for these settings, or the reasons none can meet them."""
+    async def work_out(self, data: PoolData, setup: Setup, job_id: str | None = None) -> Outcome:
+        """The lottery for these settings, or the reasons none can meet them. `job_id` names
+        this computation for its progress and its Stop, apart from others on the same pool."""
         candidates, quotas, by_label = lottery_inputs(data.questions, data.volunteers, setup)
         key = (
             data.pool.id,
@@ -164,15 +165,16 @@ class Lotteries:
             # The same lottery; the settings it was asked with may differ in what it ignores.
             return replace(self._kept[key], setup=setup)
 
-        job = self.workers.job(self.time_limit)
-        self._running[data.pool.id] = job
+        job = self.workers.job(self.time_limit, job_id)
+        running = (data.pool.id, job.id)
+        self._running[running] = job
         try:
             found = await self.workers.lottery(
                 job, candidates, setup.seats, quotas, setup.one_per_household
             )
         finally:
-            if self._running.get(data.pool.id) is job:
-                del self._running[data.pool.id]
+            if self._running.get(running) is job:
+                del self._running[running]
         if isinstance(found, str):  # the worker says it was cancelled
             raise Conflict(N_("The lottery was cancelled."))
         if isinstance(found, lottery_rules.Infeasible):
@@ -184,16 +186,16 @@ class Lotteries:
             self._kept.popitem(last=False)
         return outcome
 
-    def progress(self, pool: Pool) -> dict[str, float | None] | None:
-        """Where the lottery being worked out for this pool stands, or None if there is none."""
-        job = self._running.get(pool.id)
+    def progress(self, pool: Pool, job_id: str) -> dict[str, float | None] | None:
+        """Where this job's lottery for this pool stands, or None if it is not being worked out."""
+        job = self._running.get((pool.id, job_id))
         return None if job is None else job.status()
 
-    def cancel(self, pool: Pool) -> bool:
-        """Ask the lottery being worked out for this pool to stop; whether there was one."""
-        job = self._running.get(pool.id)
+    def cancel(self, pool: Pool, job_id: str) -> bool:
+        """Stop this job's lottery for this pool at once; whether it was being worked out."""
+        job = self._running.get((pool.id, job_id))
         if job is not None:
-            job.cancel.set()
+            job.cancel()
         return job is not None
 
     async def past(self, programme_id: int) -> Learned:

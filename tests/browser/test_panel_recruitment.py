@@ -39,6 +39,17 @@ def register(page: Page, name: str, tenure: str, age: str, *, consent: bool = Tr
     page.get_by_role("button", name="Register").click()
 
 
+def scanned_in_arabic(page: Page, name: str) -> None:
+    """The organiser reads the page in Arabic, right to left: no axe finding; then English again."""
+    page.locator(".lang-menu summary").click()
+    page.locator('.lang-menu button[value="ar"]').click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    no_axe_violations(page, f"{name} in Arabic")
+    page.locator(".lang-menu summary").click()
+    page.locator('.lang-menu button[value="en"]').click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
 def members(page: Page) -> list[int]:
     rows = page.locator("[data-members] tbody tr")
     return [int(n) for n in rows.evaluate_all("rows => rows.map(r => r.dataset.volunteer)")]
@@ -67,6 +78,7 @@ def test_from_invitation_to_a_confirmed_panel_with_one_replacement(new_context, 
     expect(page.locator("[data-invitations] tbody tr")).to_have_count(8)
     expect(page.locator("[data-registered]")).to_have_text("0 of 8 invited have registered.")
     no_axe_violations(page, "the invitations")
+    scanned_in_arabic(page, "the invitations")
     links = page.locator("[data-link]").evaluate_all("links => links.map(a => a.href)")
     invitations_url = page.url
 
@@ -116,6 +128,7 @@ def test_from_invitation_to_a_confirmed_panel_with_one_replacement(new_context, 
         expect(page.locator(f'[data-members] tr[data-volunteer="{n}"] [data-status]')).to_have_text(
             "Confirmed"
         )
+    scanned_in_arabic(page, "the drawn panel")
     gone = drawn[3]
     row = page.locator(f'[data-members] tr[data-volunteer="{gone}"]')
     row.get_by_text("Withdrew…").click()
@@ -127,6 +140,7 @@ def test_from_invitation_to_a_confirmed_panel_with_one_replacement(new_context, 
     seat = proposal.get_by_role("button", name=re.compile(r"Seat alternate \d+"))
     alternate = int(re.search(r"\d+", seat.inner_text()).group(0))
     no_axe_violations(page, "the panel with a proposal")
+    scanned_in_arabic(page, "the panel with a proposal")
     seat.click()
     expect(page.locator("[data-proposal]")).to_have_count(0)
     assert members(page) == [*drawn[:3], alternate]

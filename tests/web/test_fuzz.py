@@ -568,6 +568,12 @@ FORMS = [
     ),
     ("delete-pool", P + "/panels/{pool_id}/delete", "facilitator", lambda ids: {"confirm": "yes"}),
     (
+        "stop-lottery",
+        P + "/panels/{pool_id}/cancel",
+        "facilitator",
+        lambda ids: {"job": "a-page-job"},
+    ),
+    (
         "erase-participant",
         W + "/people/{participant_id}/erase",
         "facilitator",

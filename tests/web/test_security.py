@@ -410,6 +410,12 @@ POSTS = [
     ),
     ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
     (
+        "/f/programmes/{programme_id}/panels/{pool_id}/cancel",
+        {},
+        "facilitator",
+        {"job": "a-page-job"},
+    ),
+    (
         "/f/workshops/{workshop_id}/people/{participant_id}/erase",
         {},
         "facilitator",

@@ -18,6 +18,7 @@ from facilitation.panel import setup as panel_setup
 from facilitation.panel.lottery import HIGH_CHANCE, gini
 from facilitation.panel.pools import Lotteries, Outcome, PoolData, by_number, seed_text
 from facilitation.panel.setup import Key, Setup, SetupError
+from facilitation.panel.workers import job_id, new_job_id
 from facilitation.people.rules import PREFER_NOT_TO_SAY, Panel, ProfileQuestion, Volunteer
 from facilitation.web import withdrawals
 from facilitation.web.auth import contacts_view, current_user, programme_view
@@ -275,10 +276,13 @@ async def pool_page(request: Request, programme: Programme) -> Response:
                     setup.one_per_household,
                 )
                 setup = replace(suggested, usual=setup.usual, rates=setup.rates)
-            outcome = await uc.work_out(data, setup)
+            outcome = await uc.work_out(data, setup, job_id(query.get("job")))
             context.update(outcome_context(data, outcome, sees_contacts(request)))
             context["worked_out"] = True
     context["setup"] = setup
+    # This page's own lottery: its progress and its Stop are apart from another page's.
+    context["job"] = new_job_id()
+    context["time_limit"] = uc.time_limit
     context["fields"] = panel_setup.fields(setup)
     context["rows"] = panel_setup.rows(data.questions, data.volunteers, data.makeup, setup)
     past = await uc.past(programme.id)
@@ -317,21 +321,25 @@ async def draw_panel(request: Request, programme: Programme) -> Response:
 
 @programme_view
 async def lottery_progress(request: Request, programme: Programme) -> Response:
-    """Where the pool's lottery stands while it is worked out, for the page to show."""
+    """Where the page's lottery stands while it is worked out, for the page to show."""
     uc = lotteries(request)
     pool = await uc.pool_in(programme, request.path_params["pool_id"])
-    status = uc.progress(pool)
+    job = job_id(request.query_params.get("job"))
+    status = None if job is None else uc.progress(pool, job)
     return JSONResponse({"running": status is not None, **(status or {})})
 
 
 @programme_view
 async def cancel_lottery(request: Request, programme: Programme) -> Response:
+    """Stop the page's own lottery at once; the answer says whether it was being worked out."""
     uc = lotteries(request)
     pool = await uc.pool_in(programme, request.path_params["pool_id"])
-    await read_form(request)
-    if uc.cancel(pool):
+    form = await read_form(request)
+    job = job_id(form.get("job"))
+    stopped = job is not None and uc.cancel(pool, job)
+    if stopped:
         flash(request, _("The lottery was cancelled."))  # shown when the page comes back
-    return Response(status_code=204)
+    return JSONResponse({"stopped": stopped})
 
 
 @contacts_view
