@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 
@@ -65,10 +66,40 @@ SELECT (SELECT status FROM r) AS status, (SELECT revision FROM seen) AS seen,
 """
 
 
+# The most ballots one transaction writes: a larger group would keep the earliest waiting.
+GROUP_MAX = 64
+
+
 def cast_params(ballot: Ballot, client_id: str, now: float) -> tuple[object, ...]:
     """CAST_IN_ONE's parameters, in the order of its placeholders."""
     rid, pid = ballot.round_id, ballot.participant_id
     return (rid, pid, client_id, rid, pid, ballot_payload(ballot), now, pid, client_id, rid, now)
+
+
+def cast_result(row: Row | None) -> tuple[int, bool]:
+    """(revision, duplicate) from CAST_IN_ONE's row, or the refusal it reports."""
+    assert row is not None, "the statement always returns one row"
+    if row["status"] is None:
+        raise NotFound("round")
+    if row["seen"] is not None:
+        return row["seen"], True
+    if row["status"] != "open":
+        raise RoundNotOpen()
+    if row["revision"] is None:
+        raise NotFound("workshop")
+    return row["revision"], False
+
+
+def _answer(waiting: asyncio.Future[Row | None], outcome: Row | BaseException | None) -> None:
+    """Hand a waiting ballot its row or its failure, unless its sender has stopped waiting."""
+    if waiting.done():
+        return
+    if isinstance(outcome, asyncio.CancelledError):
+        waiting.cancel()
+    elif isinstance(outcome, BaseException):
+        waiting.set_exception(outcome)
+    else:
+        waiting.set_result(outcome)
 
 
 async def round_ballots_in(db: Reader, round_id: int) -> list[Ballot]:
@@ -102,6 +133,10 @@ class Ballots:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # PostgreSQL's group commit: each workshop's ballots waiting for the next transaction,
+        # and the task writing them.
+        self._waiting: dict[int, list[tuple[tuple[object, ...], asyncio.Future[Row | None]]]] = {}
+        self._writers: dict[int, asyncio.Task[None]] = {}
 
     async def cast_ballot(
         self, ballot: Ballot, client_id: str, now: float, workshop: int | None = None
@@ -153,18 +188,51 @@ class Ballots:
         per step. It runs after the locks are taken, so it sees what their last holder committed
         (a close included); the writes happen only when no submission has this client id and
         the round is open."""
-        async with self._db.transaction(workshop=workshop) as tx:
-            row = await tx.one(CAST_IN_ONE, cast_params(ballot, client_id, now))
-        assert row is not None, "the statement always returns one row"
-        if row["status"] is None:
-            raise NotFound("round")
-        if row["seen"] is not None:
-            return row["seen"], True
-        if row["status"] != "open":
-            raise RoundNotOpen()
-        if row["revision"] is None:
-            raise NotFound("workshop")
-        return row["revision"], False
+        waiting: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(workshop, []).append(
+            (cast_params(ballot, client_id, now), waiting)
+        )
+        if workshop not in self._writers:
+            writer = asyncio.create_task(self._write(workshop))
+            self._writers[workshop] = writer
+            writer.add_done_callback(lambda _t: self._writers.pop(workshop, None))
+        return cast_result(await waiting)
+
+    async def _write(self, workshop: int) -> None:
+        """Write a workshop's waiting ballots, those that arrived together in one transaction,
+        until none is waiting: one commit serves them all, and each is answered only after it.
+        If the transaction fails, each is written again alone, so one bad ballot sinks no other."""
+        for _batch in range(1_000_000):
+            waiting = self._waiting.pop(workshop, [])
+            batch, rest = waiting[:GROUP_MAX], waiting[GROUP_MAX:]
+            if rest:
+                self._waiting[workshop] = rest
+            if not batch:
+                return
+            try:
+                async with self._db.transaction(workshop=workshop) as tx:
+                    rows = [await tx.one(CAST_IN_ONE, params) for params, _w in batch]
+            except asyncio.CancelledError as exc:
+                # Stopped mid-transaction (the server is shutting down): nothing was committed,
+                # and every sender still waiting is told so rather than left waiting.
+                for _params, one in batch + self._waiting.pop(workshop, []):
+                    _answer(one, exc)
+                raise
+            except Exception as exc:
+                if len(batch) == 1:
+                    _answer(batch[0][1], exc)
+                    continue
+                for params, one in batch:
+                    try:
+                        async with self._db.transaction(workshop=workshop) as tx:
+                            row = await tx.one(CAST_IN_ONE, params)
+                    except Exception as alone:
+                        _answer(one, alone)
+                    else:
+                        _answer(one, row)
+                continue
+            for (_params, one), row in zip(batch, rows, strict=True):
+                _answer(one, row)
 
     async def submission(self, participant_id: int, client_id: str) -> Submission | None:
         """What a participant's submission with this client id stored, if it was stored."""

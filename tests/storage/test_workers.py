@@ -13,6 +13,7 @@ import pytest
 from facilitation.core.errors import RoundNotOpen
 from facilitation.core.models import Ballot
 from facilitation.kinds import dots as dots_kind
+from facilitation.storage.db import IntegrityError
 from facilitation.storage.store import Store
 from tests.engines import raw
 from tests.storage.test_store import open_dots_round
@@ -69,3 +70,35 @@ async def test_a_ballot_racing_the_close_on_another_worker_is_counted_or_refused
     counted = json.loads(await store.rounds.result_snapshot(rnd.id))["counted"]
     assert counted == sum(1 for ok in acked[:30] if ok)
     assert counted == len(await store.ballots.ballots(rnd.id))
+
+
+async def test_ballots_arriving_together_are_each_stored_and_one_bad_ballot_sinks_none(store):
+    workshop, (a, *_), rnd, _ann = await open_dots_round(store)
+    people = [await store.workshops.join(workshop.id, f"P{i}") for i in range(20)]
+    nobody = max(p.id for p in people) + 1000  # no such participant: the schema refuses it
+
+    async def vote(participant_id: int, client_id: str) -> tuple[int, bool] | str:
+        try:
+            return await store.ballots.cast_ballot(
+                Ballot(rnd.id, participant_id, dots_kind.entry({a: 1})),
+                client_id,
+                40.0,
+                workshop=workshop.id,
+            )
+        except IntegrityError:
+            return "refused"
+
+    answers = await asyncio.gather(
+        *(vote(p.id, f"c{p.id}") for p in people),
+        vote(nobody, "bad"),
+        vote(people[0].id, f"c{people[0].id}"),  # a resend, arriving with the rest
+    )
+    assert answers[20] == "refused"
+    saved = [x for x in answers if isinstance(x, tuple)]
+    assert len(saved) == 21
+    revisions = [rev for rev, duplicate in saved if not duplicate]
+    assert len(revisions) == 20 and len(set(revisions)) == 20  # each its own revision
+    first, resent = answers[0], answers[21]
+    assert isinstance(first, tuple) and isinstance(resent, tuple)
+    assert first[0] == resent[0] and {first[1], resent[1]} == {False, True}
+    assert len(await store.ballots.ballots(rnd.id)) == 20
