@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facilitation.core.errors import NotFound, RoundNotOpen
@@ -33,36 +34,49 @@ def ballot_from_row(row: Row) -> Ballot:
     )
 
 
-# PostgreSQL's cast_ballot in one statement (its data-modifying CTEs run whether or not the
-# final SELECT reads them): the round's status, an earlier submission with this client id, the
-# workshop's next revision, the ballot replacing the participant's earlier one, and the
-# submission. Parameters are cast because INSERT ... SELECT does not type them by its columns.
-CAST_IN_ONE = """
-WITH r AS (SELECT status, workshop_id FROM rounds WHERE id = CAST(? AS INTEGER)),
-seen AS (
-    SELECT revision FROM submissions
-    WHERE participant_id = CAST(? AS INTEGER) AND client_id = CAST(? AS TEXT)
+# PostgreSQL's cast_ballot for a group of ballots of one workshop, in one statement (its
+# data-modifying CTEs run whether or not the final SELECT reads them). For each ballot, in the
+# order given: its round's status and an earlier submission with its client id; the ballots of an
+# open round of this workshop not sent before each take the workshop's next revision, in order,
+# replace their participant's earlier ballot and record their submission. One row comes back per
+# ballot, in order, with what cast_result needs. A group holds each participant at most once (an
+# upsert may touch a row once per statement); the schema's keys still refuse a second ballot or
+# submission, and a refusal fails the whole statement. Parameters are arrays, so every group
+# size shares one prepared statement.
+CAST_GROUP = """
+WITH given AS (
+    SELECT * FROM unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]),
+        CAST(? AS TEXT[]), CAST(? AS DOUBLE PRECISION[]))
+        WITH ORDINALITY AS g(round_id, participant_id, client_id, payload, at, n)
+),
+checked AS (
+    SELECT g.*, r.status, r.workshop_id, s.revision AS seen FROM given g
+    LEFT JOIN rounds r ON r.id = g.round_id
+    LEFT JOIN submissions s ON s.participant_id = g.participant_id AND s.client_id = g.client_id
+),
+fresh AS (
+    SELECT n, round_id, participant_id, client_id, payload, at,
+        row_number() OVER (ORDER BY n) AS k
+    FROM checked WHERE status = 'open' AND seen IS NULL AND workshop_id = CAST(? AS INTEGER)
 ),
 w AS (
-    UPDATE workshops SET revision = revision + 1
-    WHERE id = (SELECT workshop_id FROM r) AND (SELECT status FROM r) = 'open'
-    AND NOT EXISTS (SELECT 1 FROM seen)
-    RETURNING revision
+    UPDATE workshops SET revision = revision + (SELECT COUNT(*) FROM fresh)
+    WHERE id = CAST(? AS INTEGER) AND EXISTS (SELECT 1 FROM fresh)
+    RETURNING revision - (SELECT COUNT(*) FROM fresh) AS base
 ),
+stamped AS (SELECT f.*, w.base + f.k AS revision FROM fresh f CROSS JOIN w),
 b AS (
     INSERT INTO ballots (round_id, participant_id, payload, submitted_at, revision)
-    SELECT CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT),
-        CAST(? AS DOUBLE PRECISION), w.revision FROM w
+    SELECT round_id, participant_id, payload, at, revision FROM stamped
     ON CONFLICT (round_id, participant_id) DO UPDATE SET payload = excluded.payload,
         submitted_at = excluded.submitted_at, revision = excluded.revision
 ),
 s AS (
     INSERT INTO submissions (participant_id, client_id, round_id, revision, at)
-    SELECT CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS INTEGER), w.revision,
-        CAST(? AS DOUBLE PRECISION) FROM w
+    SELECT participant_id, client_id, round_id, revision, at FROM stamped
 )
-SELECT (SELECT status FROM r) AS status, (SELECT revision FROM seen) AS seen,
-    (SELECT revision FROM w) AS revision
+SELECT c.status, c.seen, st.revision FROM checked c LEFT JOIN stamped st ON st.n = c.n
+ORDER BY c.n
 """
 
 
@@ -70,14 +84,49 @@ SELECT (SELECT status FROM r) AS status, (SELECT revision FROM seen) AS seen,
 GROUP_MAX = 64
 
 
-def cast_params(ballot: Ballot, client_id: str, now: float) -> tuple[object, ...]:
-    """CAST_IN_ONE's parameters, in the order of its placeholders."""
-    rid, pid = ballot.round_id, ballot.participant_id
-    return (rid, pid, client_id, rid, pid, ballot_payload(ballot), now, pid, client_id, rid, now)
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A ballot waiting for its workshop's next group, and the sender waiting for its row."""
+
+    ballot: Ballot
+    client_id: str
+    now: float
+    answer: asyncio.Future[Row | None]
+
+
+def group_params(group: Sequence[Waiting], workshop: int) -> tuple[object, ...]:
+    """CAST_GROUP's parameters for a group, in the order of its placeholders."""
+    return (
+        [w.ballot.round_id for w in group],
+        [w.ballot.participant_id for w in group],
+        [w.client_id for w in group],
+        [ballot_payload(w.ballot) for w in group],
+        [w.now for w in group],
+        workshop,
+        workshop,
+    )
+
+
+def next_group(waiting: list[Waiting]) -> tuple[list[Waiting], list[Waiting]]:
+    """The next group to write, and those left for a later one: up to GROUP_MAX ballots, in the
+    order they came, each participant's first only. A participant's later ballot (a resend, or a
+    changed mind) waits for the next group, which sees the first committed, as one at a time
+    would have."""
+    group: list[Waiting] = []
+    later: list[Waiting] = []
+    participants: set[int] = set()
+    for one in waiting:
+        pid = one.ballot.participant_id
+        if len(group) < GROUP_MAX and pid not in participants:
+            participants.add(pid)
+            group.append(one)
+        else:
+            later.append(one)
+    return group, later
 
 
 def cast_result(row: Row | None) -> tuple[int, bool]:
-    """(revision, duplicate) from CAST_IN_ONE's row, or the refusal it reports."""
+    """(revision, duplicate) from CAST_GROUP's row for one ballot, or the refusal it reports."""
     assert row is not None, "the statement always returns one row"
     if row["status"] is None:
         raise NotFound("round")
@@ -135,7 +184,7 @@ class Ballots:
         self._db = db
         # PostgreSQL's group commit: each workshop's ballots waiting for the next transaction,
         # and the task writing them.
-        self._waiting: dict[int, list[tuple[tuple[object, ...], asyncio.Future[Row | None]]]] = {}
+        self._waiting: dict[int, list[Waiting]] = {}
         self._writers: dict[int, asyncio.Task[None]] = {}
 
     async def cast_ballot(
@@ -183,56 +232,56 @@ class Ballots:
     async def _cast_in_one(
         self, ballot: Ballot, client_id: str, now: float, workshop: int
     ) -> tuple[int, bool]:
-        """cast_ballot on PostgreSQL: the same checks and writes as one statement, so the
-        workshop's lock is held for that statement and the commit rather than for a round trip
-        per step. It runs after the locks are taken, so it sees what their last holder committed
-        (a close included); the writes happen only when no submission has this client id and
-        the round is open."""
-        waiting: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(workshop, []).append(
-            (cast_params(ballot, client_id, now), waiting)
-        )
+        """cast_ballot on PostgreSQL: the ballot joins its workshop's next group, written by one
+        statement (CAST_GROUP) that makes the same checks and writes as SQLite's path, after the
+        workshop's locks are taken, so it sees what their last holder committed (a close
+        included). The answer comes only after the group's commit."""
+        answer: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(workshop, []).append(Waiting(ballot, client_id, now, answer))
         if workshop not in self._writers:
             writer = asyncio.create_task(self._write(workshop))
             self._writers[workshop] = writer
             writer.add_done_callback(lambda _t: self._writers.pop(workshop, None))
-        return cast_result(await waiting)
+        return cast_result(await answer)
 
     async def _write(self, workshop: int) -> None:
-        """Write a workshop's waiting ballots, those that arrived together in one transaction,
-        until none is waiting: one commit serves them all, and each is answered only after it.
-        If the transaction fails, each is written again alone, so one bad ballot sinks no other."""
-        for _batch in range(1_000_000):
-            waiting = self._waiting.pop(workshop, [])
-            batch, rest = waiting[:GROUP_MAX], waiting[GROUP_MAX:]
-            if rest:
-                self._waiting[workshop] = rest
-            if not batch:
+        """Write a workshop's waiting ballots, those that arrived together in one statement and
+        one transaction, until none is waiting: one commit serves them all, and each is answered
+        only after it. If the group fails (a key refused one ballot), each is written again
+        alone, so one bad ballot sinks no other."""
+        for _group in range(1_000_000):
+            group, later = next_group(self._waiting.pop(workshop, []))
+            if later:
+                self._waiting[workshop] = later
+            if not group:
                 return
             try:
-                async with self._db.transaction(workshop=workshop) as tx:
-                    rows = [await tx.one(CAST_IN_ONE, params) for params, _w in batch]
+                rows = await self._write_group(group, workshop)
             except asyncio.CancelledError as exc:
                 # Stopped mid-transaction (the server is shutting down): nothing was committed,
                 # and every sender still waiting is told so rather than left waiting.
-                for _params, one in batch + self._waiting.pop(workshop, []):
-                    _answer(one, exc)
+                for one in group + self._waiting.pop(workshop, []):
+                    _answer(one.answer, exc)
                 raise
             except Exception as exc:
-                if len(batch) == 1:
-                    _answer(batch[0][1], exc)
+                if len(group) == 1:
+                    _answer(group[0].answer, exc)
                     continue
-                for params, one in batch:
+                for one in group:
                     try:
-                        async with self._db.transaction(workshop=workshop) as tx:
-                            row = await tx.one(CAST_IN_ONE, params)
+                        (row,) = await self._write_group([one], workshop)
                     except Exception as alone:
-                        _answer(one, alone)
+                        _answer(one.answer, alone)
                     else:
-                        _answer(one, row)
+                        _answer(one.answer, row)
                 continue
-            for (_params, one), row in zip(batch, rows, strict=True):
-                _answer(one, row)
+            for one, row in zip(group, rows, strict=True):
+                _answer(one.answer, row)
+
+    async def _write_group(self, group: Sequence[Waiting], workshop: int) -> list[Row]:
+        """One transaction writing a group with CAST_GROUP: a row per ballot, in order."""
+        async with self._db.transaction(workshop=workshop) as tx:
+            return await tx.all(CAST_GROUP, group_params(group, workshop))
 
     async def submission(self, participant_id: int, client_id: str) -> Submission | None:
         """What a participant's submission with this client id stored, if it was stored."""

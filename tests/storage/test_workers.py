@@ -16,7 +16,7 @@ from facilitation.kinds import dots as dots_kind
 from facilitation.storage.db import IntegrityError
 from facilitation.storage.store import Store
 from tests.engines import raw
-from tests.storage.test_store import open_dots_round
+from tests.storage.test_store import draft, open_dots_round
 
 
 @pytest.fixture
@@ -102,3 +102,50 @@ async def test_ballots_arriving_together_are_each_stored_and_one_bad_ballot_sink
     assert isinstance(first, tuple) and isinstance(resent, tuple)
     assert first[0] == resent[0] and {first[1], resent[1]} == {False, True}
     assert len(await store.ballots.ballots(rnd.id)) == 20
+
+
+async def test_a_group_with_a_closed_round_and_resends_stores_each_other_ballot_once(store, path):
+    workshop, (a, b, _c), first, ann = await open_dots_round(store)
+    people = [await store.workshops.join(workshop.id, f"P{i}") for i in range(12)]
+    earlier = await store.ballots.cast_ballot(
+        Ballot(first.id, ann.id, dots_kind.entry({a: 1})), "before", 1.0, workshop=workshop.id
+    )
+    await store.rounds.close_round(first.id, 2.0, lambda _r, ballots: str(len(ballots)))
+    second = await store.rounds.save_round(draft(workshop.id, [a, b]))
+    await store.rounds.open_round(second.id, now=3.0)
+
+    async def vote(round_id: int, participant_id: int, option: int, client_id: str):
+        try:
+            return await store.ballots.cast_ballot(
+                Ballot(round_id, participant_id, dots_kind.entry({option: 1})),
+                client_id,
+                4.0,
+                workshop=workshop.id,
+            )
+        except RoundNotOpen:
+            return "closed"
+
+    # All arrive together, so they are written as one group (and its leftovers).
+    answers = await asyncio.gather(
+        *(vote(second.id, p.id, a, f"c{p.id}") for p in people[:6]),
+        vote(first.id, people[6].id, a, "late"),  # the closed round: refused
+        vote(first.id, ann.id, a, "before"),  # a resend of the closed round's ballot: saved
+        *(vote(second.id, p.id, a, f"c{p.id}") for p in people[7:]),
+        vote(second.id, people[0].id, a, f"c{people[0].id}"),  # resent with the group
+        vote(second.id, people[1].id, b, "changed"),  # a changed mind, with the group
+    )
+    assert answers[6] == "closed"
+    assert answers[7] == (earlier[0], True)
+    fresh = [answers[i] for i in (0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 14)]
+    assert all(isinstance(x, tuple) and not x[1] for x in fresh)
+    revisions = [x[0] for x in fresh]
+    assert len(set(revisions)) == len(revisions) == 12
+    assert answers[13] == (answers[0][0], True)  # told the revision its first sending made
+    assert answers[14][0] > answers[1][0]
+    stored = {x.participant_id: x for x in await store.ballots.ballots(second.id)}
+    assert sorted(stored) == sorted(p.id for p in people if p is not people[6])
+    assert dots_kind.placed_dots(stored[people[1].id].entry) == {b: 1}
+    assert len(await store.ballots.ballots(first.id)) == 1
+    with raw(path) as db:
+        saved = db.execute("SELECT COUNT(*) FROM submissions WHERE round_id = ?", (second.id,))
+        assert saved.fetchone()[0] == 12
