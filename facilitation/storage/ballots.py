@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facilitation.core.errors import NotFound, RoundNotOpen
 from facilitation.core.models import SOURCES, Ballot, Turnout
 from facilitation.storage.db import Database, Reader, Row
+from facilitation.storage.groups import GroupWriter
 from facilitation.storage.workshops import bump
 
 # A ballot with where it came from (phone, door tablet, paper), a fact about its participant.
@@ -41,8 +40,7 @@ def ballot_from_row(row: Row) -> Ballot:
 # replace their participant's earlier ballot and record their submission. One row comes back per
 # ballot, in order, with what cast_result needs. A group holds each participant at most once (an
 # upsert may touch a row once per statement); the schema's keys still refuse a second ballot or
-# submission, and a refusal fails the whole statement. Parameters are arrays, so every group
-# size shares one prepared statement.
+# submission, and a refusal fails the whole statement (see groups.py).
 CAST_GROUP = """
 WITH given AS (
     SELECT * FROM unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]),
@@ -80,54 +78,8 @@ ORDER BY c.n
 """
 
 
-# The most ballots one transaction writes: a larger group would keep the earliest waiting.
-GROUP_MAX = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    """A ballot waiting for its workshop's next group, and the sender waiting for its row."""
-
-    ballot: Ballot
-    client_id: str
-    now: float
-    answer: asyncio.Future[Row | None]
-
-
-def group_params(group: Sequence[Waiting], workshop: int) -> tuple[object, ...]:
-    """CAST_GROUP's parameters for a group, in the order of its placeholders."""
-    return (
-        [w.ballot.round_id for w in group],
-        [w.ballot.participant_id for w in group],
-        [w.client_id for w in group],
-        [ballot_payload(w.ballot) for w in group],
-        [w.now for w in group],
-        workshop,
-        workshop,
-    )
-
-
-def next_group(waiting: list[Waiting]) -> tuple[list[Waiting], list[Waiting]]:
-    """The next group to write, and those left for a later one: up to GROUP_MAX ballots, in the
-    order they came, each participant's first only. A participant's later ballot (a resend, or a
-    changed mind) waits for the next group, which sees the first committed, as one at a time
-    would have."""
-    group: list[Waiting] = []
-    later: list[Waiting] = []
-    participants: set[int] = set()
-    for one in waiting:
-        pid = one.ballot.participant_id
-        if len(group) < GROUP_MAX and pid not in participants:
-            participants.add(pid)
-            group.append(one)
-        else:
-            later.append(one)
-    return group, later
-
-
-def cast_result(row: Row | None) -> tuple[int, bool]:
+def cast_result(row: Row) -> tuple[int, bool]:
     """(revision, duplicate) from CAST_GROUP's row for one ballot, or the refusal it reports."""
-    assert row is not None, "the statement always returns one row"
     if row["status"] is None:
         raise NotFound("round")
     if row["seen"] is not None:
@@ -137,18 +89,6 @@ def cast_result(row: Row | None) -> tuple[int, bool]:
     if row["revision"] is None:
         raise NotFound("workshop")
     return row["revision"], False
-
-
-def _answer(waiting: asyncio.Future[Row | None], outcome: Row | BaseException | None) -> None:
-    """Hand a waiting ballot its row or its failure, unless its sender has stopped waiting."""
-    if waiting.done():
-        return
-    if isinstance(outcome, asyncio.CancelledError):
-        waiting.cancel()
-    elif isinstance(outcome, BaseException):
-        waiting.set_exception(outcome)
-    else:
-        waiting.set_result(outcome)
 
 
 async def round_ballots_in(db: Reader, round_id: int) -> list[Ballot]:
@@ -182,10 +122,7 @@ class Ballots:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        # PostgreSQL's group commit: each workshop's ballots waiting for the next transaction,
-        # and the task writing them.
-        self._waiting: dict[int, list[Waiting]] = {}
-        self._writers: dict[int, asyncio.Task[None]] = {}
+        self._groups = GroupWriter(db, CAST_GROUP)
 
     async def cast_ballot(
         self, ballot: Ballot, client_id: str, now: float, workshop: int | None = None
@@ -236,52 +173,8 @@ class Ballots:
         statement (CAST_GROUP) that makes the same checks and writes as SQLite's path, after the
         workshop's locks are taken, so it sees what their last holder committed (a close
         included). The answer comes only after the group's commit."""
-        answer: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(workshop, []).append(Waiting(ballot, client_id, now, answer))
-        if workshop not in self._writers:
-            writer = asyncio.create_task(self._write(workshop))
-            self._writers[workshop] = writer
-            writer.add_done_callback(lambda _t: self._writers.pop(workshop, None))
-        return cast_result(await answer)
-
-    async def _write(self, workshop: int) -> None:
-        """Write a workshop's waiting ballots, those that arrived together in one statement and
-        one transaction, until none is waiting: one commit serves them all, and each is answered
-        only after it. If the group fails (a key refused one ballot), each is written again
-        alone, so one bad ballot sinks no other."""
-        for _group in range(1_000_000):
-            group, later = next_group(self._waiting.pop(workshop, []))
-            if later:
-                self._waiting[workshop] = later
-            if not group:
-                return
-            try:
-                rows = await self._write_group(group, workshop)
-            except asyncio.CancelledError as exc:
-                # Stopped mid-transaction (the server is shutting down): nothing was committed,
-                # and every sender still waiting is told so rather than left waiting.
-                for one in group + self._waiting.pop(workshop, []):
-                    _answer(one.answer, exc)
-                raise
-            except Exception as exc:
-                if len(group) == 1:
-                    _answer(group[0].answer, exc)
-                    continue
-                for one in group:
-                    try:
-                        (row,) = await self._write_group([one], workshop)
-                    except Exception as alone:
-                        _answer(one.answer, alone)
-                    else:
-                        _answer(one.answer, row)
-                continue
-            for one, row in zip(group, rows, strict=True):
-                _answer(one.answer, row)
-
-    async def _write_group(self, group: Sequence[Waiting], workshop: int) -> list[Row]:
-        """One transaction writing a group with CAST_GROUP: a row per ballot, in order."""
-        async with self._db.transaction(workshop=workshop) as tx:
-            return await tx.all(CAST_GROUP, group_params(group, workshop))
+        columns = (ballot.round_id, ballot.participant_id, client_id, ballot_payload(ballot), now)
+        return cast_result(await self._groups.write(workshop, ballot.participant_id, columns))
 
     async def submission(self, participant_id: int, client_id: str) -> Submission | None:
         """What a participant's submission with this client id stored, if it was stored."""

@@ -10,13 +10,14 @@ import json
 
 import pytest
 
-from facilitation.core.errors import RoundNotOpen
+from facilitation.core.errors import Conflict, RoundNotOpen
 from facilitation.core.models import Ballot
 from facilitation.kinds import dots as dots_kind
 from facilitation.storage.db import IntegrityError
+from facilitation.storage.ideas import IDEAS_PER_PERSON
 from facilitation.storage.store import Store
 from tests.engines import raw
-from tests.storage.test_store import draft, open_dots_round
+from tests.storage.test_store import draft, make_workshop, open_dots_round
 
 
 @pytest.fixture
@@ -149,3 +150,53 @@ async def test_a_group_with_a_closed_round_and_resends_stores_each_other_ballot_
     with raw(path) as db:
         saved = db.execute("SELECT COUNT(*) FROM submissions WHERE round_id = ?", (second.id,))
         assert saved.fetchone()[0] == 12
+
+
+async def test_ideas_arriving_together_are_each_stored_once_and_a_refused_one_sinks_none(
+    store, path
+):
+    workshop, _options = await make_workshop(store)
+    people = [await store.workshops.join(workshop.id, f"P{i}") for i in range(10)]
+    closed = await store.rounds.save_round(draft(workshop.id, [], kind="ideas", title="Before"))
+    await store.rounds.open_round(closed.id, now=1.0)
+    earlier, rev, _dup = await store.ideas.add_idea(
+        closed.id, people[0].id, "A bench", "", "before", 2.0, workshop=workshop.id
+    )
+    await store.rounds.close_round(closed.id, 3.0, lambda _r, _b: "{}")
+    rnd = await store.rounds.save_round(draft(workshop.id, [], kind="ideas"))
+    await store.rounds.open_round(rnd.id, now=4.0)
+    for n in range(IDEAS_PER_PERSON):  # people[9] has sent all the ideas one person may
+        await store.ideas.add_idea(rnd.id, people[9].id, f"Idea {n}", "", f"cap-{n}", 5.0)
+
+    async def send(round_id: int, person: int, text: str, client_id: str):
+        try:
+            return await store.ideas.add_idea(
+                round_id, people[person].id, text, "", client_id, 6.0, workshop=workshop.id
+            )
+        except RoundNotOpen:
+            return "closed"
+        except Conflict:
+            return "refused"
+
+    answers = await asyncio.gather(
+        *(send(rnd.id, i, f"Idea from {i}", f"i{i}") for i in range(7)),
+        send(closed.id, 7, "Too late", "late"),
+        send(closed.id, 0, "A bench", "before"),  # a resend of the closed round's idea: saved
+        send(rnd.id, 9, "One too many", "over"),
+        send(rnd.id, 1, "Idea from 1", "i1"),  # resent with the group
+        send(rnd.id, 8, "Idea from 8", "i8"),
+    )
+    assert answers[7] == "closed" and answers[9] == "refused"
+    resent = answers[8]
+    assert not isinstance(resent, str) and (resent[0].id, resent[1:]) == (earlier.id, (rev, True))
+    fresh = [answers[i] for i in (0, 1, 2, 3, 4, 5, 6, 11)]
+    assert all(not isinstance(x, str) and not x[2] for x in fresh)
+    assert len({x[1] for x in fresh}) == 8  # each its own revision
+    again = answers[10]
+    assert not isinstance(again, str) and again[0].id == fresh[1][0].id and again[2]
+    texts = sorted(
+        i.text for i in await store.ideas.ideas(rnd.id) if i.participant_id != people[9].id
+    )
+    assert texts == sorted(f"Idea from {i}" for i in (0, 1, 2, 3, 4, 5, 6, 8))
+    assert len(await store.ideas.participant_ideas(rnd.id, people[9].id)) == IDEAS_PER_PERSON
+    assert len(await store.ideas.ideas(closed.id)) == 1
