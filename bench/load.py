@@ -1405,6 +1405,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="DIR", help="py-spy the server during each vote")
     parser.add_argument("--json", metavar="FILE", help="also append the JSON lines to FILE")
     parser.add_argument("--keep", action="store_true", help="keep databases and server logs")
+    parser.add_argument(
+        "--only", metavar="LABELS", help="run only these runs (comma-separated labels)"
+    )
     args = parser.parse_args(argv)
     if not (0 < args.scale <= 4 and 0 < args.time_scale <= 4 and 1 <= args.workers <= 4):
         parser.error("scale and time-scale in (0, 4], workers 1-4")
@@ -1421,6 +1424,8 @@ async def run_all(args, names: list[str], tmp_root: Path) -> list[dict]:
         heartbeat = None
         for label, kind, spec in plan:
             if args.target != "both" and kind != args.target:
+                continue
+            if args.only and label not in args.only.split(","):
                 continue
             spec = scaled(spec, args.scale, args.time_scale)
             heartbeat = spec.heartbeat or heartbeat

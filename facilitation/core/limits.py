@@ -250,10 +250,25 @@ class Backoffs(Protocol):
         ...
 
 
+class Turns(Protocol):
+    """Turns booked per key, ``spacing`` seconds apart, wherever the bookings are kept: callers
+    of one key go through one at a time at its pace, however many workers they wait on."""
+
+    async def book(self, key: str) -> tuple[float, str]:
+        """Book the key's next turn: the seconds until it, and the turn, to give it back."""
+        ...
+
+    async def give_back(self, key: str, turn: str) -> None:
+        """Give back a booked turn its caller will not take, unless a later one is booked."""
+        ...
+
+
 class Limiter(Protocol):
-    """Makes the paces, limits and backoffs of one app, all kept in one place."""
+    """Makes the paces, limits, backoffs and turns of one app, all kept in one place."""
 
     def pace(self, name: str, rate: float, burst: float) -> Pace: ...
+
+    def turns(self, name: str, spacing: float) -> Turns: ...
 
     def limits(self, name: str, spec: LimitSpec) -> Limits: ...
 
@@ -320,6 +335,29 @@ class LocalBackoffs:
 
 
 @dataclass
+class LocalTurns:
+    """Turns booked in this process, read against ``clock``; remembers ``max_keys`` keys."""
+
+    spacing: float
+    clock: Callable[[], float]
+    max_keys: int = 10_000
+    _last: OrderedDict[str, float] = field(default_factory=OrderedDict)
+
+    async def book(self, key: str) -> tuple[float, str]:
+        now = self.clock()
+        turn = max(now, self._last.get(key, float("-inf")) + self.spacing)
+        self._last[key] = turn
+        self._last.move_to_end(key)
+        while len(self._last) > self.max_keys:
+            self._last.popitem(last=False)
+        return turn - now, repr(turn)
+
+    async def give_back(self, key: str, turn: str) -> None:
+        if key in self._last and repr(self._last[key]) == turn:
+            self._last[key] -= self.spacing
+
+
+@dataclass
 class LocalLimiter:
     """Paces and limits kept in this process (one worker, or no Redis)."""
 
@@ -327,6 +365,9 @@ class LocalLimiter:
 
     def pace(self, name: str, rate: float, burst: float) -> Pace:
         return LocalPace(Buckets(rate=rate, burst=burst), self.clock)
+
+    def turns(self, name: str, spacing: float) -> Turns:
+        return LocalTurns(spacing, self.clock)
 
     def limits(self, name: str, spec: LimitSpec) -> Limits:
         return LocalLimits(

@@ -1,8 +1,8 @@
-"""Paces, failure limits and backoffs shared by every worker through Redis, with the same answers
-as the in-process ones (core.limits): a token bucket per key, failures counted per key within a
-window, and exponential waits per key. Each check is one Lua script, so two workers never race on
-a key, and the time is Redis's own, so workers on several hosts agree on it. Keys expire when
-they no longer matter."""
+"""Paces, failure limits, backoffs and turns shared by every worker through Redis, with the same
+answers as the in-process ones (core.limits): a token bucket per key, failures counted per key
+within a window, exponential waits per key, and each key's turns booked one after the other.
+Each check is one Lua script, so two workers never race on a key, and the time is Redis's own,
+so workers on several hosts agree on it. Keys expire when they no longer matter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from facilitation.core.limits import Backoffs, Limits, LimitSpec, Pace
+from facilitation.core.limits import Backoffs, Limits, LimitSpec, Pace, Turns
 
 # KEYS[1] the bucket; ARGV rate, burst, and what to do: 'take' returns 1 if a token was taken,
 # 'refund' gives one back, 'peek' returns 1 if a token is there (taking nothing).
@@ -101,6 +101,27 @@ local delay = math.min(cap, base * 2 ^ math.min(count - free - 1, 60))
 return tostring(math.max(0, last + delay - now))
 """
 
+# KEYS[1] the key's last booked turn; ARGV spacing, what to do, and for 'give' the turn given
+# back. 'book' returns {seconds until the next turn, the turn}; 'give' moves the last turn back
+# by one spacing if it is still the given one. Times travel as text: Lua would round a number.
+_TURNS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local spacing = tonumber(ARGV[1])
+local last = redis.call('GET', KEYS[1])
+if ARGV[2] == 'give' then
+  if last == ARGV[3] then
+    redis.call('SET', KEYS[1], string.format('%.6f', tonumber(last) - spacing), 'KEEPTTL')
+  end
+  return 0
+end
+local turn = now
+if last and tonumber(last) + spacing > now then turn = tonumber(last) + spacing end
+local booked = string.format('%.6f', turn)
+redis.call('SET', KEYS[1], booked, 'PX', math.ceil((turn - now + spacing) * 1000) + 1000)
+return {string.format('%.6f', turn - now), booked}
+"""
+
 
 @dataclass
 class RedisPace:
@@ -126,6 +147,25 @@ class RedisPace:
 
     async def empty(self, key: str) -> bool:
         return not await self._run(key, "peek")
+
+
+@dataclass
+class RedisTurns:
+    """Turns per key, booked in Redis."""
+
+    redis: aioredis.Redis
+    prefix: str
+    spacing: float
+
+    def __post_init__(self) -> None:
+        self._script = cast(Any, self.redis.register_script(_TURNS))
+
+    async def book(self, key: str) -> tuple[float, str]:
+        wait, turn = await self._script(keys=[f"{self.prefix}:{key}"], args=[self.spacing, "book"])
+        return max(0.0, float(wait)), turn.decode()
+
+    async def give_back(self, key: str, turn: str) -> None:
+        await self._script(keys=[f"{self.prefix}:{key}"], args=[self.spacing, "give", turn])
 
 
 @dataclass
@@ -211,6 +251,9 @@ class RedisLimiter:
 
     def pace(self, name: str, rate: float, burst: float) -> Pace:
         return RedisPace(self.redis, self._prefix(name), rate, burst)
+
+    def turns(self, name: str, spacing: float) -> Turns:
+        return RedisTurns(self.redis, self._prefix(name), spacing)
 
     def limits(self, name: str, spec: LimitSpec) -> Limits:
         return RedisLimits(self.redis, self._prefix(name), spec)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from facilitation.core.errors import NotFound, RoundNotOpen
 from facilitation.core.models import SOURCES, Ballot, Turnout
 from facilitation.storage.db import Database, Reader, Row
+from facilitation.storage.groups import GroupWriter
 from facilitation.storage.workshops import bump
 
 # A ballot with where it came from (phone, door tablet, paper), a fact about its participant.
@@ -30,6 +31,64 @@ def ballot_from_row(row: Row) -> Ballot:
         revision=row["revision"],
         source=row["source"] if "source" in row.keys() else "phone",  # noqa: SIM118 (a Row)
     )
+
+
+# PostgreSQL's cast_ballot for a group of ballots of one workshop, in one statement (its
+# data-modifying CTEs run whether or not the final SELECT reads them). For each ballot, in the
+# order given: its round's status and an earlier submission with its client id; the ballots of an
+# open round of this workshop not sent before each take the workshop's next revision, in order,
+# replace their participant's earlier ballot and record their submission. One row comes back per
+# ballot, in order, with what cast_result needs. A group holds each participant at most once (an
+# upsert may touch a row once per statement); the schema's keys still refuse a second ballot or
+# submission, and a refusal fails the whole statement (see groups.py).
+CAST_GROUP = """
+WITH given AS (
+    SELECT * FROM unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]),
+        CAST(? AS TEXT[]), CAST(? AS DOUBLE PRECISION[]))
+        WITH ORDINALITY AS g(round_id, participant_id, client_id, payload, at, n)
+),
+checked AS (
+    SELECT g.*, r.status, r.workshop_id, s.revision AS seen FROM given g
+    LEFT JOIN rounds r ON r.id = g.round_id
+    LEFT JOIN submissions s ON s.participant_id = g.participant_id AND s.client_id = g.client_id
+),
+fresh AS (
+    SELECT n, round_id, participant_id, client_id, payload, at,
+        row_number() OVER (ORDER BY n) AS k
+    FROM checked WHERE status = 'open' AND seen IS NULL AND workshop_id = CAST(? AS INTEGER)
+),
+w AS (
+    UPDATE workshops SET revision = revision + (SELECT COUNT(*) FROM fresh)
+    WHERE id = CAST(? AS INTEGER) AND EXISTS (SELECT 1 FROM fresh)
+    RETURNING revision - (SELECT COUNT(*) FROM fresh) AS base
+),
+stamped AS (SELECT f.*, w.base + f.k AS revision FROM fresh f CROSS JOIN w),
+b AS (
+    INSERT INTO ballots (round_id, participant_id, payload, submitted_at, revision)
+    SELECT round_id, participant_id, payload, at, revision FROM stamped
+    ON CONFLICT (round_id, participant_id) DO UPDATE SET payload = excluded.payload,
+        submitted_at = excluded.submitted_at, revision = excluded.revision
+),
+s AS (
+    INSERT INTO submissions (participant_id, client_id, round_id, revision, at)
+    SELECT participant_id, client_id, round_id, revision, at FROM stamped
+)
+SELECT c.status, c.seen, st.revision FROM checked c LEFT JOIN stamped st ON st.n = c.n
+ORDER BY c.n
+"""
+
+
+def cast_result(row: Row) -> tuple[int, bool]:
+    """(revision, duplicate) from CAST_GROUP's row for one ballot, or the refusal it reports."""
+    if row["status"] is None:
+        raise NotFound("round")
+    if row["seen"] is not None:
+        return row["seen"], True
+    if row["status"] != "open":
+        raise RoundNotOpen()
+    if row["revision"] is None:
+        raise NotFound("workshop")
+    return row["revision"], False
 
 
 async def round_ballots_in(db: Reader, round_id: int) -> list[Ballot]:
@@ -63,6 +122,7 @@ class Ballots:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._groups = GroupWriter(db, CAST_GROUP)
 
     async def cast_ballot(
         self, ballot: Ballot, client_id: str, now: float, workshop: int | None = None
@@ -75,6 +135,8 @@ class Ballots:
         """
         if workshop is None:
             workshop = await round_workshop(self._db, ballot.round_id)
+        if self._db.engine == "postgresql":
+            return await self._cast_in_one(ballot, client_id, now, workshop)
         async with self._db.transaction(workshop=workshop) as tx:
             row = await tx.one(
                 "SELECT status, workshop_id FROM rounds WHERE id = ?", (ballot.round_id,)
@@ -103,6 +165,16 @@ class Ballots:
                 (ballot.participant_id, client_id, ballot.round_id, revision, now),
             )
             return revision, False
+
+    async def _cast_in_one(
+        self, ballot: Ballot, client_id: str, now: float, workshop: int
+    ) -> tuple[int, bool]:
+        """cast_ballot on PostgreSQL: the ballot joins its workshop's next group, written by one
+        statement (CAST_GROUP) that makes the same checks and writes as SQLite's path, after the
+        workshop's locks are taken, so it sees what their last holder committed (a close
+        included). The answer comes only after the group's commit."""
+        columns = (ballot.round_id, ballot.participant_id, client_id, ballot_payload(ballot), now)
+        return cast_result(await self._groups.write(workshop, ballot.participant_id, columns))
 
     async def submission(self, participant_id: int, client_id: str) -> Submission | None:
         """What a participant's submission with this client id stored, if it was stored."""

@@ -14,6 +14,7 @@ from facilitation.core.errors import Conflict, NotFound, RoundNotOpen
 from facilitation.core.models import Idea, IdeaStatus
 from facilitation.storage.ballots import round_workshop
 from facilitation.storage.db import Database, Reader, Row, Tx
+from facilitation.storage.groups import GroupWriter
 from facilitation.storage.options import append_options
 from facilitation.storage.rounds import add_draft_round
 from facilitation.storage.workshops import bump
@@ -53,6 +54,81 @@ async def idea_in(db: Reader, idea_id: int) -> Idea:
     return idea_from_row(row)
 
 
+# PostgreSQL's add_idea for a group of ideas of one workshop, in one statement, as CAST_GROUP
+# does for ballots (see groups.py): for each idea, in the order given, its round's status, an
+# earlier submission with its client id (and the idea it made, if it made one) and how many ideas
+# its participant has sent in the round; those sent to an open round of this workshop, not sent
+# before and within the participant's allowance, each take the workshop's next revision, in
+# order, and are stored with their submission. One row comes back per idea, in order.
+ADD_GROUP = f"""
+WITH given AS (
+    SELECT * FROM unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]),
+        CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS DOUBLE PRECISION[]))
+        WITH ORDINALITY AS g(round_id, participant_id, client_id, text, category, at, n)
+),
+checked AS (
+    SELECT g.*, r.status, r.workshop_id, s.revision AS seen, i.id AS seen_idea,
+        (SELECT COUNT(*) FROM ideas x
+            WHERE x.round_id = g.round_id AND x.participant_id = g.participant_id) AS sent
+    FROM given g
+    LEFT JOIN rounds r ON r.id = g.round_id
+    LEFT JOIN submissions s ON s.participant_id = g.participant_id AND s.client_id = g.client_id
+    LEFT JOIN ideas i ON i.participant_id = s.participant_id AND i.client_id = s.client_id
+),
+fresh AS (
+    SELECT n, round_id, participant_id, client_id, text, category, at,
+        row_number() OVER (ORDER BY n) AS k
+    FROM checked WHERE status = 'open' AND seen IS NULL AND sent < {IDEAS_PER_PERSON}
+        AND workshop_id = CAST(? AS INTEGER)
+),
+w AS (
+    UPDATE workshops SET revision = revision + (SELECT COUNT(*) FROM fresh)
+    WHERE id = CAST(? AS INTEGER) AND EXISTS (SELECT 1 FROM fresh)
+    RETURNING revision - (SELECT COUNT(*) FROM fresh) AS base
+),
+stamped AS (SELECT f.*, w.base + f.k AS revision FROM fresh f CROSS JOIN w),
+made AS (
+    INSERT INTO ideas (round_id, participant_id, text, original, category, client_id, created_at)
+    SELECT round_id, participant_id, text, text, category, client_id, at FROM stamped
+    RETURNING id, participant_id
+),
+s AS (
+    INSERT INTO submissions (participant_id, client_id, round_id, revision, at)
+    SELECT participant_id, client_id, round_id, revision, at FROM stamped
+)
+SELECT c.status, c.seen, c.seen_idea, c.sent, st.revision, m.id AS made FROM checked c
+LEFT JOIN stamped st ON st.n = c.n LEFT JOIN made m ON m.participant_id = st.participant_id
+ORDER BY c.n
+"""
+
+
+def too_many_ideas() -> Conflict:
+    """The refusal of an idea past its sender's allowance in a round."""
+    return Conflict(
+        "You have sent {n} ideas in this round, which is the most one person can "
+        "send. Talk to the facilitator if you have more.",
+        n=IDEAS_PER_PERSON,
+    )
+
+
+def added(row: Row) -> tuple[int, int, bool]:
+    """(idea id, revision, duplicate) from ADD_GROUP's row for one idea, or the refusal it
+    reports, checked in the order add_idea checks them."""
+    if row["status"] is None:
+        raise NotFound("round")
+    if row["seen"] is not None and row["seen_idea"] is not None:
+        return row["seen_idea"], row["seen"], True
+    if row["seen"] is not None:
+        raise Conflict("This page is out of date. Please reload it.")
+    if row["status"] != "open":
+        raise RoundNotOpen()
+    if row["sent"] >= IDEAS_PER_PERSON:
+        raise too_many_ideas()
+    if row["revision"] is None:
+        raise NotFound("workshop")
+    return row["made"], row["revision"], False
+
+
 async def _bump_round(tx: Tx, round_id: int) -> int:
     workshop_id = await tx.value("SELECT workshop_id FROM rounds WHERE id = ?", (round_id,))
     return await bump(tx, workshop_id)
@@ -63,6 +139,7 @@ class Ideas:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._groups = GroupWriter(db, ADD_GROUP)
 
     async def add_idea(
         self,
@@ -80,6 +157,13 @@ class Ideas:
         is refused once the round has closed. ``workshop`` scopes the transaction, as a ballot's."""
         if workshop is None:
             workshop = await round_workshop(self._db, round_id)
+        if self._db.engine == "postgresql":
+            # With its workshop's next group (see groups.py), read back after the commit.
+            columns = (round_id, participant_id, client_id, text, category, now)
+            idea_id, revision, duplicate = added(
+                await self._groups.write(workshop, participant_id, columns)
+            )
+            return await self.idea(idea_id), revision, duplicate
         async with self._db.transaction(workshop=workshop) as tx:
             row = await tx.one("SELECT status, workshop_id FROM rounds WHERE id = ?", (round_id,))
             if row is None:
@@ -101,11 +185,7 @@ class Ideas:
                 (round_id, participant_id),
             )
             if count >= IDEAS_PER_PERSON:
-                raise Conflict(
-                    "You have sent {n} ideas in this round, which is the most one person can "
-                    "send. Talk to the facilitator if you have more.",
-                    n=IDEAS_PER_PERSON,
-                )
+                raise too_many_ideas()
             revision = await bump(tx, row["workshop_id"])
             idea_id = await tx.insert(
                 "INSERT INTO ideas (round_id, participant_id, text, original, category,"

@@ -8,8 +8,10 @@ nothing about which codes exist. A phone sharing that address with a guesser sti
 its turn; a phone that has joined is never asked its code again (see Ballots.member).
 
 The counts are kept where the limiter keeps them: in this process, or in the Redis every worker
-shares, so a guesser gets no more tries for there being several workers. The line a paced
-address waits in is each worker's own.
+shares, so a guesser gets no more tries for there being several workers. So are a paced
+address's turns: each worker keeps its own line for the address (first come, first served, and a
+caller who leaves frees its place), and the head of each line books the address's next turn
+where every worker books them, so the address's lookups go through at its pace in all.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
-from facilitation.core.limits import Limiter, LocalLimiter
+from facilitation.core.limits import Limiter, LocalLimiter, Turns
 
 MAX_GATES = 10_000  # addresses with a line to wait in, the least recently used forgotten
 
@@ -56,20 +58,23 @@ class Caller:
 
 
 class Gate:
-    """Lets one caller through every ``spacing`` seconds, in the order they came."""
+    """Lets an address's callers on this worker through one at a time, in the order they came,
+    each at a turn booked for the address in ``turns``."""
 
-    def __init__(self, spacing: float, clock: Callable[[], float]) -> None:
-        self.spacing = spacing
-        self.clock = clock
+    def __init__(self, address: str, turns: Turns) -> None:
+        self.address = address
+        self.turns = turns
         self.lock = asyncio.Lock()  # hands itself on first come, first served
-        self.last = float("-inf")
 
     async def through(self) -> None:
         async with self.lock:
-            wait = self.last + self.spacing - self.clock()
-            if wait > 0:
+            wait, turn = await self.turns.book(self.address)
+            try:
                 await asyncio.sleep(wait)
-            self.last = self.clock()
+            except asyncio.CancelledError:
+                # Its caller left: the next in line may have the turn it booked.
+                await self.turns.give_back(self.address, turn)
+                raise
 
 
 class CodeGuard:
@@ -104,6 +109,7 @@ class CodeGuard:
         self.lately = limiter.backoff(
             "code-lately", free=0, base=window, cap=window, forget_after=window
         )
+        self.turns = limiter.turns("code-turn", 1.0 / limits.pace)
         self._gates: OrderedDict[str, Gate] = OrderedDict()
 
     async def device_wait(self, caller: Caller) -> float:
@@ -126,7 +132,7 @@ class CodeGuard:
         self.on_paced()
         gate = self._gates.get(caller.address)
         if gate is None:
-            gate = self._gates[caller.address] = Gate(1.0 / self.limits.pace, self.clock)
+            gate = self._gates[caller.address] = Gate(caller.address, self.turns)
             while len(self._gates) > MAX_GATES:
                 self._gates.popitem(last=False)
         self._gates.move_to_end(caller.address)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 
 import pytest
 
 from facilitation.relay.hub import RedisHub
 from facilitation.relay.limits import RedisLimiter
+from facilitation.workshop.guessing import Caller, CodeGuard, Limits
 from tests.engines import REDIS_VARIABLE
 
 pytestmark = pytest.mark.servers
@@ -141,3 +143,27 @@ async def test_a_refunded_token_and_an_empty_bucket_are_seen_by_every_worker(lim
     assert not await paces[0].empty("address-1")
     assert await paces[0].allow("address-1")
     assert not await paces[1].allow("address-1")
+
+
+async def test_a_paced_address_waits_its_turn_on_every_worker_together(limiters):
+    guards = [CodeGuard(Limits(pace=10.0), limiter=limiter) for limiter in limiters]
+    through: list[float] = []
+
+    async def lookup(n: int) -> None:
+        assert await guards[n % 2].take_turn(Caller(f"d{n}", "192.0.2.7"))
+        through.append(time.monotonic())
+
+    started = time.monotonic()
+    await asyncio.gather(*(lookup(n) for n in range(8)))
+    # Each worker's own line would let its four through in 0.3 s; together, eight take 0.7 s.
+    assert max(through) - started >= 0.7 - 0.02
+
+
+async def test_a_turn_given_back_on_one_worker_goes_to_the_next_caller_on_another(limiters):
+    one, two = (limiter.turns("code-turn", 1.0) for limiter in limiters)
+    assert (await one.book("192.0.2.8"))[0] == 0  # the address's line is now a second long
+    wait, turn = await two.book("192.0.2.8")
+    assert 0.5 < wait <= 1.0
+    await two.give_back("192.0.2.8", turn)  # that caller left
+    again, _turn = await one.book("192.0.2.8")
+    assert 0 < again <= wait  # the turn it gave back, not the one after
