@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -89,9 +89,23 @@ class Tx(ReadTx):
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT into a table with an ``id`` column; returns the new row's id."""
 
-    @abc.abstractmethod
-    def savepoint(self) -> AbstractAsyncContextManager[None]:
+    # Numbers this transaction's savepoints, so that nested ones have distinct names.
+    _savepoints = 0
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
         """Statements that may fail and be tried again without losing the transaction."""
+        # Both engines take the standard spelling of SAVEPOINT, ROLLBACK TO and RELEASE.
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        await self.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class Loader(Protocol):
