@@ -56,8 +56,8 @@ class Reader(Protocol):
         """The first column of the first row, or None when there is no row."""
 
 
-class ReadTx(abc.ABC):
-    """Queries inside one transaction on one connection."""
+class Queries(abc.ABC):
+    """Answers queries: an engine gives all(), and one() and value() are read from it."""
 
     @abc.abstractmethod
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
@@ -72,6 +72,10 @@ class ReadTx(abc.ABC):
         """The first column of the first row, or None when there is no row."""
         row = await self.one(sql, params)
         return row[0] if row is not None else None
+
+
+class ReadTx(Queries):
+    """Queries inside one transaction on one connection."""
 
 
 class Tx(ReadTx):
@@ -135,8 +139,8 @@ def step_sql(sql: str | Engines, engine: str) -> str:
     return sql if isinstance(sql, str) else getattr(sql, engine)
 
 
-class Database(abc.ABC):
-    """One database: open() it once, then read, write in transactions, close()."""
+class Database(Queries):
+    """One database: open() it once, then read (autocommit), write in transactions, close()."""
 
     engine: str = ""
     migrations: tuple[Migration, ...] = ()
@@ -163,20 +167,6 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def snapshot(self) -> AbstractAsyncContextManager[ReadTx]:
         """Several reads that all see the same committed state."""
-
-    @abc.abstractmethod
-    async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row of a query (autocommit)."""
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row of a query, or None."""
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
-
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of a query's first row, or None."""
-        row = await self.one(sql, params)
-        return row[0] if row is not None else None
 
     @abc.abstractmethod
     async def health(self) -> Health:
