@@ -38,25 +38,19 @@ def _erasure(row: Row) -> Record:
     }
 
 
-async def _participant(tx: ReadTx, workshop_id: int, participant_id: int) -> Row:
-    """A workshop's participant not yet erased; NotFound if there is none."""
-    person = await tx.one(
-        "SELECT * FROM participants WHERE id = ? AND workshop_id = ? AND erased = 0",
-        (participant_id, workshop_id),
-    )
-    if person is None:
-        raise NotFound("participant")
-    return person
+# Where each kind of person is kept, and the column naming the workshop or pool they belong to.
+_PEOPLE = {"participant": ("participants", "workshop_id"), "volunteer": ("volunteers", "pool_id")}
 
 
-async def _volunteer(tx: ReadTx, pool_id: int, volunteer_id: int) -> Row:
-    """A pool's volunteer not yet erased; NotFound if there is none."""
+async def _person(tx: ReadTx, what: str, owner_id: int, person_id: int) -> Row:
+    """A workshop's participant or a pool's volunteer not yet erased; NotFound if none."""
+    table, owner = _PEOPLE[what]
     person = await tx.one(
-        "SELECT * FROM volunteers WHERE id = ? AND pool_id = ? AND erased = 0",
-        (volunteer_id, pool_id),
+        f"SELECT * FROM {table} WHERE id = ? AND {owner} = ? AND erased = 0",
+        (person_id, owner_id),
     )
     if person is None:
-        raise NotFound("volunteer")
+        raise NotFound(what)
     return person
 
 
@@ -108,7 +102,7 @@ class Erasures:
     async def participant_record(self, workshop_id: int, participant_id: int) -> Record:
         """Everything held about one participant of a workshop; NotFound if there is none."""
         async with self._db.snapshot() as tx:
-            person = await _participant(tx, workshop_id, participant_id)
+            person = await _person(tx, "participant", workshop_id, participant_id)
             ballots = await tx.all(
                 "SELECT r.title, r.kind, b.payload, b.submitted_at FROM ballots b"
                 " JOIN rounds r ON r.id = b.round_id WHERE b.participant_id = ? ORDER BY r.id",
@@ -177,7 +171,7 @@ class Erasures:
         """Erase one participant; returns how many records of each kind were erased or made
         anonymous (also what the erasure record keeps)."""
         async with self._db.transaction() as tx:
-            person = await _participant(tx, workshop_id, participant_id)
+            person = await _person(tx, "participant", workshop_id, participant_id)
             stand_in = await tx.insert(
                 "INSERT INTO participants (workshop_id, token, display_name, joined_at, paper,"
                 " erased) VALUES (?, ?, '', ?, ?, 1)",
@@ -243,7 +237,7 @@ class Erasures:
                     "SELECT id FROM volunteers WHERE pool_id = ? ORDER BY id", (pool_id,)
                 )
             ]
-            person = await _volunteer(tx, pool_id, volunteer_id)
+            person = await _person(tx, "volunteer", pool_id, volunteer_id)
             answers = await tx.all(
                 "SELECT q.id, q.label FROM profile_questions q"
                 " JOIN pools p ON p.programme_id = q.programme_id WHERE p.id = ?"
@@ -309,7 +303,7 @@ class Erasures:
         """Erase one volunteer: name and contact details always; answers unless a draw recorded
         from the pool still depends on them (then they stay, under a number and no name)."""
         async with self._db.transaction() as tx:
-            found = await _volunteer(tx, pool_id, volunteer_id)
+            found = await _person(tx, "volunteer", pool_id, volunteer_id)
             drawn = await tx.one("SELECT 1 FROM panels WHERE pool_id = ?", (pool_id,))
             answered = len(json.loads(found["answers"]))
             await tx.execute(
