@@ -254,6 +254,13 @@ class Phone:
         ) as ws:
             yield ws
 
+    @asynccontextmanager
+    async def connected(self):
+        """The phone's websocket once its first message, the full current stage, is read."""
+        async with self.socket() as ws:
+            await asyncio.wait_for(ws.recv(), WAIT)
+            yield ws
+
     @staticmethod
     def ballot_message(
         round_id: int, dots: dict | None = None, ranking=None, client_id: str | None = None
@@ -474,6 +481,33 @@ async def receive_until(ws, wanted, timeout: float = WAIT) -> tuple[str, list[st
                 return message
 
     return await asyncio.wait_for(read(), timeout), seen
+
+
+async def vote_over(ws, round_id: int, dots: dict) -> str:
+    """Send a dot ballot over a phone's socket; returns the reply saying whether it was saved."""
+    await ws.send(Phone.ballot_message(round_id, dots))
+    reply, _ = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
+    return reply
+
+
+async def vote_back_to_back(phone: Phone, round_id: int, sequence: list[dict]) -> None:
+    """Send a phone's dot ballots over its socket without waiting for acks between them, then
+    wait until every one is acknowledged as saved."""
+    async with phone.connected() as ws:
+        for dots in sequence:
+            await ws.send(Phone.ballot_message(round_id, dots))
+        acks = 0
+        while acks < len(sequence):
+            message = await asyncio.wait_for(ws.recv(), WAIT)
+            if 'id="ballot-status"' in message:
+                assert status_of(message) == "saved"
+                acks += 1
+
+
+def score(board: str, option_id: int) -> int | None:
+    """An option's score on a board as pushed, or None when it is not shown."""
+    match = re.search(rf'data-option="{option_id}" data-score="(\d+)"', board)
+    return int(match.group(1)) if match else None
 
 
 def status_of(html: str) -> str:

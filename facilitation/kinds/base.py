@@ -9,7 +9,7 @@ works on plain data: a round's ``settings`` and a ballot's ``entry`` are exactly
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -270,6 +270,39 @@ def refuse_information_only(option_ids: Iterable[int], rnd: Round) -> None:
 def keyed(entry_part: Mapping[str, Any]) -> dict[int, Any]:
     """A stored mapping keyed by option id (text in JSON) with integer keys again."""
     return {int(k): v for k, v in entry_part.items()}
+
+
+def per_option(key: str, values: Mapping[int, int]) -> dict[str, Any]:
+    """An entry giving options a whole number each, as it is stored: ``{key: {"<id>": n}}``."""
+    return {key: {str(k): v for k, v in sorted(values.items())}}
+
+
+def per_option_of(key: str, entry: Mapping[str, Any] | None) -> dict[int, int]:
+    """The numbers a stored ``per_option`` entry gives, by option id (none for no entry)."""
+    return {k: int(v) for k, v in keyed((entry or {}).get(key, {})).items()}
+
+
+def read_per_option(
+    fields: Mapping[str, Any], prefix: str, rnd: Round, read: Callable[[Any], int]
+) -> dict[int, int]:
+    """Fields named ``<prefix><option id>`` as {option id: ``read(value)``}; an empty field is
+    no answer, and ``read`` raises BallotError for a value it refuses."""
+    out: dict[int, int] = {}
+    for name, value in fields.items():
+        if not name.startswith(prefix):
+            continue
+        option_id = option_suffix(name, prefix, rnd)
+        if value in ("", None):
+            continue
+        out[option_id] = read(value)
+    return out
+
+
+def one_of(value: Any, allowed: Iterable[int], message: str) -> int:
+    """A field's whole number when it is one of ``allowed``; BallotError(message) otherwise."""
+    if isinstance(value, str | int) and str(value) in {str(n) for n in allowed}:
+        return int(value)
+    raise BallotError(message)
 
 
 def placed(

@@ -15,6 +15,7 @@ from facilitation.kinds.base import (
     as_int,
     keyed,
     option_suffix,
+    per_option,
     placed,
     refuse_information_only,
 )
@@ -43,7 +44,7 @@ def usable_dots(rnd: Round) -> int:
 
 def entry(dots: Mapping[int, int]) -> dict[str, Any]:
     """A dot ballot as it is stored."""
-    return {"dots": {str(k): v for k, v in sorted(dots.items())}}
+    return per_option("dots", dots)
 
 
 def placed_dots(ballot_entry: Mapping[str, Any]) -> dict[int, int]:

@@ -11,7 +11,7 @@ from typing import Any
 from facilitation.core.errors import BadRequest, BallotError, Conflict
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
-from facilitation.kinds.base import Kind, keyed, option_suffix
+from facilitation.kinds.base import Kind, one_of, per_option, per_option_of, read_per_option
 
 FINGERS = (0, 1, 2, 3, 4, 5)
 MEANINGS = {
@@ -36,26 +36,17 @@ OUT_OF_RANGE = N_("Show from 0 to 5 fingers for each proposal.")
 
 def entry(fingers: Mapping[int, int]) -> dict[str, Any]:
     """A fist-of-five ballot as it is stored."""
-    return {"fingers": {str(k): v for k, v in sorted(fingers.items())}}
+    return per_option("fingers", fingers)
 
 
 def fingers_of(ballot_entry: Mapping[str, Any] | None) -> dict[int, int]:
-    return {k: int(v) for k, v in keyed((ballot_entry or {}).get("fingers", {})).items()}
+    return per_option_of("fingers", ballot_entry)
 
 
 def read_fingers(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
     """Read ``fist-<proposal id>`` fields ("0".."5") into {proposal id: fingers}; every
     proposal of the round answered at least once is required."""
-    out: dict[int, int] = {}
-    for name, value in fields.items():
-        if not name.startswith("fist-"):
-            continue
-        option_id = option_suffix(name, "fist-", rnd)
-        if value in ("", None):
-            continue
-        if not (isinstance(value, str | int) and str(value) in {str(n) for n in FINGERS}):
-            raise BallotError(OUT_OF_RANGE)
-        out[option_id] = int(value)
+    out = read_per_option(fields, "fist-", rnd, lambda value: one_of(value, FINGERS, OUT_OF_RANGE))
     if not out:
         raise BallotError(N_("Show your fingers for at least one proposal before sending."))
     return {o: out[o] for o in rnd.option_ids if o in out}

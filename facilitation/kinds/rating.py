@@ -12,7 +12,14 @@ from typing import Any
 from facilitation.core.errors import BadRequest, BallotError, Conflict
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
-from facilitation.kinds.base import Kind, keyed, option_suffix
+from facilitation.kinds.base import (
+    NOT_IN_ROUND,
+    Kind,
+    one_of,
+    per_option,
+    per_option_of,
+    read_per_option,
+)
 
 DONT_KNOW = 0
 SCALE = (1, 2, 3, 4, 5)
@@ -21,37 +28,28 @@ OUT_OF_SCALE = N_("Each rating must be from 1 to 5, or “don’t know”.")
 
 def entry(ratings: Mapping[int, int]) -> dict[str, Any]:
     """A rating ballot as it is stored."""
-    return {"ratings": {str(k): v for k, v in sorted(ratings.items())}}
+    return per_option("ratings", ratings)
 
 
 def ratings_of(ballot_entry: Mapping[str, Any] | None) -> dict[int, int]:
     """A stored ballot's ratings by statement id (0 is "don't know")."""
-    return {k: int(v) for k, v in keyed((ballot_entry or {}).get("ratings", {})).items()}
+    return per_option_of("ratings", ballot_entry)
 
 
 def read_ratings(fields: Mapping[str, Any], rnd: Round) -> dict[int, int]:
     """Read ``rate-<statement id>`` fields ("1".."5", or "dk") into {statement id: 0..5}."""
-    out: dict[int, int] = {}
-    for name, value in fields.items():
-        if not name.startswith("rate-"):
-            continue
-        option_id = option_suffix(name, "rate-", rnd)
-        if value in ("", None):
-            continue
-        if value == "dk":
-            out[option_id] = DONT_KNOW
-        elif isinstance(value, str | int) and str(value) in {str(n) for n in SCALE}:
-            out[option_id] = int(value)
-        else:
-            raise BallotError(OUT_OF_SCALE)
-    return out
+    return read_per_option(fields, "rate-", rnd, _rating)
+
+
+def _rating(value: Any) -> int:
+    return DONT_KNOW if value == "dk" else one_of(value, SCALE, OUT_OF_SCALE)
 
 
 def validate_ratings(ratings: Mapping[int, int], rnd: Round) -> dict[int, int]:
     """At least one statement answered, every value 0..5, only this round's statements."""
     allowed = set(rnd.option_ids)
     if any(o not in allowed for o in ratings):
-        raise BallotError(N_("That option is not part of this round. Please reload the page."))
+        raise BallotError(NOT_IN_ROUND)
     if any(v not in (DONT_KNOW, *SCALE) for v in ratings.values()):
         raise BallotError(OUT_OF_SCALE)
     if not ratings:

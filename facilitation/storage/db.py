@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -56,8 +56,8 @@ class Reader(Protocol):
         """The first column of the first row, or None when there is no row."""
 
 
-class ReadTx(abc.ABC):
-    """Queries inside one transaction on one connection."""
+class Queries(abc.ABC):
+    """Answers queries: an engine gives all(), and one() and value() are read from it."""
 
     @abc.abstractmethod
     async def all(self, sql: str, params: Params = ()) -> list[Row]:
@@ -72,6 +72,10 @@ class ReadTx(abc.ABC):
         """The first column of the first row, or None when there is no row."""
         row = await self.one(sql, params)
         return row[0] if row is not None else None
+
+
+class ReadTx(Queries):
+    """Queries inside one transaction on one connection."""
 
 
 class Tx(ReadTx):
@@ -89,9 +93,23 @@ class Tx(ReadTx):
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT into a table with an ``id`` column; returns the new row's id."""
 
-    @abc.abstractmethod
-    def savepoint(self) -> AbstractAsyncContextManager[None]:
+    # Numbers this transaction's savepoints, so that nested ones have distinct names.
+    _savepoints = 0
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
         """Statements that may fail and be tried again without losing the transaction."""
+        # Both engines take the standard spelling of SAVEPOINT, ROLLBACK TO and RELEASE.
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        await self.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class Loader(Protocol):
@@ -121,8 +139,8 @@ def step_sql(sql: str | Engines, engine: str) -> str:
     return sql if isinstance(sql, str) else getattr(sql, engine)
 
 
-class Database(abc.ABC):
-    """One database: open() it once, then read, write in transactions, close()."""
+class Database(Queries):
+    """One database: open() it once, then read (autocommit), write in transactions, close()."""
 
     engine: str = ""
     migrations: tuple[Migration, ...] = ()
@@ -149,20 +167,6 @@ class Database(abc.ABC):
     @abc.abstractmethod
     def snapshot(self) -> AbstractAsyncContextManager[ReadTx]:
         """Several reads that all see the same committed state."""
-
-    @abc.abstractmethod
-    async def all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Every row of a query (autocommit)."""
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row of a query, or None."""
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
-
-    async def value(self, sql: str, params: Params = ()) -> Any:
-        """The first column of a query's first row, or None."""
-        row = await self.one(sql, params)
-        return row[0] if row is not None else None
 
     @abc.abstractmethod
     async def health(self) -> Health:

@@ -16,10 +16,13 @@ import time
 from typing import Any
 
 from facilitation.core.errors import NotFound
-from facilitation.storage.db import Database, Row, Tx
+from facilitation.storage.db import Database, ReadTx, Row, Tx
 from facilitation.storage.workshops import bump
 
 Record = dict[str, Any]
+
+# The pools whose last draw was before a time (the one parameter): their contact details are due.
+_DUE = "SELECT pool_id FROM panels GROUP BY pool_id HAVING MAX(created_at) < ?"
 
 
 def _when(at: float | None) -> str:
@@ -33,6 +36,22 @@ def _erasure(row: Row) -> Record:
         "erased_at": row["erased_at"],
         "counts": json.loads(row["counts"]),
     }
+
+
+# Where each kind of person is kept, and the column naming the workshop or pool they belong to.
+_PEOPLE = {"participant": ("participants", "workshop_id"), "volunteer": ("volunteers", "pool_id")}
+
+
+async def _person(tx: ReadTx, what: str, owner_id: int, person_id: int) -> Row:
+    """A workshop's participant or a pool's volunteer not yet erased; NotFound if none."""
+    table, owner = _PEOPLE[what]
+    person = await tx.one(
+        f"SELECT * FROM {table} WHERE id = ? AND {owner} = ? AND erased = 0",
+        (person_id, owner_id),
+    )
+    if person is None:
+        raise NotFound(what)
+    return person
 
 
 async def _record(tx: Tx, subject: str, counts: Record, by: str, **where: int) -> None:
@@ -83,12 +102,7 @@ class Erasures:
     async def participant_record(self, workshop_id: int, participant_id: int) -> Record:
         """Everything held about one participant of a workshop; NotFound if there is none."""
         async with self._db.snapshot() as tx:
-            person = await tx.one(
-                "SELECT * FROM participants WHERE id = ? AND workshop_id = ? AND erased = 0",
-                (participant_id, workshop_id),
-            )
-            if person is None:
-                raise NotFound("participant")
+            person = await _person(tx, "participant", workshop_id, participant_id)
             ballots = await tx.all(
                 "SELECT r.title, r.kind, b.payload, b.submitted_at FROM ballots b"
                 " JOIN rounds r ON r.id = b.round_id WHERE b.participant_id = ? ORDER BY r.id",
@@ -157,12 +171,7 @@ class Erasures:
         """Erase one participant; returns how many records of each kind were erased or made
         anonymous (also what the erasure record keeps)."""
         async with self._db.transaction() as tx:
-            person = await tx.one(
-                "SELECT * FROM participants WHERE id = ? AND workshop_id = ? AND erased = 0",
-                (participant_id, workshop_id),
-            )
-            if person is None:
-                raise NotFound("participant")
+            person = await _person(tx, "participant", workshop_id, participant_id)
             stand_in = await tx.insert(
                 "INSERT INTO participants (workshop_id, token, display_name, joined_at, paper,"
                 " erased) VALUES (?, ?, '', ?, ?, 1)",
@@ -228,12 +237,7 @@ class Erasures:
                     "SELECT id FROM volunteers WHERE pool_id = ? ORDER BY id", (pool_id,)
                 )
             ]
-            person = await tx.one(
-                "SELECT * FROM volunteers WHERE id = ? AND pool_id = ? AND erased = 0",
-                (volunteer_id, pool_id),
-            )
-            if person is None:
-                raise NotFound("volunteer")
+            person = await _person(tx, "volunteer", pool_id, volunteer_id)
             answers = await tx.all(
                 "SELECT q.id, q.label FROM profile_questions q"
                 " JOIN pools p ON p.programme_id = q.programme_id WHERE p.id = ?"
@@ -299,12 +303,7 @@ class Erasures:
         """Erase one volunteer: name and contact details always; answers unless a draw recorded
         from the pool still depends on them (then they stay, under a number and no name)."""
         async with self._db.transaction() as tx:
-            found = await tx.one(
-                "SELECT answers FROM volunteers WHERE id = ? AND pool_id = ? AND erased = 0",
-                (volunteer_id, pool_id),
-            )
-            if found is None:
-                raise NotFound("volunteer")
+            found = await _person(tx, "volunteer", pool_id, volunteer_id)
             drawn = await tx.one("SELECT 1 FROM panels WHERE pool_id = ?", (pool_id,))
             answered = len(json.loads(found["answers"]))
             await tx.execute(
@@ -333,17 +332,11 @@ class Erasures:
         every pool whose last draw was before ``drawn_before``; returns how many people's."""
         # Looked for first outside a transaction: most of the time there is nothing to do, and
         # then the writer is not taken at all.
-        due = await self._db.all(
-            "SELECT pool_id FROM panels GROUP BY pool_id HAVING MAX(created_at) < ?",
-            (drawn_before,),
-        )
+        due = await self._db.all(_DUE, (drawn_before,))
         if not due:
             return 0
         async with self._db.transaction() as tx:
-            pools = await tx.all(
-                "SELECT pool_id FROM panels GROUP BY pool_id HAVING MAX(created_at) < ?",
-                (drawn_before,),
-            )
+            pools = await tx.all(_DUE, (drawn_before,))
             total = 0
             for (pool_id,) in pools:
                 n = await tx.execute(

@@ -150,10 +150,6 @@ class PgReadTx(ReadTx):
 class PgTx(PgReadTx, Tx):
     """A write transaction: everything in it commits together or not at all."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        super().__init__(conn)
-        self._savepoints = 0
-
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
         try:
@@ -178,20 +174,6 @@ class PgTx(PgReadTx, Tx):
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(str(exc)) from exc
         return int(new_id)
-
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """Statements that may fail and be tried again without losing the transaction."""
-        self._savepoints += 1
-        name = f"sp{self._savepoints}"
-        await self._conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self._conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            await self._conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        await self._conn.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class PgLoader:

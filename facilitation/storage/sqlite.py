@@ -46,10 +46,6 @@ class SQLiteReadTx(ReadTx):
 class SQLiteTx(SQLiteReadTx, Tx):
     """A write transaction: everything in it commits together or not at all."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        super().__init__(conn)
-        self._savepoints = 0
-
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
         try:
@@ -73,20 +69,6 @@ class SQLiteTx(SQLiteReadTx, Tx):
             raise IntegrityError(str(exc)) from exc
         assert cur.lastrowid is not None
         return cur.lastrowid
-
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """Statements that may fail and be tried again without losing the transaction."""
-        self._savepoints += 1
-        name = f"sp{self._savepoints}"
-        await self._conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self._conn.execute(f"ROLLBACK TO {name}")
-            await self._conn.execute(f"RELEASE {name}")
-            raise
-        await self._conn.execute(f"RELEASE {name}")
 
 
 class SQLiteDatabase(Database):

@@ -122,6 +122,14 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session["flash"] = [*request.session.get("flash", []), (kind, message)]
 
 
+def redirect(request: Request, to: str, message: str | None = None, kind: str = "info") -> Response:
+    """After a form is taken, send the browser to ``to`` (post/redirect/get), with ``message``
+    kept to show there."""
+    if message:
+        flash(request, message, kind)
+    return RedirectResponse(to, status_code=303)
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -139,9 +147,7 @@ def reply(
     redirected, with the message kept for the next page (post/redirect/get)."""
     renderer: Renderer = request.app.state.renderer
     if not is_htmx(request):
-        if message:
-            flash(request, message, kind)
-        return RedirectResponse(redirect_to, status_code=303)
+        return redirect(request, redirect_to, message, kind)
     context = {**context, "csrf_token": csrf_token(request), "oob": False}
     parts = [renderer.fragment(fragment, **context)]
     parts.extend(renderer.fragment(name, **{**context, "oob": True}) for name in extra)

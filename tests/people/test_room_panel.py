@@ -42,13 +42,17 @@ async def seat(app, code: str, answers: dict[int, int | None]) -> None:
     await app.state.store.profiles.save_profile_answers(respondent.id, answers)
 
 
-async def seat_the_room(app, code, tenure, age) -> None:
-    """Three owners (one under 30, one 65 and over), one who would rather not say."""
+@pytest.fixture
+async def seated_room(app, place_room):
+    """The place room with four people in it: three owners (one under 30, one 65 and over) and
+    one who would rather not say."""
+    code, tenure, age = place_room.code, place_room.tenure, place_room.age
     owner = choice(tenure, "Owner")
     await seat(app, code, {tenure.id: owner, age.id: choice(age, "Under 30")})
     await seat(app, code, {tenure.id: owner, age.id: choice(age, "65 and over")})
     await seat(app, code, {tenure.id: owner})
     await seat(app, code, {tenure.id: None})
+    return place_room
 
 
 def panel(html: str, workshop_id: int) -> str:
@@ -56,21 +60,19 @@ def panel(html: str, workshop_id: int) -> str:
     return html[start : html.index("</section>", start)]
 
 
+async def console_panel(facilitator, workshop_id: int) -> str:
+    """The room panel as the console page shows it."""
+    return panel((await facilitator.client.get(f"/f/workshops/{workshop_id}")).text, workshop_id)
+
+
 # -- the console ---------------------------------------------------------------------------------
 
 
 async def test_the_console_shows_the_room_against_the_place_widest_gap_first(
-    app, facilitator, place_room
+    facilitator, seated_room
 ):
-    workshop_id, code, tenure, age = (
-        place_room.workshop_id,
-        place_room.code,
-        place_room.tenure,
-        place_room.age,
-    )
-    await seat_the_room(app, code, tenure, age)
-    page = await facilitator.client.get(f"/f/workshops/{workshop_id}")
-    html = panel(page.text, workshop_id)
+    tenure, age = seated_room.tenure, seated_room.age
+    html = await console_panel(facilitator, seated_room.workshop_id)
     # Tenure: owners are 100% of those who said, against 20% of the place (+80 points); age
     # band's widest gap is 30 to 64 (none here, half the place: -50).
     assert re.findall(r'data-question="(\d+)"', html) == [str(tenure.id), str(age.id)]
@@ -101,19 +103,13 @@ async def enter_paper(facilitator, workshop_id: int, labels: tuple[str, ...]) ->
         assert entered.status_code == 303, entered.text
 
 
-async def test_paper_sheets_show_as_on_paper_not_as_unanswered(app, facilitator, place_room):
-    workshop_id, code, tenure, age = (
-        place_room.workshop_id,
-        place_room.code,
-        place_room.tenure,
-        place_room.age,
-    )
-    await seat_the_room(app, code, tenure, age)
+async def test_paper_sheets_show_as_on_paper_not_as_unanswered(facilitator, seated_room):
+    workshop_id = seated_room.workshop_id
     await enter_paper(facilitator, workshop_id, ("Table 1", "Table 2"))
-    html = panel((await facilitator.client.get(f"/f/workshops/{workshop_id}")).text, workshop_id)
+    html = await console_panel(facilitator, workshop_id)
     assert 'data-present="6"' in html
     assert "2 of them are paper ballots" in html
-    tenure_part = html[: html.index(f'data-question="{age.id}"')]
+    tenure_part = html[: html.index(f'data-question="{seated_room.age.id}"')]
     # Tenure: 3 owners and 1 who would rather not say, all on phones; nobody failed to answer.
     assert "Prefer not to say: 1 · Not answered: 0 · 2 on paper (not asked)" in tenure_part
     # Age band: 2 answered on their phones, 2 phones left it blank; the sheets are not among them.
@@ -125,7 +121,7 @@ async def test_the_panel_says_when_the_place_has_no_figures(app, facilitator):
     workshop_id, code = await facilitator.create_workshop("No figures")
     _p, questions = await programme_asking(facilitator, app, workshop_id, Tenure=TENURE)
     await seat(app, code, {questions["Tenure"].id: choice(questions["Tenure"], "Owner")})
-    html = panel((await facilitator.client.get(f"/f/workshops/{workshop_id}")).text, workshop_id)
+    html = await console_panel(facilitator, workshop_id)
     assert "There are no figures for the place yet" in html
     assert 'data-gap="–"' in html
 
@@ -158,15 +154,9 @@ async def test_the_panel_updates_live_when_someone_answers(app, place_room):
 
 
 async def test_the_console_push_and_the_console_page_carry_the_same_panel(
-    app, facilitator, place_room
+    app, facilitator, seated_room
 ):
-    workshop_id, code, tenure, age = (
-        place_room.workshop_id,
-        place_room.code,
-        place_room.tenure,
-        place_room.age,
-    )
-    await seat_the_room(app, code, tenure, age)
+    workshop_id = seated_room.workshop_id
     ctx = await screens.console_context(app.state.store, workshop_id)
     pushed = app.state.renderer.fragment("fragments/room_panel.html", **ctx)
     page = await facilitator.client.get(f"/f/workshops/{workshop_id}")
@@ -185,15 +175,10 @@ async def board(facilitator, workshop_id: int) -> str:
 
 
 async def test_the_board_shows_the_room_only_once_the_facilitator_chooses(
-    app, facilitator, place_room
+    app, facilitator, seated_room
 ):
-    workshop_id, code, tenure, age = (
-        place_room.workshop_id,
-        place_room.code,
-        place_room.tenure,
-        place_room.age,
-    )
-    await seat_the_room(app, code, tenure, age)
+    workshop_id, code = seated_room.workshop_id, seated_room.code
+    tenure, age = seated_room.tenure, seated_room.age
     await seat(app, code, {tenure.id: choice(tenure, "Social rent")})
     assert "board-room" not in await board(facilitator, workshop_id)
     response = await facilitator.post(
@@ -256,18 +241,9 @@ async def test_the_switch_for_an_unknown_workshop_is_not_found(facilitator):
 
 
 async def test_every_word_of_the_room_panel_is_translatable(
-    app,
-    facilitator,
-    place_room,
-    pseudo_locale,
+    facilitator, seated_room, pseudo_locale
 ):
-    workshop_id, code, tenure, age = (
-        place_room.workshop_id,
-        place_room.code,
-        place_room.tenure,
-        place_room.age,
-    )
-    await seat_the_room(app, code, tenure, age)
+    workshop_id = seated_room.workshop_id
     await enter_paper(facilitator, workshop_id, ("Table 1",))
     page = await facilitator.client.get(
         f"/f/workshops/{workshop_id}", headers={"Accept-Language": "eo"}

@@ -21,16 +21,13 @@ from tests.helpers import (
     Server,
     browser_socket,
     receive_until,
+    score,
     stage_of,
     status_of,
+    vote_back_to_back,
+    vote_over,
 )
 from tests.room import Room, live_room_on
-
-
-def score(board: str, option_id: int) -> int | None:
-    match = re.search(rf'data-option="{option_id}" data-score="(\d+)"', board)
-    return int(match.group(1)) if match else None
-
 
 # -- the phone -------------------------------------------------------------------------------------
 
@@ -48,10 +45,8 @@ async def test_a_reconnecting_phone_gets_its_saved_ballot_first(live_room):
     a, b, _c = live_room.options
     await live_room.act("open")
     phone = await live_room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(live_room.round_id, {a: 2, b: 3}))
-        await receive_until(ws, lambda m: 'data-state="saved"' in m)
+    async with phone.connected() as ws:
+        assert status_of(await vote_over(ws, live_room.round_id, {a: 2, b: 3})) == "saved"
     async with phone.socket() as ws:
         first = await asyncio.wait_for(ws.recv(), WAIT)
     assert stage_of(first) == "open"
@@ -63,8 +58,7 @@ async def test_a_ballot_is_acknowledged_after_it_is_stored(live_room):
     a, b, _c = live_room.options
     await live_room.act("open")
     phone = await live_room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
+    async with phone.connected() as ws:
         await ws.send(
             Phone.ballot_message(live_room.round_id, {a: 3, b: 2}, client_id="phone-ack-0001")
         )
@@ -83,8 +77,7 @@ async def test_the_same_ballot_sent_twice_over_the_socket_counts_once(live_room)
     a, b, _c = live_room.options
     await live_room.act("open")
     phone = await live_room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
+    async with phone.connected() as ws:
         for dots in ({a: 3}, {b: 3}):
             await ws.send(
                 Phone.ballot_message(live_room.round_id, dots, client_id="resent-form-01")
@@ -119,8 +112,7 @@ async def test_a_bad_message_gets_an_error_status_and_changes_nothing(live_room,
     await live_room.act("open")
     phone = await live_room.phone()
     before = await live_room.export("ballots.csv")
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
+    async with phone.connected() as ws:
         await ws.send(BAD_MESSAGES[kind](live_room))
         reply = await asyncio.wait_for(ws.recv(), WAIT)
         assert reply.startswith('<p id="ballot-status"')
@@ -138,14 +130,11 @@ async def test_a_ballot_for_a_closed_round_is_refused_with_the_closed_message(li
     a, b, _c = live_room.options
     await live_room.act("open")
     phone = await live_room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(live_room.round_id, {a: 3}))
-        await receive_until(ws, lambda m: 'data-state="saved"' in m)
+    async with phone.connected() as ws:
+        assert status_of(await vote_over(ws, live_room.round_id, {a: 3})) == "saved"
         await live_room.act("close")
         await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed")
-        await ws.send(Phone.ballot_message(live_room.round_id, {b: 3}))
-        reply, _ = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
+        reply = await vote_over(ws, live_room.round_id, {b: 3})
     assert status_of(reply) == "error"
     assert "This round is closed, so your ballot was not changed." in reply
     results = await live_room.export("results.csv")
@@ -155,8 +144,7 @@ async def test_a_ballot_for_a_closed_round_is_refused_with_the_closed_message(li
 async def test_a_message_over_64_kib_closes_the_connection_with_1009(live_room):
     await live_room.act("open")
     phone = await live_room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
+    async with phone.connected() as ws:
         await ws.send(json.dumps({"action": "ballot", "padding": "x" * (64 * 1024)}))
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), WAIT)
@@ -210,13 +198,15 @@ async def test_after_a_close_each_phone_is_pushed_its_own_ballot(live_room):
     await live_room.act("open")
     phones = [await live_room.phone(name) for name in ("Ann", "Bo", "Cy")]
     votes = [{a: 2, b: 3}, {c: 1}, None]
-    async with phones[0].socket() as ann, phones[1].socket() as bo, phones[2].socket() as cy:
+    async with (
+        phones[0].connected() as ann,
+        phones[1].connected() as bo,
+        phones[2].connected() as cy,
+    ):
         sockets = (ann, bo, cy)
         for ws, dots in zip(sockets, votes, strict=True):
-            await asyncio.wait_for(ws.recv(), WAIT)
             if dots:
-                await ws.send(Phone.ballot_message(live_room.round_id, dots))
-                await receive_until(ws, lambda m: 'data-state="saved"' in m)
+                assert status_of(await vote_over(ws, live_room.round_id, dots)) == "saved"
         await live_room.act("close")
         closed = [
             (await receive_until(ws, lambda m: "data-stage" in m and stage_of(m) == "closed"))[0]
@@ -241,13 +231,11 @@ async def test_the_board_receives_the_new_totals_after_a_vote(live_room):
     a, b, _c = live_room.options
     await live_room.act("open")
     phone = await live_room.phone()
-    async with live_room.board_socket() as board, phone.socket() as ws:
+    async with live_room.board_socket() as board, phone.connected() as ws:
         first = await asyncio.wait_for(board.recv(), WAIT)
         assert first.startswith(f'<div id="board-{live_room.workshop_id}"')
         assert 'data-ballots="0"' in first
-        await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(live_room.round_id, {a: 3, b: 2}))
-        await receive_until(ws, lambda m: 'data-state="saved"' in m)
+        assert status_of(await vote_over(ws, live_room.round_id, {a: 3, b: 2})) == "saved"
         updated, _ = await receive_until(board, lambda m: 'data-ballots="1"' in m)
     assert updated.startswith(f'<div id="board-{live_room.workshop_id}"')
     assert score(updated, a) == 3
@@ -273,25 +261,13 @@ async def test_a_burst_of_ballots_is_coalesced_into_few_board_messages(live_room
     phones = await asyncio.gather(*(live_room.phone() for _ in range(20)))
     sequence = [{a: 1}, {a: 1, b: 1}, {a: 2, b: 2, c: 1}]  # each phone's last ballot counts
 
-    async def vote_three_times(phone: Phone) -> None:
-        async with phone.socket() as ws:
-            await asyncio.wait_for(ws.recv(), WAIT)
-            for dots in sequence:  # sent back to back, without waiting for acks
-                await ws.send(Phone.ballot_message(live_room.round_id, dots))
-            acks = 0
-            while acks < len(sequence):
-                message = await asyncio.wait_for(ws.recv(), WAIT)
-                if 'id="ballot-status"' in message:
-                    assert status_of(message) == "saved"
-                    acks += 1
-
     def final(m: str) -> bool:
         return 'data-ballots="20"' in m and (score(m, a), score(m, b), score(m, c)) == (40, 40, 20)
 
     async with live_room.board_socket() as board:
         await asyncio.wait_for(board.recv(), WAIT)
         started = time.monotonic()
-        await asyncio.gather(*(vote_three_times(p) for p in phones))
+        await asyncio.gather(*(vote_back_to_back(p, live_room.round_id, sequence) for p in phones))
         last, pushed = await receive_until(board, final)
         elapsed = time.monotonic() - started
     ballots = len(phones) * len(sequence)
@@ -313,11 +289,8 @@ async def vote_then_kill_then_check(room: Room) -> None:
     a, b, _c = room.options
     await room.act("open")
     phone = await room.phone()
-    async with phone.socket() as ws:
-        await asyncio.wait_for(ws.recv(), WAIT)
-        await ws.send(Phone.ballot_message(room.round_id, {a: 1, b: 3}))
-        ack, _ = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
-        assert status_of(ack) == "saved"
+    async with phone.connected() as ws:
+        assert status_of(await vote_over(ws, room.round_id, {a: 1, b: 3})) == "saved"
         room.server.proc.send_signal(signal.SIGKILL)
         room.server.proc.wait(WAIT)
     assert room.server.proc.returncode == -signal.SIGKILL

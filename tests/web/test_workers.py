@@ -29,11 +29,13 @@ from tests.helpers import (
     add_user,
     browser_socket,
     receive_until,
+    score,
     stage_of,
     status_of,
+    vote_back_to_back,
+    vote_over,
 )
 from tests.room import live_room_on
-from tests.web.test_live import score
 
 pytestmark = pytest.mark.servers
 
@@ -179,9 +181,7 @@ async def test_a_phone_board_and_console_on_three_hosts_see_one_workshop_live(ho
             await room.act("open")  # on the console's host
             opened, _ = await receive_until(ws, lambda m: 'data-status="open"' in m)
             assert stage_of(opened) == "open"
-            await ws.send(Phone.ballot_message(room.round_id, {a: 3}))
-            reply, _ = await receive_until(ws, lambda m: 'id="ballot-status"' in m)
-            assert status_of(reply) == "saved"
+            assert status_of(await vote_over(ws, room.round_id, {a: 3})) == "saved"
             shown, _ = await receive_until(board, lambda m: score(m, a) == 3)
             assert score(shown, a) == 3
             await receive_until(console, lambda m: "<dd data-voted>1</dd>" in m)
@@ -204,18 +204,6 @@ async def test_a_burst_on_two_hosts_reaches_a_board_on_a_third_coalesced(hosts):
             phones.append(phone)
         sequence = [{a: 1}, {a: 1, b: 1}, {a: 2, b: 2, c: 1}]  # each phone's last ballot counts
 
-        async def vote_three_times(phone: Phone) -> None:
-            async with phone.socket() as ws:
-                await asyncio.wait_for(ws.recv(), WAIT)
-                for dots in sequence:  # back to back, without waiting for acks
-                    await ws.send(Phone.ballot_message(room.round_id, dots))
-                acks = 0
-                while acks < len(sequence):
-                    message = await asyncio.wait_for(ws.recv(), WAIT)
-                    if 'id="ballot-status"' in message:
-                        assert status_of(message) == "saved"
-                        acks += 1
-
         def final(m: str) -> bool:
             scores = (score(m, a), score(m, b), score(m, c))
             return 'data-ballots="20"' in m and scores == (40, 40, 20)
@@ -224,7 +212,7 @@ async def test_a_burst_on_two_hosts_reaches_a_board_on_a_third_coalesced(hosts):
         async with browser_socket(board_host.ws_url, path, board_device) as board:
             await asyncio.wait_for(board.recv(), WAIT)
             started = time.monotonic()
-            await asyncio.gather(*(vote_three_times(p) for p in phones))
+            await asyncio.gather(*(vote_back_to_back(p, room.round_id, sequence) for p in phones))
             _last, pushed = await receive_until(board, final)
             elapsed = time.monotonic() - started
     ballots = len(phones) * len(sequence)

@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from facilitation.accounts.manage import Accounts
 from facilitation.accounts.roles import ROLE_HINTS, ROLE_LABELS
 from facilitation.core.errors import BadRequest, Conflict, NotFound
 from facilitation.core.i18n import _
-from facilitation.core.models import Role
+from facilitation.core.models import Role, User
 from facilitation.web.auth import administrator, current_user, organiser
-from facilitation.web.common import flash, page, read_form
+from facilitation.web.common import page, read_form, redirect
 
 # What a refused form gives back as typed (never the password).
 KEPT = ("username", "role", "workshop_id", "name")
@@ -60,6 +60,14 @@ async def accounts_page(request: Request) -> Response:
     return await accounts_page_response(request)
 
 
+async def _account(request: Request) -> tuple[Accounts, User, User]:
+    """The accounts use case, the signed-in organiser and the account the path names (NotFound
+    for an account of another organisation)."""
+    uc = accounts(request)
+    user = current_user(request)
+    return uc, user, await uc.account_in(user, request.path_params["user_id"])
+
+
 @organiser
 async def add_account(request: Request) -> Response:
     form = await read_form(request)
@@ -67,70 +75,67 @@ async def add_account(request: Request) -> Response:
         added = await accounts(request).add(current_user(request), form)
     except (BadRequest, Conflict, NotFound) as exc:  # shown on the form; nothing is stored
         return await accounts_page_response(request, exc.status, _(exc.message, **exc.params), form)
-    flash(
+    return redirect(
         request,
+        "/f/accounts",
         _(
             "Added {username} as {role}. Give them their password in person.",
             username=added.username,
             role=_(ROLE_LABELS[added.role]).lower(),
         ),
     )
-    return RedirectResponse("/f/accounts", status_code=303)
 
 
 @organiser
 async def remove_account(request: Request) -> Response:
     await read_form(request)
-    uc = accounts(request)
-    user = current_user(request)
-    account = await uc.account_in(user, request.path_params["user_id"])
+    uc, user, account = await _account(request)
     await uc.remove(user, account)
-    flash(request, _("Removed {username}: their sign-ins have ended.", username=account.username))
-    return RedirectResponse("/f/accounts", status_code=303)
+    return redirect(
+        request,
+        "/f/accounts",
+        _("Removed {username}: their sign-ins have ended.", username=account.username),
+    )
 
 
 @organiser
 async def change_role(request: Request) -> Response:
     form = await read_form(request)
-    uc = accounts(request)
-    user = current_user(request)
-    account = await uc.account_in(user, request.path_params["user_id"])
+    uc, user, account = await _account(request)
     try:
         changed = await uc.change_role(user, account, form)
     except (BadRequest, NotFound) as exc:  # shown above the list; nothing is changed
         message = _(exc.message, **exc.params)
         return await accounts_page_response(request, exc.status, row_error=message)
-    flash(
+    return redirect(
         request,
+        "/f/accounts",
         _(
             "{username} is now {role}.",
             username=changed.username,
             role=_(ROLE_LABELS[changed.role]).lower(),
         ),
     )
-    return RedirectResponse("/f/accounts", status_code=303)
 
 
 @organiser
 async def set_password(request: Request) -> Response:
     form = await read_form(request)
-    uc = accounts(request)
-    user = current_user(request)
-    account = await uc.account_in(user, request.path_params["user_id"])
+    uc, user, account = await _account(request)
     try:
         await uc.set_password(user, account, form)
     except BadRequest as exc:
         message = _(exc.message, **exc.params)
         return await accounts_page_response(request, exc.status, row_error=message)
-    flash(
+    return redirect(
         request,
+        "/f/accounts",
         _(
             "New password set for {username}; their sign-ins have ended. Give it to them in "
             "person.",
             username=account.username,
         ),
     )
-    return RedirectResponse("/f/accounts", status_code=303)
 
 
 async def organisations_page_response(
@@ -160,8 +165,9 @@ async def create_organisation(request: Request) -> Response:
         return await organisations_page_response(
             request, exc.status, _(exc.message, **exc.params), form
         )
-    flash(
+    return redirect(
         request,
+        "/f/organisations",
         _(
             "Created “{name}” with {username} as its organiser. Give them their password in "
             "person; they add the organisation's other accounts.",
@@ -169,4 +175,3 @@ async def create_organisation(request: Request) -> Response:
             username=first.username,
         ),
     )
-    return RedirectResponse("/f/organisations", status_code=303)

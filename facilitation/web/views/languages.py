@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from facilitation.core import i18n
 from facilitation.core.i18n import _, ngettext
 from facilitation.core.models import Programme, Workshop
 from facilitation.core.wording import Key, Languages, Texts
 from facilitation.web.auth import facilitator, programme_view, signed_in
-from facilitation.web.common import csrf_token, flash, read_form
+from facilitation.web.common import csrf_token, read_form, redirect
 from facilitation.web.middleware import DEVICE_LANGUAGE
 from facilitation.workshop.translating import FIELDS, Translating, field_name, read_language
 
@@ -33,7 +33,7 @@ async def device_language(request: Request) -> Response:
     """The phone's and home page's switch: this device reads the site in the chosen language."""
     form = await read_form(request)
     request.session[DEVICE_LANGUAGE] = read_language(form.get("lang"))
-    return RedirectResponse(_back(form.get("next")), status_code=303)
+    return redirect(request, _back(form.get("next")))
 
 
 @signed_in
@@ -41,7 +41,7 @@ async def own_language(request: Request) -> Response:
     """The header's switch for a facilitator: their pages, on every device, in that language."""
     form = await read_form(request)
     await translating(request).set_user_language(request.scope["user"], form.get("lang"))
-    return RedirectResponse(_back(form.get("next"), "/f"), status_code=303)
+    return redirect(request, _back(form.get("next"), "/f"))
 
 
 @facilitator
@@ -49,8 +49,8 @@ async def workshop_languages(request: Request, workshop: Workshop) -> Response:
     form = await read_form(request)
     chosen = await translating(request).set_languages(workshop, form)
     names = ", ".join(i18n.own_name(code) for code in chosen.all)
-    flash(request, _("This workshop's languages: {names}.", names=names))
-    return RedirectResponse(f"/f/workshops/{workshop.id}#languages-h", status_code=303)
+    message = _("This workshop's languages: {names}.", names=names)
+    return redirect(request, f"/f/workshops/{workshop.id}#languages-h", message)
 
 
 def _rows(
@@ -102,20 +102,24 @@ WHAT = {
 }
 
 
-@facilitator
-async def workshop_translations(request: Request, workshop: Workshop) -> Response:
-    uc = translating(request)
-    languages = await uc.languages(workshop.id)
-    language = _language_asked(request, languages)
-    items = await uc.workshop_items(workshop.id) if language else []
-    texts = await uc.texts(workshop.id, languages)
+def _translations_page(
+    request: Request,
+    owner: str,
+    back: str,
+    languages: Languages,
+    language: str | None,
+    items: list[tuple[Key, tuple[str, ...]]],
+    texts: Texts,
+) -> Response:
+    """The page giving a workshop's or a programme's (``owner``'s, whose page is ``back``) words
+    in ``language``."""
     csrf_token(request)
     return request.app.state.renderer.page(
         request,
         "pages/translations.html",
-        owner=workshop.title,
-        back=f"/f/workshops/{workshop.id}",
-        action=f"/f/workshops/{workshop.id}/translations",
+        owner=owner,
+        back=back,
+        action=f"{back}/translations",
         languages=languages,
         language=language,
         rows=_rows(items, texts, language) if language else [],
@@ -123,25 +127,35 @@ async def workshop_translations(request: Request, workshop: Workshop) -> Respons
     )
 
 
-@facilitator
-async def save_workshop_translations(request: Request, workshop: Workshop) -> Response:
-    form = await read_form(request)
-    language = form.get("lang")
-    count = await translating(request).save_workshop(workshop, language, form)
-    flash(request, _saved(language, count))
-    return RedirectResponse(
-        f"/f/workshops/{workshop.id}/translations?lang={language}", status_code=303
-    )
-
-
-def _saved(language: object, count: int) -> str:
+def _saved(request: Request, back: str, language: object, count: int) -> Response:
+    """Back to the translations page in the language just saved, saying how much is translated."""
     code = read_language(language)
-    return ngettext(
+    message = ngettext(
         "Saved: {n} thing is translated into {language}.",
         "Saved: {n} things are translated into {language}.",
         count,
         language=i18n.name_in(code, i18n.current()),
     )
+    return redirect(request, f"{back}/translations?lang={language}", message)
+
+
+@facilitator
+async def workshop_translations(request: Request, workshop: Workshop) -> Response:
+    uc = translating(request)
+    languages = await uc.languages(workshop.id)
+    language = _language_asked(request, languages)
+    items = await uc.workshop_items(workshop.id) if language else []
+    texts = await uc.texts(workshop.id, languages)
+    back = f"/f/workshops/{workshop.id}"
+    return _translations_page(request, workshop.title, back, languages, language, items, texts)
+
+
+@facilitator
+async def save_workshop_translations(request: Request, workshop: Workshop) -> Response:
+    form = await read_form(request)
+    language = form.get("lang")
+    count = await translating(request).save_workshop(workshop, language, form)
+    return _saved(request, f"/f/workshops/{workshop.id}", language, count)
 
 
 async def _statements(request: Request, programme: Programme) -> dict[str, str]:
@@ -157,18 +171,8 @@ async def programme_translations(request: Request, programme: Programme) -> Resp
     statements = await _statements(request, programme)
     items = await uc.programme_items(programme, statements) if language else []
     texts = await uc.programme_texts(programme.id)
-    csrf_token(request)
-    return request.app.state.renderer.page(
-        request,
-        "pages/translations.html",
-        owner=programme.title,
-        back=f"/f/programmes/{programme.id}",
-        action=f"/f/programmes/{programme.id}/translations",
-        languages=languages,
-        language=language,
-        rows=_rows(items, texts, language) if language else [],
-        what=WHAT,
-    )
+    back = f"/f/programmes/{programme.id}"
+    return _translations_page(request, programme.title, back, languages, language, items, texts)
 
 
 @programme_view
@@ -177,7 +181,4 @@ async def save_programme_translations(request: Request, programme: Programme) ->
     language = form.get("lang")
     statements = await _statements(request, programme)
     count = await translating(request).save_programme(programme, language, form, statements)
-    flash(request, _saved(language, count))
-    return RedirectResponse(
-        f"/f/programmes/{programme.id}/translations?lang={language}", status_code=303
-    )
+    return _saved(request, f"/f/programmes/{programme.id}", language, count)
