@@ -50,6 +50,19 @@ def encodable(text: str) -> bool:
     return True
 
 
+# Arabic's decimal and thousands separators, as an Arabic keyboard types them.
+_SEPARATORS = str.maketrans({"\u066b": ".", "\u066c": ","})
+
+
+def typed_digits(text: str) -> str:
+    """A typed figure with any script's digits as 0-9: a phone with an Arabic or Bengali
+    keyboard types ١٢ or ১২ for 12, and the page itself writes figures that way."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+        for ch in text.translate(_SEPARATORS)
+    )
+
+
 def read_id(value: Any, what: str) -> int:
     """A record id from a path or a form; NotFound names ``what`` when it cannot be one."""
     # Bounded like the text form: SQLite cannot even look up an integer beyond 64 bits.
@@ -70,7 +83,7 @@ def maybe_id(value: Any) -> int | None:
 
 def read_whole(value: Any, field: str, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high``, as typed."""
-    text = str(value).strip() if isinstance(value, str | int) else ""
+    text = typed_digits(str(value).strip()) if isinstance(value, str | int) else ""
     # Short before int(): it refuses strings of over 4300 digits with a ValueError of its own.
     if not (text.isascii() and text.isdigit() and len(text) <= 9) or not low <= int(text) <= high:
         raise BadRequest(
@@ -85,7 +98,7 @@ def read_whole(value: Any, field: str, low: int, high: int) -> int:
 def read_number(value: Any, field: str, low: float, high: float) -> float:
     """A number from ``low`` to ``high``, as typed."""
     try:
-        number = float(value)
+        number = float(typed_digits(value) if isinstance(value, str) else value)
     except (TypeError, ValueError):
         number = float("nan")
     if not low <= number <= high:
@@ -125,6 +138,7 @@ def read_money(value: Any, field: str, *, required: bool) -> int | None:
             raise BadRequest("Please fill in “{field}”.", field=field)
         return None
     text = value if isinstance(value, str) else str(value) if isinstance(value, int) else ""
+    text = typed_digits(text)
     # A currency's symbol or code before or after the figure, and the spaces, commas or points
     # people group thousands with.
     figure = text.strip().strip("".join(ch for ch in text if ch.isalpha() or _is_symbol(ch)))

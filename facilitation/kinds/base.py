@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from facilitation.core import formats
 from facilitation.core.errors import BadRequest, BallotError, Conflict
+from facilitation.core.forms import typed_digits
 from facilitation.core.i18n import N_
 from facilitation.core.models import Ballot, Option, ResultRow, Round, RoundResult
 
@@ -239,7 +240,7 @@ def as_int(value: Any, message: str) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        text = value.strip()
+        text = typed_digits(value.strip())
         if text == "":
             return 0
         # isascii: str.isdigit() also accepts characters such as "²" that int() refuses.

@@ -103,6 +103,15 @@ async def test_a_dot_sheet_is_counted_and_listed_as_paper(paper_desk):
     )
 
 
+async def test_a_sheet_typed_with_arabic_or_bengali_digits_counts_the_same(paper_desk):
+    a, b, _c = paper_desk.options
+    round_id = await paper_desk.round("Priorities", "dots")
+    response = await paper_desk.enter(round_id, {f"dots-{a}": "٣", f"dots-{b}": "২"}, "P9")
+    assert response.status_code == 303
+    (ballot,) = await paper_desk.ballots(round_id)
+    assert dots_kind.placed_dots(ballot.entry) == {a: 3, b: 2}
+
+
 async def test_a_sheet_without_a_label_gets_the_next_one(paper_desk):
     a, b, _c = paper_desk.options
     round_id = await paper_desk.round("Priorities", "dots")
