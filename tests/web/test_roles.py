@@ -129,6 +129,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", P + "/panels/volunteers.csv"): RUN,
     ("GET", PP): RUN,
     ("POST", PP + "/draw"): RUN,
+    ("GET", PP + "/progress"): RUN,
+    ("POST", PP + "/cancel"): RUN,
     ("POST", PP + "/delete"): CONTACT,
     ("GET", PD): RUN,
     ("GET", PD + "/panel.csv"): CONTACT,
