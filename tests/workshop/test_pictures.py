@@ -19,9 +19,9 @@ def photo(size=(3000, 2000), orientation: int | None = None, fmt: str = "JPEG") 
     image = Image.new("RGB", size, (40, 120, 60))
     exif = Image.Exif()
     exif[0x010F] = "Phone maker"
-    gps = exif.get_ifd(GPS_IFD)
-    gps[1] = "N"
-    gps[2] = (51.0, 30.0, 12.0)
+    # Set as a whole: before Pillow 11.1 (the product works from 9.3) get_ifd() of a tag not
+    # yet present returned a detached dict, so filling it in wrote no place at all.
+    exif[GPS_IFD] = {1: "N", 2: (51.0, 30.0, 12.0)}  # GPSLatitudeRef, GPSLatitude
     if orientation:
         exif[ORIENTATION] = orientation
     out = io.BytesIO()
