@@ -408,7 +408,6 @@ POSTS = [
         "facilitator",
         {"seats": "1", "seed": "4 2"},
     ),
-    ("/f/programmes/{programme_id}/panels/{pool_id}/cancel", {}, "facilitator", {}),
     ("/f/programmes/{programme_id}/panels/{pool_id}/delete", {}, "facilitator", {"confirm": "yes"}),
     (
         "/f/programmes/{programme_id}/panels/{pool_id}/cancel",
