@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -168,6 +169,11 @@ def direction(code: str) -> str:
 def ordered(codes: Iterable[str]) -> list[str]:
     """Languages in a stable order for lists: English first, then by code."""
     return sorted(set(codes), key=lambda c: (c != DEFAULT, c))
+
+
+def listed(items: Sequence[str]) -> str:
+    """Items joined the current language's way: "a, b and c", "a، b و c"."""
+    return format_list(list(items), locale=format_locale()) if items else ""
 
 
 def N_(message: str) -> str:

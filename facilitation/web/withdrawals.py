@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from facilitation.core.formats import percent
-from facilitation.core.i18n import N_, _
+from facilitation.core.i18n import N_, _, listed
 from facilitation.panel import withdrawal
 from facilitation.panel.alternates import DropoutModel
 from facilitation.panel.setup import Key, QuestionRows, Setup, answer_labels
@@ -136,5 +136,5 @@ def sentences(record: Mapping[str, Any], questions: Sequence[ProfileQuestion]) -
     for source in (withdrawal.ORGANISER, withdrawal.LEARNED, withdrawal.DEFAULT):
         if source in groups:
             message = FOLLOWING[source] if out else OPENING[source]
-            out.append(_(message, rates=", ".join(groups[source])))
+            out.append(_(message, rates=listed(groups[source])))
     return out

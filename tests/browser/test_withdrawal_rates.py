@@ -83,7 +83,7 @@ def test_the_organisers_rates_order_the_alternates(new_context, server):
     said = page.locator("[data-rates-used]").inner_text()
     assert said.replace("\u2068", "").replace("\u2069", "") == (
         "Alternates ordered for withdrawal rates set by the organiser:"
-        " usual 15%, Age band “Under 30” 90%."
+        " usual 15% and Age band “Under 30” 90%."
     )
     alternate = page.locator("[data-reserves] tbody tr").first.get_attribute("data-volunteer")
     assert BANDS[int(alternate) - 1] == "Under 30"

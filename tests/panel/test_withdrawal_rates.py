@@ -77,7 +77,7 @@ async def test_a_high_rate_for_one_group_calls_an_alternate_from_that_group(faci
     assert [band_of(n) for n in members(feared, "data-reserves")] == ["Under 30"]
     assert (
         "Alternates ordered for withdrawal rates set by the organiser:"
-        " usual 15%, Age band “Under 30” 90%." in feared
+        " usual 15% and Age band “Under 30” 90%." in feared
     )
 
 
@@ -167,5 +167,5 @@ async def test_a_numbered_draw_orders_its_alternates_for_the_rates_set_when_it_w
     assert [band_of(n) for n in members(page, "data-reserves")] == ["Under 30"]
     assert (
         "Alternates ordered for withdrawal rates set by the organiser:"
-        " usual 15%, Age band “Under 30” 90%." in page
+        " usual 15% and Age band “Under 30” 90%." in page
     )

@@ -33,7 +33,7 @@ def test_learned_rates_are_named_as_such_to_one_decimal():
     )
     assert said(rates) == [
         "Alternates ordered for withdrawal rates set by the organiser:"
-        " usual 20%, Tenure “Prefer not to say” 12.5%.",
+        " usual 20% and Tenure “Prefer not to say” 12.5%.",
         "Learned from past panels: Tenure “Owner” 8.3%.",
     ]
 

@@ -7,11 +7,10 @@ import json
 import re
 from typing import Any
 
-from babel.lists import format_list
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation.core.i18n import N_, N_plural, _, format_locale, ngettext
+from facilitation.core.i18n import N_, N_plural, _, listed, ngettext
 from facilitation.core.models import Programme, Workshop
 from facilitation.people.erasure import Erasure, read_query
 from facilitation.web.auth import contacts_view, current_user, facilitator
@@ -135,7 +134,7 @@ def counted(counts: dict[str, Any]) -> str:
             continue
         forms = ERASED.get(key)
         said.append(ngettext(*forms, n) if forms else f"{key.replace('_', ' ')}: {n}")
-    return format_list(said, locale=format_locale()) if said else ""
+    return listed(said)
 
 
 def attachment(record: dict[str, Any], name: str) -> Response:
