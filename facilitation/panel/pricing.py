@@ -20,7 +20,9 @@ from facilitation.panel.solver import quiet_solver
 
 INF = highspy.kHighsInf
 Weights = Sequence[float] | npt.NDArray[np.floating[Any]]  # one weight per group
-BLOCK = 128  # takers a local search weighs against every giver at once
+BLOCK = 64  # takers a local search weighs at once against the lightest givers
+GIVERS = 32  # the lightest givers a local search weighs for one move
+BLOCKS = 4  # blocks of takers looked at for one move before the search stops
 
 
 class CompositionModel:
@@ -146,9 +148,9 @@ class LocalSearch:
     A move takes a seat from group a and gives it to group b; only the quotas of the features on
     which a and b differ change, so a move is allowed when each of those can lose a seat from a's
     value and gain one for b's, and b's household (under the rule) has no one seated yet. Each
-    step makes the allowed move with the largest gain: the takers are looked at in blocks,
-    heaviest first, every giver against a whole block at once, and the search stops as soon as
-    no later block can beat the best allowed move found.
+    step makes the allowed move with the largest gain among the lightest givers and the
+    heaviest takers: the takers are looked at in a few blocks, heaviest first, against those
+    givers at once, stopping as soon as no later block can beat the best allowed move found.
     """
 
     def __init__(self, pool: Pool) -> None:
@@ -190,8 +192,9 @@ class LocalSearch:
         seated[-1] = 0
         w = np.asarray(weights, dtype=np.float64)
         falling = np.argsort(-w, kind="stable")
+        rising = falling[::-1]
         for _ in range(limit):
-            givers = np.flatnonzero(c > 0)
+            givers = rising[c[rising] > 0][:GIVERS]
             takers = falling[c[falling] < self.sizes[falling]]
             move = self._best_move(givers, takers, w, counts, seated)
             if move is None:
@@ -215,7 +218,8 @@ class LocalSearch:
         counts: np.ndarray,
         seated: np.ndarray,
     ) -> tuple[int, int] | None:
-        """The allowed move with the largest gain (takers heaviest first), or None."""
+        """The allowed move with the largest gain (givers lightest and takers heaviest first)
+        within BLOCKS blocks of takers, or None."""
         if not len(givers) or not len(takers):
             return None
         lose = counts > self.low  # a quota that can give up a seat
@@ -224,9 +228,9 @@ class LocalSearch:
         g_lose = lose[gv]
         g_home = self.home[givers]
         g_weight = w[givers]
-        lightest = float(g_weight.min())
+        lightest = float(g_weight[0])
         best, move = 1e-12, None
-        for begin in range(0, len(takers), BLOCK):
+        for begin in range(0, min(len(takers), BLOCK * BLOCKS), BLOCK):
             block = takers[begin : begin + BLOCK]
             if float(w[block[0]]) - lightest <= best:
                 break  # the takers only get lighter: nothing later gains more
