@@ -8,6 +8,7 @@ proves nothing, so the exact programme has the last word whenever the search fin
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +21,7 @@ from facilitation.panel.solver import quiet_solver
 
 INF = highspy.kHighsInf
 Weights = Sequence[float] | npt.NDArray[np.floating[Any]]  # one weight per group
-BLOCK = 64  # takers a local search weighs at once against the lightest givers
-GIVERS = 32  # the lightest givers a local search weighs for one move
-BLOCKS = 4  # blocks of takers looked at for one move before the search stops
+MAX_CHECKS = 300  # moves looked at for one step of a local search before it stops
 
 
 class CompositionModel:
@@ -147,10 +146,9 @@ class LocalSearch:
 
     A move takes a seat from group a and gives it to group b; only the quotas of the features on
     which a and b differ change, so a move is allowed when each of those can lose a seat from a's
-    value and gain one for b's, and b's household (under the rule) has no one seated yet. Each
-    step makes the allowed move with the largest gain among the lightest givers and the
-    heaviest takers: the takers are looked at in a few blocks, heaviest first, against those
-    givers at once, stopping as soon as no later block can beat the best allowed move found.
+    value and gain one for b's, and b's household (under the rule) has no one seated yet. Moves
+    are tried best gain first (the lightest givers against the heaviest takers), so that usually
+    the first few looked at include an allowed one.
     """
 
     def __init__(self, pool: Pool) -> None:
@@ -164,83 +162,86 @@ class LocalSearch:
             for i in group.quotas:
                 value[t, column[pool.quotas[i].feature]] = i
         self.value = value
-        self.low = np.array([q.min for q in pool.quotas] + [-1], dtype=np.int64)
-        self.high = np.array([q.max for q in pool.quotas] + [pool.seats + 1], dtype=np.int64)
+        self.rows = [tuple(int(v) for v in row) for row in value]
+        self.low = [q.min for q in pool.quotas] + [-1]
+        self.high = [q.max for q in pool.quotas] + [pool.seats + 1]
         self.sizes = np.array([len(g.members) for g in pool.groups], dtype=np.int64)
-        self.homes = len(pool.shared)
-        # A group alone in its home points at a last, never seated, home.
-        self.home = np.full(len(pool.groups), self.homes, dtype=np.int64)
+        self.home = [-1] * len(pool.groups)
         for h, groups in enumerate(pool.shared):
             for t in groups:
                 self.home[t] = h
+        self.homes = len(pool.shared)
         self.n_quotas = n_quotas
 
-    def counts(self, c: np.ndarray) -> np.ndarray:
+    def counts(self, c: np.ndarray) -> list[int]:
         """Seats per quota (and the dummy) for a composition."""
         out = np.zeros(self.n_quotas + 1, dtype=np.int64)
         for f in range(self.value.shape[1]):
             np.add.at(out, self.value[:, f], c)
         out[-1] = 0
-        return out
+        return [int(x) for x in out]
+
+    def _allowed(self, a: int, b: int, counts: list[int], seated: list[int]) -> bool:
+        low, high = self.low, self.high
+        for va, vb in zip(self.rows[a], self.rows[b], strict=True):
+            if va != vb and (counts[va] <= low[va] or counts[vb] >= high[vb]):
+                return False
+        hb = self.home[b]
+        return hb < 0 or seated[hb] == 0 or self.home[a] == hb
 
     def climb(self, start: Composition, weights: np.ndarray, limit: int = 1000) -> Composition:
         """A panel at least as good as `start` that no single move improves (within `limit`)."""
         c = np.array(start, dtype=np.int64)
         counts = self.counts(c)
-        seated = np.zeros(self.homes + 1, dtype=np.int64)
-        np.add.at(seated, self.home, c)
-        seated[-1] = 0
-        w = np.asarray(weights, dtype=np.float64)
-        falling = np.argsort(-w, kind="stable")
-        rising = falling[::-1]
+        seated = [0] * (self.homes + 1)
+        for t in np.flatnonzero(c):
+            if self.home[t] >= 0:
+                seated[self.home[t]] += int(c[t])
+        rising = np.argsort(weights, kind="stable")
+        falling = rising[::-1]
+        w = weights.tolist()
         for _ in range(limit):
-            givers = rising[c[rising] > 0][:GIVERS]
-            takers = falling[c[falling] < self.sizes[falling]]
+            givers = rising[c[rising] > 0].tolist()
+            takers = falling[c[falling] < self.sizes[falling]].tolist()
             move = self._best_move(givers, takers, w, counts, seated)
             if move is None:
                 break
             a, b = move
             c[a] -= 1
             c[b] += 1
-            counts[self.value[a]] -= 1
-            counts[self.value[b]] += 1
-            counts[-1] = 0
-            seated[self.home[a]] -= 1
-            seated[self.home[b]] += 1
-            seated[-1] = 0
+            for va, vb in zip(self.rows[a], self.rows[b], strict=True):
+                counts[va] -= 1
+                counts[vb] += 1
+            if self.home[a] >= 0:
+                seated[self.home[a]] -= 1
+            if self.home[b] >= 0:
+                seated[self.home[b]] += 1
         return tuple(int(x) for x in c)
 
     def _best_move(
         self,
-        givers: np.ndarray,
-        takers: np.ndarray,
-        w: np.ndarray,
-        counts: np.ndarray,
-        seated: np.ndarray,
+        givers: list[int],
+        takers: list[int],
+        w: list[float],
+        counts: list[int],
+        seated: list[int],
     ) -> tuple[int, int] | None:
-        """The allowed move with the largest gain (givers lightest and takers heaviest first)
-        within BLOCKS blocks of takers, or None."""
-        if not len(givers) or not len(takers):
+        """The allowed move with the largest gain, found best first over (giver, taker)."""
+        if not givers or not takers:
             return None
-        lose = counts > self.low  # a quota that can give up a seat
-        gain = counts < self.high  # a quota that can take one more
-        gv = self.value[givers]
-        g_lose = lose[gv]
-        g_home = self.home[givers]
-        g_weight = w[givers]
-        lightest = float(g_weight[0])
-        best, move = 1e-12, None
-        for begin in range(0, min(len(takers), BLOCK * BLOCKS), BLOCK):
-            block = takers[begin : begin + BLOCK]
-            if float(w[block[0]]) - lightest <= best:
-                break  # the takers only get lighter: nothing later gains more
-            tv = self.value[block]
-            ok = (gv[:, None, :] == tv[None, :, :]) | (g_lose[:, None, :] & gain[tv][None, :, :])
-            allowed = ok.all(axis=2)
-            t_home = self.home[block]
-            allowed &= (seated[t_home] == 0)[None, :] | (g_home[:, None] == t_home[None, :])
-            gains = np.where(allowed, w[block][None, :] - g_weight[:, None], -np.inf)
-            i, j = np.unravel_index(int(np.argmax(gains)), gains.shape)
-            if gains[i, j] > best:
-                best, move = float(gains[i, j]), (int(givers[i]), int(block[j]))
-        return move
+        heap = [(w[givers[0]] - w[takers[0]], 0, 0)]
+        seen = {(0, 0)}
+        for _ in range(MAX_CHECKS):
+            if not heap:
+                return None
+            loss, i, j = heapq.heappop(heap)
+            if -loss <= 1e-12:
+                return None
+            a, b = givers[i], takers[j]
+            if a != b and self._allowed(a, b, counts, seated):
+                return a, b
+            for ni, nj in ((i + 1, j), (i, j + 1)):
+                if ni < len(givers) and nj < len(takers) and (ni, nj) not in seen:
+                    seen.add((ni, nj))
+                    heapq.heappush(heap, (w[givers[ni]] - w[takers[nj]], ni, nj))
+        return None
