@@ -114,7 +114,8 @@ def reach(
     for t in range(master.n):
         master.h.changeCoeff(t, 0, -float(targets[t]))
     try:
-        lam, _duals = master.stage()
+        # Reaching the targets is all that is asked: lambda need not be maximised further.
+        lam, _duals = master.stage(enough=1.0 - REACH_TOL)
     except Stop:
         return None
     if lam < 1.0 - REACH_TOL:

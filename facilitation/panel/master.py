@@ -155,8 +155,9 @@ class Master:
             break
         raise RuntimeError(f"panel lottery: master LP {self.h.getModelStatus()}")
 
-    def generate(self, bounded: bool) -> highspy.HighsSolution:
-        """Add improving compositions until none exists; return the optimal solution.
+    def generate(self, bounded: bool, enough: float = INF) -> highspy.HighsSolution:
+        """Add improving compositions until none exists, or until z reaches `enough`; return the
+        last solution.
 
         Each round tries, in order of cost: local searches from the compositions in hand; the
         linear relaxation of pricing, whose optimum bounds every panel's value and, when whole,
@@ -172,6 +173,8 @@ class Master:
         smooth = SMOOTHING if bounded else 0.0
         solution = self.run()
         for round_ in range(MAX_ROUNDS):
+            if solution.col_value[0] >= enough:
+                break
             duals = np.maximum(np.array(solution.row_dual[: self.n]), 0.0)
             weights = duals / self.sizes
             floor = -solution.row_dual[self.n] + PRICE_TOL  # a column must be worth more
@@ -264,14 +267,15 @@ class Master:
                 added |= self.add(column)
         return added
 
-    def stage(self) -> tuple[float, np.ndarray]:
-        """Maximise z over all panels; return z and the simplex duals of the group rows."""
+    def stage(self, enough: float = INF) -> tuple[float, np.ndarray]:
+        """Maximise z over all panels, or only until it reaches `enough`; return z and the
+        simplex duals of the group rows."""
         h = self.h
         h.changeColCost(0, -1.0)
         h.changeColBounds(0, 0.0, 1.0)
         self.moved()
         self.bound = 1.0
-        solution = self.generate(bounded=True)
+        solution = self.generate(bounded=True, enough=enough)
         z = float(solution.col_value[0])
         self.bound = max(self.bound, z)
         return z, np.maximum(np.array(solution.row_dual[: self.n]), 0.0)
