@@ -15,6 +15,7 @@ from facilitation.panel.pool import build_pool, meets_quotas
 from facilitation.panel.pricing import CompositionModel, LocalSearch
 from facilitation.panel.quotas import Quota, Volunteer
 from tests.panel.reference import Reference
+from tests.panel.test_leximin import estate
 
 FEATURES = {
     "gender": ["woman", "man", "another"],
@@ -69,25 +70,6 @@ def test_local_search_keeps_the_quotas_and_the_household_rule_and_never_loses(in
     assert float(np.dot(w, climbed)) <= float(np.dot(w, best)) + 1e-9
 
 
-def estate(size: int) -> list[Volunteer]:
-    values = [
-        ("16-29", "woman", "renter"),
-        ("65+", "man", "owner"),
-        ("30-64", "woman", "owner"),
-        ("65+", "woman", "owner"),
-        ("30-64", "man", "renter"),
-        ("16-29", "man", "owner"),
-    ]
-    return [
-        Volunteer(
-            f"p{i}",
-            dict(zip(("age", "gender", "tenure"), values[(i * 7 + i // 5) % 6], strict=True)),
-            f"h{i // 2}" if i % 5 < 2 else None,
-        )
-        for i in range(size)
-    ]
-
-
 QUOTAS = [
     Quota("age", "16-29", 2, 3),
     Quota("age", "30-64", 2, 4),
@@ -98,7 +80,7 @@ QUOTAS = [
 
 @pytest.mark.parametrize("scale", [1.0, 1.02])
 def test_the_household_warm_start_reaches_leximin_chances_and_no_more(scale):
-    volunteers = estate(60)
+    volunteers = estate(60, shared=True)
     pool = build_pool(volunteers, 8, QUOTAS, one_per_household=True)
     expected = Reference(volunteers, 8, QUOTAS, True).leximin()
     targets = np.array([expected[g.members[0]] for g in pool.groups]) * scale
