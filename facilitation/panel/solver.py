@@ -1,8 +1,11 @@
-"""The HiGHS solver the panel lottery uses, quiet from the moment it exists."""
+"""The HiGHS solver the panel lottery uses: quiet from the moment it exists, and held to the
+lottery's deadline."""
 
 from __future__ import annotations
 
 import highspy
+
+from facilitation.panel.clock import Clock, Stop
 
 
 class QuietHighs(highspy.Highs):
@@ -27,3 +30,16 @@ def quiet_solver() -> highspy.Highs:
     # before any model is passed.
     h.setOptionValue("output_flag", False)
     return h
+
+
+def run_within(h: highspy.Highs, clock: Clock | None) -> highspy.HighsModelStatus:
+    """Solve, stopping at the clock's deadline: raise Stop if HiGHS reaches it first, since a
+    solve cut short proves nothing (an integer programme stopped early may have missed the
+    best panel, or every panel)."""
+    remaining = None if clock is None else clock.remaining()
+    h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None else max(remaining, 0.01))
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        raise Stop
+    return status
