@@ -97,7 +97,7 @@ class CompositionModel:
         h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
         h.changeColsBounds(len(index), index, fixed, fixed)
         try:
-            ok = run_within(h, self.clock) == highspy.HighsModelStatus.kOptimal
+            ok = run_within(h, self.clock, integer=True) == highspy.HighsModelStatus.kOptimal
             found = tuple(round(x) for x in h.getSolution().col_value[: self.n]) if ok else None
         finally:
             h.changeColsBounds(len(index), index, np.zeros(len(index)), upper[index])
@@ -108,7 +108,7 @@ class CompositionModel:
         if not self.possible:
             return None
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
-        status = run_within(self.h, self.clock)
+        status = run_within(self.h, self.clock, integer=True)
         self.solves += 1
         if status != highspy.HighsModelStatus.kOptimal:
             return None

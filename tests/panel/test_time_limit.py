@@ -80,3 +80,24 @@ def test_a_solve_with_time_left_finishes():
     h.addVars(2, np.zeros(2), np.ones(2))
     h.addRow(1.0, 1.0, 2, np.array([0, 1], dtype=np.int32), np.ones(2))
     assert run_within(h, Clock(60.0, None, None)) == highspy.HighsModelStatus.kOptimal
+
+
+def test_a_linear_programme_solved_many_times_still_gets_the_time_left():
+    # HiGHS counts a linear programme's time limit over all the solver's runs: a master
+    # programme re-solved for minutes must still be given the seconds the lottery has left.
+    rng = np.random.default_rng(3)
+    n = 300
+    h = quiet_solver()
+    h.setOptionValue("presolve", "off")
+    h.addVars(n, np.zeros(n), np.full(n, 10.0))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), -rng.random(n))
+    for _ in range(150):
+        h.addRow(-highspy.kHighsInf, 50.0, n, np.arange(n, dtype=np.int32), rng.random(n))
+    for _ in range(2000):
+        if h.getRunTime() > 1.0:
+            break
+        h.clearSolver()
+        h.run()
+    assert h.getRunTime() > 1.0
+    h.clearSolver()
+    assert run_within(h, Clock(1.0, None, None)) == highspy.HighsModelStatus.kOptimal
