@@ -1,7 +1,8 @@
 """The deadline, the cancel request and the progress reports of a lottery's computation.
 
 Pure (the standard library's clock only). The computation asks `Clock.check` between two solves:
-it raises Cancelled when the cancel callback says so, and Stop when the deadline has passed.
+it raises Cancelled when the cancel callback says so, and Stop when the deadline has passed; each
+solve is also given the time left, so that a long one stops at the deadline too.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class Clock:
             raise Cancelled
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise Stop
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None without one)."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start

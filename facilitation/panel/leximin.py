@@ -14,8 +14,8 @@ by more than RISE_TOL. Groups it cannot prove stay free and are settled in a lat
 same z; should no group be proven, a second programme maximises the candidates' rise (with its own
 column generation) and settles those that cannot rise at all.
 
-The work stops between two solves when a deadline passes or a cancel callback says so. A deadline
-leaves the master's current distribution, which always meets the quotas, with the smallest chance
+The work stops when a deadline passes, within a solve as between two, or between two solves when
+a cancel callback says so. A deadline leaves the master's last distribution, which always meets the quotas, with the smallest chance
 it guarantees and an upper bound on what the leximin could reach.
 """
 

@@ -15,7 +15,7 @@ import numpy as np
 from facilitation.panel.clock import Clock
 from facilitation.panel.pool import Composition, Pool
 from facilitation.panel.pricing import CompositionModel, LocalSearch
-from facilitation.panel.solver import quiet_solver
+from facilitation.panel.solver import quiet_solver, run_within
 
 INF = highspy.kHighsInf
 PRICE_TOL = 1e-9  # a panel must improve the master by more than this to be added
@@ -33,6 +33,7 @@ SPREAD = 12  # panels priced under perturbed duals for each one the programmes f
 SPREAD_NOISE = 0.25  # log-normal spread of the perturbation
 SMOOTHING = 0.7  # weight of the best-bound duals in the smoothed pricing duals
 PRIMAL, DUAL = 4, 1  # HiGHS simplex strategies
+KEEP = 4  # compositions held, per group, before the unused ones are dropped
 _EMPTY = (0, np.array([0]), np.array([], np.int32), np.array([]))
 
 
@@ -53,6 +54,7 @@ class Master:
     ) -> None:
         self.pool = pool
         self.pricing = pricing
+        pricing.clock = clock
         self.search = search
         self.clock = clock
         self.sizes = pool.sizes
@@ -70,10 +72,14 @@ class Master:
         h.setOptionValue("run_crossover", "off")
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        # New columns and settled rows leave a basis the primal simplex goes on from; its bound
+        # perturbation, meant against degeneracy, costs this very degenerate programme three
+        # times the steps it saves (the fallback in `run` covers a stall).
+        h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
         self.solver = "simplex"
         h.setOptionValue("solver", "simplex")
-        self.simplex = DUAL
-        h.setOptionValue("simplex_strategy", DUAL)
+        self.simplex = PRIMAL
+        h.setOptionValue("simplex_strategy", PRIMAL)
         n = self.n
         h.addRows(n + 1, np.zeros(n + 1), np.array([INF] * n + [1.0]), *_EMPTY)
         h.changeRowBounds(n, 1.0, 1.0)
@@ -124,8 +130,9 @@ class Master:
             self.solver = solver
 
     def moved(self) -> None:
-        """Bounds changed: the basis stays dual feasible, so the dual simplex goes first."""
-        self.strategy(DUAL)
+        """Bounds or z's coefficients changed: the primal simplex goes on from the basis (on
+        this programme it beats the dual simplex even where the basis stays dual feasible)."""
+        self.strategy(PRIMAL)
 
     def strategy(self, which: int) -> None:
         if which != self.simplex:
@@ -136,13 +143,25 @@ class Master:
         for _ in range(MAX_RETRIES):
             self.clock.check()
             self._use("simplex")
-            self.h.run()
-            status = self.h.getModelStatus()
+            status = run_within(self.h, self.clock)
+            if status not in (
+                highspy.HighsModelStatus.kOptimal,
+                highspy.HighsModelStatus.kInfeasible,
+            ):
+                # Without the bound perturbation the primal simplex can stall on a degenerate
+                # basis; the dual simplex, with HiGHS's own safeguards, finishes from there.
+                self.strategy(DUAL)
+                self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 1.0)
+                try:
+                    status = run_within(self.h, self.clock)
+                finally:
+                    self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
             if status == highspy.HighsModelStatus.kOptimal:
                 solution = self.h.getSolution()
                 self.x = np.array(solution.col_value[self.n + 1 :])
                 # New columns leave the basis primal feasible: the primal simplex goes on.
                 self.strategy(PRIMAL)
+                self._prune(solution)
                 return solution
             if status == highspy.HighsModelStatus.kInfeasible and self.settled:
                 # Rounding can leave a settled chance a hair out of reach; lower them all a
@@ -154,6 +173,29 @@ class Master:
                 continue
             break
         raise RuntimeError(f"panel lottery: master LP {self.h.getModelStatus()}")
+
+    def _prune(self, solution: highspy.HighsSolution) -> None:
+        """Keep the programme small: past KEEP times as many compositions as groups, drop the
+        unused ones the prices rate worst. Each simplex step costs in proportion to the
+        compositions held, and a dropped one comes back through pricing should it pay again."""
+        j = len(self.columns)
+        if j <= KEEP * self.n:
+            return
+        status = self.h.getBasis().col_status[self.n + 1 :]
+        cost = np.array(solution.col_dual[self.n + 1 :])
+        idle = [k for k in range(j) if status[k] == highspy.HighsBasisStatus.kLower]
+        idle.sort(key=lambda k: -cost[k])
+        drop = np.array(sorted(idle[: j - (KEEP * self.n) // 2]), dtype=np.int32)
+        if len(drop) == 0:
+            return
+        self.h.deleteCols(len(drop), drop + self.n + 1)
+        keep = np.ones(j, dtype=bool)
+        keep[drop] = False
+        for k in drop:
+            self.seen.discard(self.columns[int(k)])
+        self.columns = [c for c, kept in zip(self.columns, keep, strict=True) if kept]
+        self.matrix = self.matrix[:j][keep].copy()
+        self.x = self.x[keep]
 
     def generate(self, bounded: bool, enough: float = INF) -> highspy.HighsSolution:
         """Add improving compositions until none exists, or until z reaches `enough`; return the

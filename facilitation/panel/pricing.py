@@ -16,8 +16,9 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from facilitation.panel.clock import Clock
 from facilitation.panel.pool import Composition, Pool
-from facilitation.panel.solver import quiet_solver
+from facilitation.panel.solver import quiet_solver, run_within
 
 INF = highspy.kHighsInf
 Weights = Sequence[float] | npt.NDArray[np.floating[Any]]  # one weight per group
@@ -54,6 +55,7 @@ class CompositionModel:
         self.lp: highspy.Highs | None = None
         self.last: np.ndarray | None = None
         self.found: list[Composition] = []  # improving panels met on the way to the last optimum
+        self.clock: Clock | None = None  # its deadline holds every solve (Stop when reached)
 
     def relaxed(self, weights: Weights) -> tuple[float, Composition | None]:
         """The linear relaxation's optimum, an upper bound on every panel's weight, and the
@@ -70,9 +72,9 @@ class CompositionModel:
             lp.changeObjectiveSense(highspy.ObjSense.kMaximize)
             self.lp = lp
         self.lp.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
-        self.lp.run()
+        status = run_within(self.lp, self.clock)
         self.relaxations += 1
-        if self.lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if status != highspy.HighsModelStatus.kOptimal:
             return INF, None
         values = np.array(self.lp.getSolution().col_value[: self.n])
         self.last = values
@@ -95,8 +97,7 @@ class CompositionModel:
         h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
         h.changeColsBounds(len(index), index, fixed, fixed)
         try:
-            h.run()
-            ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            ok = run_within(h, self.clock, integer=True) == highspy.HighsModelStatus.kOptimal
             found = tuple(round(x) for x in h.getSolution().col_value[: self.n]) if ok else None
         finally:
             h.changeColsBounds(len(index), index, np.zeros(len(index)), upper[index])
@@ -107,9 +108,9 @@ class CompositionModel:
         if not self.possible:
             return None
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(weights))
-        self.h.run()
+        status = run_within(self.h, self.clock, integer=True)
         self.solves += 1
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if status != highspy.HighsModelStatus.kOptimal:
             return None
         self.found = [
             tuple(round(x) for x in s.col_value[: self.n]) for s in self.h.getSavedMipSolutions()
