@@ -15,8 +15,9 @@ same z; should no group be proven, a second programme maximises the candidates' 
 column generation) and settles those that cannot rise at all.
 
 The work stops when a deadline passes, within a solve as between two, or between two solves when
-a cancel callback says so. A deadline leaves the master's last distribution, which always meets the quotas, with the smallest chance
-it guarantees and an upper bound on what the leximin could reach.
+a cancel callback says so. A deadline leaves the master's last distribution, which always meets
+the quotas, with the smallest chance it guarantees and an upper bound on what the leximin could
+reach.
 """
 
 from __future__ import annotations
