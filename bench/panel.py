@@ -12,8 +12,9 @@ seconds, and whether ours finished exactly. The machine may be shared: CPU secon
 cost, wall seconds also count its neighbours.
 
 sortition-algorithms (GPL-3.0) is used here only, never by the product; install it with
-`.venv/bin/pip install --require-hashes -r requirements/bench.lock`. Its leximin needs Gurobi: gurobipy from PyPI brings a
-size-limited licence, which refuses larger pools (their rows then say why).
+`.venv/bin/pip install --require-hashes -r requirements/bench.lock`. Its leximin needs Gurobi:
+gurobipy from PyPI brings a size-limited licence, which refuses larger pools (their rows then say
+why).
 
     .venv/bin/python bench/panel.py > /tmp/panel-bench.txt      # the whole grid (hours)
     .venv/bin/python bench/panel.py --quick        # 1,500 / 20 / 4, with and without households
@@ -198,7 +199,10 @@ def grid(args, runs: Sequence[tuple[int, int, int, bool]] | None = None) -> int:
     have_theirs = importlib.util.find_spec("sortition_algorithms") is not None
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs at the start")
     if not have_theirs:
-        print("sortition-algorithms is not installed (`pip install --require-hashes -r requirements/bench.lock`): ours only")
+        print(
+            "sortition-algorithms is not installed "
+            "(`pip install --require-hashes -r requirements/bench.lock`): ours only"
+        )
     print(
         "| pool | seats | features | households | method | min chance | Gini | panels "
         "| wall (s) | CPU (s) | note |"
