@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 
 from facilitation.core.errors import BadRequest, NotFound
 from facilitation.core.forms import TITLE_MAX, clean_text, read_id
+from facilitation.core.i18n import N_
 from facilitation.core.models import Organisation, Role, User
 from facilitation.storage.store import Store
 
@@ -20,7 +21,7 @@ PASSWORD_MAX = 200  # what the sign-in form reads of a password
 
 def read_username(value: Any) -> str:
     """A new account's name: 1 to 80 characters, no spaces inside."""
-    name = clean_text(value, field="Username", limit=USERNAME_MAX)
+    name = clean_text(value, field=N_("Username"), limit=USERNAME_MAX)
     if " " in name:
         raise BadRequest("A username cannot contain spaces.")
     return name
@@ -107,7 +108,7 @@ class Accounts:
 
     async def create_organisation(self, form: Mapping[str, Any]) -> tuple[Organisation, User]:
         """A new organisation and its first organiser, both or neither."""
-        name = clean_text(form.get("name"), field="Organisation", limit=TITLE_MAX)
+        name = clean_text(form.get("name"), field=N_("Name"), limit=TITLE_MAX)
         username = read_username(form.get("username"))
         password = read_password(form.get("password"))
         return await self.store.organisations.create_with_organiser(

@@ -183,7 +183,7 @@ async def test_the_administrator_creates_an_organisation_that_sees_only_its_own(
         ({"name": "Hillside Trust", "username": "olga", "password": "short"}, 400,
          "A password needs at least 8 characters."),
         ({"name": "", "username": "olga", "password": PASSWORD}, 400,
-         "Please fill in “Organisation”."),
+         "Please fill in “Name”."),
     ],
 )  # fmt: skip
 async def test_a_refused_organisation_form_says_why_and_changes_nothing(
@@ -285,4 +285,17 @@ async def test_an_organiser_sets_no_password_for_themselves_or_another_organisat
     assert "Ask another organiser to set a new password" in html.unescape(mine.text)
     other = await facilitator.post(f"/f/accounts/{olga.id}/password", {"password": PASSWORD})
     assert other.status_code == 404
+    assert db_rows(settings.data_path) == before
+
+
+async def test_a_refused_account_form_names_the_field_in_the_readers_language(
+    facilitator, settings
+):
+    await facilitator.post("/f/language", {"lang": "pl", "next": "/f/accounts"})
+    before = db_rows(settings.data_path)
+    response = await facilitator.post(
+        "/f/accounts", {"username": " ", "password": PASSWORD, "role": "facilitator"}
+    )
+    assert response.status_code == 400
+    assert "Proszę wypełnić pole „Nazwa użytkownika”." in html.unescape(response.text)
     assert db_rows(settings.data_path) == before

@@ -74,7 +74,7 @@ async def add_account(request: Request) -> Response:
     try:
         added = await accounts(request).add(current_user(request), form)
     except (BadRequest, Conflict, NotFound) as exc:  # shown on the form; nothing is stored
-        return await accounts_page_response(request, exc.status, _(exc.message, **exc.params), form)
+        return await accounts_page_response(request, exc.status, exc.text(), form)
     return redirect(
         request,
         "/f/accounts",
@@ -105,7 +105,7 @@ async def change_role(request: Request) -> Response:
     try:
         changed = await uc.change_role(user, account, form)
     except (BadRequest, NotFound) as exc:  # shown above the list; nothing is changed
-        message = _(exc.message, **exc.params)
+        message = exc.text()
         return await accounts_page_response(request, exc.status, row_error=message)
     return redirect(
         request,
@@ -125,7 +125,7 @@ async def set_password(request: Request) -> Response:
     try:
         await uc.set_password(user, account, form)
     except BadRequest as exc:
-        message = _(exc.message, **exc.params)
+        message = exc.text()
         return await accounts_page_response(request, exc.status, row_error=message)
     return redirect(
         request,
@@ -162,9 +162,7 @@ async def create_organisation(request: Request) -> Response:
     try:
         organisation, first = await accounts(request).create_organisation(form)
     except (BadRequest, Conflict) as exc:
-        return await organisations_page_response(
-            request, exc.status, _(exc.message, **exc.params), form
-        )
+        return await organisations_page_response(request, exc.status, exc.text(), form)
     return redirect(
         request,
         "/f/organisations",

@@ -269,7 +269,7 @@ async def option_picture(request: Request, workshop: Workshop) -> Response:
     try:
         await uc.set_picture(option, data)
     except FacilitationError as exc:  # back on the console, which says what was wrong
-        return await console_reply(request, workshop, _(exc.message, **exc.params), "error")
+        return await console_reply(request, workshop, exc.text(), "error")
     return await console_reply(
         request, workshop, _("Saved the picture of “{title}”.", title=option.title)
     )

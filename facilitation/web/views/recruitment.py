@@ -89,7 +89,7 @@ async def register(request: Request) -> Response:
             prefer_not=PREFER_NOT_TO_SAY,
             done=invitation.volunteer_id is not None,
             form=form,
-            error=_(exc.message, **exc.params),
+            error=exc.text(),
         )
     return RedirectResponse(f"/r/{token}", status_code=303)
 
