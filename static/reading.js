@@ -110,7 +110,17 @@
       utterance.lang = document.documentElement.lang || "en";
       utterance.voice = voice;
       utterance.rate = 0.9;  // a little slower than the default, for listeners new to the language
-      utterance.onend = utterance.onerror = function () { if (speaking === button) { stop(); } };
+      utterance.onend = function () { if (speaking === button) { stop(); } };
+      utterance.onerror = function (evt) {
+        if (speaking !== button) { return; }
+        stop();
+        // A reading the phone could not voice says so, rather than falling silent; a reading
+        // stopped by a press or by another one is no failure.
+        if (evt.error !== "interrupted" && evt.error !== "canceled") {
+          label(button, tools.dataset.msgCannot, "failed");
+          say(tools.dataset.msgCannot);
+        }
+      };
       speaking = button;
       label(button, tools.dataset.msgStop, "speaking");
       synth.speak(utterance);
