@@ -78,7 +78,6 @@ class Master:
         h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
         self.solver = "simplex"
         h.setOptionValue("solver", "simplex")
-        self.simplex = PRIMAL
         h.setOptionValue("simplex_strategy", PRIMAL)
         n = self.n
         h.addRows(n + 1, np.zeros(n + 1), np.array([INF] * n + [1.0]), *_EMPTY)
@@ -129,16 +128,6 @@ class Master:
             self.h.setOptionValue("solver", solver)
             self.solver = solver
 
-    def moved(self) -> None:
-        """Bounds or z's coefficients changed: the primal simplex goes on from the basis (on
-        this programme it beats the dual simplex even where the basis stays dual feasible)."""
-        self.strategy(PRIMAL)
-
-    def strategy(self, which: int) -> None:
-        if which != self.simplex:
-            self.h.setOptionValue("simplex_strategy", which)
-            self.simplex = which
-
     def run(self) -> highspy.HighsSolution:
         for _ in range(MAX_RETRIES):
             self.clock.check()
@@ -150,17 +139,16 @@ class Master:
             ):
                 # Without the bound perturbation the primal simplex can stall on a degenerate
                 # basis; the dual simplex, with HiGHS's own safeguards, finishes from there.
-                self.strategy(DUAL)
+                self.h.setOptionValue("simplex_strategy", DUAL)
                 self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 1.0)
                 try:
                     status = run_within(self.h, self.clock)
                 finally:
+                    self.h.setOptionValue("simplex_strategy", PRIMAL)
                     self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
             if status == highspy.HighsModelStatus.kOptimal:
                 solution = self.h.getSolution()
                 self.x = np.array(solution.col_value[self.n + 1 :])
-                # New columns leave the basis primal feasible: the primal simplex goes on.
-                self.strategy(PRIMAL)
                 self._prune(solution)
                 return solution
             if status == highspy.HighsModelStatus.kInfeasible and self.settled:
@@ -169,7 +157,6 @@ class Master:
                 for t, chance in self.settled.items():
                     self.settled[t] = max(0.0, chance - RETRY_MARGIN)
                     self.h.changeRowBounds(t, self.settled[t], INF)
-                self.moved()
                 continue
             break
         raise RuntimeError(f"panel lottery: master LP {self.h.getModelStatus()}")
@@ -315,7 +302,6 @@ class Master:
         h = self.h
         h.changeColCost(0, -1.0)
         h.changeColBounds(0, 0.0, 1.0)
-        self.moved()
         self.bound = 1.0
         solution = self.generate(bounded=True, enough=enough)
         z = float(solution.col_value[0])
@@ -340,7 +326,6 @@ class Master:
                 len(index), index + 1, np.zeros(len(index)), np.full(len(index), SLACK_CAP)
             )
             h.changeColsCost(len(index), index + 1, -np.ones(len(index)))
-            self.moved()
             solution = self.generate(bounded=False)
             rise = np.array(solution.col_value[1 : self.n + 1])
             h.changeColsBounds(len(index), index + 1, np.zeros(len(index)), np.zeros(len(index)))
@@ -371,7 +356,6 @@ class Master:
         h.changeColBounds(0, 0.0, INF)
         for t in range(self.n):
             h.changeCoeff(t, 0, 1.0)
-        self.moved()
         self.clock.deadline = None  # the answer is known; only its form is left
         self.run()
         return self.distribution()
