@@ -60,9 +60,11 @@ def leximin(
     *,
     warm: Sequence[Composition] = (),
     stages: int | None = None,
+    relaxed: np.ndarray | None = None,
 ) -> Outcome:
     """The leximin distribution over compositions, or as far as the deadline allows; `warm`
-    compositions seed the master, and `stages` stops after that many stages (not exact)."""
+    compositions seed the master, `stages` stops after that many stages (not exact), and
+    `relaxed`, the chances of the leximin over fractional panels, bounds the first stage."""
     search = LocalSearch(pool)
     master = Master(pool, pricing, search, clock)
     master.add(first)
@@ -72,6 +74,9 @@ def leximin(
     try:
         reachable = _initial_columns(pool, pricing, search, master, first, clock)
         master.start(reachable)
+        if relaxed is not None and reachable == set(np.flatnonzero(relaxed > 1e-9).tolist()):
+            # Over the same groups, no lottery's smallest chance beats the fractional one's.
+            master.ceiling = float(relaxed[list(reachable)].min(initial=1.0))
         state.settle({t: 0.0 for t in range(len(pool.groups)) if t not in reachable})
         stalls = 0
         while master.free and (stages is None or state.stages < stages):
@@ -112,6 +117,7 @@ def reach(
     for column in (first, *warm):
         master.add(column)
     master.free = set(range(master.n))
+    master.targets = np.asarray(targets, dtype=float)
     for t in range(master.n):
         master.h.changeCoeff(t, 0, -float(targets[t]))
     try:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
-from facilitation.panel.clock import Cancelled, Clock, Progress
+from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
 from facilitation.panel.leximin import Outcome, leximin, reach
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import Composition, Pool, build_pool
@@ -47,10 +47,13 @@ from facilitation.panel.quotas import (
     explain_infeasible,
     panel_meets_quotas,
 )
+from facilitation.panel.relaxation import panels_towards, relaxed_leximin
 from facilitation.panel.warm import from_named
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
+SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
+PROGRESS_STEPS = 20  # steps of the walk to whole panels between two progress reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +148,13 @@ def select_panel(
     outcome: Outcome | None = None
     warm: list[Composition] = []
     if pool.shared:
+        # The lottery without the household rule, over far fewer groups, most often settles it.
         outcome, warm = _household_shortcut(pool, volunteers, pricing, first, clock)
     if outcome is None:
-        outcome = leximin(pool, pricing, first, clock, warm=warm)
+        outcome, more, relaxed = _through_relaxation(pool, pricing, first, clock)
+        warm += more
+    if outcome is None:
+        outcome = leximin(pool, pricing, first, clock, warm=warm, relaxed=relaxed)
     panels = name_panels(pool, outcome.compositions)
     return _lottery(
         pool,
@@ -158,6 +165,65 @@ def select_panel(
         bound=outcome.bound,
         compositions=tuple(outcome.compositions),
     )
+
+
+def _exact(pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock) -> Outcome:
+    """The leximin lottery over the pool's groups, through the fractional panels when they
+    lead to it, else by column generation in stages."""
+    outcome, warm, relaxed = _through_relaxation(pool, pricing, first, clock)
+    if outcome is not None:
+        return outcome
+    return leximin(pool, pricing, first, clock, warm=warm, relaxed=relaxed)
+
+
+def _through_relaxation(
+    pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock
+) -> tuple[Outcome | None, list[Composition], np.ndarray | None]:
+    """The leximin lottery when whole panels give every group its chance under the leximin
+    over fractional panels (no lottery can do better, so it is the leximin); else None, the
+    panels found on the way and those chances, to start the column generation with."""
+    try:
+        relaxed, stages = relaxed_leximin(pool, clock)
+        seatable = relaxed[relaxed > SEATABLE]
+        bound = float(seatable.min()) if len(seatable) else 0.0
+        volunteers = int(pool.sizes.sum())
+        groups = len(pool.groups)
+
+        def step(taken: int) -> None:
+            # No chance is settled before the end; the bar shows the walk's share of its
+            # longest course, one step per group.
+            if clock.progress is not None and taken % PROGRESS_STEPS == 0:
+                share = min(taken / max(groups, 1), 1.0)
+                clock.progress(
+                    Progress(0, int(share * volunteers), volunteers, 0.0, bound, clock.elapsed())
+                )
+
+        panels = panels_towards(pool, relaxed, clock, step)
+    except Stop:
+        return None, [], None
+    reached = reach(pool, pricing, first, clock, relaxed, panels)
+    if reached is None:
+        return None, panels, relaxed
+    outcome = _reached(reached, relaxed, stages, pricing)
+    if clock.progress is not None:
+        clock.progress(
+            Progress(
+                stages, volunteers, volunteers, outcome.smallest, outcome.bound, clock.elapsed()
+            )
+        )
+    return outcome, panels, relaxed
+
+
+def _reached(
+    reached: tuple[list[tuple[Composition, float]], np.ndarray],
+    targets: np.ndarray,
+    stages: int,
+    pricing: CompositionModel,
+) -> Outcome:
+    compositions, chances = reached
+    seated = chances[targets > SEATABLE]
+    smallest = float(seated.min()) if len(seated) else 0.0
+    return Outcome(compositions, chances, stages, True, smallest, smallest, pricing.solves)
 
 
 def _household_shortcut(
@@ -180,7 +246,7 @@ def _household_shortcut(
     start = free_pricing.best([1.0] * len(free.groups))
     if start is None:
         return None, []
-    guide = leximin(free, free_pricing, start, clock)
+    guide = _exact(free, free_pricing, start, clock)
     if not guide.exact:
         return None, []
     free_group = free.group_of()
@@ -189,11 +255,7 @@ def _household_shortcut(
     reached = reach(pool, pricing, first, clock, targets, warm)
     if reached is None:
         return None, warm
-    compositions, chances = reached
-    seated = chances[targets > 0]
-    smallest = float(seated.min()) if len(seated) else 0.0
-    outcome = Outcome(compositions, chances, guide.stages, True, smallest, smallest, pricing.solves)
-    return outcome, warm
+    return _reached(reached, targets, guide.stages, pricing), warm
 
 
 def draw(

@@ -66,6 +66,8 @@ class Master:
         self.free: set[int] = set()
         self.unreachable: set[int] = set()
         self.bound = 1.0
+        self.ceiling = 1.0  # a bound on z known beforehand, until a group is settled
+        self.targets = np.ones(self.n)  # each row asks for z times this
         self.x = np.zeros(0)
         h = quiet_solver()
         h.setOptionValue("presolve", "off")
@@ -224,6 +226,8 @@ class Master:
                 if bound < best_bound:
                     best_bound, centre = bound, prices
                     self.bound = min(self.bound, bound)
+                if enough < INF and self.bound < enough:
+                    break  # z cannot reach it
             added = False
             if found is not None:
                 for column in [found, *self.pricing.found, *self._spread(found, weights, round_)]:
@@ -276,9 +280,9 @@ class Master:
     def _lagrangian(self, prices: np.ndarray, best: float) -> float:
         """An upper bound on z over all lotteries from prices y >= 0 and (an upper bound on) the
         value of the panel they value most:
-        z * sum_free y + sum_settled y * p  <=  sum_t y_t * chance_t  <=  max_P y . P."""
+        z * sum_free y * target + sum_settled y * p  <=  sum_t y_t * chance_t  <=  max_P y . P."""
         free = list(self.free)
-        weight = float(prices[free].sum())
+        weight = float(np.dot(prices[free], self.targets[free]))
         if weight <= 0:
             return INF
         value = best - sum(prices[t] * chance for t, chance in self.settled.items())
@@ -302,7 +306,7 @@ class Master:
         h = self.h
         h.changeColCost(0, -1.0)
         h.changeColBounds(0, 0.0, 1.0)
-        self.bound = 1.0
+        self.bound = self.ceiling
         solution = self.generate(bounded=True, enough=enough)
         z = float(solution.col_value[0])
         self.bound = max(self.bound, z)
@@ -343,6 +347,7 @@ class Master:
         return [int(t) for t in proven]
 
     def settle(self, t: int, chance: float) -> None:
+        self.ceiling = 1.0  # later stages' z rise above the first one's bound
         self.settled[t] = max(0.0, chance - SETTLE_MARGIN)
         self.free.discard(t)
         self.h.changeCoeff(t, 0, 0.0)

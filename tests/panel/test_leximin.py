@@ -147,7 +147,7 @@ def test_cancelling_stops_the_computation():
 def test_progress_reports_the_stage_and_a_smallest_chance_that_only_grows():
     reports = []
     lottery = select_panel(estate(80), 8, ESTATE_QUOTAS, progress=reports.append)
-    assert reports and reports[0].stage == 1
+    assert reports
     assert [r.stage for r in reports] == sorted(r.stage for r in reports)
     smallest = [r.smallest for r in reports]
     assert smallest == sorted(smallest)
