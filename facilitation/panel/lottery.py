@@ -47,7 +47,7 @@ from facilitation.panel.quotas import (
     explain_infeasible,
     panel_meets_quotas,
 )
-from facilitation.panel.relaxation import panels_towards, relaxed_leximin
+from facilitation.panel.relaxation import Unsolved, panels_towards, relaxed_leximin
 from facilitation.panel.warm import from_named
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
@@ -199,7 +199,7 @@ def _through_relaxation(
                 )
 
         panels = panels_towards(pool, relaxed, clock, step)
-    except Stop:
+    except (Stop, Unsolved):
         return None, [], None
     reached = reach(pool, pricing, first, clock, relaxed, panels)
     if reached is None:

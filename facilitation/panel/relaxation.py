@@ -34,6 +34,10 @@ TIGHT = 1e-8  # seats this close to a bound, or a quota's count to its limit, bi
 WHOLE = 1e-9  # a fractional panel this close to whole numbers is a whole panel
 
 
+class Unsolved(Exception):
+    """HiGHS could not solve a programme of the relaxation."""
+
+
 def relaxed_leximin(pool: Pool, clock: Clock | None = None) -> tuple[np.ndarray, int]:
     """Each group's chance under the leximin over fractional panels, and its stages.
 
@@ -98,7 +102,7 @@ def _solve(h: highspy.Highs, clock: Clock | None) -> None:
     # scratch it does not.
     h.clearSolver()
     if run_within(h, clock) != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"panel lottery: relaxation {h.getModelStatus()}")
+        raise Unsolved(str(h.getModelStatus()))
 
 
 def panels_towards(
