@@ -101,6 +101,15 @@ def leximin(
     return _outcome(pool, compositions, state.stages, True, master, pricing)
 
 
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A distribution over compositions aimed at target chances, and whether it gives them."""
+
+    compositions: list[tuple[Composition, float]]
+    chances: np.ndarray  # each group's chance under the distribution
+    complete: bool  # every group gets its target (within REACH_TOL)
+
+
 def reach(
     pool: Pool,
     pricing: CompositionModel,
@@ -108,11 +117,12 @@ def reach(
     clock: Clock,
     targets: np.ndarray,
     warm: Sequence[Composition] = (),
-) -> tuple[list[tuple[Composition, float]], np.ndarray] | None:
-    """A distribution over compositions giving every group at least its target chance, or None
-    when none does (within REACH_TOL): max lambda such that each group's chance is at least
-    lambda times its target, by the same column generation; the targets are reached when
-    lambda is 1."""
+) -> Reached | None:
+    """A distribution over compositions giving every group at least its target chance: max
+    lambda such that each group's chance is at least lambda times its target, by the same
+    column generation; the targets are reached when lambda is 1. When no lottery reaches them
+    (within REACH_TOL), or the deadline passes first, the distribution in hand, which meets the
+    quotas, is not complete; None if the deadline passed before there was one."""
     master = Master(pool, pricing, LocalSearch(pool), clock)
     for column in (first, *warm):
         master.add(column)
@@ -124,14 +134,14 @@ def reach(
         # Reaching the targets is all that is asked: lambda need not be maximised further.
         lam, _duals = master.stage(enough=1.0 - REACH_TOL)
     except Stop:
-        return None
-    if lam < 1.0 - REACH_TOL:
+        lam = 0.0
+    if len(master.x) == 0:
         return None
     compositions = master.distribution()
     chances = np.zeros(master.n)
     for column, x in compositions:
         chances += x * np.array(column) / master.sizes
-    return compositions, chances
+    return Reached(compositions, chances, lam >= 1.0 - REACH_TOL)
 
 
 class _State:

@@ -26,7 +26,7 @@ import bisect
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -48,7 +48,7 @@ from facilitation.panel.quotas import (
     panel_meets_quotas,
 )
 from facilitation.panel.relaxation import Unsolved, panels_towards, relaxed_leximin
-from facilitation.panel.warm import from_named
+from facilitation.panel.warm import WARM_LIMIT, repaired
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
@@ -145,16 +145,15 @@ def select_panel(
     if first is None:
         raise explain_infeasible(pool)
     clock = Clock(time_limit, cancel, progress)
+    routes = _Routes(pool, pricing, first, clock)
     outcome: Outcome | None = None
-    warm: list[Composition] = []
     if pool.shared:
         # The lottery without the household rule, over far fewer groups, most often settles it.
-        outcome, warm = _household_shortcut(pool, volunteers, pricing, first, clock)
+        outcome = routes.without_the_rule(volunteers)
     if outcome is None:
-        outcome, more, relaxed = _through_relaxation(pool, pricing, first, clock)
-        warm += more
+        outcome = routes.through_relaxation()
     if outcome is None:
-        outcome = leximin(pool, pricing, first, clock, warm=warm, relaxed=relaxed)
+        outcome = routes.in_stages()
     panels = name_panels(pool, outcome.compositions)
     return _lottery(
         pool,
@@ -170,92 +169,143 @@ def select_panel(
 def _exact(pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock) -> Outcome:
     """The leximin lottery over the pool's groups, through the fractional panels when they
     lead to it, else by column generation in stages."""
-    outcome, warm, relaxed = _through_relaxation(pool, pricing, first, clock)
-    if outcome is not None:
-        return outcome
-    return leximin(pool, pricing, first, clock, warm=warm, relaxed=relaxed)
+    routes = _Routes(pool, pricing, first, clock)
+    return routes.through_relaxation() or routes.in_stages()
 
 
-def _through_relaxation(
-    pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock
-) -> tuple[Outcome | None, list[Composition], np.ndarray | None]:
-    """The leximin lottery when whole panels give every group its chance under the leximin
-    over fractional panels (no lottery can do better, so it is the leximin); else None, the
-    panels found on the way and those chances, to start the column generation with."""
-    try:
-        relaxed, stages = relaxed_leximin(pool, clock)
-        seatable = relaxed[relaxed > SEATABLE]
-        bound = float(seatable.min()) if len(seatable) else 0.0
-        volunteers = int(pool.sizes.sum())
-        groups = len(pool.groups)
+class _Routes:
+    """The routes to the leximin lottery, cheapest first; the panels each finds seed the next,
+    and the fairest lottery one leaves behind stands in should the deadline pass first."""
 
-        def step(taken: int) -> None:
-            # No chance is settled before the end; the bar shows the walk's share of its
-            # longest course, one step per group.
-            if clock.progress is not None and taken % PROGRESS_STEPS == 0:
-                share = min(taken / max(groups, 1), 1.0)
-                clock.progress(
-                    Progress(0, int(share * volunteers), volunteers, 0.0, bound, clock.elapsed())
-                )
+    def __init__(
+        self, pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock
+    ) -> None:
+        self.pool = pool
+        self.pricing = pricing
+        self.first = first
+        self.clock = clock
+        self.warm: list[Composition] = []
+        self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
+        self.fallback: Outcome | None = None
 
-        panels = panels_towards(pool, relaxed, clock, step)
-    except (Stop, Unsolved):
-        return None, [], None
-    reached = reach(pool, pricing, first, clock, relaxed, panels)
-    if reached is None:
-        return None, panels, relaxed
-    outcome = _reached(reached, relaxed, stages, pricing)
-    if clock.progress is not None:
-        clock.progress(
-            Progress(
-                stages, volunteers, volunteers, outcome.smallest, outcome.bound, clock.elapsed()
-            )
+    def through_relaxation(self) -> Outcome | None:
+        """The leximin lottery when whole panels give every group its chance under the leximin
+        over fractional panels (no lottery can do better, so it is the leximin)."""
+        pool, clock = self.pool, self.clock
+        try:
+            relaxed, stages = relaxed_leximin(pool, clock)
+            seatable = relaxed[relaxed > SEATABLE]
+            bound = float(seatable.min()) if len(seatable) else 0.0
+
+            def step(taken: int) -> None:
+                # No chance is settled before the end; the bar shows the walk's share of its
+                # longest course, one step per group.
+                if taken % PROGRESS_STEPS == 0:
+                    self._report(0, min(taken / max(len(pool.groups), 1), 1.0), 0.0, bound)
+
+            panels = panels_towards(pool, relaxed, clock, step)
+        except (Stop, Unsolved):
+            return None
+        self.relaxed = relaxed
+        self.warm += panels
+        return self._aim(relaxed, stages)
+
+    def without_the_rule(self, volunteers: Sequence[Volunteer]) -> Outcome | None:
+        """The leximin lottery under the household rule when the rule changes no one's chance.
+
+        The rule only removes panels, so if the leximin chances without it (a much smaller
+        problem) can still be given with it, they are the leximin chances with it too. The
+        named panels of the lottery without the rule, each with any extra housemate swapped for
+        someone with the same answers, start a column generation that seeks them."""
+        pool = self.pool
+        free = build_pool(volunteers, pool.seats, pool.quotas)
+        free_pricing = CompositionModel(free)
+        start = free_pricing.best([1.0] * len(free.groups))
+        if start is None:
+            return None
+        guide = _exact(free, free_pricing, start, self.clock)
+        if not guide.exact:
+            return None
+        free_group = free.group_of()
+        targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
+        stand_in = repaired(pool, free, name_panels(free, guide.compositions))
+        self.warm += [c for c, _p in stand_in[:WARM_LIMIT]]
+        self._keep(stand_in, targets, guide.stages)
+        return self._aim(targets, guide.stages)
+
+    def in_stages(self) -> Outcome:
+        """The leximin lottery by column generation in stages, or the fairest in hand when the
+        deadline passes first."""
+        outcome = leximin(
+            self.pool, self.pricing, self.first, self.clock, warm=self.warm, relaxed=self.relaxed
         )
-    return outcome, panels, relaxed
+        kept = self.fallback
+        if outcome.exact or kept is None or _guarantee(kept) <= _guarantee(outcome):
+            return outcome
+        # Both bounds hold; the lottery kept guarantees more.
+        return replace(kept, bound=max(kept.smallest, min(kept.bound, outcome.bound)))
+
+    def _report(self, stage: int, share: float, smallest: float, bound: float) -> None:
+        if self.clock.progress is not None:
+            volunteers = int(self.pool.sizes.sum())
+            settled = int(share * volunteers)
+            self.clock.progress(
+                Progress(stage, settled, volunteers, smallest, bound, self.clock.elapsed())
+            )
+
+    def _aim(self, targets: np.ndarray, stages: int) -> Outcome | None:
+        """The leximin lottery if some lottery gives every group its target chance (none can
+        give more); else None, keeping the lottery that came nearest."""
+        reached = reach(self.pool, self.pricing, self.first, self.clock, targets, self.warm)
+        if reached is None:
+            return None
+        seatable = targets > SEATABLE
+        chances = reached.chances[seatable]
+        smallest = float(chances.min()) if len(chances) else 0.0
+        if reached.complete:
+            outcome = Outcome(
+                reached.compositions,
+                reached.chances,
+                stages,
+                True,
+                smallest,
+                smallest,
+                self.pricing.solves,
+            )
+            self._report(stages, 1.0, smallest, smallest)
+            return outcome
+        self._keep(reached.compositions, targets, stages)
+        return None
+
+    def _keep(
+        self, compositions: list[tuple[Composition, float]], targets: np.ndarray, stages: int
+    ) -> None:
+        """Keep this lottery to stand in, if it guarantees more than the one kept."""
+        chances = np.zeros(len(self.pool.groups))
+        for column, x in compositions:
+            chances += x * np.array(column) / self.pool.sizes
+        seatable = targets > SEATABLE
+        smallest = float(chances[seatable].min()) if seatable.any() else 0.0
+        # Should it seat every group the targets seat, the smallest target bounds the
+        # leximin's smallest chance, as no lottery gives every group more than its target.
+        bound = float(targets[seatable].min()) if (chances[seatable] > SEATABLE).all() else 1.0
+        kept = Outcome(
+            compositions,
+            chances,
+            stages,
+            False,
+            smallest,
+            max(bound, smallest),
+            self.pricing.solves,
+        )
+        if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
+            self.fallback = kept
 
 
-def _reached(
-    reached: tuple[list[tuple[Composition, float]], np.ndarray],
-    targets: np.ndarray,
-    stages: int,
-    pricing: CompositionModel,
-) -> Outcome:
-    compositions, chances = reached
-    seated = chances[targets > SEATABLE]
-    smallest = float(seated.min()) if len(seated) else 0.0
-    return Outcome(compositions, chances, stages, True, smallest, smallest, pricing.solves)
-
-
-def _household_shortcut(
-    pool: Pool,
-    volunteers: Sequence[Volunteer],
-    pricing: CompositionModel,
-    first: Composition,
-    clock: Clock,
-) -> tuple[Outcome | None, list[Composition]]:
-    """The leximin lottery under the household rule when the rule changes no one's chance,
-    and panels that respect the rule to start the full computation with when it does.
-
-    The rule only removes panels, so if the leximin chances without it (a much smaller
-    problem) can still be given with it, they are the leximin chances with it too. The named
-    panels of the lottery without the rule, each with any extra housemate swapped for someone
-    with the same answers, start a column generation that seeks them; None when they cannot be
-    reached, and the full computation decides (seeded with those panels)."""
-    free = build_pool(volunteers, pool.seats, pool.quotas)
-    free_pricing = CompositionModel(free)
-    start = free_pricing.best([1.0] * len(free.groups))
-    if start is None:
-        return None, []
-    guide = _exact(free, free_pricing, start, clock)
-    if not guide.exact:
-        return None, []
-    free_group = free.group_of()
-    targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
-    warm = from_named(pool, free, name_panels(free, guide.compositions))
-    reached = reach(pool, pricing, first, clock, targets, warm)
-    if reached is None:
-        return None, warm
-    return _reached(reached, targets, guide.stages, pricing), warm
+def _guarantee(outcome: Outcome) -> tuple[float, int]:
+    """What a lottery guarantees, to choose between two: its smallest chance, then how many
+    groups it seats at all."""
+    return outcome.smallest, int((outcome.chances > SEATABLE).sum())
 
 
 def draw(

@@ -4,12 +4,14 @@ Pure. Under the rule, everyone who shares a home is a group of their own, so the
 many more groups and column generation needs many more panels. Yet the rule seldom changes
 anyone's chance: the lottery without it (over far fewer groups, so quick) is a good guide. Its
 named panels are turned into panels that respect the rule by swapping any extra housemate for
-someone with the same answers from a home not yet seated. These only seed the column generation;
-its optimality test does not depend on them.
+someone with the same answers from a home not yet seated. These seed the column generation (its
+optimality test does not depend on them) and, with their chances, make a lottery that meets the
+quotas and the rule, to stand in should the deadline pass before the leximin one is found.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 
 from facilitation.panel.pool import Composition, Pool
@@ -23,18 +25,25 @@ def from_named(
     """Panels of `pool` (with the household rule) from named panels of `free` (the same
     volunteers without it), most likely first: a panel with housemates on it gets, in place of
     each extra housemate, someone else with the same answers from a home not yet seated."""
+    return [c for c, _p in repaired(pool, free, panels)[:limit]]
+
+
+def repaired(
+    pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]
+) -> list[tuple[Composition, float]]:
+    """The lottery over named panels of `free` made into one over panels of `pool`, each
+    repaired as in `from_named`, most likely first; a panel that cannot be repaired is left
+    out (the others share its chance). It meets the quotas and the rule, though the swaps
+    move some chances."""
     group_of = pool.group_of()
     free_group = free.group_of()
-    out: list[Composition] = []
-    seen: set[Composition] = set()
-    for panel, _p in sorted(panels.items(), key=lambda item: -item[1]):
-        if len(out) >= limit:
-            break
-        made = _repair(pool, free, group_of, free_group, panel)
-        if made is not None and made not in seen:
-            seen.add(made)
-            out.append(made)
-    return out
+    out: dict[Composition, float] = {}
+    for turn, (panel, p) in enumerate(panels.items()):
+        made = _repair(pool, free, group_of, free_group, panel, turn)
+        if made is not None:
+            out[made] = out.get(made, 0.0) + p
+    total = sum(out.values())
+    return sorted(((c, p / total) for c, p in out.items()), key=lambda item: -item[1])
 
 
 def _repair(
@@ -43,21 +52,27 @@ def _repair(
     group_of: dict[str, int],
     free_group: dict[str, int],
     panel: frozenset[str],
+    turn: int,
 ) -> Composition | None:
+    """The panel with each extra housemate swapped for a stand-in. Which housemate stays, and
+    who stands in, changes from one panel to the next (a fixed order would leave the same
+    people out of every panel), the same way every time."""
     seats = [0] * len(pool.groups)
     homes: set[str] = set()
     clashes = []
-    for v in sorted(panel):
+    for v in sorted(panel, key=lambda v: (zlib.crc32(f"{turn}:{v}".encode()), v)):
         if pool.households[v] in homes:
             clashes.append(v)
             continue
         homes.add(pool.households[v])
         seats[group_of[v]] += 1
     for v in clashes:
+        members = free.groups[free_group[v]].members
+        start = turn % len(members)
         stand_in = next(
             (
                 u
-                for u in free.groups[free_group[v]].members
+                for u in members[start:] + members[:start]
                 if u not in panel and pool.households[u] not in homes
             ),
             None,
