@@ -81,10 +81,11 @@ def relaxed_leximin(pool: Pool, clock: Clock | None = None) -> tuple[np.ndarray,
             rise = np.array(h.getSolution().col_value[n + 1 :])
             h.changeColsBounds(len(index), rises, np.zeros(len(index)), np.zeros(len(index)))
             h.changeColsCost(len(index), rises, np.zeros(len(index)))
-            risers = {t for t in stuck if rise[t] > RISER}
-            if not risers:
+            # Their total rise bounds each one's: when it is nil (up to the hold below z),
+            # none of them can rise.
+            if float(rise[index].sum()) <= RISER + HOLD * len(index):
                 break
-            stuck -= risers
+            stuck -= {t for t in stuck if rise[t] > RISER} or {int(index[np.argmax(rise[index])])}
         for t in stuck:
             chances[t] = z
             h.changeCoeff(first_chance_row + t, n, 0.0)
