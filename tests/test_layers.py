@@ -34,6 +34,7 @@ PURE = (
     "facilitation.panel.pricing",
     "facilitation.panel.quotas",
     "facilitation.panel.reach",
+    "facilitation.panel.relaxation",
     "facilitation.panel.solver",
     "facilitation.panel.uniform",
     "facilitation.panel.verify",
