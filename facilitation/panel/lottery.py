@@ -224,13 +224,16 @@ class _Routes:
         if start is None:
             return None
         guide = _exact(free, free_pricing, start, self.clock)
-        if not guide.exact:
-            return None
         free_group = free.group_of()
         targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
         stand_in = repaired(pool, free, name_panels(free, guide.compositions))
         self.warm += [c for c, _p in stand_in[:WARM_LIMIT]]
-        self._keep(stand_in, targets, guide.stages)
+        # The rule only removes panels: what bounds the leximin's smallest chance without it
+        # bounds it with it, over the same groups, if the guide seats every group that can sit.
+        bound = guide.bound if guide.smallest > SEATABLE else 1.0
+        self._keep(stand_in, targets > SEATABLE, bound, guide.stages)
+        if not guide.exact:
+            return None
         return self._aim(targets, guide.stages)
 
     def in_stages(self) -> Outcome:
@@ -274,21 +277,27 @@ class _Routes:
             )
             self._report(stages, 1.0, smallest, smallest)
             return outcome
-        self._keep(reached.compositions, targets, stages)
+        # No lottery gives every group more than its target.
+        self._keep(reached.compositions, seatable, float(targets[seatable].min()), stages)
         return None
 
     def _keep(
-        self, compositions: list[tuple[Composition, float]], targets: np.ndarray, stages: int
+        self,
+        compositions: list[tuple[Composition, float]],
+        seatable: np.ndarray,
+        bound: float,
+        stages: int,
     ) -> None:
-        """Keep this lottery to stand in, if it guarantees more than the one kept."""
+        """Keep this lottery to stand in, if it guarantees more than the one kept. `bound`
+        bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
+        lottery seats every one of them (else they may not all be seatable, and 1 is all
+        that is known)."""
         chances = np.zeros(len(self.pool.groups))
         for column, x in compositions:
             chances += x * np.array(column) / self.pool.sizes
-        seatable = targets > SEATABLE
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
-        # Should it seat every group the targets seat, the smallest target bounds the
-        # leximin's smallest chance, as no lottery gives every group more than its target.
-        bound = float(targets[seatable].min()) if (chances[seatable] > SEATABLE).all() else 1.0
+        if not (chances[seatable] > SEATABLE).all():
+            bound = 1.0
         kept = Outcome(
             compositions,
             chances,
