@@ -29,7 +29,7 @@ import numpy as np
 
 from facilitation.panel.clock import Clock, Progress, Stop
 from facilitation.panel.master import RISE_TOL, Master
-from facilitation.panel.pool import Composition, Pool
+from facilitation.panel.pool import Composition, Pool, chances_under
 from facilitation.panel.pricing import CompositionModel, LocalSearch
 from facilitation.panel.reach import cover
 
@@ -138,10 +138,7 @@ def reach(
     if len(master.x) == 0:
         return None
     compositions = master.distribution()
-    chances = np.zeros(master.n)
-    for column, x in compositions:
-        chances += x * np.array(column) / master.sizes
-    return Reached(compositions, chances, lam >= 1.0 - REACH_TOL)
+    return Reached(compositions, chances_under(compositions, master.sizes), lam >= 1.0 - REACH_TOL)
 
 
 class _State:
@@ -278,9 +275,7 @@ def _outcome(
     pricing: CompositionModel,
     state: _State | None = None,
 ) -> Outcome:
-    chances = np.zeros(len(pool.groups))
-    for column, x in compositions:
-        chances += x * np.array(column) / master.sizes
+    chances = chances_under(compositions, master.sizes)
     # Groups proven out of every panel do not count; any other group does, even at 0.
     seatable = [t for t in range(len(chances)) if t not in master.unreachable]
     smallest = float(chances[seatable].min()) if seatable else 0.0

@@ -34,7 +34,7 @@ from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
 from facilitation.panel.leximin import Outcome, leximin, reach
 from facilitation.panel.naming import name_panels
-from facilitation.panel.pool import Composition, Pool, build_pool
+from facilitation.panel.pool import Composition, Pool, build_pool, chances_under
 from facilitation.panel.pricing import CompositionModel
 from facilitation.panel.quotas import (
     Infeasible,
@@ -292,9 +292,9 @@ class _Routes:
         bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
         lottery seats every one of them (else they may not all be seatable, and 1 is all
         that is known)."""
-        chances = np.zeros(len(self.pool.groups))
-        for column, x in compositions:
-            chances += x * np.array(column) / self.pool.sizes
+        if not compositions:
+            return  # no panel could be repaired
+        chances = chances_under(compositions, self.pool.sizes)
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
         if not (chances[seatable] > SEATABLE).all():
             bound = 1.0

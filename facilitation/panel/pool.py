@@ -157,6 +157,16 @@ def panel_meets_quotas(
     return meets_quotas(pool, panel)
 
 
+def chances_under(
+    compositions: Iterable[tuple[Composition, float]], sizes: np.ndarray
+) -> np.ndarray:
+    """Each group's chance of a seat under a distribution over compositions."""
+    chances = np.zeros(len(sizes))
+    for column, x in compositions:
+        chances += x * np.array(column) / sizes
+    return chances
+
+
 def incidence(pool: Pool) -> np.ndarray:
     """Quota by volunteer: 1 where the volunteer counts towards the quota (rows in pool order)."""
     out = np.zeros((len(pool.ids), len(pool.quotas)), dtype=np.int64)

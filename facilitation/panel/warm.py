@@ -16,25 +16,17 @@ from collections.abc import Mapping
 
 from facilitation.panel.pool import Composition, Pool
 
-WARM_LIMIT = 4_000  # named panels of the lottery without the rule turned into warm starts
-
-
-def from_named(
-    pool: Pool, free: Pool, panels: Mapping[frozenset[str], float], limit: int = WARM_LIMIT
-) -> list[Composition]:
-    """Panels of `pool` (with the household rule) from named panels of `free` (the same
-    volunteers without it), most likely first: a panel with housemates on it gets, in place of
-    each extra housemate, someone else with the same answers from a home not yet seated."""
-    return [c for c, _p in repaired(pool, free, panels)[:limit]]
+WARM_LIMIT = 4_000  # repaired panels, most likely first, that seed the column generation
 
 
 def repaired(
     pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]
 ) -> list[tuple[Composition, float]]:
-    """The lottery over named panels of `free` made into one over panels of `pool`, each
-    repaired as in `from_named`, most likely first; a panel that cannot be repaired is left
-    out (the others share its chance). It meets the quotas and the rule, though the swaps
-    move some chances."""
+    """The lottery over named panels of `free` (the same volunteers without the rule) made
+    into one over panels of `pool` (with it), most likely first: a panel with housemates on it
+    gets, in place of each extra housemate, someone else with the same answers from a home not
+    yet seated. A panel that cannot be repaired is left out (the others share its chance). It
+    meets the quotas and the rule, though the swaps move some chances."""
     group_of = pool.group_of()
     free_group = free.group_of()
     out: dict[Composition, float] = {}
