@@ -32,7 +32,8 @@ import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
-from facilitation.panel.leximin import Outcome, leximin, reach
+from facilitation.panel.households import apart
+from facilitation.panel.leximin import REACH_TOL, Outcome, leximin, reach
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import Composition, Pool, build_pool, chances_under
 from facilitation.panel.pricing import CompositionModel
@@ -53,6 +54,8 @@ from facilitation.panel.warm import WARM_LIMIT, repaired
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
+FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
+GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
 PROGRESS_STEPS = 20  # steps of the walk to whole panels between two progress reports
 
 
@@ -214,11 +217,62 @@ class _Routes:
         """The leximin lottery under the household rule when the rule changes no one's chance.
 
         The rule only removes panels, so if the leximin chances without it (a much smaller
-        problem) can still be given with it, they are the leximin chances with it too. The
-        named panels of the lottery without the rule, each with any extra housemate swapped for
-        someone with the same answers, start a column generation that seeks them."""
+        problem) can still be given with it, they are the leximin chances with it too. They
+        are given when the lottery without the rule can be named with housemates apart
+        (facilitation.panel.households). The homes whose housemates cannot be parted that way
+        get the rule, alone, and the lottery is worked out again; failing that, its named
+        panels, each with any extra housemate swapped for someone with the same answers, start
+        a column generation that seeks its chances."""
         pool = self.pool
-        free = build_pool(volunteers, pool.seats, pool.quotas)
+        # The homes the guide keeps apart itself.
+        ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
+        for round_ in range(GUIDES):
+            found = self._guide(volunteers, ruled)
+            if found is None:
+                return None
+            guide, targets, bound, free, panels = found
+            seatable = targets > SEATABLE
+            parted = apart(pool, free, panels)
+            if not parted.stuck and _gives(parted.compositions, pool.sizes, targets):
+                if not guide.exact:
+                    self._keep(parted.compositions, seatable, bound, guide.stages)
+                    return None
+                chances = chances_under(parted.compositions, pool.sizes)
+                smallest = float(chances[seatable].min()) if seatable.any() else 0.0
+                self._report(guide.stages, 1.0, smallest, smallest)
+                return Outcome(
+                    parted.compositions,
+                    chances,
+                    guide.stages,
+                    True,
+                    smallest,
+                    smallest,
+                    self.pricing.solves,
+                )
+            if not guide.exact or not parted.stuck - ruled:
+                break
+            if round_ == 0:
+                # Should the deadline cut a later guide short, this one's lottery stands in.
+                self._keep(repaired(pool, free, panels), seatable, bound, guide.stages)
+            ruled |= parted.stuck
+        stand_in = repaired(pool, free, panels)
+        self.warm += [c for c, _p in stand_in[:WARM_LIMIT]]
+        self._keep(stand_in, seatable, bound, guide.stages)
+        if not guide.exact:
+            return None
+        return self._aim(targets, guide.stages)
+
+    def _guide(
+        self, volunteers: Sequence[Volunteer], ruled: set[str]
+    ) -> tuple[Outcome, np.ndarray, float, Pool, dict[frozenset[str], float]] | None:
+        """The leximin lottery with the household rule for the `ruled` homes only (keys as in
+        Pool.households): the chances it gives each group of the pool, a bound on the
+        leximin's smallest chance with the rule for all, and its own pool and named panels."""
+        pool = self.pool
+        alone = [
+            v if pool.households[v.id] in ruled else replace(v, household=None) for v in volunteers
+        ]
+        free = build_pool(alone, pool.seats, pool.quotas, one_per_household=bool(ruled))
         free_pricing = CompositionModel(free)
         start = free_pricing.best([1.0] * len(free.groups))
         if start is None:
@@ -226,15 +280,11 @@ class _Routes:
         guide = _exact(free, free_pricing, start, self.clock)
         free_group = free.group_of()
         targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
-        stand_in = repaired(pool, free, name_panels(free, guide.compositions))
-        self.warm += [c for c, _p in stand_in[:WARM_LIMIT]]
-        # The rule only removes panels: what bounds the leximin's smallest chance without it
-        # bounds it with it, over the same groups, if the guide seats every group that can sit.
+        # The rule only removes panels: what bounds the leximin's smallest chance with it for
+        # some homes bounds it with it for all, over the same groups, if the guide seats every
+        # group that can sit.
         bound = guide.bound if guide.smallest > SEATABLE else 1.0
-        self._keep(stand_in, targets > SEATABLE, bound, guide.stages)
-        if not guide.exact:
-            return None
-        return self._aim(targets, guide.stages)
+        return guide, targets, bound, free, name_panels(free, guide.compositions)
 
     def in_stages(self) -> Outcome:
         """The leximin lottery by column generation in stages, or the fairest in hand when the
@@ -309,6 +359,30 @@ class _Routes:
         )
         if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
             self.fallback = kept
+
+
+def _crowded(pool: Pool, free: Pool) -> set[str]:
+    """The homes where everyone has answers few others share (`free`: the same volunteers
+    without the rule): exchanges seldom part them, so the lottery without the rule keeps the
+    rule for them from the start."""
+    group = free.group_of()
+    homes: dict[str, list[str]] = {}
+    for v in pool.ids:
+        homes.setdefault(pool.households[v], []).append(v)
+    return {
+        key
+        for key, members in homes.items()
+        if len(members) > 1
+        and all(len(free.groups[group[v]].members) <= FEW_ALIKE for v in members)
+    }
+
+
+def _gives(
+    compositions: list[tuple[Composition, float]], sizes: np.ndarray, targets: np.ndarray
+) -> bool:
+    """Whether a lottery gives every group its target chance (to within REACH_TOL, relatively)."""
+    chances = chances_under(compositions, sizes)
+    return bool(np.all(np.abs(chances - targets) <= REACH_TOL * np.maximum(targets, 1e-6)))
 
 
 def _guarantee(outcome: Outcome) -> tuple[float, int]:

@@ -71,7 +71,10 @@ class Master:
         self.x = np.zeros(0)
         h = quiet_solver()
         h.setOptionValue("presolve", "off")
-        h.setOptionValue("run_crossover", "off")
+        # The first solve starts from no basis, where the primal simplex without perturbation
+        # can stall for minutes on this degenerate programme: the interior point method takes
+        # it, and its crossover leaves the basis every later solve goes on from.
+        h.setOptionValue("run_crossover", "on")
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
         # New columns and settled rows leave a basis the primal simplex goes on from; its bound
@@ -133,14 +136,16 @@ class Master:
     def run(self) -> highspy.HighsSolution:
         for _ in range(MAX_RETRIES):
             self.clock.check()
-            self._use("simplex")
+            self._use("simplex" if self.h.getBasis().valid else "ipm")
             status = run_within(self.h, self.clock)
             if status not in (
                 highspy.HighsModelStatus.kOptimal,
                 highspy.HighsModelStatus.kInfeasible,
             ):
                 # Without the bound perturbation the primal simplex can stall on a degenerate
-                # basis; the dual simplex, with HiGHS's own safeguards, finishes from there.
+                # basis, and the interior point method can end unsure; the dual simplex, with
+                # HiGHS's own safeguards, finishes from there.
+                self._use("simplex")
                 self.h.setOptionValue("simplex_strategy", DUAL)
                 self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 1.0)
                 try:

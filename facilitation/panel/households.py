@@ -1,0 +1,163 @@
+"""Housemates apart: the lottery without the household rule, named so that no panel seats two
+people from one home, with everyone's chance unchanged.
+
+Pure and combinatorial. The household rule only removes panels, so when the leximin chances
+without it can still be given with it, they are the leximin chances with it. Naming
+(facilitation.panel.naming) gives everyone their group's chance but knows nothing of homes: some
+named panels seat two housemates. Each such panel, with weight p, has one of the housemates, w,
+give the seat to someone else, u, with the same answers and a home not yet seated on it; in
+exchange, u gives w a seat on other panels of total weight p where u sits and neither w nor
+anyone from w's home does. Every group keeps its seats on every panel, so the quotas hold; w
+and u each lose p and gain p, so every chance is unchanged.
+
+Some clashes find no such exchange: two housemates who are each the only one with their
+answers, say, or whose groups are all seated. Their homes are reported, so that the lottery
+without the rule can be worked out again with the rule for those homes alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from facilitation.panel.pool import Composition, Pool
+
+LIGHT = 1e-15  # a named panel lighter than this is rounding left over from exchanges
+
+
+@dataclass(frozen=True, slots=True)
+class Parted:
+    """The lottery with housemates apart, or the homes whose housemates no exchange could part."""
+
+    compositions: list[tuple[Composition, float]]  # empty when some home is stuck
+    stuck: frozenset[str]  # household keys (as in Pool.households)
+
+
+def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Parted:
+    """The named panels of `free` (the same volunteers, without the rule or with it for some
+    homes only) as a lottery over compositions of `pool` (with it) that gives everyone the same
+    chance and never seats two people from one home."""
+    book = _Book(pool, free, panels)
+    stuck: set[str] = set()
+    for panel in sorted(book.clashing(), key=sorted):
+        home = book.part(panel)
+        if home is not None:
+            stuck.add(home)
+    if stuck:
+        return Parted([], frozenset(stuck))
+    return Parted(book.compositions(), frozenset())
+
+
+class _Book:
+    """The named panels with their weights, who sits on which, and the exchanges between them."""
+
+    def __init__(self, pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> None:
+        self.pool = pool
+        self.home = pool.households
+        self.housemates: dict[str, tuple[str, ...]] = {}
+        homes: dict[str, list[str]] = {}
+        for v in pool.ids:
+            homes.setdefault(self.home[v], []).append(v)
+        for members in homes.values():
+            for v in members:
+                self.housemates[v] = tuple(u for u in members if u != v)
+        group = free.group_of()
+        # Someone who lives alone first: they can take any seat their answers allow.
+        self.alike = {
+            v: sorted(free.groups[group[v]].members, key=lambda u: (bool(self.housemates[u]), u))
+            for v in pool.ids
+        }
+        self.weight: dict[frozenset[str], float] = {}
+        # Dicts, not sets: what is tried first must not depend on the process's string
+        # hashing, so that the lottery replays anywhere.
+        self.seated: dict[str, dict[frozenset[str], None]] = {v: {} for v in pool.ids}
+        for panel, p in panels.items():
+            self._add(panel, p)
+
+    def clashing(self) -> list[frozenset[str]]:
+        return [panel for panel in self.weight if self._clash(panel) is not None]
+
+    def part(self, panel: frozenset[str]) -> str | None:
+        """Exchange seats until this panel's weight sits on panels with housemates apart; the
+        home whose housemates could not be parted, if any."""
+        while panel in self.weight:
+            pair = self._clash(panel)
+            if pair is None:
+                return None
+            p = self.weight[panel]
+            for w in pair:
+                made = self._exchange(panel, p, w)
+                if made is not None:
+                    panel = made
+                    break
+            else:
+                return self.home[pair[0]]
+        return None
+
+    def compositions(self) -> list[tuple[Composition, float]]:
+        group_of = self.pool.group_of()
+        out: dict[Composition, float] = {}
+        for panel, p in self.weight.items():
+            seats = [0] * len(self.pool.groups)
+            for v in panel:
+                seats[group_of[v]] += 1
+            key = tuple(seats)
+            out[key] = out.get(key, 0.0) + p
+        total = sum(out.values())
+        return sorted(((c, p / total) for c, p in out.items()), key=lambda item: -item[1])
+
+    def _clash(self, panel: frozenset[str]) -> tuple[str, str] | None:
+        for v in sorted(panel):
+            for u in self.housemates[v]:
+                if u in panel:
+                    return (v, u)
+        return None
+
+    def _exchange(self, panel: frozenset[str], p: float, w: str) -> frozenset[str] | None:
+        """Give w's seat on `panel` to someone alike whose home is clear of it, and w a seat of
+        theirs worth the same elsewhere; the panel as it then is, or None if no one can."""
+        homes = {self.home[v] for v in panel}
+        for u in self.alike[w]:
+            if u in panel or self.home[u] in homes:
+                continue
+            donors = self._donors(u, w, p)
+            if donors is None:
+                continue
+            for donor, q in donors:
+                self._move(donor, q, u, w)
+            return self._move(panel, p, w, u)
+        return None
+
+    def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]] | None:
+        """Panels of total weight p where u sits and neither w nor w's home does, and no
+        housemates sit together (a clash there is left for its own exchange)."""
+        away = {w, *self.housemates[w]}
+        out: list[tuple[frozenset[str], float]] = []
+        left = p
+        for panel in self.seated[u]:
+            if away.isdisjoint(panel) and self._clash(panel) is None:
+                q = min(self.weight[panel], left)
+                out.append((panel, q))
+                left -= q
+                if left <= LIGHT:
+                    return out
+        return None
+
+    def _move(self, panel: frozenset[str], q: float, leaving: str, taking: str) -> frozenset[str]:
+        """Weight q of the panel becomes the panel with `taking` in the seat of `leaving`."""
+        self._add(panel, -q)
+        made = (panel - {leaving}) | {taking}
+        self._add(made, q)
+        return made
+
+    def _add(self, panel: frozenset[str], q: float) -> None:
+        p = self.weight.get(panel, 0.0) + q
+        if p > LIGHT:
+            if panel not in self.weight:
+                for v in panel:
+                    self.seated[v][panel] = None
+            self.weight[panel] = p
+        elif panel in self.weight:
+            del self.weight[panel]
+            for v in panel:
+                self.seated[v].pop(panel, None)

@@ -1,0 +1,123 @@
+"""Housemates apart: the lottery without the household rule, its seats exchanged so that no panel
+seats two people from one home while everyone keeps their chance; and the lottery with the rule
+that this gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from facilitation.panel.households import apart
+from facilitation.panel.lottery import select_panel
+from facilitation.panel.naming import name_panels
+from facilitation.panel.pool import build_pool, meets_quotas
+from facilitation.panel.quotas import Infeasible, Quota, Volunteer
+from tests.panel.test_leximin import ESTATE_QUOTAS, estate, pools
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parted_chances(volunteers, seats, quotas):
+    """The lottery without the rule, and what `apart` makes of it under the rule: its stuck
+    homes, or the chances of its named panels (after checking every panel)."""
+    free = select_panel(volunteers, seats, quotas)
+    ruled = build_pool(volunteers, seats, quotas, one_per_household=True)
+    parted = apart(ruled, free.pool, dict(free.panels))
+    if parted.stuck:
+        return free, parted, None
+    assert sum(p for _c, p in parted.compositions) == pytest.approx(1.0, abs=1e-12)
+    chances = dict.fromkeys(ruled.ids, 0.0)
+    for panel, p in name_panels(ruled, parted.compositions).items():
+        assert meets_quotas(ruled, panel), sorted(panel)
+        for v in panel:
+            chances[v] += p
+    return free, parted, chances
+
+
+def test_on_an_estate_housemates_are_parted_and_everyone_keeps_their_chance():
+    pool = estate(120, shared=True)
+    free, parted, chances = parted_chances(pool, 8, ESTATE_QUOTAS)
+    assert parted.stuck == frozenset()
+    # The lottery without the rule did seat housemates together: there was something to part.
+    home = {v.id: v.household or v.id for v in pool}
+    assert any(len({home[v] for v in panel}) < len(panel) for panel, _p in free.panels)
+    for v in free.probabilities:
+        assert chances[v] == pytest.approx(free.probabilities[v], abs=1e-12), v
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pools(households=True))
+def test_every_parted_lottery_keeps_the_rule_the_quotas_and_the_chances(instance):
+    volunteers, seats, quotas = instance
+    try:
+        free, parted, chances = parted_chances(volunteers, seats, quotas)
+    except Infeasible:
+        return
+    if parted.stuck:
+        assert parted.compositions == []
+        homes = {v.household for v in volunteers if v.household}
+        assert {key.removeprefix("h:") for key in parted.stuck} <= homes
+        return
+    for v in free.probabilities:
+        assert chances[v] == pytest.approx(free.probabilities[v], abs=1e-9), v
+
+
+def test_housemates_who_alone_fill_two_quotas_cannot_be_parted():
+    # Every panel needs the one older resident and the one renter, who live together.
+    pool = [
+        Volunteer("older", {"age": "65+", "tenure": "owner"}, "flat 1"),
+        Volunteer("renter", {"age": "30-64", "tenure": "renter"}, "flat 1"),
+        *(Volunteer(f"p{i}", {"age": "30-64", "tenure": "owner"}) for i in range(6)),
+    ]
+    quotas = [Quota("age", "65+", 1, 1), Quota("tenure", "renter", 1, 1)]
+    _free, parted, _chances = parted_chances(pool, 3, quotas)
+    assert parted.stuck == frozenset({"h:flat 1"})
+    assert parted.compositions == []
+
+
+@pytest.mark.parametrize("seats", [6, 8])
+def test_where_the_rule_costs_no_one_the_lottery_with_it_is_exact_at_once(seats):
+    pool = estate(300, shared=True)
+    without = select_panel(pool, seats, ESTATE_QUOTAS)
+    with_rule = select_panel(pool, seats, ESTATE_QUOTAS, one_per_household=True)
+    assert with_rule.exact
+    home = {v.id: v.household or v.id for v in pool}
+    for panel, _p in with_rule.panels:
+        assert len({home[v] for v in panel}) == seats
+    for v in without.probabilities:
+        assert with_rule.probabilities[v] == pytest.approx(without.probabilities[v], abs=1e-9)
+
+
+def test_the_lottery_with_the_rule_is_the_same_in_a_fresh_process():
+    # Exchanges try panels in an order that must not hang on the process's string hashing.
+    code = textwrap.dedent(
+        """
+        import hashlib, json
+        from facilitation.panel.lottery import select_panel
+        from tests.panel.test_leximin import ESTATE_QUOTAS, estate
+        lottery = select_panel(estate(200, shared=True), 8, ESTATE_QUOTAS, one_per_household=True)
+        text = json.dumps([[sorted(panel), n] for (panel, _p), n in zip(lottery.panels, lottery.tickets)])
+        print(hashlib.sha256(text.encode()).hexdigest())
+        """
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+            check=True,
+        )
+        digests.add(out.stdout.splitlines()[-1])
+    assert len(digests) == 1
