@@ -38,7 +38,7 @@ PURE = (
     "facilitation.panel.solver",
     "facilitation.panel.uniform",
     "facilitation.panel.verify",
-    "facilitation.panel.warm",
+    "facilitation.panel.households",
     "facilitation.panel.setup",
     "facilitation.panel.pool_import",
     "facilitation.health.pact",

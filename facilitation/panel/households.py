@@ -12,11 +12,14 @@ and u each lose p and gain p, so every chance is unchanged.
 
 Some clashes find no such exchange: two housemates who are each the only one with their
 answers, say, or whose groups are all seated. Their homes are reported, so that the lottery
-without the rule can be worked out again with the rule for those homes alone.
+without the rule can be worked out again with the rule for those homes too; meanwhile their
+clashes are parted with no exchange, which moves a few chances, for a lottery that stands in
+should the deadline pass first.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,25 +30,34 @@ LIGHT = 1e-15  # a named panel lighter than this is rounding left over from exch
 
 @dataclass(frozen=True, slots=True)
 class Parted:
-    """The lottery with housemates apart, or the homes whose housemates no exchange could part."""
+    """The lottery with housemates apart, and the homes whose housemates no exchange could part.
 
-    compositions: list[tuple[Composition, float]]  # empty when some home is stuck
+    With stuck homes, a housemate of theirs still on a panel has given the seat to someone
+    alike, with nothing in exchange, or the panel is left out: the lottery meets the quotas and
+    the rule, though some chances have moved."""
+
+    compositions: list[tuple[Composition, float]]  # most likely first
     stuck: frozenset[str]  # household keys (as in Pool.households)
 
 
 def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Parted:
     """The named panels of `free` (the same volunteers, without the rule or with it for some
-    homes only) as a lottery over compositions of `pool` (with it) that gives everyone the same
-    chance and never seats two people from one home."""
+    homes only) as a lottery over compositions of `pool` (with it) that, unless some home is
+    stuck, gives everyone the same chance, and never seats two people from one home."""
     book = _Book(pool, free, panels)
     stuck: set[str] = set()
-    for panel in sorted(book.clashing(), key=sorted):
-        home = book.part(panel)
+    waiting = deque(sorted(book.clashing(), key=sorted))
+    while waiting:
+        home = book.part(waiting.popleft())
         if home is not None:
             stuck.add(home)
-    if stuck:
-        return Parted([], frozenset(stuck))
-    return Parted(book.compositions(), frozenset())
+        # An exchange can move weight from one clashing panel to another, which then waits
+        # its turn; each exchange parts one pair, so this ends.
+        waiting.extend(book.moved)
+        book.moved.clear()
+    for panel in sorted(book.clashing(), key=sorted):
+        book.force(panel)
+    return Parted(book.compositions(), frozenset(stuck))
 
 
 class _Book:
@@ -68,6 +80,7 @@ class _Book:
             for v in pool.ids
         }
         self.weight: dict[frozenset[str], float] = {}
+        self.moved: list[frozenset[str]] = []  # clashing panels that exchanges gave weight to
         # Dicts, not sets: what is tried first must not depend on the process's string
         # hashing, so that the lottery replays anywhere.
         self.seated: dict[str, dict[frozenset[str], None]] = {v: {} for v in pool.ids}
@@ -94,6 +107,23 @@ class _Book:
                 return self.home[pair[0]]
         return None
 
+    def force(self, panel: frozenset[str]) -> None:
+        """Part the housemates on this panel with no exchange: an extra housemate gives the
+        seat to someone alike whose home is clear of it, or the panel is left out."""
+        while panel in self.weight:
+            pair = self._clash(panel)
+            if pair is None:
+                return
+            homes = {self.home[v] for v in panel}
+            u = next(
+                (u for u in self.alike[pair[1]] if u not in panel and self.home[u] not in homes),
+                None,
+            )
+            if u is None:
+                self._add(panel, -self.weight[panel])
+                return
+            panel = self._move(panel, self.weight[panel], pair[1], u)
+
     def compositions(self) -> list[tuple[Composition, float]]:
         group_of = self.pool.group_of()
         out: dict[Composition, float] = {}
@@ -104,6 +134,8 @@ class _Book:
             key = tuple(seats)
             out[key] = out.get(key, 0.0) + p
         total = sum(out.values())
+        if total <= 0:
+            return []
         return sorted(((c, p / total) for c, p in out.items()), key=lambda item: -item[1])
 
     def _clash(self, panel: frozenset[str]) -> tuple[str, str] | None:
@@ -124,18 +156,19 @@ class _Book:
             if donors is None:
                 continue
             for donor, q in donors:
-                self._move(donor, q, u, w)
+                made = self._move(donor, q, u, w)
+                if self._clash(made) is not None:
+                    self.moved.append(made)
             return self._move(panel, p, w, u)
         return None
 
     def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]] | None:
-        """Panels of total weight p where u sits and neither w nor w's home does, and no
-        housemates sit together (a clash there is left for its own exchange)."""
+        """Panels of total weight p where u sits and neither w nor w's home does."""
         away = {w, *self.housemates[w]}
         out: list[tuple[frozenset[str], float]] = []
         left = p
         for panel in self.seated[u]:
-            if away.isdisjoint(panel) and self._clash(panel) is None:
+            if away.isdisjoint(panel):
                 q = min(self.weight[panel], left)
                 out.append((panel, q))
                 left -= q

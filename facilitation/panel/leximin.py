@@ -123,7 +123,10 @@ def reach(
     column generation; the targets are reached when lambda is 1. When no lottery reaches them
     (within REACH_TOL), or the deadline passes first, the distribution in hand, which meets the
     quotas, is not complete; None if the deadline passed before there was one."""
-    master = Master(pool, pricing, LocalSearch(pool), clock)
+    # Many warm columns make the first solve one the primal simplex without perturbation can
+    # stall on for minutes, this programme being very degenerate: the interior point method
+    # takes it, and its crossover leaves the basis every later solve goes on from.
+    master = Master(pool, pricing, LocalSearch(pool), clock, first="ipm")
     for column in (first, *warm):
         master.add(column)
     master.free = set(range(master.n))

@@ -49,13 +49,13 @@ from facilitation.panel.quotas import (
     panel_meets_quotas,
 )
 from facilitation.panel.relaxation import Unsolved, panels_towards, relaxed_leximin
-from facilitation.panel.warm import WARM_LIMIT, repaired
 
 HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but sure of a seat
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
 FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
 GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
+WARM_LIMIT = 4_000  # panels of the lottery in hand, most likely first, that seed a column generation
 PROGRESS_STEPS = 20  # steps of the walk to whole panels between two progress reports
 
 
@@ -226,17 +226,17 @@ class _Routes:
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
-        for round_ in range(GUIDES):
+        for _ in range(GUIDES):
             found = self._guide(volunteers, ruled)
             if found is None:
                 return None
             guide, targets, bound, free, panels = found
             seatable = targets > SEATABLE
             parted = apart(pool, free, panels)
-            if not parted.stuck and _gives(parted.compositions, pool.sizes, targets):
-                if not guide.exact:
-                    self._keep(parted.compositions, seatable, bound, guide.stages)
-                    return None
+            if parted.stuck or not guide.exact:
+                # Should the deadline cut what follows short, this lottery stands in.
+                self._keep(parted.compositions, seatable, bound, guide.stages)
+            elif _gives(parted.compositions, pool.sizes, targets):
                 chances = chances_under(parted.compositions, pool.sizes)
                 smallest = float(chances[seatable].min()) if seatable.any() else 0.0
                 self._report(guide.stages, 1.0, smallest, smallest)
@@ -251,15 +251,10 @@ class _Routes:
                 )
             if not guide.exact or not parted.stuck - ruled:
                 break
-            if round_ == 0:
-                # Should the deadline cut a later guide short, this one's lottery stands in.
-                self._keep(repaired(pool, free, panels), seatable, bound, guide.stages)
             ruled |= parted.stuck
-        stand_in = repaired(pool, free, panels)
-        self.warm += [c for c, _p in stand_in[:WARM_LIMIT]]
-        self._keep(stand_in, seatable, bound, guide.stages)
         if not guide.exact:
             return None
+        self.warm += [c for c, _p in parted.compositions[:WARM_LIMIT]]
         return self._aim(targets, guide.stages)
 
     def _guide(
@@ -343,7 +338,7 @@ class _Routes:
         lottery seats every one of them (else they may not all be seatable, and 1 is all
         that is known)."""
         if not compositions:
-            return  # no panel could be repaired
+            return  # no panel in it
         chances = chances_under(compositions, self.pool.sizes)
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
         if not (chances[seatable] > SEATABLE).all():

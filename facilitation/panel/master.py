@@ -50,9 +50,17 @@ class Master:
     """
 
     def __init__(
-        self, pool: Pool, pricing: CompositionModel, search: LocalSearch, clock: Clock
+        self,
+        pool: Pool,
+        pricing: CompositionModel,
+        search: LocalSearch,
+        clock: Clock,
+        *,
+        first: str = "simplex",
     ) -> None:
+        """`first`: the HiGHS solver for the first solve, which has no basis to go on from."""
         self.pool = pool
+        self.first = first
         self.pricing = pricing
         pricing.clock = clock
         self.search = search
@@ -71,9 +79,6 @@ class Master:
         self.x = np.zeros(0)
         h = quiet_solver()
         h.setOptionValue("presolve", "off")
-        # The first solve starts from no basis, where the primal simplex without perturbation
-        # can stall for minutes on this degenerate programme: the interior point method takes
-        # it, and its crossover leaves the basis every later solve goes on from.
         h.setOptionValue("run_crossover", "on")
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
@@ -136,7 +141,7 @@ class Master:
     def run(self) -> highspy.HighsSolution:
         for _ in range(MAX_RETRIES):
             self.clock.check()
-            self._use("simplex" if self.h.getBasis().valid else "ipm")
+            self._use("simplex" if self.h.getBasis().valid else self.first)
             status = run_within(self.h, self.clock)
             if status not in (
                 highspy.HighsModelStatus.kOptimal,
@@ -150,6 +155,10 @@ class Master:
                 self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 1.0)
                 try:
                     status = run_within(self.h, self.clock)
+                    if status == highspy.HighsModelStatus.kUnknown:
+                        # A basis the solver cannot trust any more: start afresh.
+                        self.h.clearSolver()
+                        status = run_within(self.h, self.clock)
                 finally:
                     self.h.setOptionValue("simplex_strategy", PRIMAL)
                     self.h.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)

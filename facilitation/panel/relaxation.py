@@ -27,6 +27,8 @@ from facilitation.panel.pricing import add_rows
 from facilitation.panel.solver import quiet_solver, run_within
 
 INF = highspy.kHighsInf
+TOLERANCE = 1e-9  # HiGHS's primal and dual feasibility tolerances
+LOOSER = (1e-8, 1e-7)  # primal tolerances tried, one after the other, when a solve fails
 HOLD = 1e-11  # z is held this far below its optimum while the rises are tested
 RISER = 1e-8  # a group that rises further than this in a rise test can still rise
 RISE_CAP = 1e-3  # each group's rise counts up to this, so that many rise together
@@ -48,8 +50,8 @@ def relaxed_leximin(pool: Pool, clock: Clock | None = None) -> tuple[np.ndarray,
     n = len(pool.groups)
     sizes = pool.sizes
     h = quiet_solver()
-    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+    h.setOptionValue("primal_feasibility_tolerance", TOLERANCE)
+    h.setOptionValue("dual_feasibility_tolerance", TOLERANCE)
     h.addVars(n, np.zeros(n), sizes)
     add_rows(h, pool, n)
     first_chance_row = h.getNumRow()
@@ -102,8 +104,20 @@ def _solve(h: highspy.Highs, clock: Clock | None) -> None:
     # HiGHS can lose its way from a basis left by the changes between two solves; from
     # scratch it does not.
     h.clearSolver()
-    if run_within(h, clock) != highspy.HighsModelStatus.kOptimal:
-        raise Unsolved(str(h.getModelStatus()))
+    if run_within(h, clock) == highspy.HighsModelStatus.kOptimal:
+        return
+    # A chance held a hair below what the solver, within its tolerance, reported can leave
+    # the programme infeasible by about that tolerance: a looser one, for this solve alone.
+    # The chances are checked afterwards all the same, when panels are sought that give them.
+    try:
+        for tolerance in LOOSER:
+            h.setOptionValue("primal_feasibility_tolerance", tolerance)
+            h.clearSolver()
+            if run_within(h, clock) == highspy.HighsModelStatus.kOptimal:
+                return
+    finally:
+        h.setOptionValue("primal_feasibility_tolerance", TOLERANCE)
+    raise Unsolved(str(h.getModelStatus()))
 
 
 def panels_towards(
