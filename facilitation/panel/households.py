@@ -91,21 +91,17 @@ class _Book:
         return [panel for panel in self.weight if self._clash(panel) is not None]
 
     def part(self, panel: frozenset[str]) -> str | None:
-        """Exchange seats until this panel's weight sits on panels with housemates apart; the
-        home whose housemates could not be parted, if any."""
-        while panel in self.weight:
-            pair = self._clash(panel)
-            if pair is None:
-                return None
-            p = self.weight[panel]
-            for w in pair:
-                made = self._exchange(panel, p, w)
-                if made is not None:
-                    panel = made
-                    break
-            else:
-                return self.home[pair[0]]
-        return None
+        """Exchange seats to part one pair of housemates on this panel (the pieces it becomes
+        wait their turn should they seat another pair); the home whose housemates could not be
+        parted, if any."""
+        if panel not in self.weight:
+            return None
+        pair = self._clash(panel)
+        if pair is None:
+            return None
+        if any(self._exchange(panel, w) for w in pair):
+            return None
+        return self.home[pair[0]]
 
     def force(self, panel: frozenset[str]) -> None:
         """Part the housemates on this panel with no exchange: an extra housemate gives the
@@ -145,25 +141,28 @@ class _Book:
                     return (v, u)
         return None
 
-    def _exchange(self, panel: frozenset[str], p: float, w: str) -> frozenset[str] | None:
-        """Give w's seat on `panel` to someone alike whose home is clear of it, and w a seat of
-        theirs worth the same elsewhere; the panel as it then is, or None if no one can."""
+    def _exchange(self, panel: frozenset[str], w: str) -> bool:
+        """Give w's seat on `panel` to people alike whose homes are clear of it, each for part
+        of its weight, and w seats of theirs worth the same elsewhere; False if they cannot
+        make up its whole weight between them. Each part is an exchange in itself: what is
+        done stays done."""
         homes = {self.home[v] for v in panel}
         for u in self.alike[w]:
             if u in panel or self.home[u] in homes:
                 continue
-            donors = self._donors(u, w, p)
-            if donors is None:
+            donors = self._donors(u, w, self.weight[panel])
+            got = sum(q for _donor, q in donors)
+            if got <= 0:
                 continue
             for donor, q in donors:
-                made = self._move(donor, q, u, w)
-                if self._clash(made) is not None:
-                    self.moved.append(made)
-            return self._move(panel, p, w, u)
-        return None
+                self._waits(self._move(donor, q, u, w))
+            self._waits(self._move(panel, got, w, u))
+            if panel not in self.weight:
+                return True
+        return False
 
-    def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]] | None:
-        """Panels of total weight p where u sits and neither w nor w's home does."""
+    def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]]:
+        """Panels of total weight up to p where u sits and neither w nor w's home does."""
         away = {w, *self.housemates[w]}
         out: list[tuple[frozenset[str], float]] = []
         left = p
@@ -173,8 +172,12 @@ class _Book:
                 out.append((panel, q))
                 left -= q
                 if left <= LIGHT:
-                    return out
-        return None
+                    break
+        return out
+
+    def _waits(self, panel: frozenset[str]) -> None:
+        if self._clash(panel) is not None:
+            self.moved.append(panel)
 
     def _move(self, panel: frozenset[str], q: float, leaving: str, taking: str) -> frozenset[str]:
         """Weight q of the panel becomes the panel with `taking` in the seat of `leaving`."""

@@ -55,7 +55,9 @@ TICKETS = 10**12  # the distribution is published as whole tickets out of about 
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
 FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
 GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
-WARM_LIMIT = 4_000  # panels of the lottery in hand, most likely first, that seed a column generation
+WARM_LIMIT = (
+    4_000  # panels of the lottery in hand, most likely first, that seed a column generation
+)
 PROGRESS_STEPS = 20  # steps of the walk to whole panels between two progress reports
 
 
@@ -226,12 +228,16 @@ class _Routes:
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
+        seated: np.ndarray | None = None  # the groups an exact guide seats: all that can sit
         for _ in range(GUIDES):
             found = self._guide(volunteers, ruled)
             if found is None:
                 return None
             guide, targets, bound, free, panels = found
-            seatable = targets > SEATABLE
+            if guide.exact:
+                seated = targets > SEATABLE
+            # A guide the deadline cut short may leave out groups that can sit: they count.
+            seatable = seated if seated is not None else np.ones(len(targets), dtype=bool)
             parted = apart(pool, free, panels)
             if parted.stuck or not guide.exact:
                 # Should the deadline cut what follows short, this lottery stands in.

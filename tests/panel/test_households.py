@@ -4,7 +4,6 @@ that this gives."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -104,7 +103,8 @@ def test_the_lottery_with_the_rule_is_the_same_in_a_fresh_process():
         from facilitation.panel.lottery import select_panel
         from tests.panel.test_leximin import ESTATE_QUOTAS, estate
         lottery = select_panel(estate(200, shared=True), 8, ESTATE_QUOTAS, one_per_household=True)
-        text = json.dumps([[sorted(panel), n] for (panel, _p), n in zip(lottery.panels, lottery.tickets)])
+        pairs = zip(lottery.panels, lottery.tickets)
+        text = json.dumps([[sorted(panel), n] for (panel, _p), n in pairs])
         print(hashlib.sha256(text.encode()).hexdigest())
         """
     )
