@@ -10,6 +10,11 @@ cannot tell apart (facilitation.panel.pool), who all get the same chance; a grou
 settled only once a linear programme proves it cannot rise. Seat counts are then turned into named
 panels combinatorially (facilitation.panel.naming).
 
+Under the one-per-household rule the lottery without the rule comes first: its named panels, with
+seats exchanged between people alike so that no housemates sit together and nobody's chance moves
+(facilitation.panel.households), are the leximin lottery with the rule, which only removes panels.
+Homes no exchange can part get the rule in that first lottery, and it is worked out again.
+
 A time limit, a cancel callback and a progress callback can be given. When the limit passes first,
 the lottery is the one reached so far: it still meets the quotas, `exact` is False, and its
 smallest chance and an upper bound on what the leximin could reach are reported.
