@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from facilitation.panel import lottery as lottery_module
 from facilitation.panel.households import apart
 from facilitation.panel.lottery import select_panel
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import build_pool, meets_quotas
 from facilitation.panel.quotas import Infeasible, Quota, Volunteer
-from facilitation.panel import lottery as lottery_module
 from tests.panel.test_leximin import ESTATE_QUOTAS, check_against_reference, estate, pools
 
 ROOT = Path(__file__).resolve().parents[2]
