@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from facilitation.panel.pool import Composition, Pool
 
 LIGHT = 1e-15  # a named panel lighter than this is rounding left over from exchanges
@@ -37,6 +39,8 @@ class Parted:
     the rule, though some chances have moved."""
 
     compositions: list[tuple[Composition, float]]  # most likely first
+    panels: dict[frozenset[str], float]  # the named panels behind them
+    chances: np.ndarray  # each group's chance of a seat (groups of the pool with the rule)
     stuck: frozenset[str]  # household keys (as in Pool.households)
 
 
@@ -57,7 +61,8 @@ def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Par
         book.moved.clear()
     for panel in sorted(book.clashing(), key=sorted):
         book.force(panel)
-    return Parted(book.compositions(), frozenset(stuck))
+    compositions, named, chances = book.result()
+    return Parted(compositions, named, chances, frozenset(stuck))
 
 
 class _Book:
@@ -73,6 +78,7 @@ class _Book:
         for members in homes.values():
             for v in members:
                 self.housemates[v] = tuple(u for u in members if u != v)
+        self.sharers = frozenset(v for v, mates in self.housemates.items() if mates)
         group = free.group_of()
         # Someone who lives alone first: they can take any seat their answers allow.
         self.alike = {
@@ -120,26 +126,35 @@ class _Book:
                 return
             panel = self._move(panel, self.weight[panel], pair[1], u)
 
-    def compositions(self) -> list[tuple[Composition, float]]:
+    def result(
+        self,
+    ) -> tuple[list[tuple[Composition, float]], dict[frozenset[str], float], np.ndarray]:
+        """The lottery over compositions, most likely first, and over named panels; each
+        group's chance under it."""
+        sizes = self.pool.sizes
+        total = sum(self.weight.values())
+        if total <= 0:
+            return [], {}, np.zeros(len(sizes))
         group_of = self.pool.group_of()
         out: dict[Composition, float] = {}
-        for panel, p in self.weight.items():
-            seats = [0] * len(self.pool.groups)
+        named: dict[frozenset[str], float] = {}
+        expected = [0.0] * len(sizes)  # seats per group
+        for panel, weight in self.weight.items():
+            p = weight / total
+            seats = [0] * len(sizes)
             for v in panel:
                 seats[group_of[v]] += 1
+                expected[group_of[v]] += p
             key = tuple(seats)
             out[key] = out.get(key, 0.0) + p
-        total = sum(out.values())
-        if total <= 0:
-            return []
-        return sorted(((c, p / total) for c, p in out.items()), key=lambda item: -item[1])
+            named[panel] = p
+        compositions = sorted(out.items(), key=lambda item: -item[1])
+        return compositions, named, np.array(expected) / sizes
 
     def _clash(self, panel: frozenset[str]) -> tuple[str, str] | None:
-        for v in sorted(panel):
-            for u in self.housemates[v]:
-                if u in panel:
-                    return (v, u)
-        return None
+        """Two housemates on the panel, the same two whatever the order of iteration."""
+        pairs = [(v, u) for v in panel & self.sharers for u in self.housemates[v] if u in panel]
+        return min(pairs) if pairs else None
 
     def _exchange(self, panel: frozenset[str], w: str) -> bool:
         """Give w's seat on `panel` to people alike whose homes are clear of it, each for part

@@ -22,7 +22,7 @@ reach.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,7 @@ class Outcome:
     smallest: float  # its smallest chance, leaving out only volunteers no panel can seat
     bound: float  # the leximin's smallest chance is at most this
     solves: int  # integer programmes solved
+    named: Mapping[frozenset[str], float] | None = None  # its named panels, if a route has them
 
 
 def leximin(

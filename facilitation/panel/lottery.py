@@ -164,7 +164,9 @@ def select_panel(
         outcome = routes.through_relaxation()
     if outcome is None:
         outcome = routes.in_stages()
-    panels = name_panels(pool, outcome.compositions)
+    panels = outcome.named
+    if panels is None:
+        panels = name_panels(pool, outcome.compositions)
     return _lottery(
         pool,
         panels,
@@ -246,9 +248,9 @@ class _Routes:
             parted = apart(pool, free, panels)
             if parted.stuck or not guide.exact:
                 # Should the deadline cut what follows short, this lottery stands in.
-                self._keep(parted.compositions, seatable, bound, guide.stages)
-            elif _gives(parted.compositions, pool.sizes, targets):
-                chances = chances_under(parted.compositions, pool.sizes)
+                self._keep(parted.compositions, seatable, bound, guide.stages, parted.panels)
+            elif _gives(parted.chances, targets):
+                chances = parted.chances
                 smallest = float(chances[seatable].min()) if seatable.any() else 0.0
                 self._report(guide.stages, 1.0, smallest, smallest)
                 return Outcome(
@@ -259,6 +261,7 @@ class _Routes:
                     smallest,
                     smallest,
                     self.pricing.solves,
+                    parted.panels,
                 )
             if not guide.exact or not parted.stuck - ruled:
                 break
@@ -343,6 +346,7 @@ class _Routes:
         seatable: np.ndarray,
         bound: float,
         stages: int,
+        named: Mapping[frozenset[str], float] | None = None,
     ) -> None:
         """Keep this lottery to stand in, if it guarantees more than the one kept. `bound`
         bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
@@ -362,6 +366,7 @@ class _Routes:
             smallest,
             max(bound, smallest),
             self.pricing.solves,
+            named,
         )
         if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
             self.fallback = kept
@@ -383,11 +388,8 @@ def _crowded(pool: Pool, free: Pool) -> set[str]:
     }
 
 
-def _gives(
-    compositions: list[tuple[Composition, float]], sizes: np.ndarray, targets: np.ndarray
-) -> bool:
-    """Whether a lottery gives every group its target chance (to within REACH_TOL, relatively)."""
-    chances = chances_under(compositions, sizes)
+def _gives(chances: np.ndarray, targets: np.ndarray) -> bool:
+    """Whether the chances are the targets (to within REACH_TOL, relatively)."""
     return bool(np.all(np.abs(chances - targets) <= REACH_TOL * np.maximum(targets, 1e-6)))
 
 

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from facilitation.panel import lottery as lottery_module
 from facilitation.panel.households import apart
 from facilitation.panel.lottery import select_panel
-from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import build_pool, meets_quotas
 from facilitation.panel.quotas import Infeasible, Quota, Volunteer
 from tests.panel.test_leximin import ESTATE_QUOTAS, check_against_reference, estate, pools
@@ -34,10 +33,17 @@ def parted_chances(volunteers, seats, quotas):
     if not parted.compositions:
         return free, parted, chances
     assert sum(p for _c, p in parted.compositions) == pytest.approx(1.0, abs=1e-12)
-    for panel, p in name_panels(ruled, parted.compositions).items():
+    group = ruled.group_of()
+    seats: dict[tuple[int, ...], float] = {}
+    for panel, p in parted.panels.items():
         assert meets_quotas(ruled, panel), sorted(panel)
+        counts = [0] * len(ruled.groups)
         for v in panel:
             chances[v] += p
+            counts[group[v]] += 1
+        seats[tuple(counts)] = seats.get(tuple(counts), 0.0) + p
+    # The compositions are those of the named panels.
+    assert seats == pytest.approx(dict(parted.compositions), abs=1e-12)
     return free, parted, chances
 
 
