@@ -22,6 +22,7 @@ why).
     .venv/bin/python bench/panel.py --sizes 600 --panels 20 --features 4 \
         --theirs 600:20:4:no,600:20:4:yes --their-limit 900
     .venv/bin/python bench/panel.py --check        # exactness against an independent leximin
+    .venv/bin/python bench/panel.py --check --check-sizes 150,600
     .venv/bin/python bench/panel.py --alternates   # alternates against the old reserves
     .venv/bin/python bench/panel.py --uniform      # the uniform lottery's rounding
 
@@ -297,7 +298,7 @@ def check_exact(args) -> int:
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     worst = 0.0
-    for size in (150, 600, 1500):
+    for size in args.check_sizes:
         for households in (False, True):
             pool = generate_pool(size, args.seed, 4, SHARED if households else 0.0)
             wanted = quotas(20, 4)
@@ -446,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         "5,000 / 100 / 6 (theirs beside the first two)",
     )
     parser.add_argument("--check", action="store_true")
+    parser.add_argument(
+        "--check-sizes", type=numbers, default=[150, 600, 1500], help="pools --check compares on"
+    )
     parser.add_argument("--alternates", action="store_true")
     parser.add_argument("--uniform", action="store_true")
     args = parser.parse_args(argv)
