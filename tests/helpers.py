@@ -54,6 +54,32 @@ def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProces
     )
 
 
+def fresh_python(
+    code: str, *, hash_seed: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """`python -c CODE` in a fresh process at the project's root, with this string-hash seed if
+    given; fails on a non-zero exit."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = hash_seed
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+        check=True,
+    )
+
+
+def last_line_of(code: str, *, hash_seed: str, timeout: float = 120) -> str:
+    """What `python -c CODE` prints last in a fresh process (solver banners may come before)."""
+    return fresh_python(code, hash_seed=hash_seed, timeout=timeout).stdout.splitlines()[-1]
+
+
 def data_option(data: str) -> list[str]:
     """The command line's words for a database: a SQLite file or a database URL."""
     return ["--database", data] if "://" in data else ["--data", data]

@@ -20,7 +20,7 @@ should the deadline pass first.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,19 +72,15 @@ class _Book:
         self.pool = pool
         self.home = pool.households
         self.housemates: dict[str, tuple[str, ...]] = {}
-        homes: dict[str, list[str]] = {}
-        for v in pool.ids:
-            homes.setdefault(self.home[v], []).append(v)
-        for members in homes.values():
+        for members in pool.homes().values():
             for v in members:
                 self.housemates[v] = tuple(u for u in members if u != v)
         self.sharers = frozenset(v for v, mates in self.housemates.items() if mates)
-        group = free.group_of()
         # Someone who lives alone first: they can take any seat their answers allow.
-        self.alike = {
-            v: sorted(free.groups[group[v]].members, key=lambda u: (bool(self.housemates[u]), u))
-            for v in pool.ids
-        }
+        by_group = [
+            sorted(g.members, key=lambda u: (bool(self.housemates[u]), u)) for g in free.groups
+        ]
+        self.alike = {v: by_group[t] for v, t in free.group_of().items()}
         self.weight: dict[frozenset[str], float] = {}
         self.moved: list[frozenset[str]] = []  # clashing panels that exchanges gave weight to
         # Dicts, not sets: what is tried first must not depend on the process's string
@@ -116,11 +112,7 @@ class _Book:
             pair = self._clash(panel)
             if pair is None:
                 return
-            homes = {self.home[v] for v in panel}
-            u = next(
-                (u for u in self.alike[pair[1]] if u not in panel and self.home[u] not in homes),
-                None,
-            )
+            u = next(self._clear_of(panel, pair[1]), None)
             if u is None:
                 self._add(panel, -self.weight[panel])
                 return
@@ -161,10 +153,7 @@ class _Book:
         of its weight, and w seats of theirs worth the same elsewhere; False if they cannot
         make up its whole weight between them. Each part is an exchange in itself: what is
         done stays done."""
-        homes = {self.home[v] for v in panel}
-        for u in self.alike[w]:
-            if u in panel or self.home[u] in homes:
-                continue
+        for u in self._clear_of(panel, w):
             donors = self._donors(u, w, self.weight[panel])
             got = sum(q for _donor, q in donors)
             if got <= 0:
@@ -175,6 +164,11 @@ class _Book:
             if panel not in self.weight:
                 return True
         return False
+
+    def _clear_of(self, panel: frozenset[str], w: str) -> Iterator[str]:
+        """People alike to w, off the panel, whose homes are clear of it."""
+        homes = {self.home[v] for v in panel}
+        return (u for u in self.alike[w] if u not in panel and self.home[u] not in homes)
 
     def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]]:
         """Panels of total weight up to p where u sits and neither w nor w's home does."""

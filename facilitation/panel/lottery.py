@@ -229,9 +229,9 @@ class _Routes:
         problem) can still be given with it, they are the leximin chances with it too. They
         are given when the lottery without the rule can be named with housemates apart
         (facilitation.panel.households). The homes whose housemates cannot be parted that way
-        get the rule, alone, and the lottery is worked out again; failing that, its named
-        panels, each with any extra housemate swapped for someone with the same answers, start
-        a column generation that seeks its chances."""
+        get the rule in it, and it is worked out again; failing that, its named panels, each
+        extra housemate swapped for someone with the same answers, start a column generation
+        that seeks its chances."""
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
@@ -377,12 +377,9 @@ def _crowded(pool: Pool, free: Pool) -> set[str]:
     without the rule): exchanges seldom part them, so the lottery without the rule keeps the
     rule for them from the start."""
     group = free.group_of()
-    homes: dict[str, list[str]] = {}
-    for v in pool.ids:
-        homes.setdefault(pool.households[v], []).append(v)
     return {
         key
-        for key, members in homes.items()
+        for key, members in pool.homes().items()
         if len(members) > 1
         and all(len(free.groups[group[v]].members) <= FEW_ALIKE for v in members)
     }

@@ -63,6 +63,13 @@ class Pool:
         """Each volunteer's group."""
         return {v: t for t, g in enumerate(self.groups) for v in g.members}
 
+    def homes(self) -> dict[str, list[str]]:
+        """Each household's volunteers, in the order given (household keys as in `households`)."""
+        out: dict[str, list[str]] = {}
+        for v in self.ids:
+            out.setdefault(self.households[v], []).append(v)
+        return out
+
     def volunteers(self) -> list[Volunteer]:
         """The pool's volunteers again, in the order given."""
         return [Volunteer(v, self.profiles[v], self.households[v]) for v in self.ids]

@@ -4,11 +4,7 @@ that this gives."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,9 +14,8 @@ from facilitation.panel.households import apart
 from facilitation.panel.lottery import select_panel
 from facilitation.panel.pool import build_pool, meets_quotas
 from facilitation.panel.quotas import Infeasible, Quota, Volunteer
+from tests.helpers import last_line_of
 from tests.panel.test_leximin import ESTATE_QUOTAS, check_against_reference, estate, pools
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def parted_chances(volunteers, seats, quotas):
@@ -128,17 +123,5 @@ def test_the_lottery_with_the_rule_is_the_same_in_a_fresh_process():
         print(hashlib.sha256(text.encode()).hexdigest())
         """
     )
-    digests = set()
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=300,
-            check=True,
-        )
-        digests.add(out.stdout.splitlines()[-1])
+    digests = {last_line_of(code, hash_seed=seed, timeout=300) for seed in ("1", "2")}
     assert len(digests) == 1

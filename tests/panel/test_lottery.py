@@ -7,9 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 import textwrap
 
 import highspy
@@ -27,7 +24,7 @@ from facilitation.panel.quotas import (
     check_quotas,
     panel_meets_quotas,
 )
-from tests.helpers import ROOT
+from tests.helpers import fresh_python, last_line_of
 
 # A small estate: twelve volunteers, skewed towards older owners as real pools are.
 POOL_ROWS = [
@@ -245,18 +242,8 @@ def test_a_fresh_process_draws_the_same_panel(lottery):
         print(json.dumps([result.ticket, result.panel, result.reserves]))
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "12345"}
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=True,
-    )
     # HiGHS prints its banner once per process, whatever the options: the answer is the last line.
-    ticket, panel, reserves = json.loads(out.stdout.splitlines()[-1])
+    ticket, panel, reserves = json.loads(last_line_of(code, hash_seed="12345"))
     assert (ticket, tuple(panel), tuple(reserves)) == (here.ticket, here.panel, here.reserves)
 
 
@@ -283,16 +270,7 @@ def test_a_lottery_in_a_fresh_process_writes_nothing_to_its_output():
         print(len(panel), bool(problem.relaxations))
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=True,
-    )
+    out = fresh_python(code)
     assert (out.stdout, out.stderr) == (f"{SEATS} True\n", "")
 
 
