@@ -35,7 +35,8 @@ from facilitation.panel.reach import cover
 
 CERTIFICATE_SLACK = 1e-10  # the exact programme's tolerance on the best panel's value
 WARM_START = 60  # local searches with multiplicative weights before the first solve
-REACH_TOL = 1e-9  # targets count as reached when every group gets this close, relatively
+REACH_TOL = RISE_TOL  # targets count as reached when every group gets this close to its own
+CLOSE = 1e-9  # lambda this close to 1 is as far as a column generation aiming at targets goes
 MAX_STALLS = 3  # stages in a row that settle nothing before the largest dual settles
 
 
@@ -121,9 +122,10 @@ def reach(
 ) -> Reached | None:
     """A distribution over compositions giving every group at least its target chance: max
     lambda such that each group's chance is at least lambda times its target, by the same
-    column generation; the targets are reached when lambda is 1. When no lottery reaches them
-    (within REACH_TOL), or the deadline passes first, the distribution in hand, which meets the
-    quotas, is not complete; None if the deadline passed before there was one."""
+    column generation; the targets are reached when lambda is 1, or so close to it that no
+    group falls short by more than REACH_TOL, the tolerance a settled chance has. When no
+    lottery reaches them, or the deadline passes first, the distribution in hand, which meets
+    the quotas, is not complete; None if the deadline passed before there was one."""
     # Many warm columns make the first solve one the primal simplex without perturbation can
     # stall on for minutes, this programme being very degenerate: the interior point method
     # takes it, and its crossover leaves the basis every later solve goes on from.
@@ -136,13 +138,17 @@ def reach(
         master.h.changeCoeff(t, 0, -float(targets[t]))
     try:
         # Reaching the targets is all that is asked: lambda need not be maximised further.
-        lam, _duals = master.stage(enough=1.0 - REACH_TOL)
+        lam, _duals = master.stage(enough=1.0 - CLOSE)
     except Stop:
         lam = 0.0
+    # Targets worked out over fractional panels are only as exact as that solver's tolerances:
+    # on large pools their total can exceed the seats by some 1e-8, and lambda then stops a
+    # little short of 1. Chances settled in stages carry the same tolerance, absolute.
+    enough = 1.0 - REACH_TOL / max(float(np.max(targets, initial=0.0)), REACH_TOL)
     if len(master.x) == 0:
         return None
     compositions = master.distribution()
-    return Reached(compositions, chances_under(compositions, master.sizes), lam >= 1.0 - REACH_TOL)
+    return Reached(compositions, chances_under(compositions, master.sizes), lam >= enough)
 
 
 class _State:

@@ -386,8 +386,8 @@ def _crowded(pool: Pool, free: Pool) -> set[str]:
 
 
 def _gives(chances: np.ndarray, targets: np.ndarray) -> bool:
-    """Whether the chances are the targets (to within REACH_TOL, relatively)."""
-    return bool(np.all(np.abs(chances - targets) <= REACH_TOL * np.maximum(targets, 1e-6)))
+    """Whether the chances are the targets (to within REACH_TOL)."""
+    return bool(np.all(np.abs(chances - targets) <= REACH_TOL))
 
 
 def _guarantee(outcome: Outcome) -> tuple[float, int]:

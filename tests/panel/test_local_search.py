@@ -78,8 +78,10 @@ QUOTAS = [
 ]
 
 
-@pytest.mark.parametrize("scale", [1.0, 1.02])
+@pytest.mark.parametrize("scale", [1.0, 1.0 + 1e-8, 1.0 + 1e-5, 1.02])
 def test_the_household_warm_start_reaches_leximin_chances_and_no_more(scale):
+    """Targets a hair above the leximin chances, as a solver's tolerances leave them, count as
+    reached, within the tolerance a settled chance has; targets above them by more do not."""
     volunteers = estate(60, shared=True)
     pool = build_pool(volunteers, 8, QUOTAS, one_per_household=True)
     expected = Reference(volunteers, 8, QUOTAS, True).leximin()
@@ -88,7 +90,7 @@ def test_the_household_warm_start_reaches_leximin_chances_and_no_more(scale):
     first = pricing.best([1.0] * len(pool.groups))
     reached = reach(pool, pricing, first, Clock(None, None, None), targets)
     assert reached is not None
-    if scale > 1.0:
+    if scale > 1.0 + 1e-6:
         # Above the leximin chances for everyone: no lottery gives them.
         assert not reached.complete
         assert (reached.chances < targets - 1e-7).any()
