@@ -127,21 +127,9 @@ class _Book:
         total = sum(self.weight.values())
         if total <= 0:
             return [], {}, np.zeros(len(sizes))
-        group_of = self.pool.group_of()
-        out: dict[Composition, float] = {}
-        named: dict[frozenset[str], float] = {}
-        expected = [0.0] * len(sizes)  # seats per group
-        for panel, weight in self.weight.items():
-            p = weight / total
-            seats = [0] * len(sizes)
-            for v in panel:
-                seats[group_of[v]] += 1
-                expected[group_of[v]] += p
-            key = tuple(seats)
-            out[key] = out.get(key, 0.0) + p
-            named[panel] = p
-        compositions = sorted(out.items(), key=lambda item: -item[1])
-        return compositions, named, np.array(expected) / sizes
+        named = {panel: weight / total for panel, weight in self.weight.items()}
+        compositions, chances = self.pool.compositions(named)
+        return compositions, named, chances
 
     def _clash(self, panel: frozenset[str]) -> tuple[str, str] | None:
         """Two housemates on the panel, the same two whatever the order of iteration."""

@@ -59,6 +59,7 @@ HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but su
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
 FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
+AGAIN_SHARE = 0.5  # of a fresh guide's time, what starting a guide from the one before may take
 GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
 WARM_LIMIT = (
     4_000  # panels of the lottery in hand, most likely first, that seed a column generation
@@ -199,6 +200,7 @@ class _Routes:
         self.warm: list[Composition] = []
         self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
         self.fallback: Outcome | None = None
+        self.fresh = 0.0  # seconds the last guide worked out afresh took
 
     def through_relaxation(self) -> Outcome | None:
         """The leximin lottery when whole panels give every group its chance under the leximin
@@ -236,8 +238,9 @@ class _Routes:
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
         seated: np.ndarray | None = None  # the groups an exact guide seats: all that can sit
+        before: _Before | None = None
         for _ in range(GUIDES):
-            found = self._guide(volunteers, ruled)
+            found = self._guide(volunteers, ruled, before)
             if found is None:
                 return None
             guide, targets, bound, free, panels = found
@@ -266,17 +269,20 @@ class _Routes:
             if not guide.exact or not parted.stuck - ruled:
                 break
             ruled |= parted.stuck
+            chance = {v: float(targets[t]) for v, t in pool.group_of().items()}
+            before = _Before(chance, parted.panels, guide.stages, self.fresh)
         if not guide.exact:
             return None
         self.warm += [c for c, _p in parted.compositions[:WARM_LIMIT]]
         return self._aim(targets, guide.stages)
 
     def _guide(
-        self, volunteers: Sequence[Volunteer], ruled: set[str]
+        self, volunteers: Sequence[Volunteer], ruled: set[str], before: _Before | None = None
     ) -> tuple[Outcome, np.ndarray, float, Pool, dict[frozenset[str], float]] | None:
         """The leximin lottery with the household rule for the `ruled` homes only (keys as in
         Pool.households): the chances it gives each group of the pool, a bound on the
-        leximin's smallest chance with the rule for all, and its own pool and named panels."""
+        leximin's smallest chance with the rule for all, and its own pool and named panels.
+        `before` is the guide with the rule for fewer homes, if there was one."""
         pool = self.pool
         alone = [
             v if pool.households[v.id] in ruled else replace(v, household=None) for v in volunteers
@@ -286,7 +292,15 @@ class _Routes:
         start = free_pricing.best([1.0] * len(free.groups))
         if start is None:
             return None
-        guide = _exact(free, free_pricing, start, self.clock)
+        guide = None
+        if before is not None:
+            # Worth it only while it costs less than working the guide out afresh.
+            clock = self.clock.within(AGAIN_SHARE * before.seconds)
+            guide = _again(free, free_pricing, start, clock, before)
+        if guide is None:
+            began = self.clock.elapsed()
+            guide = _exact(free, free_pricing, start, self.clock)
+            self.fresh = self.clock.elapsed() - began
         free_group = free.group_of()
         targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
         # The rule only removes panels: what bounds the leximin's smallest chance with it for
@@ -370,6 +384,59 @@ class _Routes:
         )
         if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
             self.fallback = kept
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """A guide with the rule for fewer homes: everyone's chance, and its panels, named and
+    parted with no two housemates on one."""
+
+    chance: Mapping[str, float]
+    panels: Mapping[frozenset[str], float]
+    stages: int
+    seconds: float  # what working out a guide afresh took
+
+
+def _again(
+    free: Pool, pricing: CompositionModel, first: Composition, clock: Clock, before: _Before
+) -> Outcome | None:
+    """The guide for more homes, if the one before's chances can be given with the rule for
+    them: they are then its leximin chances, the rule only removing panels. The panels before,
+    parted, meet the rule for every home and start the search, so this usually takes a
+    fraction of working the guide out afresh."""
+    targets = np.array([before.chance[g.members[0]] for g in free.groups])
+    try:
+        relaxed, _stages = relaxed_leximin(free, clock)
+    except (Stop, Unsolved):
+        return None
+    if _below(relaxed, targets, free.sizes):
+        # No lottery can give the targets, fractional panels not even: the rule for these
+        # homes lowers someone's chance.
+        return None
+    warm, _chances = free.compositions(before.panels)
+    reached = reach(free, pricing, first, clock, targets, [c for c, _p in warm[:WARM_LIMIT]])
+    if reached is None or not reached.complete:
+        return None
+    seatable = reached.chances[targets > SEATABLE]
+    smallest = float(seatable.min()) if len(seatable) else 0.0
+    return Outcome(
+        reached.compositions,
+        reached.chances,
+        before.stages,
+        True,
+        smallest,
+        smallest,
+        pricing.solves,
+    )
+
+
+def _below(chances: np.ndarray, targets: np.ndarray, sizes: np.ndarray) -> bool:
+    """Whether the chances, volunteer by volunteer, come before the targets in the leximin
+    order (sorted smallest first, the first that differ by more than REACH_TOL decides)."""
+    ours = np.sort(np.repeat(chances, sizes.astype(int)))
+    theirs = np.sort(np.repeat(targets, sizes.astype(int)))
+    apart = np.flatnonzero(np.abs(ours - theirs) > REACH_TOL)
+    return bool(len(apart)) and bool(ours[apart[0]] < theirs[apart[0]])
 
 
 def _crowded(pool: Pool, free: Pool) -> set[str]:

@@ -33,6 +33,8 @@ SPREAD = 12  # panels priced under perturbed duals for each one the programmes f
 SPREAD_NOISE = 0.25  # log-normal spread of the perturbation
 SMOOTHING = 0.7  # weight of the best-bound duals in the smoothed pricing duals
 PRIMAL, DUAL = 4, 1  # HiGHS simplex strategies
+STALL_STEPS = 5  # simplex steps per row and column of the master past which a solve stalls
+STEPS_UNLIMITED = 2**31 - 1  # HiGHS's own default: no limit
 KEEP = 4  # compositions held, per group, before the unused ones are dropped
 _EMPTY = (0, np.array([0]), np.array([], np.int32), np.array([]))
 
@@ -142,7 +144,13 @@ class Master:
         for _ in range(MAX_RETRIES):
             self.clock.check()
             self._use("simplex" if self.h.getBasis().valid else self.first)
-            status = run_within(self.h, self.clock)
+            # A stall runs on until the deadline unless its steps are counted: past this many,
+            # the fallback below takes over.
+            self.h.setOptionValue("simplex_iteration_limit", self._steps())
+            try:
+                status = run_within(self.h, self.clock)
+            finally:
+                self.h.setOptionValue("simplex_iteration_limit", STEPS_UNLIMITED)
             if status not in (
                 highspy.HighsModelStatus.kOptimal,
                 highspy.HighsModelStatus.kInfeasible,
@@ -176,6 +184,11 @@ class Master:
                 continue
             break
         raise RuntimeError(f"panel lottery: master LP {self.h.getModelStatus()}")
+
+    def _steps(self) -> int:
+        """Simplex steps a solve may take before it counts as stalled: many times what a
+        solve from a fresh start takes on a programme this size."""
+        return STALL_STEPS * (self.h.getNumRow() + self.h.getNumCol())
 
     def _prune(self, solution: highspy.HighsSolution) -> None:
         """Keep the programme small: past KEEP times as many compositions as groups, drop the

@@ -70,6 +70,25 @@ class Pool:
             out.setdefault(self.households[v], []).append(v)
         return out
 
+    def compositions(
+        self, panels: Mapping[frozenset[str], float]
+    ) -> tuple[list[tuple[Composition, float]], np.ndarray]:
+        """A lottery over named panels as one over compositions, most likely first, and each
+        group's chance of a seat under it."""
+        group_of = self.group_of()
+        out: dict[Composition, float] = {}
+        expected = [0.0] * len(self.groups)  # seats per group
+        for panel, p in panels.items():
+            seats = [0] * len(self.groups)
+            for v in panel:
+                t = group_of[v]
+                seats[t] += 1
+                expected[t] += p
+            key = tuple(seats)
+            out[key] = out.get(key, 0.0) + p
+        compositions = sorted(out.items(), key=lambda item: -item[1])
+        return compositions, np.array(expected) / self.sizes
+
     def volunteers(self) -> list[Volunteer]:
         """The pool's volunteers again, in the order given."""
         return [Volunteer(v, self.profiles[v], self.households[v]) for v in self.ids]

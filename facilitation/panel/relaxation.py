@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 
 from facilitation.panel.clock import Clock
+from facilitation.panel.master import RISE_TOL
 from facilitation.panel.pool import Composition, Pool
 from facilitation.panel.pricing import add_rows
 from facilitation.panel.solver import quiet_solver, run_within
@@ -87,7 +88,16 @@ def relaxed_leximin(pool: Pool, clock: Clock | None = None) -> tuple[np.ndarray,
             # none of them can rise.
             if float(rise[index].sum()) <= RISER + HOLD * len(index):
                 break
-            stuck -= {t for t in stuck if rise[t] > RISER} or {int(index[np.argmax(rise[index])])}
+            risen = {t for t in stuck if rise[t] > RISER} or {int(index[np.argmax(rise[index])])}
+            if risen == stuck:
+                # At the best z some group cannot rise; should the solver's tolerances let
+                # every one of them rise a little, the one that rose least is it.
+                least = min(stuck, key=lambda t: (rise[t], t))
+                if rise[least] > RISE_TOL:
+                    raise Unsolved("every group rises")
+                stuck = {least}
+                break
+            stuck -= risen
         for t in stuck:
             chances[t] = z
             h.changeCoeff(first_chance_row + t, n, 0.0)
