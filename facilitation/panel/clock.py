@@ -46,14 +46,6 @@ class Clock:
         self.cancel = cancel
         self.progress = progress
 
-    def within(self, seconds: float) -> Clock:
-        """A clock for part of the work: the same callbacks, and a deadline at most `seconds`
-        away."""
-        part = Clock(None, self.cancel, self.progress)
-        ends = part.start + max(seconds, 0.0)
-        part.deadline = ends if self.deadline is None else min(ends, self.deadline)
-        return part
-
     def check(self) -> None:
         if self.cancel is not None and self.cancel():
             raise Cancelled

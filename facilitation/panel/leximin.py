@@ -119,17 +119,19 @@ def reach(
     clock: Clock,
     targets: np.ndarray,
     warm: Sequence[Composition] = (),
+    runs: int | None = None,
 ) -> Reached | None:
     """A distribution over compositions giving every group at least its target chance: max
     lambda such that each group's chance is at least lambda times its target, by the same
     column generation; the targets are reached when lambda is 1, or so close to it that no
     group falls short by more than REACH_TOL, the tolerance a settled chance has. When no
     lottery reaches them, or the deadline passes first, the distribution in hand, which meets
-    the quotas, is not complete; None if the deadline passed before there was one."""
+    the quotas, is not complete; None if the deadline passed before there was one. `runs`
+    bounds the master's solves as the deadline bounds its time."""
     # Many warm columns make the first solve one the primal simplex without perturbation can
     # stall on for minutes, this programme being very degenerate: the interior point method
     # takes it, and its crossover leaves the basis every later solve goes on from.
-    master = Master(pool, pricing, LocalSearch(pool), clock, first="ipm")
+    master = Master(pool, pricing, LocalSearch(pool), clock, first="ipm", runs=runs)
     for column in (first, *warm):
         master.add(column)
     master.free = set(range(master.n))

@@ -59,7 +59,7 @@ HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but su
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
 FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
-AGAIN_SHARE = 0.5  # of a fresh guide's time, what starting a guide from the one before may take
+AGAIN_RUNS = 30  # solves a guide started from the one before may take: past them, afresh is cheaper
 GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
 WARM_LIMIT = (
     4_000  # panels of the lottery in hand, most likely first, that seed a column generation
@@ -200,7 +200,6 @@ class _Routes:
         self.warm: list[Composition] = []
         self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
         self.fallback: Outcome | None = None
-        self.fresh = 0.0  # seconds the last guide worked out afresh took
 
     def through_relaxation(self) -> Outcome | None:
         """The leximin lottery when whole panels give every group its chance under the leximin
@@ -270,7 +269,7 @@ class _Routes:
                 break
             ruled |= parted.stuck
             chance = {v: float(targets[t]) for v, t in pool.group_of().items()}
-            before = _Before(chance, parted.panels, guide.stages, self.fresh)
+            before = _Before(chance, parted.panels, guide.stages)
         if not guide.exact:
             return None
         self.warm += [c for c, _p in parted.compositions[:WARM_LIMIT]]
@@ -294,13 +293,9 @@ class _Routes:
             return None
         guide = None
         if before is not None:
-            # Worth it only while it costs less than working the guide out afresh.
-            clock = self.clock.within(AGAIN_SHARE * before.seconds)
-            guide = _again(free, free_pricing, start, clock, before)
+            guide = _again(free, free_pricing, start, self.clock, before)
         if guide is None:
-            began = self.clock.elapsed()
             guide = _exact(free, free_pricing, start, self.clock)
-            self.fresh = self.clock.elapsed() - began
         free_group = free.group_of()
         targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
         # The rule only removes panels: what bounds the leximin's smallest chance with it for
@@ -394,7 +389,6 @@ class _Before:
     chance: Mapping[str, float]
     panels: Mapping[frozenset[str], float]
     stages: int
-    seconds: float  # what working out a guide afresh took
 
 
 def _again(
@@ -414,7 +408,10 @@ def _again(
         # homes lowers someone's chance.
         return None
     warm, _chances = free.compositions(before.panels)
-    reached = reach(free, pricing, first, clock, targets, [c for c, _p in warm[:WARM_LIMIT]])
+    # Counted in solves, not seconds, so that the same pool always gets the same lottery.
+    reached = reach(
+        free, pricing, first, clock, targets, [c for c, _p in warm[:WARM_LIMIT]], AGAIN_RUNS
+    )
     if reached is None or not reached.complete:
         return None
     seatable = reached.chances[targets > SEATABLE]

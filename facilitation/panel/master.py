@@ -12,7 +12,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from facilitation.panel.clock import Clock
+from facilitation.panel.clock import Clock, Stop
 from facilitation.panel.pool import Composition, Pool
 from facilitation.panel.pricing import CompositionModel, LocalSearch
 from facilitation.panel.solver import quiet_solver, run_within
@@ -59,10 +59,13 @@ class Master:
         clock: Clock,
         *,
         first: str = "simplex",
+        runs: int | None = None,
     ) -> None:
-        """`first`: the HiGHS solver for the first solve, which has no basis to go on from."""
+        """`first`: the HiGHS solver for the first solve, which has no basis to go on from;
+        `runs`: solves allowed before Stop, as at a deadline."""
         self.pool = pool
         self.first = first
+        self.runs = runs
         self.pricing = pricing
         pricing.clock = clock
         self.search = search
@@ -141,6 +144,10 @@ class Master:
             self.solver = solver
 
     def run(self) -> highspy.HighsSolution:
+        if self.runs is not None:
+            if self.runs <= 0:
+                raise Stop
+            self.runs -= 1
         for _ in range(MAX_RETRIES):
             self.clock.check()
             self._use("simplex" if self.h.getBasis().valid else self.first)

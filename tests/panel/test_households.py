@@ -125,3 +125,24 @@ def test_the_lottery_with_the_rule_is_the_same_in_a_fresh_process():
     )
     digests = {last_line_of(code, hash_seed=seed, timeout=300) for seed in ("1", "2")}
     assert len(digests) == 1
+
+
+def test_housemates_no_exchange_can_part_still_get_the_chances_the_rule_allows(monkeypatch):
+    # The only older resident and the only renter live together: no one has their answers to
+    # take a seat of theirs, yet the rule costs nobody anything, as one of them at most sits.
+    monkeypatch.setattr(lottery_module, "FEW_ALIKE", 0)
+    pool = [
+        Volunteer("older", {"age": "65+", "tenure": "owner"}, "flat 1"),
+        Volunteer("renter", {"age": "30-64", "tenure": "renter"}, "flat 1"),
+        *(Volunteer(f"p{i}", {"age": "30-64", "tenure": "owner"}) for i in range(6)),
+    ]
+    quotas = [Quota("age", "65+", 0, 1), Quota("tenure", "renter", 0, 1)]
+    assert apart(
+        build_pool(pool, 3, quotas, one_per_household=True),
+        select_panel(pool, 3, quotas).pool,
+        dict(select_panel(pool, 3, quotas).panels),
+    ).stuck == frozenset({"h:flat 1"})
+    lottery = select_panel(pool, 3, quotas, one_per_household=True)
+    assert lottery.exact
+    assert all(p == pytest.approx(3 / 8, abs=1e-9) for p in lottery.probabilities.values())
+    assert not any({"older", "renter"} <= panel for panel, _p in lottery.panels)
