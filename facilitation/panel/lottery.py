@@ -13,7 +13,8 @@ panels combinatorially (facilitation.panel.naming).
 Under the one-per-household rule the lottery without the rule comes first: its named panels, with
 seats exchanged between people alike so that no housemates sit together and nobody's chance moves
 (facilitation.panel.households), are the leximin lottery with the rule, which only removes panels.
-Homes no exchange can part get the rule in that first lottery, and it is worked out again.
+Homes no exchange can part get the rule in that first lottery, and it is worked out again,
+starting from the chances it had whenever fractional panels still allow them.
 
 A time limit, a cancel callback and a progress callback can be given. When the limit passes first,
 the lottery is the one reached so far: it still meets the quotas, `exact` is False, and its
@@ -59,7 +60,7 @@ HIGH_CHANCE = 0.8  # a chance this high is flagged: that volunteer is all but su
 TICKETS = 10**12  # the distribution is published as whole tickets out of about this many
 SEATABLE = 1e-9  # a group whose leximin chance is below this is one no panel can seat
 FEW_ALIKE = 12  # a home where each has at most this many alike (themselves too) is crowded
-AGAIN_RUNS = 30  # solves a guide started from the one before may take: past them, afresh is cheaper
+AGAIN_RUNS = 120  # solves a guide started from the one before may take, then it goes afresh
 GUIDES = 12  # times the lottery without the rule is worked out, with it for more homes each time
 WARM_LIMIT = (
     4_000  # panels of the lottery in hand, most likely first, that seed a column generation
@@ -230,9 +231,10 @@ class _Routes:
         problem) can still be given with it, they are the leximin chances with it too. They
         are given when the lottery without the rule can be named with housemates apart
         (facilitation.panel.households). The homes whose housemates cannot be parted that way
-        get the rule in it, and it is worked out again; failing that, its named panels, each
-        extra housemate swapped for someone with the same answers, start a column generation
-        that seeks its chances."""
+        get the rule in it, and it is worked out again: first by seeking the same chances with
+        the rule for those homes too, from its parted panels (`_again`), else afresh; failing
+        that, its named panels, each extra housemate swapped for someone with the same answers,
+        start a column generation that seeks its chances."""
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
