@@ -82,6 +82,9 @@ class _Book:
         ]
         self.alike = {v: by_group[t] for v, t in free.group_of().items()}
         self.weight: dict[frozenset[str], float] = {}
+        group = pool.group_of()
+        self.counted = {v: frozenset(pool.groups[group[v]].quotas) for v in pool.ids}
+        self.chance: dict[str, float] | None = None  # kept once panels are parted by force
         self.moved: list[frozenset[str]] = []  # clashing panels that exchanges gave weight to
         # Dicts, not sets: what is tried first must not depend on the process's string
         # hashing, so that the lottery replays anywhere.
@@ -107,16 +110,51 @@ class _Book:
 
     def force(self, panel: frozenset[str]) -> None:
         """Part the housemates on this panel with no exchange: an extra housemate gives the
-        seat to someone alike whose home is clear of it, or the panel is left out."""
+        seat to someone alike whose home is clear of it, else to whoever keeps the quotas with
+        the least chance so far, or the panel is left out."""
         while panel in self.weight:
             pair = self._clash(panel)
             if pair is None:
                 return
             u = next(self._clear_of(panel, pair[1]), None)
             if u is None:
+                u = self._keeping_quotas(panel, pair[1])
+            if u is None:
                 self._add(panel, -self.weight[panel])
                 return
             panel = self._move(panel, self.weight[panel], pair[1], u)
+
+    def _keeping_quotas(self, panel: frozenset[str], w: str) -> str | None:
+        """Who could take w's seat on the panel, their home clear of it, with every quota kept:
+        the one with the least chance, so that leaving the panel out, with everyone else on it,
+        is not needed."""
+        pool = self.pool
+        counts = [0] * len(pool.quotas)
+        for v in panel:
+            for i in self.counted[v]:
+                counts[i] += 1
+        for i in self.counted[w]:
+            counts[i] -= 1
+        homes = {self.home[v] for v in panel if v != w}
+        fits = [
+            u
+            for u in pool.ids
+            if u not in panel
+            and self.home[u] not in homes
+            and all(
+                q.min <= counts[i] + (i in self.counted[u]) <= q.max
+                for i, q in enumerate(pool.quotas)
+            )
+        ]
+        if not fits:
+            return None
+        if self.chance is None:
+            self.chance = dict.fromkeys(pool.ids, 0.0)
+            for seated, weight in self.weight.items():
+                for v in seated:
+                    self.chance[v] += weight
+        chance = self.chance
+        return min(fits, key=lambda v: chance[v])
 
     def result(
         self,
@@ -184,6 +222,9 @@ class _Book:
         return made
 
     def _add(self, panel: frozenset[str], q: float) -> None:
+        if self.chance is not None:
+            for v in panel:
+                self.chance[v] += q
         p = self.weight.get(panel, 0.0) + q
         if p > LIGHT:
             if panel not in self.weight:

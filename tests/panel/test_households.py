@@ -146,3 +146,28 @@ def test_housemates_no_exchange_can_part_still_get_the_chances_the_rule_allows(m
     assert lottery.exact
     assert all(p == pytest.approx(3 / 8, abs=1e-9) for p in lottery.probabilities.values())
     assert not any({"older", "renter"} <= panel for panel, _p in lottery.panels)
+
+
+def test_a_stuck_housemate_gives_the_seat_to_someone_who_keeps_the_quotas():
+    # The older resident and the renter share a flat and nobody else has either's answers. A
+    # panel seating both cannot stay whole: the renter gives up the seat to someone the quotas
+    # allow, and nobody else on that panel loses it.
+    pool = [
+        Volunteer("older", {"age": "65+", "tenure": "owner"}, "flat 1"),
+        Volunteer("renter", {"age": "30-64", "tenure": "renter"}, "flat 1"),
+        Volunteer("young", {"age": "16-29", "tenure": "renter"}),
+        *(Volunteer(f"p{i}", {"age": "30-64", "tenure": "owner"}) for i in range(5)),
+    ]
+    quotas = [
+        Quota("age", "65+", 0, 1),
+        Quota("age", "30-64", 1, 3),
+        Quota("tenure", "renter", 0, 1),
+    ]
+    free, parted, chances = parted_chances(pool, 3, quotas)
+    assert any({"older", "renter"} <= panel for panel, _p in free.panels)
+    assert parted.stuck == frozenset({"h:flat 1"})
+    assert sum(parted.panels.values()) == pytest.approx(1.0, abs=1e-12)
+    for v, before in free.probabilities.items():
+        if v != "renter":
+            assert chances[v] >= before - 1e-12, v
+    assert chances["renter"] < free.probabilities["renter"]
