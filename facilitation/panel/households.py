@@ -34,9 +34,9 @@ LIGHT = 1e-15  # a named panel lighter than this is rounding left over from exch
 class Parted:
     """The lottery with housemates apart, and the homes whose housemates no exchange could part.
 
-    With stuck homes, a housemate of theirs still on a panel has given the seat to someone
-    alike, with nothing in exchange, or the panel is left out: the lottery meets the quotas and
-    the rule, though some chances have moved."""
+    With stuck homes, a housemate of theirs still on a panel has given the seat, with nothing
+    in exchange, to someone alike or else to whoever keeps the quotas; failing both, the panel
+    is left out. The lottery meets the quotas and the rule, though some chances have moved."""
 
     compositions: list[tuple[Composition, float]]  # most likely first
     panels: dict[frozenset[str], float]  # the named panels behind them
