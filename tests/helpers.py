@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import subprocess
@@ -39,8 +40,6 @@ def free_port() -> int:
 
 def run(*args: str, cwd, stdin: str | None = None) -> subprocess.CompletedProcess:
     """`python -m facilitation ARGS` as a user runs it, inheriting no FACILITATION_ setting."""
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACILITATION_")}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -59,8 +58,6 @@ def fresh_python(
 ) -> subprocess.CompletedProcess:
     """`python -c CODE` in a fresh process at the project's root, with this string-hash seed if
     given; fails on a non-zero exit."""
-    import os
-
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if hash_seed is not None:
         env["PYTHONHASHSEED"] = hash_seed
@@ -126,8 +123,6 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Server:
-        import os
-
         env = {**os.environ, **(self.extra_env or {})}
         public_url = self.url if self.public_url is None else self.public_url
         env.setdefault("FACILITATION_PUBLIC_URL", public_url)

@@ -39,7 +39,7 @@ import numpy as np
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
 from facilitation.panel.households import apart
-from facilitation.panel.leximin import REACH_TOL, Outcome, leximin, reach
+from facilitation.panel.leximin import REACH_TOL, Outcome, Reached, leximin, reach
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import Composition, Pool, build_pool, chances_under
 from facilitation.panel.pricing import CompositionModel
@@ -333,19 +333,9 @@ class _Routes:
         if reached is None:
             return None
         seatable = targets > SEATABLE
-        chances = reached.chances[seatable]
-        smallest = float(chances.min()) if len(chances) else 0.0
         if reached.complete:
-            outcome = Outcome(
-                reached.compositions,
-                reached.chances,
-                stages,
-                True,
-                smallest,
-                smallest,
-                self.pricing.solves,
-            )
-            self._report(stages, 1.0, smallest, smallest)
+            outcome = _given(reached, targets, stages, self.pricing.solves)
+            self._report(stages, 1.0, outcome.smallest, outcome.smallest)
             return outcome
         # No lottery gives every group more than its target.
         self._keep(reached.compositions, seatable, float(targets[seatable].min()), stages)
@@ -416,17 +406,14 @@ def _again(
     )
     if reached is None or not reached.complete:
         return None
+    return _given(reached, targets, before.stages, pricing.solves)
+
+
+def _given(reached: Reached, targets: np.ndarray, stages: int, solves: int) -> Outcome:
+    """The leximin lottery a column generation found giving every group its target chance."""
     seatable = reached.chances[targets > SEATABLE]
     smallest = float(seatable.min()) if len(seatable) else 0.0
-    return Outcome(
-        reached.compositions,
-        reached.chances,
-        before.stages,
-        True,
-        smallest,
-        smallest,
-        pricing.solves,
-    )
+    return Outcome(reached.compositions, reached.chances, stages, True, smallest, smallest, solves)
 
 
 def _below(chances: np.ndarray, targets: np.ndarray, sizes: np.ndarray) -> bool:
