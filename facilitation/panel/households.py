@@ -20,7 +20,7 @@ should the deadline pass first.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,15 +52,15 @@ def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Par
     stuck: set[str] = set()
     waiting = deque(sorted(book.clashing(), key=sorted))
     while waiting:
-        home = book.part(waiting.popleft())
-        if home is not None:
-            stuck.add(home)
+        stuck |= book.part(waiting.popleft())
         # An exchange can move weight from one clashing panel to another, which then waits
         # its turn; each exchange parts one pair, so this ends.
         waiting.extend(book.moved)
         book.moved.clear()
     for panel in sorted(book.clashing(), key=sorted):
-        book.force(panel)
+        # The pairs left are those no exchange could part, so their homes are among the
+        # stuck; should one not be, the chances it moves make it so.
+        stuck |= book.force(panel)
     compositions, named, chances = book.result()
     return Parted(compositions, named, chances, frozenset(stuck))
 
@@ -95,34 +95,46 @@ class _Book:
     def clashing(self) -> list[frozenset[str]]:
         return [panel for panel in self.weight if self._clash(panel) is not None]
 
-    def part(self, panel: frozenset[str]) -> str | None:
-        """Exchange seats to part one pair of housemates on this panel (the pieces it becomes
-        wait their turn should they seat another pair); the home whose housemates could not be
-        parted, if any."""
-        if panel not in self.weight:
-            return None
-        pair = self._clash(panel)
-        if pair is None:
-            return None
-        if any(self._exchange(panel, w) for w in pair):
-            return None
-        return self.home[pair[0]]
+    def part(self, panel: frozenset[str]) -> set[str]:
+        """Exchange seats to part the pairs of housemates on this panel, one pair after another
+        (the pieces it becomes wait their turn should they seat another pair); the homes
+        whose housemates could not be parted."""
+        stuck: set[str] = set()
+        failed: set[tuple[str, str]] = set()
+        while panel in self.weight:
+            pair = self._clash(panel, failed)
+            if pair is None:
+                break
+            if any(self._exchange(panel, w) for w in pair):
+                break
+            # The other pairs on it may still part.
+            failed.add(pair)
+            stuck.add(self.home[pair[0]])
+        return stuck
 
-    def force(self, panel: frozenset[str]) -> None:
+    def force(self, panel: frozenset[str]) -> set[str]:
         """Part the housemates on this panel with no exchange: an extra housemate gives the
         seat to someone alike whose home is clear of it, else to whoever keeps the quotas with
-        the least chance so far, or the panel is left out."""
+        the least chance so far, or the panel is left out. The homes parted so."""
+        homes: set[str] = set()
         while panel in self.weight:
             pair = self._clash(panel)
             if pair is None:
-                return
+                break
+            homes.add(self.home[pair[0]])
             u = next(self._clear_of(panel, pair[1]), None)
             if u is None:
                 u = self._keeping_quotas(panel, pair[1])
             if u is None:
+                # Every pair left on it is stuck with it.
+                rest = panel
+                while (pair := self._clash(rest)) is not None:
+                    homes.add(self.home[pair[0]])
+                    rest = rest - {pair[1]}
                 self._add(panel, -self.weight[panel])
-                return
+                break
             panel = self._move(panel, self.weight[panel], pair[1], u)
+        return homes
 
     def _keeping_quotas(self, panel: frozenset[str], w: str) -> str | None:
         """Who could take w's seat on the panel, their home clear of it, with every quota kept:
@@ -169,9 +181,17 @@ class _Book:
         compositions, chances = self.pool.compositions(named)
         return compositions, named, chances
 
-    def _clash(self, panel: frozenset[str]) -> tuple[str, str] | None:
-        """Two housemates on the panel, the same two whatever the order of iteration."""
-        pairs = [(v, u) for v in panel & self.sharers for u in self.housemates[v] if u in panel]
+    def _clash(
+        self, panel: frozenset[str], but: Container[tuple[str, str]] = ()
+    ) -> tuple[str, str] | None:
+        """Two housemates on the panel, but not a pair in `but`: the same two whatever the
+        order of iteration."""
+        pairs = [
+            (v, u)
+            for v in panel & self.sharers
+            for u in self.housemates[v]
+            if u in panel and (v, u) not in but
+        ]
         return min(pairs) if pairs else None
 
     def _exchange(self, panel: frozenset[str], w: str) -> bool:

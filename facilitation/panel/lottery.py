@@ -252,7 +252,14 @@ class _Routes:
             parted = apart(pool, free, panels)
             if parted.stuck or not guide.exact:
                 # Should the deadline cut what follows short, this lottery stands in.
-                self._keep(parted.compositions, seatable, bound, guide.stages, parted.panels)
+                self._keep(
+                    parted.compositions,
+                    seatable,
+                    bound,
+                    guide.stages,
+                    parted.panels,
+                    parted.chances,
+                )
             elif _gives(parted.chances, targets):
                 chances = parted.chances
                 smallest = float(chances[seatable].min()) if seatable.any() else 0.0
@@ -348,14 +355,16 @@ class _Routes:
         bound: float,
         stages: int,
         named: Mapping[frozenset[str], float] | None = None,
+        chances: np.ndarray | None = None,
     ) -> None:
         """Keep this lottery to stand in, if it guarantees more than the one kept. `bound`
         bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
         lottery seats every one of them (else they may not all be seatable, and 1 is all
-        that is known)."""
+        that is known). `chances`, if known, are each group's chance under the lottery."""
         if not compositions:
             return  # no panel in it
-        chances = chances_under(compositions, self.pool.sizes)
+        if chances is None:
+            chances = chances_under(compositions, self.pool.sizes)
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
         if not (chances[seatable] > SEATABLE).all():
             bound = 1.0

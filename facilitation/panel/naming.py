@@ -65,16 +65,17 @@ def name_panels(
                     cuts[j].add(at)
                 step += 1
     panels: dict[frozenset[str], float] = {}
+    # Who sits for a group, a count and a step: the same for many panels, so made once.
+    sitting: dict[tuple[int, int, int], tuple[str, ...]] = {}
     for j, (counts, x) in enumerate(compositions):
+        taken = [(t, c) for t, c in enumerate(counts) if c]
         edges = [0.0, *sorted(cuts[j]), x]
         for lo, hi in itertools.pairwise(edges):
             if hi <= lo:
                 continue
             middle = (lo + hi) / 2
             chosen: list[str] = []
-            for t, c in enumerate(counts):
-                if not c:
-                    continue
+            for t, c in taken:
                 members = pool.groups[t].members
                 n = len(members)
                 if c == n:
@@ -82,7 +83,11 @@ def name_panels(
                     continue
                 lap = laps[(t, c)]
                 s = min(lap.steps - 1, int((lap.start[j] + middle) * lap.steps / lap.total))
-                chosen.extend(members[(s * lap.gcd + n * m) // c] for m in range(c))
+                who = sitting.get((t, c, s))
+                if who is None:
+                    who = tuple(members[(s * lap.gcd + n * m) // c] for m in range(c))
+                    sitting[(t, c, s)] = who
+                chosen.extend(who)
             key = frozenset(chosen)
             panels[key] = panels.get(key, 0.0) + (hi - lo)
     return panels

@@ -169,3 +169,36 @@ def test_a_stuck_housemate_gives_the_seat_to_someone_who_keeps_the_quotas():
         if v != "renter":
             assert chances[v] >= before - 1e-12, v
     assert chances["renter"] < free.probabilities["renter"]
+
+
+def test_a_stuck_pair_on_a_panel_leaves_the_other_pairs_on_it_to_exchanges():
+    # One panel seats two homes' housemates: a flat whose two have answers nobody else has
+    # (stuck), and two owners with many alike. The owners are still parted by an exchange, so
+    # they keep their chances and only the flat is stuck.
+    owners = ["b1", "b2", *(f"p{i}" for i in range(6))]
+    pool = [
+        Volunteer("a-old", {"age": "65+", "tenure": "owner"}, "flat 1"),
+        Volunteer("a-rent", {"age": "30-64", "tenure": "renter"}, "flat 1"),
+        *(
+            Volunteer(v, {"age": "30-64", "tenure": "owner"}, "flat 2" if v[0] == "b" else None)
+            for v in owners
+        ),
+    ]
+    quotas = [Quota("age", "65+", 0, 1), Quota("tenure", "renter", 0, 1)]
+    panels = {
+        frozenset({"a-old", "a-rent", "b1", "b2"}): 0.25,
+        frozenset({"b1", "p0", "p1", "p2"}): 0.25,
+        frozenset({"b2", "p3", "p4", "p5"}): 0.25,
+        frozenset({"p0", "p1", "p3", "p4"}): 0.25,
+    }
+    free = build_pool(pool, 4, quotas)
+    ruled = build_pool(pool, 4, quotas, one_per_household=True)
+    parted = apart(ruled, free, panels)
+    assert parted.stuck == frozenset({"h:flat 1"})
+    chances = dict.fromkeys(ruled.ids, 0.0)
+    for panel, p in parted.panels.items():
+        assert meets_quotas(ruled, panel), sorted(panel)
+        for v in panel:
+            chances[v] += p
+    assert chances["b1"] == pytest.approx(0.5, abs=1e-12)
+    assert chances["b2"] == pytest.approx(0.5, abs=1e-12)
