@@ -50,14 +50,14 @@ def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Par
     stuck, gives everyone the same chance, and never seats two people from one home."""
     book = _Book(pool, free, panels)
     stuck: set[str] = set()
-    waiting = deque(sorted(book.clashing(), key=sorted))
+    waiting = deque(book.clashing())
     while waiting:
         stuck |= book.part(waiting.popleft())
         # An exchange can move weight from one clashing panel to another, which then waits
         # its turn; each exchange parts one pair, so this ends.
         waiting.extend(book.moved)
         book.moved.clear()
-    for panel in sorted(book.clashing(), key=sorted):
+    for panel in book.clashing():
         # The pairs left are those no exchange could part, so their homes are among the
         # stuck; should one not be, the chances it moves make it so.
         stuck |= book.force(panel)
@@ -66,7 +66,10 @@ def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Par
 
 
 class _Book:
-    """The named panels with their weights, who sits on which, and the exchanges between them."""
+    """The named panels with their weights, who sits on which, and the exchanges between them.
+
+    A panel is known by a number that stays its own when a seat on all of it changes hands,
+    so that only the two people concerned need their list of panels updated."""
 
     def __init__(self, pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> None:
         self.pool = pool
@@ -81,43 +84,52 @@ class _Book:
             sorted(g.members, key=lambda u: (bool(self.housemates[u]), u)) for g in free.groups
         ]
         self.alike = {v: by_group[t] for v, t in free.group_of().items()}
-        self.weight: dict[frozenset[str], float] = {}
         group = pool.group_of()
         self.counted = {v: frozenset(pool.groups[group[v]].quotas) for v in pool.ids}
+        # Everyone by the quotas they count towards, in the pool's order.
+        self.kinds: dict[frozenset[int], list[str]] = {}
+        for v in pool.ids:
+            self.kinds.setdefault(self.counted[v], []).append(v)
+        self.members: dict[int, frozenset[str]] = {}
+        self.weight: dict[int, float] = {}
+        self.number: dict[frozenset[str], int] = {}
+        self.made = 0  # panels numbered so far
         self.chance: dict[str, float] | None = None  # kept once panels are parted by force
-        self.moved: list[frozenset[str]] = []  # clashing panels that exchanges gave weight to
+        self.moved: list[int] = []  # clashing panels that exchanges gave weight to
         # Dicts, not sets: what is tried first must not depend on the process's string
         # hashing, so that the lottery replays anywhere.
-        self.seated: dict[str, dict[frozenset[str], None]] = {v: {} for v in pool.ids}
-        for panel, p in panels.items():
-            self._add(panel, p)
+        self.seated: dict[str, dict[int, None]] = {v: {} for v in pool.ids}
+        # Sorted by their members, so that the order panels are tried in depends on them only.
+        for panel in sorted(panels, key=sorted):
+            self._add(panel, panels[panel])
 
-    def clashing(self) -> list[frozenset[str]]:
-        return [panel for panel in self.weight if self._clash(panel) is not None]
+    def clashing(self) -> list[int]:
+        return [k for k, panel in self.members.items() if self._clash(panel) is not None]
 
-    def part(self, panel: frozenset[str]) -> set[str]:
-        """Exchange seats to part the pairs of housemates on this panel, one pair after another
+    def part(self, k: int) -> set[str]:
+        """Exchange seats to part the pairs of housemates on panel k, one pair after another
         (the pieces it becomes wait their turn should they seat another pair); the homes
         whose housemates could not be parted."""
         stuck: set[str] = set()
         failed: set[tuple[str, str]] = set()
-        while panel in self.weight:
-            pair = self._clash(panel, failed)
+        while k in self.weight:
+            pair = self._clash(self.members[k], failed)
             if pair is None:
                 break
-            if any(self._exchange(panel, w) for w in pair):
+            if any(self._exchange(k, w) for w in pair):
                 break
             # The other pairs on it may still part.
             failed.add(pair)
             stuck.add(self.home[pair[0]])
         return stuck
 
-    def force(self, panel: frozenset[str]) -> set[str]:
-        """Part the housemates on this panel with no exchange: an extra housemate gives the
-        seat to someone alike whose home is clear of it, else to whoever keeps the quotas with
-        the least chance so far, or the panel is left out. The homes parted so."""
+    def force(self, k: int) -> set[str]:
+        """Part the housemates on panel k with no exchange: an extra housemate gives the seat
+        to someone alike whose home is clear of it, else to whoever keeps the quotas with the
+        least chance so far, or the panel is left out. The homes parted so."""
         homes: set[str] = set()
-        while panel in self.weight:
+        while k in self.weight:
+            panel = self.members[k]
             pair = self._clash(panel)
             if pair is None:
                 break
@@ -131,9 +143,9 @@ class _Book:
                 while (pair := self._clash(rest)) is not None:
                     homes.add(self.home[pair[0]])
                     rest = rest - {pair[1]}
-                self._add(panel, -self.weight[panel])
+                self._add(panel, -self.weight[k])
                 break
-            panel = self._move(panel, self.weight[panel], pair[1], u)
+            k = self._move(k, self.weight[k], pair[1], u)
         return homes
 
     def _keeping_quotas(self, panel: frozenset[str], w: str) -> str | None:
@@ -150,23 +162,21 @@ class _Book:
         homes = {self.home[v] for v in panel if v != w}
         fits = [
             u
-            for u in pool.ids
-            if u not in panel
-            and self.home[u] not in homes
-            and all(
-                q.min <= counts[i] + (i in self.counted[u]) <= q.max
-                for i, q in enumerate(pool.quotas)
-            )
+            for kind, people in self.kinds.items()
+            if all(q.min <= counts[i] + (i in kind) <= q.max for i, q in enumerate(pool.quotas))
+            for u in people
+            if u not in panel and self.home[u] not in homes
         ]
         if not fits:
             return None
         if self.chance is None:
             self.chance = dict.fromkeys(pool.ids, 0.0)
-            for seated, weight in self.weight.items():
-                for v in seated:
+            for k, weight in self.weight.items():
+                for v in self.members[k]:
                     self.chance[v] += weight
         chance = self.chance
-        return min(fits, key=lambda v: chance[v])
+        order = {v: i for i, v in enumerate(pool.ids)}
+        return min(fits, key=lambda v: (chance[v], order[v]))
 
     def result(
         self,
@@ -177,7 +187,7 @@ class _Book:
         total = sum(self.weight.values())
         if total <= 0:
             return [], {}, np.zeros(len(sizes))
-        named = {panel: weight / total for panel, weight in self.weight.items()}
+        named = {self.members[k]: weight / total for k, weight in self.weight.items()}
         compositions, chances = self.pool.compositions(named)
         return compositions, named, chances
 
@@ -194,20 +204,22 @@ class _Book:
         ]
         return min(pairs) if pairs else None
 
-    def _exchange(self, panel: frozenset[str], w: str) -> bool:
-        """Give w's seat on `panel` to people alike whose homes are clear of it, each for part
+    def _exchange(self, k: int, w: str) -> bool:
+        """Give w's seat on panel k to people alike whose homes are clear of it, each for part
         of its weight, and w seats of theirs worth the same elsewhere; False if they cannot
         make up its whole weight between them. Each part is an exchange in itself: what is
         done stays done."""
+        panel = self.members[k]
         for u in self._clear_of(panel, w):
-            donors = self._donors(u, w, self.weight[panel])
+            donors = self._donors(u, w, self.weight[k])
             got = sum(q for _donor, q in donors)
             if got <= 0:
                 continue
             for donor, q in donors:
                 self._waits(self._move(donor, q, u, w))
-            self._waits(self._move(panel, got, w, u))
-            if panel not in self.weight:
+            made = self._move(k, got, w, u)
+            self._waits(made)
+            if made == k or k not in self.weight:
                 return True
         return False
 
@@ -216,42 +228,67 @@ class _Book:
         homes = {self.home[v] for v in panel}
         return (u for u in self.alike[w] if u not in panel and self.home[u] not in homes)
 
-    def _donors(self, u: str, w: str, p: float) -> list[tuple[frozenset[str], float]]:
+    def _donors(self, u: str, w: str, p: float) -> list[tuple[int, float]]:
         """Panels of total weight up to p where u sits and neither w nor w's home does."""
         away = {w, *self.housemates[w]}
-        out: list[tuple[frozenset[str], float]] = []
+        out: list[tuple[int, float]] = []
         left = p
-        for panel in self.seated[u]:
-            if away.isdisjoint(panel):
-                q = min(self.weight[panel], left)
-                out.append((panel, q))
+        for k in self.seated[u]:
+            if away.isdisjoint(self.members[k]):
+                q = min(self.weight[k], left)
+                out.append((k, q))
                 left -= q
                 if left <= LIGHT:
                     break
         return out
 
-    def _waits(self, panel: frozenset[str]) -> None:
-        if self._clash(panel) is not None:
-            self.moved.append(panel)
+    def _waits(self, k: int) -> None:
+        if k in self.members and self._clash(self.members[k]) is not None:
+            self.moved.append(k)
 
-    def _move(self, panel: frozenset[str], q: float, leaving: str, taking: str) -> frozenset[str]:
-        """Weight q of the panel becomes the panel with `taking` in the seat of `leaving`."""
-        self._add(panel, -q)
+    def _move(self, k: int, q: float, leaving: str, taking: str) -> int:
+        """Weight q of panel k becomes the panel with `taking` in the seat of `leaving`; that
+        panel's number."""
+        panel = self.members[k]
         made = (panel - {leaving}) | {taking}
-        self._add(made, q)
-        return made
+        if self.weight[k] - q > LIGHT or q <= LIGHT or made in self.number:
+            self._add(panel, -q)
+            return self._add(made, q)
+        # All of it: the panel keeps its number, and only the two people's lists change.
+        if self.chance is not None:
+            self.chance[leaving] -= q
+            self.chance[taking] += q
+        del self.number[panel]
+        self.number[made] = k
+        self.members[k] = made
+        self.weight[k] = q
+        del self.seated[leaving][k]
+        self.seated[taking][k] = None
+        return k
 
-    def _add(self, panel: frozenset[str], q: float) -> None:
+    def _add(self, panel: frozenset[str], q: float) -> int:
+        """Add weight q (which may be negative) to the panel; its number (-1 if it has none,
+        as when it is too light to keep)."""
         if self.chance is not None:
             for v in panel:
                 self.chance[v] += q
-        p = self.weight.get(panel, 0.0) + q
-        if p > LIGHT:
-            if panel not in self.weight:
-                for v in panel:
-                    self.seated[v][panel] = None
-            self.weight[panel] = p
-        elif panel in self.weight:
-            del self.weight[panel]
+        k = self.number.get(panel)
+        if k is None:
+            if q <= LIGHT:
+                return -1
+            k = self.made
+            self.made += 1
+            self.number[panel] = k
+            self.members[k] = panel
+            self.weight[k] = q
             for v in panel:
-                self.seated[v].pop(panel, None)
+                self.seated[v][k] = None
+            return k
+        p = self.weight[k] + q
+        if p > LIGHT:
+            self.weight[k] = p
+        else:
+            del self.weight[k], self.members[k], self.number[panel]
+            for v in panel:
+                del self.seated[v][k]
+        return k
