@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from facilitation.panel.pool import Composition, Pool
 LIGHT = 1e-15  # a named panel lighter than this is rounding left over from exchanges
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Parted:
     """The lottery with housemates apart, and the homes whose housemates no exchange could part.
 
@@ -38,10 +39,17 @@ class Parted:
     in exchange, to someone alike or else to whoever keeps the quotas; failing both, the panel
     is left out. The lottery meets the quotas and the rule, though some chances have moved."""
 
-    compositions: list[tuple[Composition, float]]  # most likely first
-    panels: dict[frozenset[str], float]  # the named panels behind them
+    pool: Pool  # the pool with the rule
+    panels: dict[frozenset[str], float]  # the named panels
     chances: np.ndarray  # each group's chance of a seat (groups of the pool with the rule)
     stuck: frozenset[str]  # household keys (as in Pool.households)
+
+    @cached_property
+    def compositions(self) -> list[tuple[Composition, float]]:
+        """The lottery over compositions, most likely first: worked out only when asked for,
+        as a lottery that only stands in seldom needs them, and they take seconds on the
+        largest pools."""
+        return self.pool.compositions(self.panels)[0]
 
 
 def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Parted:
@@ -61,8 +69,8 @@ def apart(pool: Pool, free: Pool, panels: Mapping[frozenset[str], float]) -> Par
         # The pairs left are those no exchange could part, so their homes are among the
         # stuck; should one not be, the chances it moves make it so.
         stuck |= book.force(panel)
-    compositions, named, chances = book.result()
-    return Parted(compositions, named, chances, frozenset(stuck))
+    named, chances = book.result()
+    return Parted(pool, named, chances, frozenset(stuck))
 
 
 class _Book:
@@ -178,18 +186,24 @@ class _Book:
         order = {v: i for i, v in enumerate(pool.ids)}
         return min(fits, key=lambda v: (chance[v], order[v]))
 
-    def result(
-        self,
-    ) -> tuple[list[tuple[Composition, float]], dict[frozenset[str], float], np.ndarray]:
-        """The lottery over compositions, most likely first, and over named panels; each
-        group's chance under it."""
-        sizes = self.pool.sizes
+    def result(self) -> tuple[dict[frozenset[str], float], np.ndarray]:
+        """The lottery over named panels, and each group's chance under it."""
+        pool = self.pool
         total = sum(self.weight.values())
         if total <= 0:
-            return [], {}, np.zeros(len(sizes))
+            return {}, np.zeros(len(pool.groups))
         named = {self.members[k]: weight / total for k, weight in self.weight.items()}
-        compositions, chances = self.pool.compositions(named)
-        return compositions, named, chances
+        index = {v: i for i, v in enumerate(pool.ids)}
+        lengths = np.fromiter((len(panel) for panel in named), np.int64, len(named))
+        sitting = np.fromiter(
+            (index[v] for panel in named for v in panel), np.int64, int(lengths.sum())
+        )
+        weights = np.repeat(np.fromiter(named.values(), float, len(named)), lengths)
+        chance = np.bincount(sitting, weights=weights, minlength=len(pool.ids))
+        group = pool.group_of()
+        of = np.fromiter((group[v] for v in pool.ids), np.int64, len(pool.ids))
+        chances = np.bincount(of, weights=chance, minlength=len(pool.groups)) / pool.sizes
+        return named, chances
 
     def _clash(
         self, panel: frozenset[str], but: Container[tuple[str, str]] = ()

@@ -38,7 +38,7 @@ import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
-from facilitation.panel.households import apart
+from facilitation.panel.households import Parted, apart
 from facilitation.panel.leximin import REACH_TOL, Outcome, Reached, leximin, reach
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import Composition, Pool, build_pool, chances_under
@@ -200,7 +200,7 @@ class _Routes:
         self.clock = clock
         self.warm: list[Composition] = []
         self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
-        self.fallback: Outcome | None = None
+        self.fallback: _StandIn | None = None
 
     def through_relaxation(self) -> Outcome | None:
         """The leximin lottery when whole panels give every group its chance under the leximin
@@ -252,14 +252,10 @@ class _Routes:
             parted = apart(pool, free, panels)
             if parted.stuck or not guide.exact:
                 # Should the deadline cut what follows short, this lottery stands in.
-                self._keep(
-                    parted.compositions,
-                    seatable,
-                    bound,
-                    guide.stages,
-                    parted.panels,
-                    parted.chances,
-                )
+                if parted.panels:
+                    self._keep(
+                        _later(parted), parted.chances, seatable, bound, guide.stages, parted.panels
+                    )
             elif _gives(parted.chances, targets):
                 chances = parted.chances
                 smallest = float(chances[seatable].min()) if seatable.any() else 0.0
@@ -323,7 +319,7 @@ class _Routes:
         if outcome.exact or kept is None or _guarantee(kept) <= _guarantee(outcome):
             return outcome
         # Both bounds hold; the lottery kept guarantees more.
-        return replace(kept, bound=max(kept.smallest, min(kept.bound, outcome.bound)))
+        return kept.outcome(max(kept.smallest, min(kept.bound, outcome.bound)))
 
     def _report(self, stage: int, share: float, smallest: float, bound: float) -> None:
         if self.clock.progress is not None:
@@ -345,34 +341,33 @@ class _Routes:
             self._report(stages, 1.0, outcome.smallest, outcome.smallest)
             return outcome
         # No lottery gives every group more than its target.
-        self._keep(reached.compositions, seatable, float(targets[seatable].min()), stages)
+        compositions = reached.compositions
+        if compositions:
+            chances = chances_under(compositions, self.pool.sizes)
+            bound = float(targets[seatable].min())
+            self._keep(lambda: compositions, chances, seatable, bound, stages)
         return None
 
     def _keep(
         self,
-        compositions: list[tuple[Composition, float]],
+        compositions: Callable[[], list[tuple[Composition, float]]],
+        chances: np.ndarray,
         seatable: np.ndarray,
         bound: float,
         stages: int,
         named: Mapping[frozenset[str], float] | None = None,
-        chances: np.ndarray | None = None,
     ) -> None:
-        """Keep this lottery to stand in, if it guarantees more than the one kept. `bound`
-        bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
-        lottery seats every one of them (else they may not all be seatable, and 1 is all
-        that is known). `chances`, if known, are each group's chance under the lottery."""
-        if not compositions:
-            return  # no panel in it
-        if chances is None:
-            chances = chances_under(compositions, self.pool.sizes)
+        """Keep this lottery (each group's chance under it given) to stand in, if it
+        guarantees more than the one kept. `bound` bounds the leximin's smallest chance over
+        the `seatable` groups, so it holds if this lottery seats every one of them (else they
+        may not all be seatable, and 1 is all that is known)."""
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
         if not (chances[seatable] > SEATABLE).all():
             bound = 1.0
-        kept = Outcome(
+        kept = _StandIn(
             compositions,
             chances,
             stages,
-            False,
             smallest,
             max(bound, smallest),
             self.pricing.solves,
@@ -380,6 +375,38 @@ class _Routes:
         )
         if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
             self.fallback = kept
+
+
+@dataclass(frozen=True, slots=True)
+class _StandIn:
+    """A lottery kept to stand in should the deadline pass first. Its compositions are worked
+    out only then: on the largest pools that takes seconds, and most are never needed."""
+
+    compositions: Callable[[], list[tuple[Composition, float]]]
+    chances: np.ndarray
+    stages: int
+    smallest: float
+    bound: float
+    solves: int
+    named: Mapping[frozenset[str], float] | None
+
+    def outcome(self, bound: float) -> Outcome:
+        """The lottery, with what bounds the leximin's smallest chance now."""
+        return Outcome(
+            self.compositions(),
+            self.chances,
+            self.stages,
+            False,
+            self.smallest,
+            bound,
+            self.solves,
+            self.named,
+        )
+
+
+def _later(parted: Parted) -> Callable[[], list[tuple[Composition, float]]]:
+    """The parted lottery's compositions, worked out when called."""
+    return lambda: parted.compositions
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,7 +479,7 @@ def _gives(chances: np.ndarray, targets: np.ndarray) -> bool:
     return bool(np.all(np.abs(chances - targets) <= REACH_TOL))
 
 
-def _guarantee(outcome: Outcome) -> tuple[float, int]:
+def _guarantee(outcome: Outcome | _StandIn) -> tuple[float, int]:
     """What a lottery guarantees, to choose between two: its smallest chance, then how many
     groups it seats at all."""
     return outcome.smallest, int((outcome.chances > SEATABLE).sum())

@@ -202,3 +202,19 @@ def test_a_stuck_pair_on_a_panel_leaves_the_other_pairs_on_it_to_exchanges():
             chances[v] += p
     assert chances["b1"] == pytest.approx(0.5, abs=1e-12)
     assert chances["b2"] == pytest.approx(0.5, abs=1e-12)
+
+
+def test_with_no_time_the_parted_lottery_stands_in_and_keeps_the_rule():
+    # The deadline has passed before the first solve: what comes back is the lottery in hand,
+    # housemates apart, and it says it is not final.
+    pool = estate(120, shared=True)
+    lottery = select_panel(pool, 8, ESTATE_QUOTAS, one_per_household=True, time_limit=0.0)
+    assert not lottery.exact
+    ruled = build_pool(pool, 8, ESTATE_QUOTAS, one_per_household=True)
+    assert lottery.panels
+    for panel, _p in lottery.panels:
+        assert meets_quotas(ruled, panel), sorted(panel)
+    assert sum(lottery.probabilities.values()) == pytest.approx(8, abs=1e-9)
+    # The panels it lists are the lottery it describes.
+    listed, _chances = ruled.compositions(dict(lottery.panels))
+    assert {c for c, _x in lottery.compositions} == {c for c, _x in listed}
