@@ -44,7 +44,7 @@ MAX_STALLS = 3  # stages in a row that settle nothing before the largest dual se
 class Outcome:
     """The distribution over compositions, and how far the computation got."""
 
-    compositions: list[tuple[Composition, float]]
+    compositions: list[tuple[Composition, float]]  # empty when `named` is given: it says all
     chances: np.ndarray  # each group's chance under the distribution
     stages: int
     exact: bool  # False when the deadline stopped it: the lottery is leximin only so far
@@ -107,7 +107,7 @@ def leximin(
 class Reached:
     """A distribution over compositions aimed at target chances, and whether it gives them."""
 
-    compositions: list[tuple[Composition, float]]
+    compositions: list[tuple[Composition, float]]  # empty when `named` is given: it says all
     chances: np.ndarray  # each group's chance under the distribution
     complete: bool  # every group gets its target (within REACH_TOL)
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
-from facilitation.panel.households import Parted, apart
+from facilitation.panel.households import apart
 from facilitation.panel.leximin import REACH_TOL, Outcome, Reached, leximin, reach
 from facilitation.panel.naming import name_panels
 from facilitation.panel.pool import Composition, Pool, build_pool, chances_under
@@ -97,9 +97,12 @@ class Lottery:
     exact: bool = True  # False when the time limit stopped it: leximin only so far
     smallest: float = 0.0  # the smallest chance, leaving out only volunteers no panel can seat
     bound: float = 0.0  # the leximin's smallest chance (as above) is at most this
-    compositions: tuple[tuple[Composition, float], ...] = field(
-        default=(), repr=False, compare=False
-    )  # seats per group of pool.groups, with probabilities
+
+    @property
+    def compositions(self) -> list[tuple[Composition, float]]:
+        """The lottery as one over compositions (seats per group of pool.groups), most likely
+        first, as its panels give it."""
+        return self.pool.compositions(dict(self.panels))[0]
 
     @property
     def min_probability(self) -> float:
@@ -176,7 +179,6 @@ def select_panel(
         exact=outcome.exact,
         smallest=outcome.smallest,
         bound=outcome.bound,
-        compositions=tuple(outcome.compositions),
     )
 
 
@@ -200,7 +202,7 @@ class _Routes:
         self.clock = clock
         self.warm: list[Composition] = []
         self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
-        self.fallback: _StandIn | None = None
+        self.fallback: Outcome | None = None
 
     def through_relaxation(self) -> Outcome | None:
         """The leximin lottery when whole panels give every group its chance under the leximin
@@ -252,16 +254,14 @@ class _Routes:
             parted = apart(pool, free, panels)
             if parted.stuck or not guide.exact:
                 # Should the deadline cut what follows short, this lottery stands in.
-                if parted.panels:
-                    self._keep(
-                        _later(parted), parted.chances, seatable, bound, guide.stages, parted.panels
-                    )
+                self._keep([], parted.chances, seatable, bound, guide.stages, parted.panels)
             elif _gives(parted.chances, targets):
                 chances = parted.chances
                 smallest = float(chances[seatable].min()) if seatable.any() else 0.0
                 self._report(guide.stages, 1.0, smallest, smallest)
+                # Its named panels say what it is: no need for the compositions.
                 return Outcome(
-                    parted.compositions,
+                    [],
                     chances,
                     guide.stages,
                     True,
@@ -319,7 +319,7 @@ class _Routes:
         if outcome.exact or kept is None or _guarantee(kept) <= _guarantee(outcome):
             return outcome
         # Both bounds hold; the lottery kept guarantees more.
-        return kept.outcome(max(kept.smallest, min(kept.bound, outcome.bound)))
+        return replace(kept, bound=max(kept.smallest, min(kept.bound, outcome.bound)))
 
     def _report(self, stage: int, share: float, smallest: float, bound: float) -> None:
         if self.clock.progress is not None:
@@ -345,29 +345,33 @@ class _Routes:
         if compositions:
             chances = chances_under(compositions, self.pool.sizes)
             bound = float(targets[seatable].min())
-            self._keep(lambda: compositions, chances, seatable, bound, stages)
+            self._keep(compositions, chances, seatable, bound, stages)
         return None
 
     def _keep(
         self,
-        compositions: Callable[[], list[tuple[Composition, float]]],
+        compositions: list[tuple[Composition, float]],
         chances: np.ndarray,
         seatable: np.ndarray,
         bound: float,
         stages: int,
         named: Mapping[frozenset[str], float] | None = None,
     ) -> None:
-        """Keep this lottery (each group's chance under it given) to stand in, if it
-        guarantees more than the one kept. `bound` bounds the leximin's smallest chance over
-        the `seatable` groups, so it holds if this lottery seats every one of them (else they
-        may not all be seatable, and 1 is all that is known)."""
+        """Keep this lottery (each group's chance under it given; over compositions, or over
+        named panels only) to stand in, if it guarantees more than the one kept. `bound`
+        bounds the leximin's smallest chance over the `seatable` groups, so it holds if this
+        lottery seats every one of them (else they may not all be seatable, and 1 is all
+        that is known)."""
+        if not compositions and not named:
+            return  # no panel in it
         smallest = float(chances[seatable].min()) if seatable.any() else 0.0
         if not (chances[seatable] > SEATABLE).all():
             bound = 1.0
-        kept = _StandIn(
+        kept = Outcome(
             compositions,
             chances,
             stages,
+            False,
             smallest,
             max(bound, smallest),
             self.pricing.solves,
@@ -375,38 +379,6 @@ class _Routes:
         )
         if self.fallback is None or _guarantee(kept) > _guarantee(self.fallback):
             self.fallback = kept
-
-
-@dataclass(frozen=True, slots=True)
-class _StandIn:
-    """A lottery kept to stand in should the deadline pass first. Its compositions are worked
-    out only then: on the largest pools that takes seconds, and most are never needed."""
-
-    compositions: Callable[[], list[tuple[Composition, float]]]
-    chances: np.ndarray
-    stages: int
-    smallest: float
-    bound: float
-    solves: int
-    named: Mapping[frozenset[str], float] | None
-
-    def outcome(self, bound: float) -> Outcome:
-        """The lottery, with what bounds the leximin's smallest chance now."""
-        return Outcome(
-            self.compositions(),
-            self.chances,
-            self.stages,
-            False,
-            self.smallest,
-            bound,
-            self.solves,
-            self.named,
-        )
-
-
-def _later(parted: Parted) -> Callable[[], list[tuple[Composition, float]]]:
-    """The parted lottery's compositions, worked out when called."""
-    return lambda: parted.compositions
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +451,7 @@ def _gives(chances: np.ndarray, targets: np.ndarray) -> bool:
     return bool(np.all(np.abs(chances - targets) <= REACH_TOL))
 
 
-def _guarantee(outcome: Outcome | _StandIn) -> tuple[float, int]:
+def _guarantee(outcome: Outcome) -> tuple[float, int]:
     """What a lottery guarantees, to choose between two: its smallest chance, then how many
     groups it seats at all."""
     return outcome.smallest, int((outcome.chances > SEATABLE).sum())
@@ -523,7 +495,6 @@ def _lottery(
     exact: bool,
     smallest: float,
     bound: float,
-    compositions: tuple[tuple[Composition, float], ...],
 ) -> Lottery:
     """Round to whole tickets in a canonical order; chances are read from the rounded lottery,
     so what is reported is exactly what the draw does."""
@@ -560,7 +531,6 @@ def _lottery(
         exact=exact,
         smallest=smallest,
         bound=max(bound, smallest),
-        compositions=compositions,
     )
 
 

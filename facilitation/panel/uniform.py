@@ -58,8 +58,9 @@ def uniform_lottery(lottery: Lottery, m: int = 1000, *, time_limit: float = 10.0
     if m < 1:
         raise ValueError("the uniform lottery needs at least one panel")
     pool = lottery.pool
-    compositions = [c for c, _x in lottery.compositions]
-    x = np.array([x for _c, x in lottery.compositions])
+    lottery_over = lottery.compositions
+    compositions = [c for c, _x in lottery_over]
+    x = np.array([x for _c, x in lottery_over])
     x /= x.sum()
     counts = np.array(compositions, dtype=float).T  # groups x compositions
     sizes = pool.sizes
