@@ -12,6 +12,7 @@
   var synth = window.speechSynthesis;
   var canSpeak = !!(synth && window.SpeechSynthesisUtterance);
   var speaking = null;  // the button whose text is being read
+  var marked = null;    // the button showing a state other than "Listen"
 
   function lang() { return (document.documentElement.lang || "en").toLowerCase().replace("_", "-"); }
 
@@ -77,6 +78,7 @@
     span.textContent = text || button.dataset.listen;
     button.setAttribute("aria-label", text || button.dataset.name);
     if (state) { button.dataset.state = state; } else { delete button.dataset.state; }
+    marked = state ? button : null;
   }
 
   function say(message) {
@@ -139,7 +141,23 @@
   function showButtons() {
     Array.prototype.forEach.call(document.querySelectorAll(".say[hidden]"), function (b) { b.hidden = false; });
   }
-  new MutationObserver(showButtons).observe(document.body, { childList: true, subtree: true });
+
+  // The server sends the same stage again when the phone reconnects: a button it replaces keeps
+  // what it was saying ("Stop", or that there is no voice), and a reading stays stoppable.
+  function carryOver() {
+    if (!marked || marked.isConnected) { return; }
+    var was = marked;
+    marked = null;
+    var key = window.CSS && CSS.escape ? CSS.escape(was.dataset.say) : was.dataset.say;
+    var twin = document.querySelector('.say[data-say="' + key + '"]');
+    if (!twin || twin.dataset.state) { return; }
+    twin.dataset.listen = was.dataset.listen;
+    twin.dataset.name = was.dataset.name;
+    label(twin, was.querySelector(".say-label").textContent, was.dataset.state);
+    if (speaking === was) { speaking = twin; }
+  }
+  new MutationObserver(function () { showButtons(); carryOver(); })
+    .observe(document.body, { childList: true, subtree: true });
   showButtons();
   window.addEventListener("pagehide", stop);
 

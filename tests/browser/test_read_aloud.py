@@ -65,6 +65,7 @@ def phone(browser: Browser, url: str, code: str, voices: list[dict] | None) -> P
     page.goto(f"/w/{code}")
     page.get_by_role("button", name="Join the workshop").click()
     expect(page.locator("#ballot")).to_be_visible()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "online")
     return page
 
 
@@ -139,6 +140,30 @@ def test_a_phone_without_a_voice_for_the_language_says_so(browser, shared_server
         page.context.close()
 
 
+def test_a_reading_stays_stoppable_after_a_reconnect(browser, shared_server, listening_room):
+    # Patchy signal: the phone drops off and comes back while reading, and the server sends the
+    # round again. The new Listen button still says Stop, and stops the reading.
+    page = phone(browser, shared_server.url, listening_room.codes["dots"], [{"lang": "en-GB"}])
+    try:
+        conn = page.locator("#conn")
+        page.get_by_role("button", name="Listen: What should the estate do first?").click()
+        stop = page.get_by_role("button", name="Stop")
+        expect(stop).to_have_count(1)
+        page.evaluate("document.querySelector('.round-head .say').dataset.before = 'yes'")
+        page.context.set_offline(True)
+        expect(conn).to_have_attribute("data-state", "offline")
+        page.context.set_offline(False)
+        expect(conn).to_have_attribute("data-state", "online")
+        wait_until(page, "() => !document.querySelector('.round-head .say').dataset.before")
+        expect(stop).to_have_count(1)
+        stop.click()
+        expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+        assert page.evaluate("window.speechSynthesis.speaking") is False
+        assert len(page.evaluate("window.__said")) == 1
+    finally:
+        page.context.close()
+
+
 def test_chromium_own_speech_reads_or_says_it_has_no_voice(browser, shared_server, listening_room):
     """Debian's Chromium may have no voices at all: either way the button is never silent."""
     page = phone(browser, shared_server.url, listening_room.codes["dots"], None)
@@ -146,12 +171,16 @@ def test_chromium_own_speech_reads_or_says_it_has_no_voice(browser, shared_serve
         button = page.locator(".round-head .say")
         expect(button).to_be_visible()
         # Every state the button takes is kept: a reading can start and end between two looks.
+        # The button may be replaced when the round is sent again: every one is watched.
         page.evaluate(
             """() => {
-              const b = document.querySelector('.round-head .say');
               window.sayStates = [];
-              new MutationObserver(() => window.sayStates.push(b.dataset.state || ''))
-                .observe(b, {attributes: true, attributeFilter: ['data-state']});
+              new MutationObserver((changes) => changes.forEach((c) => {
+                if (c.target.matches('.round-head .say')) {
+                  window.sayStates.push(c.target.dataset.state || '');
+                }
+              })).observe(document.body, {attributes: true, attributeFilter: ['data-state'],
+                                          subtree: true});
             }"""
         )
         button.click()
