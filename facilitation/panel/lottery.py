@@ -240,6 +240,7 @@ class _Routes:
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
+        ruled |= self._over_one(volunteers, ruled)
         seated: np.ndarray | None = None  # the groups an exact guide seats: all that can sit
         before: _Before | None = None
         for _ in range(GUIDES):
@@ -280,6 +281,26 @@ class _Routes:
         self.warm += [c for c, _p in parted.compositions[:WARM_LIMIT]]
         return self._aim(targets, guide.stages)
 
+    def _over_one(self, volunteers: Sequence[Volunteer], ruled: set[str]) -> set[str]:
+        """The homes whose people's chances, in the leximin over fractional panels without the
+        rule for them, add up to more than one: as no lottery with the rule can give them
+        that, the guide keeps them apart from the start rather than find them stuck (someone
+        whom every panel needs, say, and a housemate)."""
+        pool = self.pool
+        free = _free(pool, volunteers, ruled)
+        try:
+            relaxed, _stages = relaxed_leximin(free, self.clock)
+        except (Stop, Unsolved):
+            return set()
+        group = free.group_of()
+        return {
+            key
+            for key, members in pool.homes().items()
+            if len(members) > 1
+            and key not in ruled
+            and sum(relaxed[group[v]] for v in members) > 1.0 + REACH_TOL
+        }
+
     def _guide(
         self, volunteers: Sequence[Volunteer], ruled: set[str], before: _Before | None = None
     ) -> tuple[Outcome, np.ndarray, float, Pool, dict[frozenset[str], float]] | None:
@@ -288,10 +309,7 @@ class _Routes:
         leximin's smallest chance with the rule for all, and its own pool and named panels.
         `before` is the guide with the rule for fewer homes, if there was one."""
         pool = self.pool
-        alone = [
-            v if pool.households[v.id] in ruled else replace(v, household=None) for v in volunteers
-        ]
-        free = build_pool(alone, pool.seats, pool.quotas, one_per_household=bool(ruled))
+        free = _free(pool, volunteers, ruled)
         free_pricing = CompositionModel(free)
         start = free_pricing.best([1.0] * len(free.groups))
         if start is None:
@@ -431,6 +449,40 @@ def _below(chances: np.ndarray, targets: np.ndarray, sizes: np.ndarray) -> bool:
     theirs = np.sort(np.repeat(targets, sizes.astype(int)))
     apart = np.flatnonzero(np.abs(ours - theirs) > REACH_TOL)
     return bool(len(apart)) and bool(ours[apart[0]] < theirs[apart[0]])
+
+
+def _free(pool: Pool, volunteers: Sequence[Volunteer], ruled: set[str]) -> Pool:
+    """The pool with the household rule for the `ruled` homes only, and the caps it implies for
+    the others."""
+    alone = [
+        v if pool.households[v.id] in ruled else replace(v, household=None) for v in volunteers
+    ]
+    free = build_pool(alone, pool.seats, pool.quotas, one_per_household=bool(ruled))
+    return replace(free, caps=_caps(pool, free))
+
+
+def _caps(pool: Pool, free: Pool) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """What the household rule implies for the groups of `free` (the volunteers of `pool`, the
+    rule kept for some homes only) over the homes it leaves out: each of them seats one of its
+    people at most, so groups holding several such homes' people can never all sit.
+
+    No panel that keeps the rule breaks these caps, so a lottery within them is still one that
+    only the rule's removing panels can lower. Without them the guide would often seat a whole
+    group, or two whole groups, housemates among them, and no exchange could part those."""
+    group = free.group_of()
+    left_out: dict[tuple[int, ...], int] = {}  # groups -> people who cannot sit with a housemate
+    for key, members in pool.homes().items():
+        if len(members) < 2 or free.households[members[0]] == key:
+            continue  # alone, or kept apart by `free` itself
+        groups = tuple(sorted({group[v] for v in members}))
+        left_out[groups] = left_out.get(groups, 0) + len(members) - 1
+    sizes = free.sizes
+    caps = []
+    for groups, out in sorted(left_out.items()):
+        cap = int(sum(sizes[t] for t in groups)) - out
+        if cap < pool.seats:  # a cap of the seats or more never binds
+            caps.append((groups, cap))
+    return tuple(caps)
 
 
 def _crowded(pool: Pool, free: Pool) -> set[str]:

@@ -53,6 +53,9 @@ class Pool:
     groups: tuple[Group, ...]
     shared: tuple[tuple[int, ...], ...]  # the groups of each household with several volunteers
     one_per_household: bool
+    # Groups and the most seats they may take together: what the household rule implies for
+    # homes whose volunteers it does not tell apart (see facilitation.panel.lottery).
+    caps: tuple[tuple[tuple[int, ...], int], ...] = ()
 
     @property
     def sizes(self) -> np.ndarray:

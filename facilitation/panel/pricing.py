@@ -140,6 +140,8 @@ def add_rows(h: highspy.Highs, pool: Pool, n: int, relax_from: int | None = None
             h.addRow(lower, upper, len(idx), idx, val)
     for groups in pool.shared:
         h.addRow(0.0, 1.0, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
+    for groups, cap in pool.caps:
+        h.addRow(0.0, cap, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
 
 
 class LocalSearch:
@@ -147,7 +149,8 @@ class LocalSearch:
 
     A move takes a seat from group a and gives it to group b; only the quotas of the features on
     which a and b differ change, so a move is allowed when each of those can lose a seat from a's
-    value and gain one for b's, and b's household (under the rule) has no one seated yet. Moves
+    value and gain one for b's, and b's household (under the rule) has no one seated yet, nor
+    any other row bounding seats over a few groups that b is in and a is not is full. Moves
     are tried best gain first (the lightest givers against the heaviest takers), so that usually
     the first few looked at include an allowed one.
     """
@@ -167,11 +170,15 @@ class LocalSearch:
         self.low = [q.min for q in pool.quotas] + [-1]
         self.high = [q.max for q in pool.quotas] + [pool.seats + 1]
         self.sizes = np.array([len(g.members) for g in pool.groups], dtype=np.int64)
-        self.home = [-1] * len(pool.groups)
-        for h, groups in enumerate(pool.shared):
+        # Rows that bound seats over a few groups: one per shared household (at most 1), then
+        # the pool's caps. Each group's rows, and each row's limit.
+        limited = [(groups, 1) for groups in pool.shared] + list(pool.caps)
+        self.limit = [cap for _groups, cap in limited]
+        rows_of: list[list[int]] = [[] for _ in pool.groups]
+        for r, (groups, _cap) in enumerate(limited):
             for t in groups:
-                self.home[t] = h
-        self.homes = len(pool.shared)
+                rows_of[t].append(r)
+        self.rows_of = [tuple(r) for r in rows_of]
         self.n_quotas = n_quotas
 
     def counts(self, c: np.ndarray) -> list[int]:
@@ -187,17 +194,17 @@ class LocalSearch:
         for va, vb in zip(self.rows[a], self.rows[b], strict=True):
             if va != vb and (counts[va] <= low[va] or counts[vb] >= high[vb]):
                 return False
-        hb = self.home[b]
-        return hb < 0 or seated[hb] == 0 or self.home[a] == hb
+        from_a = self.rows_of[a]
+        return all(seated[r] < self.limit[r] or r in from_a for r in self.rows_of[b])
 
     def climb(self, start: Composition, weights: np.ndarray, limit: int = 1000) -> Composition:
         """A panel at least as good as `start` that no single move improves (within `limit`)."""
         c = np.array(start, dtype=np.int64)
         counts = self.counts(c)
-        seated = [0] * (self.homes + 1)
+        seated = [0] * len(self.limit)
         for t in np.flatnonzero(c):
-            if self.home[t] >= 0:
-                seated[self.home[t]] += int(c[t])
+            for r in self.rows_of[t]:
+                seated[r] += int(c[t])
         rising = np.argsort(weights, kind="stable")
         falling = rising[::-1]
         w = weights.tolist()
@@ -213,10 +220,10 @@ class LocalSearch:
             for va, vb in zip(self.rows[a], self.rows[b], strict=True):
                 counts[va] -= 1
                 counts[vb] += 1
-            if self.home[a] >= 0:
-                seated[self.home[a]] -= 1
-            if self.home[b] >= 0:
-                seated[self.home[b]] += 1
+            for r in self.rows_of[a]:
+                seated[r] -= 1
+            for r in self.rows_of[b]:
+                seated[r] += 1
         return tuple(int(x) for x in c)
 
     def _best_move(

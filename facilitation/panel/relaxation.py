@@ -192,7 +192,7 @@ def _ratio(room: np.ndarray, rate: np.ndarray) -> float:
 
 
 class _Faces:
-    """Q's rows (quotas and households: the seat count always binds), and whole or fractional
+    """Q's rows (quotas, households and caps: the seat count always binds), and whole or fractional
     panels on one of its faces, given by the bounds that bind there."""
 
     def __init__(self, pool: Pool) -> None:
@@ -202,11 +202,14 @@ class _Faces:
             [t for t, g in enumerate(pool.groups) if i in g.quotas] for i in range(len(pool.quotas))
         ]
         rows += [list(groups) for groups in pool.shared]
+        rows += [list(groups) for groups, _cap in pool.caps]
         self.matrix = np.zeros((len(rows), n))
         for r, groups in enumerate(rows):
             self.matrix[r, groups] = 1.0
-        self.low = np.array([q.min for q in pool.quotas] + [0] * len(pool.shared), dtype=float)
-        self.high = np.array([q.max for q in pool.quotas] + [1] * len(pool.shared), dtype=float)
+        limited = len(pool.shared) + len(pool.caps)
+        self.low = np.array([q.min for q in pool.quotas] + [0] * limited, dtype=float)
+        caps = [cap for _groups, cap in pool.caps]
+        self.high = np.array([q.max for q in pool.quotas] + [1] * len(pool.shared) + caps, float)
         self.row_low, self.row_high = self.low, self.high  # as the programmes have them now
         sizes = pool.sizes
         self.lp = quiet_solver()

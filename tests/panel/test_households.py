@@ -10,9 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from facilitation.panel import lottery as lottery_module
+from facilitation.panel.clock import Clock
 from facilitation.panel.households import apart
 from facilitation.panel.lottery import select_panel
 from facilitation.panel.pool import build_pool, meets_quotas
+from facilitation.panel.pricing import CompositionModel
 from facilitation.panel.quotas import Infeasible, Quota, Volunteer
 from tests.helpers import last_line_of
 from tests.panel.test_leximin import ESTATE_QUOTAS, check_against_reference, estate, pools
@@ -218,3 +220,69 @@ def test_with_no_time_the_parted_lottery_stands_in_and_keeps_the_rule():
     # The panels it lists are the lottery it describes.
     listed, _chances = ruled.compositions(dict(lottery.panels))
     assert {c for c, _x in lottery.compositions} == {c for c, _x in listed}
+
+
+def _volunteer(v: str, age: str, tenure: str, home: str | None = None) -> Volunteer:
+    return Volunteer(v, {"age": age, "tenure": tenure}, home)
+
+
+CAPPED_POOL = [
+    _volunteer("y1", "16-29", "owner", "flat 1"),
+    _volunteer("y2", "16-29", "owner", "flat 1"),
+    _volunteer("y3", "16-29", "owner"),
+    _volunteer("o1", "65+", "owner", "flat 2"),
+    _volunteer("r1", "30-64", "renter", "flat 2"),
+    _volunteer("o2", "65+", "owner"),
+    _volunteer("r2", "30-64", "renter"),
+    *(_volunteer(f"p{i}", "30-64", "owner") for i in range(6)),
+]
+CAPPED_QUOTAS = [
+    Quota("age", "16-29", 0, 3),
+    Quota("age", "65+", 0, 2),
+    Quota("tenure", "renter", 0, 2),
+]
+
+
+def test_homes_left_to_exchanges_cap_their_groups_as_the_rule_would():
+    # Left to exchanges, a home's people are alike to others: the lottery without the rule for
+    # it still never seats all three young owners (two share a flat), nor both older owners with
+    # both renters (an older owner and a renter share one).
+    ruled = build_pool(CAPPED_POOL, 5, CAPPED_QUOTAS, one_per_household=True)
+    free = lottery_module._free(ruled, CAPPED_POOL, set())
+    group = free.group_of()
+    caps = {
+        tuple(sorted({free.groups[t].members for t in groups})): cap for groups, cap in free.caps
+    }
+    assert caps == {
+        (("y1", "y2", "y3"),): 2,
+        (("o1", "o2"), ("r1", "r2")): 3,
+    }
+    # With the rule kept for the second flat, its people are groups of their own, uncapped.
+    free = lottery_module._free(ruled, CAPPED_POOL, {"h:flat 2"})
+    assert [(groups, cap) for groups, cap in free.caps] == [((group["y1"],), 2)]
+    # And the lottery under the rule is exact, its panels keeping every home apart.
+    lottery = select_panel(CAPPED_POOL, 5, CAPPED_QUOTAS, one_per_household=True)
+    assert lottery.exact
+    for panel, _p in lottery.panels:
+        assert meets_quotas(ruled, panel), sorted(panel)
+
+
+def test_someone_every_panel_needs_has_their_home_kept_apart_from_the_start():
+    # The only older resident must sit on every panel, so their housemate never can: the
+    # chances without the rule for their flat cannot be kept, and it is ruled at once.
+    volunteers = [
+        _volunteer("o1", "65+", "owner", "flat 1"),
+        _volunteer("r1", "30-64", "renter", "flat 1"),
+        _volunteer("r2", "30-64", "renter"),
+        *(_volunteer(f"p{i}", "30-64", "owner") for i in range(6)),
+    ]
+    quotas = [Quota("age", "65+", 1, 1), Quota("tenure", "renter", 0, 2)]
+    pool = build_pool(volunteers, 3, quotas, one_per_household=True)
+    pricing = CompositionModel(pool)
+    first = pricing.best([1.0] * len(pool.groups))
+    routes = lottery_module._Routes(pool, pricing, first, Clock(None, None, None))
+    assert routes._over_one(volunteers, set()) == {"h:flat 1"}
+    lottery = select_panel(volunteers, 3, quotas, one_per_household=True)
+    assert lottery.exact
+    assert lottery.probabilities["o1"] == pytest.approx(1.0, abs=1e-9)
+    assert lottery.probabilities["r1"] == pytest.approx(0.0, abs=1e-9)

@@ -67,7 +67,8 @@ def test_local_search_keeps_the_quotas_and_the_household_rule_and_never_loses(in
     assert float(np.dot(w, climbed)) >= float(np.dot(w, start)) - 1e-12
     best = CompositionModel(pool).best(w)
     assert best is not None
-    assert float(np.dot(w, climbed)) <= float(np.dot(w, best)) + 1e-9
+    # The integer programme is exact up to HiGHS's tolerances, about 1e-7 of the largest weight.
+    assert float(np.dot(w, climbed)) <= float(np.dot(w, best)) + 1e-9 + 1e-7 * float(w.max())
 
 
 QUOTAS = [
