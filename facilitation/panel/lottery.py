@@ -13,7 +13,10 @@ panels combinatorially (facilitation.panel.naming).
 Under the one-per-household rule the lottery without the rule comes first: its named panels, with
 seats exchanged between people alike so that no housemates sit together and nobody's chance moves
 (facilitation.panel.households), are the leximin lottery with the rule, which only removes panels.
-Homes no exchange can part get the rule in that first lottery, and it is worked out again,
+That first lottery keeps what the rule implies for whole groups (a group holding two housemates
+never sits whole: `_caps`), and keeps the rule itself for homes that exchanges could not part:
+those whose people all have answers few share, and those whose chances without the rule add up
+to more than one. Homes no exchange can part get the rule in it, and it is worked out again,
 starting from the chances it had whenever fractional panels still allow them.
 
 A time limit, a cancel callback and a progress callback can be given. When the limit passes first,
