@@ -185,11 +185,18 @@ def select_panel(
     )
 
 
-def _exact(pool: Pool, pricing: CompositionModel, first: Composition, clock: Clock) -> Outcome:
+def _exact(
+    pool: Pool,
+    pricing: CompositionModel,
+    first: Composition,
+    clock: Clock,
+    relaxed: tuple[np.ndarray, int] | None = None,
+) -> Outcome:
     """The leximin lottery over the pool's groups, through the fractional panels when they
-    lead to it, else by column generation in stages."""
+    lead to it, else by column generation in stages. `relaxed`: the leximin over fractional
+    panels with its stages, if already known."""
     routes = _Routes(pool, pricing, first, clock)
-    return routes.through_relaxation() or routes.in_stages()
+    return routes.through_relaxation(relaxed) or routes.in_stages()
 
 
 class _Routes:
@@ -206,13 +213,16 @@ class _Routes:
         self.warm: list[Composition] = []
         self.relaxed: np.ndarray | None = None  # the leximin chances over fractional panels
         self.fallback: Outcome | None = None
+        # The fractional leximin of the lottery without the rule, and the homes it had it for.
+        self.fractional: tuple[frozenset[str], tuple[np.ndarray, int]] | None = None
 
-    def through_relaxation(self) -> Outcome | None:
+    def through_relaxation(self, known: tuple[np.ndarray, int] | None = None) -> Outcome | None:
         """The leximin lottery when whole panels give every group its chance under the leximin
-        over fractional panels (no lottery can do better, so it is the leximin)."""
+        over fractional panels (no lottery can do better, so it is the leximin); `known`: that
+        leximin and its stages, if already worked out."""
         pool, clock = self.pool, self.clock
         try:
-            relaxed, stages = relaxed_leximin(pool, clock)
+            relaxed, stages = known or relaxed_leximin(pool, clock)
             seatable = relaxed[relaxed > SEATABLE]
             bound = float(seatable.min()) if len(seatable) else 0.0
 
@@ -292,9 +302,11 @@ class _Routes:
         pool = self.pool
         free = _free(pool, volunteers, ruled)
         try:
-            relaxed, _stages = relaxed_leximin(free, self.clock)
+            relaxed, stages = relaxed_leximin(free, self.clock)
         except (Stop, Unsolved):
             return set()
+        # The guide needs it too, should no home be added.
+        self.fractional = (frozenset(ruled), (relaxed, stages))
         group = free.group_of()
         return {
             key
@@ -321,7 +333,10 @@ class _Routes:
         if before is not None:
             guide = _again(free, free_pricing, start, self.clock, before)
         if guide is None:
-            guide = _exact(free, free_pricing, start, self.clock)
+            known = None
+            if self.fractional is not None and self.fractional[0] == ruled:
+                known = self.fractional[1]
+            guide = _exact(free, free_pricing, start, self.clock, known)
         free_group = free.group_of()
         targets = np.array([guide.chances[free_group[g.members[0]]] for g in pool.groups])
         # The rule only removes panels: what bounds the leximin's smallest chance with it for

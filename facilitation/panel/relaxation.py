@@ -153,7 +153,7 @@ def panels_towards(
             step(taken)
         empty, full = c <= TIGHT, c >= sizes - TIGHT
         c = np.where(empty, 0.0, np.where(full, sizes, c))
-        counts = faces.matrix @ c
+        counts = faces.sums(c)
         at_low, at_high = counts <= faces.low + TIGHT, counts >= faces.high - TIGHT
         v = faces.whole_point(
             np.where(full, sizes, 0.0),
@@ -169,7 +169,7 @@ def panels_towards(
         away = np.where(empty | full, 0.0, c - v)
         if np.abs(away).max(initial=0.0) <= TIGHT:
             break  # c is this whole panel: the walk is over
-        moved = faces.matrix @ away
+        moved = faces.sums(away)
         moved[at_low | at_high] = 0.0
         reach = min(
             _ratio(sizes - c, away),
@@ -203,9 +203,12 @@ class _Faces:
         ]
         rows += [list(groups) for groups in pool.shared]
         rows += [list(groups) for groups, _cap in pool.caps]
-        self.matrix = np.zeros((len(rows), n))
-        for r, groups in enumerate(rows):
-            self.matrix[r, groups] = 1.0
+        # Each row's groups, end to end: a row's count is a sum over a few of them, which a
+        # dense product would hand to BLAS threads that busy-wait between the walk's steps.
+        self.groups = np.array([t for groups in rows for t in groups], dtype=np.int64)
+        lengths = np.array([len(groups) for groups in rows], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.empty = lengths == 0
         limited = len(pool.shared) + len(pool.caps)
         self.low = np.array([q.min for q in pool.quotas] + [0] * limited, dtype=float)
         caps = [cap for _groups, cap in pool.caps]
@@ -224,6 +227,14 @@ class _Faces:
         self.ip.changeColsIntegrality(
             n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * n)
         )
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """Each row's total of x over its groups (the rows' product with x)."""
+        # A nil at the end, so that every start is in range; reduceat gives an empty row the
+        # next value instead of nothing, so those are set to nil.
+        out = np.add.reduceat(np.append(x[self.groups], 0.0), self.starts)
+        out[self.empty] = 0.0
+        return out
 
     def whole_point(
         self,
