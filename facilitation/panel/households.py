@@ -47,9 +47,8 @@ class Parted:
 
     @cached_property
     def compositions(self) -> list[tuple[Composition, float]]:
-        """The lottery over compositions, most likely first: worked out only when asked for,
-        as a lottery that only stands in seldom needs them, and they take seconds on the
-        largest pools."""
+        """The lottery over compositions, most likely first: worked out only when asked for
+        (to start a column generation), as they take seconds on the largest pools."""
         return self.pool.compositions(self.panels)[0]
 
 
@@ -95,6 +94,7 @@ class _Book:
         self.alike = {v: by_group[t] for v, t in free.group_of().items()}
         group = pool.group_of()
         self.counted = {v: frozenset(pool.groups[group[v]].quotas) for v in pool.ids}
+        self.order = {v: i for i, v in enumerate(pool.ids)}
         # Everyone by the quotas they count towards, in the pool's order.
         self.kinds: dict[frozenset[int], list[str]] = {}
         for v in pool.ids:
@@ -183,8 +183,7 @@ class _Book:
             for k, weight in self.weight.items():
                 for v in self.members[k]:
                     self.chance[v] += weight
-        chance = self.chance
-        order = {v: i for i, v in enumerate(pool.ids)}
+        chance, order = self.chance, self.order
         return min(fits, key=lambda v: (chance[v], order[v]))
 
     def result(self) -> tuple[dict[frozenset[str], float], np.ndarray]:
@@ -194,7 +193,7 @@ class _Book:
         if total <= 0:
             return {}, np.zeros(len(pool.groups))
         named = {self.members[k]: weight / total for k, weight in self.weight.items()}
-        index = {v: i for i, v in enumerate(pool.ids)}
+        index = self.order
         lengths = np.fromiter((len(panel) for panel in named), np.int64, len(named))
         sitting = np.fromiter(
             (index[v] for panel in named for v in panel), np.int64, int(lengths.sum())

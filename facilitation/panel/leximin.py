@@ -107,7 +107,7 @@ def leximin(
 class Reached:
     """A distribution over compositions aimed at target chances, and whether it gives them."""
 
-    compositions: list[tuple[Composition, float]]  # empty when `named` is given: it says all
+    compositions: list[tuple[Composition, float]]
     chances: np.ndarray  # each group's chance under the distribution
     complete: bool  # every group gets its target (within REACH_TOL)
 

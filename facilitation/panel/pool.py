@@ -62,6 +62,12 @@ class Pool:
         """How many volunteers each group has."""
         return np.array([len(g.members) for g in self.groups], dtype=float)
 
+    @property
+    def limits(self) -> tuple[tuple[tuple[int, ...], int], ...]:
+        """Rows bounding the seats of a few groups together, with their limits: one per shared
+        household (1), then the caps."""
+        return tuple((groups, 1) for groups in self.shared) + self.caps
+
     def group_of(self) -> dict[str, int]:
         """Each volunteer's group."""
         return {v: t for t, g in enumerate(self.groups) for v in g.members}

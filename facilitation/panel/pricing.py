@@ -138,10 +138,8 @@ def add_rows(h: highspy.Highs, pool: Pool, n: int, relax_from: int | None = None
             val = np.array([1.0] * len(counted) + [sign])
             lower, upper = (bound, INF) if sign > 0 else (-INF, bound)
             h.addRow(lower, upper, len(idx), idx, val)
-    for groups in pool.shared:
-        h.addRow(0.0, 1.0, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
-    for groups, cap in pool.caps:
-        h.addRow(0.0, cap, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
+    for groups, limit in pool.limits:
+        h.addRow(0.0, limit, len(groups), np.array(groups, dtype=np.int32), np.ones(len(groups)))
 
 
 class LocalSearch:
@@ -170,12 +168,10 @@ class LocalSearch:
         self.low = [q.min for q in pool.quotas] + [-1]
         self.high = [q.max for q in pool.quotas] + [pool.seats + 1]
         self.sizes = np.array([len(g.members) for g in pool.groups], dtype=np.int64)
-        # Rows that bound seats over a few groups: one per shared household (at most 1), then
-        # the pool's caps. Each group's rows, and each row's limit.
-        limited = [(groups, 1) for groups in pool.shared] + list(pool.caps)
-        self.limit = [cap for _groups, cap in limited]
+        # Each row bounding the seats of a few groups: its limit, and each group's rows.
+        self.limit = [limit for _groups, limit in pool.limits]
         rows_of: list[list[int]] = [[] for _ in pool.groups]
-        for r, (groups, _cap) in enumerate(limited):
+        for r, (groups, _limit) in enumerate(pool.limits):
             for t in groups:
                 rows_of[t].append(r)
         self.rows_of = [tuple(r) for r in rows_of]

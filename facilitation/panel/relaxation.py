@@ -201,18 +201,16 @@ class _Faces:
         rows = [
             [t for t, g in enumerate(pool.groups) if i in g.quotas] for i in range(len(pool.quotas))
         ]
-        rows += [list(groups) for groups in pool.shared]
-        rows += [list(groups) for groups, _cap in pool.caps]
+        rows += [list(groups) for groups, _limit in pool.limits]
         # Each row's groups, end to end: a row's count is a sum over a few of them, which a
         # dense product would hand to BLAS threads that busy-wait between the walk's steps.
         self.groups = np.array([t for groups in rows for t in groups], dtype=np.int64)
         lengths = np.array([len(groups) for groups in rows], dtype=np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        self.starts = np.cumsum(lengths) - lengths
         self.empty = lengths == 0
-        limited = len(pool.shared) + len(pool.caps)
-        self.low = np.array([q.min for q in pool.quotas] + [0] * limited, dtype=float)
-        caps = [cap for _groups, cap in pool.caps]
-        self.high = np.array([q.max for q in pool.quotas] + [1] * len(pool.shared) + caps, float)
+        limits = [limit for _groups, limit in pool.limits]
+        self.low = np.array([q.min for q in pool.quotas] + [0] * len(limits), dtype=float)
+        self.high = np.array([q.max for q in pool.quotas] + limits, dtype=float)
         self.row_low, self.row_high = self.low, self.high  # as the programmes have them now
         sizes = pool.sizes
         self.lp = quiet_solver()
