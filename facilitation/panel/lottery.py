@@ -41,6 +41,7 @@ import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
+from facilitation.panel.coverage import covering
 from facilitation.panel.households import apart
 from facilitation.panel.leximin import REACH_TOL, Outcome, Reached, leximin, reach
 from facilitation.panel.naming import name_panels
@@ -343,7 +344,9 @@ class _Routes:
         # some homes bounds it with it for all, over the same groups, if the guide seats every
         # group that can sit.
         bound = guide.bound if guide.smallest > SEATABLE else 1.0
-        return guide, targets, bound, free, name_panels(free, guide.compositions)
+        # Traded first so that every home it leaves out has the cover its people need.
+        compositions = covering(pool, free, guide.compositions)
+        return guide, targets, bound, free, name_panels(free, compositions)
 
     def in_stages(self) -> Outcome:
         """The leximin lottery by column generation in stages, or the fairest in hand when the
