@@ -245,8 +245,9 @@ class _Routes:
 
         The rule only removes panels, so if the leximin chances without it (a much smaller
         problem) can still be given with it, they are the leximin chances with it too. They
-        are given when the lottery without the rule can be named with housemates apart
-        (facilitation.panel.households). The homes whose housemates cannot be parted that way
+        are given when the lottery without the rule, its seats first traded between panels so
+        that every home's groups sit often enough (facilitation.panel.coverage), can be named
+        with housemates apart (facilitation.panel.households). The homes whose housemates cannot be parted that way
         get the rule in it, and it is worked out again: first by seeking the same chances with
         the rule for those homes too, from its parted panels (`_again`), else afresh; failing
         that, its named panels, each extra housemate swapped for someone with the same answers,
