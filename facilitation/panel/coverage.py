@@ -68,7 +68,7 @@ def _short(
 ) -> list[tuple[tuple[int, ...], float]]:
     """The homes whose cover falls short: their groups and what their people's chances add up
     to, the furthest short first."""
-    seats = np.array([c for c, _p in compositions], dtype=float)
+    seats = np.array([c for c, _p in compositions], dtype=np.int32)  # thousands by thousands
     weights = np.array([p for _c, p in compositions])
     chance = weights @ seats / free.sizes
     short = []
