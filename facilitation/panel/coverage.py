@@ -26,6 +26,7 @@ from facilitation.panel.pool import Composition, Pool
 SPARE = 0.01  # cover sought beyond the people's chances: with none left, exchanges seldom fit
 SHORT = 1e-9  # a home whose cover falls short of its people's chances by more than this
 LIGHT = 1e-15  # a panel lighter than this is rounding left over from trades
+TRIES = 300_000  # bundles indexed or looked up for one home before it is left to exchanges
 
 Bundle = tuple[int, ...]  # one or two groups, a seat each, traded together
 
@@ -118,12 +119,17 @@ class _Trades:
         )
         offers = {c: self._bundles(c, groups) for c in givers}
         takers = [c for c in weight if not any(c[t] for t in groups)]
+        tries = TRIES  # a bound on the work where few trades fit
         for taker in sorted(takers, key=lambda c: -weight[c]):
             own = self._keyed(taker)
+            tries -= sum(len(bundles) for bundles in own.values())
             for giver in givers:
                 for bundle in offers[giver]:
                     if giver not in weight or taker not in weight:
                         break
+                    tries -= 1
+                    if tries < 0:
+                        return
                     for other in own.get(self._key(bundle), ()):
                         given = self._after(giver, other, bundle)
                         taken = self._after(taker, bundle, other)
