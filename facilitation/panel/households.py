@@ -13,10 +13,11 @@ and u each lose p and gain p, so every chance is unchanged.
 Some clashes find no such exchange: two housemates who are each the only one with their
 answers, say, or one of whom sits on most panels while the other's group seldom sits without
 them (facilitation.panel.coverage first trades seats between panels so that the groups of every
-home sit on enough panels, where it can). A pair that cannot be parted leaves the other pairs on its panel to be tried in turn. The
-homes of those that cannot are reported, so that the lottery without the rule can be worked out
-again with the rule for those homes too; meanwhile their clashes are parted with no exchange,
-which moves a few chances, for a lottery that stands in should the deadline pass first.
+home sit on enough panels, where it can). A pair that cannot be parted leaves the other pairs on
+its panel to be tried in turn. The homes of those that cannot are reported, so that the lottery
+without the rule can be worked out again with the rule for those homes too; meanwhile their
+clashes are parted with no exchange, which moves a few chances, for a lottery that stands in
+should the deadline pass first.
 """
 
 from __future__ import annotations

@@ -247,11 +247,11 @@ class _Routes:
         problem) can still be given with it, they are the leximin chances with it too. They
         are given when the lottery without the rule, its seats first traded between panels so
         that every home's groups sit often enough (facilitation.panel.coverage), can be named
-        with housemates apart (facilitation.panel.households). The homes whose housemates cannot be parted that way
-        get the rule in it, and it is worked out again: first by seeking the same chances with
-        the rule for those homes too, from its parted panels (`_again`), else afresh; failing
-        that, its named panels, each extra housemate swapped for someone with the same answers,
-        start a column generation that seeks its chances."""
+        with housemates apart (facilitation.panel.households). The homes whose housemates
+        cannot be parted that way get the rule in it, and it is worked out again: first by
+        seeking the same chances with the rule for those homes too, from its parted panels
+        (`_again`), else afresh; failing that, its named panels, each extra housemate swapped
+        for someone with the same answers, start a column generation that seeks its chances."""
         pool = self.pool
         # The homes the guide keeps apart itself.
         ruled = _crowded(pool, build_pool(volunteers, pool.seats, pool.quotas))
@@ -488,22 +488,33 @@ def _caps(pool: Pool, free: Pool) -> tuple[tuple[tuple[int, ...], int], ...]:
     rule kept for some homes only) over the homes it leaves out: each of them seats one of its
     people at most, so groups holding several such homes' people can never all sit.
 
-    No panel that keeps the rule breaks these caps, so a lottery within them is still one that
-    only the rule's removing panels can lower. Without them the guide would often seat a whole
-    group, or two whole groups, housemates among them, and no exchange could part those."""
+    A set of groups can seat at most its people less, for every home all of whose people are
+    in it, those who cannot sit with a housemate. The sets capped are each home's groups, and
+    for each group that two or more homes share, all their groups together. No panel that
+    keeps the rule breaks these caps, so a lottery within them is still one that only the
+    rule's removing panels can lower. Without them the guide would often seat a whole group,
+    or nearly all of one and the other groups of the homes left out of it, with housemates
+    among them, and no exchange could part those."""
     group = free.group_of()
-    left_out: dict[tuple[int, ...], int] = {}  # groups -> people who cannot sit with a housemate
+    homes: list[tuple[frozenset[int], int]] = []  # groups, and people who cannot all sit
     for key, members in pool.homes().items():
         if len(members) < 2 or free.households[members[0]] == key:
             continue  # alone, or kept apart by `free` itself
-        groups = tuple(sorted({group[v] for v in members}))
-        left_out[groups] = left_out.get(groups, 0) + len(members) - 1
+        homes.append((frozenset(group[v] for v in members), len(members) - 1))
+    sets = {groups for groups, _out in homes}
+    sharing: dict[int, list[frozenset[int]]] = {}
+    for groups, _out in homes:
+        for t in groups:
+            sharing.setdefault(t, []).append(groups)
+    sets |= {frozenset().union(*shared) for shared in sharing.values() if len(shared) > 1}
     sizes = free.sizes
     caps = []
-    for groups, out in sorted(left_out.items()):
-        cap = int(sum(sizes[t] for t in groups)) - out
+    for capped in sorted(tuple(sorted(s)) for s in sets):
+        inside = frozenset(capped)
+        out = sum(left for home, left in homes if home <= inside)
+        cap = int(sum(sizes[t] for t in capped)) - out
         if cap < pool.seats:  # a cap of the seats or more never binds
-            caps.append((groups, cap))
+            caps.append((capped, cap))
     return tuple(caps)
 
 
