@@ -488,33 +488,22 @@ def _caps(pool: Pool, free: Pool) -> tuple[tuple[tuple[int, ...], int], ...]:
     rule kept for some homes only) over the homes it leaves out: each of them seats one of its
     people at most, so groups holding several such homes' people can never all sit.
 
-    A set of groups can seat at most its people less, for every home all of whose people are
-    in it, those who cannot sit with a housemate. The sets capped are each home's groups, and
-    for each group that two or more homes share, all their groups together. No panel that
-    keeps the rule breaks these caps, so a lottery within them is still one that only the
-    rule's removing panels can lower. Without them the guide would often seat a whole group,
-    or nearly all of one and the other groups of the homes left out of it, with housemates
-    among them, and no exchange could part those."""
+    No panel that keeps the rule breaks these caps, so a lottery within them is still one that
+    only the rule's removing panels can lower. Without them the guide would often seat a whole
+    group, or two whole groups, housemates among them, and no exchange could part those."""
     group = free.group_of()
-    homes: list[tuple[frozenset[int], int]] = []  # groups, and people who cannot all sit
+    left_out: dict[tuple[int, ...], int] = {}  # groups -> people who cannot sit with a housemate
     for key, members in pool.homes().items():
         if len(members) < 2 or free.households[members[0]] == key:
             continue  # alone, or kept apart by `free` itself
-        homes.append((frozenset(group[v] for v in members), len(members) - 1))
-    sets = {groups for groups, _out in homes}
-    sharing: dict[int, list[frozenset[int]]] = {}
-    for groups, _out in homes:
-        for t in groups:
-            sharing.setdefault(t, []).append(groups)
-    sets |= {frozenset().union(*shared) for shared in sharing.values() if len(shared) > 1}
+        groups = tuple(sorted({group[v] for v in members}))
+        left_out[groups] = left_out.get(groups, 0) + len(members) - 1
     sizes = free.sizes
     caps = []
-    for capped in sorted(tuple(sorted(s)) for s in sets):
-        inside = frozenset(capped)
-        out = sum(left for home, left in homes if home <= inside)
-        cap = int(sum(sizes[t] for t in capped)) - out
+    for groups, out in sorted(left_out.items()):
+        cap = int(sum(sizes[t] for t in groups)) - out
         if cap < pool.seats:  # a cap of the seats or more never binds
-            caps.append((capped, cap))
+            caps.append((groups, cap))
     return tuple(caps)
 
 
