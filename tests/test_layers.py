@@ -39,6 +39,7 @@ PURE = (
     "facilitation.panel.uniform",
     "facilitation.panel.verify",
     "facilitation.panel.households",
+    "facilitation.panel.coverage",
     "facilitation.panel.setup",
     "facilitation.panel.pool_import",
     "facilitation.health.pact",
