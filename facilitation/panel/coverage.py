@@ -50,13 +50,21 @@ def covering(
     return trades.lottery()
 
 
+def left_out(pool: Pool, free: Pool) -> list[list[str]]:
+    """The people of each home with several that `free` leaves to exchanges (the rule not kept
+    for it there), homes in the order of their keys."""
+    return [
+        members
+        for key, members in sorted(pool.homes().items())
+        if len(members) > 1 and free.households[members[0]] != key
+    ]
+
+
 def _homes(pool: Pool, free: Pool) -> list[tuple[tuple[int, ...], list[int]]]:
     """The homes `free` leaves to exchanges: their groups, and each person's group."""
     group = free.group_of()
     out = []
-    for key, members in sorted(pool.homes().items()):
-        if len(members) < 2 or free.households[members[0]] == key:
-            continue  # alone, or kept apart by `free` itself
+    for members in left_out(pool, free):
         people = [group[v] for v in members]
         out.append((tuple(sorted(set(people))), people))
     return out
@@ -98,10 +106,7 @@ class _Trades:
         self.sizes = [len(g.members) for g in free.groups]
         self.profile = [g.quotas for g in free.groups]
         self.limits = free.limits
-        self.rows: list[list[int]] = [[] for _ in free.groups]  # each group's limited rows
-        for r, (groups, _limit) in enumerate(self.limits):
-            for t in groups:
-                self.rows[t].append(r)
+        self.rows = free.limited_rows()
         # Insertion order is the order of the compositions given, so trades replay anywhere.
         self.weight: dict[Composition, float] = {}
         for c, p in compositions:

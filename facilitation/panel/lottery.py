@@ -41,7 +41,7 @@ import numpy as np
 
 from facilitation.panel.alternates import choose_alternates
 from facilitation.panel.clock import Cancelled, Clock, Progress, Stop
-from facilitation.panel.coverage import covering
+from facilitation.panel.coverage import covering, left_out
 from facilitation.panel.households import apart
 from facilitation.panel.leximin import REACH_TOL, Outcome, Reached, leximin, reach
 from facilitation.panel.naming import name_panels
@@ -492,15 +492,13 @@ def _caps(pool: Pool, free: Pool) -> tuple[tuple[tuple[int, ...], int], ...]:
     only the rule's removing panels can lower. Without them the guide would often seat a whole
     group, or two whole groups, housemates among them, and no exchange could part those."""
     group = free.group_of()
-    left_out: dict[tuple[int, ...], int] = {}  # groups -> people who cannot sit with a housemate
-    for key, members in pool.homes().items():
-        if len(members) < 2 or free.households[members[0]] == key:
-            continue  # alone, or kept apart by `free` itself
+    kept_off: dict[tuple[int, ...], int] = {}  # groups -> people who cannot sit with a housemate
+    for members in left_out(pool, free):
         groups = tuple(sorted({group[v] for v in members}))
-        left_out[groups] = left_out.get(groups, 0) + len(members) - 1
+        kept_off[groups] = kept_off.get(groups, 0) + len(members) - 1
     sizes = free.sizes
     caps = []
-    for groups, out in sorted(left_out.items()):
+    for groups, out in sorted(kept_off.items()):
         cap = int(sum(sizes[t] for t in groups)) - out
         if cap < pool.seats:  # a cap of the seats or more never binds
             caps.append((groups, cap))

@@ -68,6 +68,14 @@ class Pool:
         household (1), then the caps."""
         return tuple((groups, 1) for groups in self.shared) + self.caps
 
+    def limited_rows(self) -> list[tuple[int, ...]]:
+        """Each group's rows among `limits`, by their index there."""
+        rows: list[list[int]] = [[] for _ in self.groups]
+        for r, (groups, _limit) in enumerate(self.limits):
+            for t in groups:
+                rows[t].append(r)
+        return [tuple(r) for r in rows]
+
     def group_of(self) -> dict[str, int]:
         """Each volunteer's group."""
         return {v: t for t, g in enumerate(self.groups) for v in g.members}

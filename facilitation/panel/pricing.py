@@ -170,11 +170,7 @@ class LocalSearch:
         self.sizes = np.array([len(g.members) for g in pool.groups], dtype=np.int64)
         # Each row bounding the seats of a few groups: its limit, and each group's rows.
         self.limit = [limit for _groups, limit in pool.limits]
-        rows_of: list[list[int]] = [[] for _ in pool.groups]
-        for r, (groups, _limit) in enumerate(pool.limits):
-            for t in groups:
-                rows_of[t].append(r)
-        self.rows_of = [tuple(r) for r in rows_of]
+        self.rows_of = pool.limited_rows()
         self.n_quotas = n_quotas
 
     def counts(self, c: np.ndarray) -> list[int]:
